@@ -1,0 +1,66 @@
+//! # eximbay-core
+//!
+//! A sans-IO protocol core for the [Eximbay](https://www.eximbay.com) payment gateway.
+//!
+//! It turns commands into plain [`http::Request<Vec<u8>>`] values, parses
+//! [`http::Response`]s into typed results, and keeps payments and recurring payments in
+//! explicit state machines. It opens no socket, starts no runtime and reads no clock: time
+//! ([`Timestamp`]) and idempotency keys are parameters, so everything here is deterministic
+//! and testable, and any HTTP client can carry the requests.
+//!
+//! ```
+//! use eximbay_core::{ApiKey, Config, Environment, Mid, Operation, Payment, Lang};
+//! use eximbay_core::{Amount, Currency, OrderId, TransactionId};
+//!
+//! let cfg = Config::new(
+//!     Environment::Test,
+//!     Mid::new("1849705C64")?,
+//!     ApiKey::new("test_1849705C642C217E0B2D")?,
+//! )?;
+//! let payment = Payment::authorized(
+//!     TransactionId::new("1849705C6420220922000016"),
+//!     OrderId::new("20220902101716"),
+//!     Currency::Usd,
+//!     Amount::parse("1")?,
+//!     Lang::En,
+//! );
+//! let capture = payment.capture()?;            // refused unless the payment is Authorized
+//! let request = capture.to_http(&cfg)?;        // send it with any HTTP client
+//! assert_eq!(request.uri(), "https://api-test.eximbay.com/v1/payments/1849705C6420220922000016/capture");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod codes;
+pub mod config;
+pub mod error;
+pub mod fgkey;
+pub mod ids;
+pub mod money;
+pub mod notification;
+pub mod ops;
+pub mod payment;
+pub mod recurring;
+pub mod registration;
+pub mod retry;
+pub mod time;
+
+pub use codes::{Lang, PaymentMethod, RemoteStatus, ResultCode, TransactionType};
+pub use config::{ApiKey, Config, ConfigError, Environment, KeyMode, Mid, SecretKey};
+pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
+pub use ids::{OrderId, RecurringId, RefundId, TransactionId};
+pub use money::{Amount, AmountError, Currency, GatewayAmount};
+pub use notification::{Notification, NotificationError};
+pub use ops::Operation;
+pub use payment::{Payment, PaymentOutcome, PaymentStatus};
+pub use recurring::{Recurring, RecurringStatus};
+pub use time::{Date, Timestamp};

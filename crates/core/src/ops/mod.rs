@@ -1,0 +1,315 @@
+//! Gateway operations: one file each, plain data with a pure [`Operation::to_http`] and a
+//! pure [`Operation::parse`].
+//!
+//! Data flows one way: a command value → `http::Request<Vec<u8>>` (sent by any HTTP client)
+//! → `http::Response<B>` → the operation's `Output` (or a [`ResponseError`]) → a state
+//! machine transition.
+
+use base64::Engine as _;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderValue, Method, Request, Response};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{Lang, ResultCode};
+use crate::config::Config;
+use crate::error::{BuildError, GatewayError, ResponseError};
+use crate::ids::OrderId;
+use crate::money::{Amount, Currency};
+
+pub mod cancel;
+pub mod capture;
+pub mod ready;
+pub mod recurring_adjust;
+pub mod recurring_terminate;
+pub mod retrieve;
+pub mod v1_recurring_adjust;
+pub mod v1_recurring_delete;
+pub mod verify;
+
+/// One gateway operation: a pure request builder and a pure response parser.
+///
+/// Implementations never perform I/O, read clocks or draw random numbers; the same value and
+/// configuration always build the same bytes.
+pub trait Operation {
+    /// What a successful response parses into.
+    type Output;
+    /// A short stable name for logs and metrics (`"capture"`, `"cancel"`, …).
+    const NAME: &'static str;
+    /// Whether the call moves money. A failure whose outcome is unknown on such a call is
+    /// *ambiguous* and must be reconciled, never replayed blindly.
+    const MOVES_MONEY: bool;
+
+    /// Builds the HTTP request. Any invalid input is a [`BuildError`] and nothing is built.
+    fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError>;
+
+    /// Parses the gateway's response. Never panics, whatever the bytes.
+    fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Self::Output, ResponseError>;
+}
+
+/// `Content-Type` of v1 requests.
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+/// `Content-Type` of legacy DirectProcessor requests.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// `Basic base64("<api_key>:")`: the key is the user name and the password is empty.
+fn basic_authorization(cfg: &Config) -> Result<HeaderValue, BuildError> {
+    let credentials = format!("{}:", cfg.api_key().expose());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+        .map_err(|_| BuildError::Http("unencodable authorization header".to_owned()))?;
+    // Marks the header so that `Debug` prints "Sensitive" and HTTP/2 never indexes it.
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// A v1 REST call: `POST {v1_base}{path}` with Basic auth and a JSON body.
+pub(crate) fn v1_post<T: Serialize>(
+    cfg: &Config,
+    path: &str,
+    body: &T,
+) -> Result<Request<Vec<u8>>, BuildError> {
+    let body = serde_json::to_vec(body).map_err(|e| BuildError::Http(e.to_string()))?;
+    Request::builder()
+        .method(Method::POST)
+        .uri(format!("{}{}", cfg.v1_base_url(), path))
+        .header(AUTHORIZATION, basic_authorization(cfg)?)
+        .header(CONTENT_TYPE, JSON_CONTENT_TYPE)
+        .body(body)
+        .map_err(|e| BuildError::Http(e.to_string()))
+}
+
+/// A legacy call: form POST to DirectProcessor, fields in the given order. No credentials
+/// besides the MID travel in these requests (seed 002 declares none).
+pub(crate) fn legacy_post(
+    cfg: &Config,
+    fields: &[(&str, &str)],
+) -> Result<Request<Vec<u8>>, BuildError> {
+    let body = serde_urlencoded::to_string(fields).map_err(|e| BuildError::Http(e.to_string()))?;
+    Request::builder()
+        .method(Method::POST)
+        .uri(cfg.direct_processor_url())
+        .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
+        .body(body.into_bytes())
+        .map_err(|e| BuildError::Http(e.to_string()))
+}
+
+/// The `payment` object of v1 requests. Field order follows the seeds.
+#[derive(Serialize)]
+pub(crate) struct PaymentFields<'a> {
+    pub order_id: &'a str,
+    pub currency: &'a str,
+    pub amount: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<&'a str>,
+    pub lang: &'a str,
+}
+
+/// Checks the fields every payment-scoped request carries.
+pub(crate) fn check_payment_fields(
+    order_id: &OrderId,
+    currency: &Currency,
+    amount: &Amount,
+    lang: &Lang,
+) -> Result<(), BuildError> {
+    order_id.check_for_request()?;
+    amount
+        .check_currency(currency)
+        .map_err(BuildError::amount("amount"))?;
+    lang.check_sendable()
+}
+
+/// Every v1 answer: a result code and message, and objects that depend on the operation.
+/// Unknown fields are ignored; absent objects are `None`.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "P: Deserialize<'de>, R: Deserialize<'de>, F: Deserialize<'de>"))]
+pub(crate) struct V1Reply<P, R = IgnoredAny, F = IgnoredAny> {
+    pub rescode: Option<String>,
+    pub resmsg: Option<String>,
+    pub errcode: Option<String>,
+    pub mid: Option<String>,
+    pub payment: Option<P>,
+    pub refund: Option<R>,
+    pub foreign: Option<F>,
+    pub fgkey: Option<String>,
+}
+
+/// Just the result of a v1 answer, read when the full shape does not parse.
+#[derive(Deserialize)]
+struct V1Head {
+    rescode: Option<String>,
+    resmsg: Option<String>,
+    errcode: Option<String>,
+}
+
+fn declined(
+    status: u16,
+    rescode: &str,
+    resmsg: Option<String>,
+    errcode: Option<String>,
+) -> ResponseError {
+    ResponseError::Declined(GatewayError {
+        status,
+        rescode: ResultCode::from_code(rescode),
+        resmsg: resmsg.unwrap_or_default(),
+        errcode,
+    })
+}
+
+/// A response as the parsers see it: status and borrowed body bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct RawResponse<'b> {
+    pub status: http::StatusCode,
+    pub body: &'b [u8],
+}
+
+impl<'b> RawResponse<'b> {
+    pub fn of<B: AsRef<[u8]>>(resp: &'b Response<B>) -> Self {
+        RawResponse {
+            status: resp.status(),
+            body: resp.body().as_ref(),
+        }
+    }
+
+    fn code(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    fn http_status_error(&self) -> ResponseError {
+        ResponseError::HttpStatus {
+            status: self.code(),
+            body: crate::error::BodyExcerpt::new(self.body),
+        }
+    }
+
+    /// A [`ResponseError::Malformed`] for this response.
+    pub fn malformed(&self, reason: impl Into<String>) -> ResponseError {
+        ResponseError::malformed(self.code(), reason, self.body)
+    }
+
+    /// A field the operation cannot do without.
+    pub fn required<T>(&self, value: Option<T>, field: &str) -> Result<T, ResponseError> {
+        value.ok_or_else(|| self.malformed(format!("missing field {field}")))
+    }
+
+    /// Reads a v1 answer. Success is `rescode == "0000"` with a 2xx status, nothing else.
+    pub fn v1<P, R, F>(&self) -> Result<V1Reply<P, R, F>, ResponseError>
+    where
+        P: DeserializeOwned,
+        R: DeserializeOwned,
+        F: DeserializeOwned,
+    {
+        let code = self.code();
+        let ok = self.status.is_success();
+        match serde_json::from_slice::<V1Reply<P, R, F>>(self.body) {
+            Ok(reply) => match reply.rescode.as_deref() {
+                Some("0000") if ok => Ok(reply),
+                Some("0000") => Err(self.malformed("success code with a non-2xx HTTP status")),
+                Some(other) => Err(declined(code, other, reply.resmsg, reply.errcode)),
+                None if ok => Err(self.malformed("no rescode")),
+                None => Err(self.http_status_error()),
+            },
+            Err(error) => {
+                // The full shape did not parse; a refusal may still be readable.
+                if let Ok(V1Head {
+                    rescode: Some(rescode),
+                    resmsg,
+                    errcode,
+                }) = serde_json::from_slice::<V1Head>(self.body)
+                {
+                    if rescode != "0000" {
+                        return Err(declined(code, &rescode, resmsg, errcode));
+                    }
+                }
+                if ok {
+                    Err(self.malformed(error.to_string()))
+                } else {
+                    Err(self.http_status_error())
+                }
+            }
+        }
+    }
+
+    /// Reads a legacy `k=v&k=v` reply; success is `rescode=0000` with a 2xx status.
+    pub fn legacy(&self) -> Result<LegacyReply, ResponseError> {
+        let fields: Vec<(String, String)> = form_urlencoded::parse(self.body.trim_ascii())
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .filter(|(k, _)| !k.is_empty())
+            .collect();
+        let reply = LegacyReply { fields };
+        match reply.get("rescode") {
+            Some("0000") if self.status.is_success() => Ok(reply),
+            Some(rescode) if rescode != "0000" => Err(declined(
+                self.code(),
+                rescode,
+                reply.get("resmsg").map(str::to_owned),
+                None,
+            )),
+            _ if !self.status.is_success() => Err(self.http_status_error()),
+            _ => Err(self.malformed("no rescode in the reply")),
+        }
+    }
+}
+
+/// The `k=v&k=v` text a legacy DirectProcessor call answers with, decoded and trimmed, in
+/// the order received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegacyReply {
+    fields: Vec<(String, String)>,
+}
+
+impl LegacyReply {
+    /// The trimmed value of a field.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All fields in the order received.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
+    /// The gateway's message.
+    pub fn resmsg(&self) -> &str {
+        self.get("resmsg").unwrap_or_default()
+    }
+
+    /// `param1`..`param3`, echoed back.
+    pub fn params(&self) -> [Option<&str>; 3] {
+        [self.get("param1"), self.get("param2"), self.get("param3")]
+    }
+}
+
+/// `param1`..`param3`: merchant data the legacy API echoes back (≤ 255 each).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MerchantParams {
+    /// `param1`.
+    pub param1: Option<String>,
+    /// `param2`.
+    pub param2: Option<String>,
+    /// `param3`.
+    pub param3: Option<String>,
+}
+
+impl MerchantParams {
+    /// The set parameters as form fields, after checking them.
+    pub(crate) fn fields(&self) -> Result<Vec<(&'static str, &str)>, BuildError> {
+        let mut fields = Vec::new();
+        for (name, value) in [
+            ("param1", &self.param1),
+            ("param2", &self.param2),
+            ("param3", &self.param3),
+        ] {
+            if let Some(value) = value {
+                crate::ids::check_free_text(name, value, 255)?;
+                fields.push((name, value.as_str()));
+            }
+        }
+        Ok(fields)
+    }
+}

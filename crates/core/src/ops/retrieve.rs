@@ -1,0 +1,149 @@
+//! Retrieve a payment's current state: `POST /v1/payments/retrieve`.
+//!
+//! Body `{"mid", "key_field", "payment": {"order_id", "currency", "amount", "transaction_id",
+//! "lang"}}`, where `key_field` (`order_id` or `transaction_id`) says which id the gateway
+//! looks the payment up by. This is the reconcile call: after an ambiguous failure of a
+//! capture or refund, the payment's true state comes from here, never from a replay.
+
+use http::{Request, Response};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use super::{Operation, PaymentFields, RawResponse, check_payment_fields, v1_post};
+use crate::codes::{Lang, PaymentMethod, RemoteStatus, TransactionType};
+use crate::config::Config;
+use crate::error::{BuildError, ResponseError};
+use crate::ids::{OrderId, TransactionId};
+use crate::money::{Amount, Currency, GatewayAmount};
+
+/// Which id the gateway looks the payment up by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyField {
+    /// The merchant's order id.
+    OrderId,
+    /// The gateway's transaction id (must then be set).
+    TransactionId,
+}
+
+impl KeyField {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyField::OrderId => "order_id",
+            KeyField::TransactionId => "transaction_id",
+        }
+    }
+}
+
+/// Look a payment up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retrieve {
+    /// Which id to look up by.
+    pub key_field: KeyField,
+    /// The order id.
+    pub order_id: OrderId,
+    /// The transaction id (required when `key_field` is `TransactionId`).
+    pub transaction_id: Option<TransactionId>,
+    /// The payment's currency.
+    pub currency: Currency,
+    /// The payment's amount.
+    pub amount: Amount,
+    /// Language of the gateway's messages.
+    pub lang: Lang,
+}
+
+#[derive(Serialize)]
+struct RetrieveBody<'a> {
+    mid: &'a str,
+    key_field: &'a str,
+    payment: PaymentFields<'a>,
+}
+
+#[derive(Deserialize)]
+struct PaymentWire {
+    order_id: Option<OrderId>,
+    currency: Option<Currency>,
+    amount: Option<GatewayAmount>,
+    transaction_id: Option<TransactionId>,
+    transaction_type: Option<TransactionType>,
+    status: Option<RemoteStatus>,
+    balance: Option<GatewayAmount>,
+    captured_date: Option<String>,
+    payment_method: Option<PaymentMethod>,
+}
+
+/// The payment as the gateway has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Retrieved {
+    /// The gateway's message.
+    pub resmsg: String,
+    /// Order id.
+    pub order_id: Option<OrderId>,
+    /// Currency.
+    pub currency: Option<Currency>,
+    /// Original amount, as written by the gateway.
+    pub amount: Option<GatewayAmount>,
+    /// The payment.
+    pub transaction_id: Option<TransactionId>,
+    /// How the payment was made.
+    pub transaction_type: Option<TransactionType>,
+    /// Where the payment stands.
+    pub status: RemoteStatus,
+    /// What is still refundable, as written by the gateway.
+    pub balance: Option<GatewayAmount>,
+    /// `YYYYMMDDhhmmss`, when captured.
+    pub captured_date: Option<String>,
+    /// Payment method.
+    pub payment_method: Option<PaymentMethod>,
+}
+
+impl Operation for Retrieve {
+    type Output = Retrieved;
+    const NAME: &'static str = "retrieve";
+    const MOVES_MONEY: bool = false;
+
+    fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
+        match (&self.transaction_id, self.key_field) {
+            (Some(tid), _) => tid.check_for_request()?,
+            (None, KeyField::TransactionId) => {
+                return Err(BuildError::InvalidField {
+                    field: "transaction_id",
+                    reason: "is required when key_field is transaction_id",
+                });
+            }
+            (None, KeyField::OrderId) => {}
+        }
+        let body = RetrieveBody {
+            mid: cfg.mid().as_str(),
+            key_field: self.key_field.as_str(),
+            payment: PaymentFields {
+                order_id: self.order_id.as_str(),
+                currency: self.currency.code(),
+                amount: self.amount.as_str(),
+                balance: None,
+                transaction_id: self.transaction_id.as_ref().map(TransactionId::as_str),
+                lang: self.lang.as_str(),
+            },
+        };
+        v1_post(cfg, "/v1/payments/retrieve", &body)
+    }
+
+    fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Retrieved, ResponseError> {
+        let raw = RawResponse::of(&resp);
+        let reply = raw.v1::<PaymentWire, IgnoredAny, IgnoredAny>()?;
+        let payment = raw.required(reply.payment, "payment")?;
+        Ok(Retrieved {
+            resmsg: reply.resmsg.unwrap_or_default(),
+            order_id: payment.order_id,
+            currency: payment.currency,
+            amount: payment.amount,
+            transaction_id: payment.transaction_id,
+            transaction_type: payment.transaction_type,
+            status: raw.required(payment.status, "payment.status")?,
+            balance: payment.balance,
+            captured_date: payment.captured_date,
+            payment_method: payment.payment_method,
+        })
+    }
+}
