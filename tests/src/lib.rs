@@ -44,7 +44,11 @@ pub fn render_request(req: &Request<Vec<u8>>) -> String {
         .iter()
         .map(|(name, value)| {
             let shown = if name == http::header::AUTHORIZATION {
-                let sensitive = if value.is_sensitive() { "sensitive" } else { "NOT SENSITIVE" };
+                let sensitive = if value.is_sensitive() {
+                    "sensitive"
+                } else {
+                    "NOT SENSITIVE"
+                };
                 format!("Basic [redacted, {sensitive}]")
             } else {
                 value.to_str().unwrap().to_owned()
@@ -75,7 +79,10 @@ pub fn render_request(req: &Request<Vec<u8>>) -> String {
 
 /// A response with a status and a body.
 pub fn response(status: u16, body: impl Into<Vec<u8>>) -> Response<Vec<u8>> {
-    Response::builder().status(status).body(body.into()).unwrap()
+    Response::builder()
+        .status(status)
+        .body(body.into())
+        .unwrap()
 }
 
 /// A JSON response.
@@ -295,7 +302,9 @@ impl ScriptedGateway {
             entry.voided = true;
         }
         let refund_tid = format!("{MID}2022092299{sequence:04}");
-        entry.refunds.insert(refund_id.clone(), (amount, refund_tid.clone()));
+        entry
+            .refunds
+            .insert(refund_id.clone(), (amount, refund_tid.clone()));
         assert!(
             self.applied_refund_ids.insert(refund_id.clone()),
             "refund id {refund_id} applied twice"
@@ -305,7 +314,9 @@ impl ScriptedGateway {
     }
 
     fn retrieve(&self, body: &Value) -> Response<Vec<u8>> {
-        let tid = body["payment"]["transaction_id"].as_str().unwrap_or_default();
+        let tid = body["payment"]["transaction_id"]
+            .as_str()
+            .unwrap_or_default();
         let Some(entry) = self.ledger.get(tid) else {
             return Self::decline("EC1002", "Invalid transaction_id");
         };
@@ -326,6 +337,9 @@ impl ScriptedGateway {
         if entry.captured {
             payment["captured_date"] = json!("20220922114212");
         }
-        json_response(200, &json!({"rescode": "0000", "resmsg": "Success.", "mid": MID, "payment": payment}))
+        json_response(
+            200,
+            &json!({"rescode": "0000", "resmsg": "Success.", "mid": MID, "payment": payment}),
+        )
     }
 }

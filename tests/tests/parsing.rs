@@ -1,17 +1,17 @@
 //! Parsing the gateway's answers: the seeds' responses (quirks included), refusals,
 //! unknown codes, HTML error pages and legacy `k=v` replies.
 
+use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
 use eximbay_core::ops::capture::Capture;
 use eximbay_core::ops::recurring_adjust::RecurringAdjust;
 use eximbay_core::ops::recurring_terminate::RecurringTerminate;
 use eximbay_core::ops::retrieve::{KeyField, Retrieve};
-use eximbay_core::ops::MerchantParams;
 use eximbay_core::{
-    Amount, Currency, Lang, Operation, OrderId, PaymentMethod, RecurringId, RefundId,
-    RemoteStatus, ResponseError, ResultCode, TransactionId,
+    Amount, Currency, Lang, Operation, OrderId, PaymentMethod, RecurringId, RefundId, RemoteStatus,
+    ResponseError, ResultCode, TransactionId,
 };
-use eximbay_tests::{response, TID};
+use eximbay_tests::{TID, response};
 
 // Seed 000's capture answer, byte for byte (note the key "partially_cancelable ").
 const SEED_CAPTURE_RESPONSE: &str = r#"{
@@ -84,13 +84,16 @@ fn cancel() -> Cancel {
 
 #[test]
 fn seed_capture_response() {
-    let captured = capture().parse(response(200, SEED_CAPTURE_RESPONSE)).unwrap();
+    let captured = capture()
+        .parse(response(200, SEED_CAPTURE_RESPONSE))
+        .unwrap();
     assert_eq!(captured.partially_cancelable, Some(true));
     assert_eq!(captured.amount.as_str(), "1");
     assert_eq!(captured.transaction_id.as_str(), TID);
     insta::assert_json_snapshot!(captured);
     // Without the trailing space too.
-    let clean = SEED_CAPTURE_RESPONSE.replace("\"partially_cancelable \"", "\"partially_cancelable\"");
+    let clean =
+        SEED_CAPTURE_RESPONSE.replace("\"partially_cancelable \"", "\"partially_cancelable\"");
     let captured = capture().parse(response(200, clean)).unwrap();
     assert_eq!(captured.partially_cancelable, Some(true));
 }
@@ -146,18 +149,29 @@ fn declines_keep_status_and_code_even_on_4xx() {
     let body = r#"{"rescode":"EC1002","resmsg":"transaction_id is invalid"}"#;
     let err = capture().parse(response(400, body)).unwrap_err();
     assert_eq!(err.status(), 400);
-    assert_eq!(err.gateway_error().unwrap().rescode, ResultCode::InvalidTransactionId);
+    assert_eq!(
+        err.gateway_error().unwrap().rescode,
+        ResultCode::InvalidTransactionId
+    );
     // A refusal whose other objects have an unexpected shape is still a refusal.
     let odd = r#"{"rescode":"EC00","resmsg":"bad","payment":"not an object"}"#;
     assert_eq!(
-        capture().parse(response(200, odd)).unwrap_err().gateway_error().unwrap().rescode,
+        capture()
+            .parse(response(200, odd))
+            .unwrap_err()
+            .gateway_error()
+            .unwrap()
+            .rescode,
         ResultCode::BadParameter
     );
 }
 
 #[test]
 fn html_error_pages_are_typed_with_status_and_truncated_body() {
-    let page = format!("<html><head><title>502 Bad Gateway</title></head><body>{}</body></html>", "x".repeat(4000));
+    let page = format!(
+        "<html><head><title>502 Bad Gateway</title></head><body>{}</body></html>",
+        "x".repeat(4000)
+    );
     match capture().parse(response(502, page.clone())).unwrap_err() {
         ResponseError::HttpStatus { status, body } => {
             assert_eq!(status, 502);
@@ -212,7 +226,10 @@ fn legacy_replies_are_trimmed_and_decoded() {
     assert_eq!(done.params[1].as_deref(), Some(""));
     let refused = "mid=1849705C64&txntype=RC_TERMINATE&recurringID=RC2026010100001&rescode=EC00 \n&resmsg=Invalid+recurringID\n";
     let err = terminate.parse(response(200, refused)).unwrap_err();
-    assert_eq!(err.gateway_error().unwrap().rescode, ResultCode::BadParameter);
+    assert_eq!(
+        err.gateway_error().unwrap().rescode,
+        ResultCode::BadParameter
+    );
     assert_eq!(err.gateway_error().unwrap().resmsg, "Invalid recurringID");
     assert!(matches!(
         terminate.parse(response(200, "<html>oops</html>")),

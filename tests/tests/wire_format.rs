@@ -1,6 +1,7 @@
 //! The bytes on the wire: every operation's request, pinned by snapshots, and the capture
 //! and cancel bodies compared field by field (names, order, values) with the seeds' samples.
 
+use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundAccount, RefundKind};
 use eximbay_core::ops::capture::Capture;
 use eximbay_core::ops::ready::Ready;
@@ -10,13 +11,12 @@ use eximbay_core::ops::retrieve::{KeyField, Retrieve};
 use eximbay_core::ops::v1_recurring_adjust::V1RecurringAdjust;
 use eximbay_core::ops::v1_recurring_delete::V1RecurringDelete;
 use eximbay_core::ops::verify::Verify;
-use eximbay_core::ops::MerchantParams;
 use eximbay_core::registration::RecurringRegistration;
 use eximbay_core::{
     Amount, BuildError, Currency, Lang, Operation, OrderId, RecurringId, RefundId, Timestamp,
     TransactionId, TransactionType,
 };
-use eximbay_tests::{render_request, test_config, SEED_AUTHORIZATION, TID};
+use eximbay_tests::{SEED_AUTHORIZATION, TID, render_request, test_config};
 use serde_json::Value;
 
 // The seed samples' JSON bodies, as printed in seeds 000 and 001.
@@ -164,13 +164,19 @@ fn retrieve_verify_ready_requests() {
         amount: amount("1"),
         lang: Lang::En,
     };
-    insta::assert_snapshot!("retrieve_by_transaction_id", render_request(&by_tid.to_http(&cfg).unwrap()));
+    insta::assert_snapshot!(
+        "retrieve_by_transaction_id",
+        render_request(&by_tid.to_http(&cfg).unwrap())
+    );
     let by_order = Retrieve {
         key_field: KeyField::OrderId,
         transaction_id: None,
         ..by_tid.clone()
     };
-    insta::assert_snapshot!("retrieve_by_order_id", render_request(&by_order.to_http(&cfg).unwrap()));
+    insta::assert_snapshot!(
+        "retrieve_by_order_id",
+        render_request(&by_order.to_http(&cfg).unwrap())
+    );
     let missing = Retrieve {
         key_field: KeyField::TransactionId,
         transaction_id: None,
@@ -246,7 +252,10 @@ fn recurring_requests() {
         currency: Currency::Krw,
         amount: amount("15000"),
     };
-    insta::assert_snapshot!("v1_recurring_adjust", render_request(&adjust.to_http(&cfg).unwrap()));
+    insta::assert_snapshot!(
+        "v1_recurring_adjust",
+        render_request(&adjust.to_http(&cfg).unwrap())
+    );
 }
 
 #[test]
@@ -267,14 +276,20 @@ fn invalid_input_is_a_typed_error_and_builds_nothing() {
     capture.transaction_id = TransactionId::new("1849705C64");
     assert!(matches!(
         capture.to_http(&cfg),
-        Err(BuildError::InvalidField { field: "transaction_id", .. })
+        Err(BuildError::InvalidField {
+            field: "transaction_id",
+            ..
+        })
     ));
     let mut capture = seed_capture();
     capture.currency = Currency::Krw;
     capture.amount = amount("1000.5");
     assert!(matches!(
         capture.to_http(&cfg),
-        Err(BuildError::Amount { field: "amount", .. })
+        Err(BuildError::Amount {
+            field: "amount",
+            ..
+        })
     ));
     let mut capture = seed_capture();
     capture.lang = Lang::from_code("DE");

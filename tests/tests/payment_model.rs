@@ -1,0 +1,486 @@
+//! Model-based test of the `Payment` state machine (proptest-state-machine).
+//!
+//! The reference model is a few lines of arithmetic on minor units. The system under test
+//! is the real `Payment` driving the real request builders and parsers against the
+//! scripted gateway (which reads the request bytes, checks the `balance` guard and the
+//! uniqueness of `refund_id`, and answers in the wire format). Random sequences of legal and
+//! illegal commands, each with an outcome Ok / Declined / Ambiguous (applied or not), are
+//! run; after every step the payment must equal the model, satisfy
+//! `refunded ≤ captured ≤ authorized`, and the gateway must never have captured twice or
+//! applied a refund id twice.
+
+use std::collections::BTreeSet;
+
+use eximbay_core::payment::{InvalidTransition, PaymentCommand};
+use eximbay_core::{
+    Amount, Currency, Lang, Operation, OrderId, Payment, PaymentOutcome, PaymentStatus,
+    TransactionId,
+};
+use eximbay_tests::{Reply, Script, ScriptedGateway, TID, test_config};
+use proptest::prelude::*;
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use rust_decimal::Decimal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Declined,
+    AmbiguousApplied,
+    AmbiguousLost,
+}
+
+impl Outcome {
+    fn script(self) -> Script {
+        match self {
+            Outcome::Ok => Script::Answer,
+            Outcome::Declined => Script::Decline,
+            Outcome::AmbiguousApplied => Script::ApplyThenDrop,
+            Outcome::AmbiguousLost => Script::DropBeforeApply,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Command {
+    Capture(Outcome),
+    RefundFull {
+        key: u8,
+        outcome: Outcome,
+    },
+    RefundPartial {
+        cents: i64,
+        key: u8,
+        outcome: Outcome,
+    },
+    Reconcile,
+    /// The last successful refund answer is delivered and applied again.
+    ReplayLastRefund,
+}
+
+/// What the gateway has (the truth) and what the merchant's payment should show (the view).
+#[derive(Clone, Debug)]
+struct Model {
+    amount: i64,
+    // Truth.
+    captured: bool,
+    voided: bool,
+    refunded: i64,
+    refund_keys: BTreeSet<u8>,
+    // View.
+    view: PaymentStatus,
+    view_captured: i64,
+    view_refunded: i64,
+}
+
+impl Model {
+    fn view_balance(&self) -> i64 {
+        match self.view {
+            PaymentStatus::Authorized => self.amount,
+            _ => self.view_captured - self.view_refunded,
+        }
+    }
+
+    fn truth_balance(&self) -> i64 {
+        if self.voided {
+            0
+        } else if self.captured {
+            self.amount - self.refunded
+        } else {
+            self.amount
+        }
+    }
+
+    fn sync_view_to_truth(&mut self) {
+        self.view_captured = if self.captured { self.amount } else { 0 };
+        self.view_refunded = if self.captured { self.refunded } else { 0 };
+        self.view = if self.voided {
+            PaymentStatus::Voided
+        } else if !self.captured {
+            PaymentStatus::Authorized
+        } else if self.refunded == 0 {
+            PaymentStatus::Captured
+        } else if self.refunded == self.amount {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::PartiallyRefunded
+        };
+    }
+
+    /// The refund (amount) a command asks for, when legal in the current view.
+    fn legal_refund(&self, command: &Command) -> Option<i64> {
+        match command {
+            Command::RefundFull { .. } => matches!(
+                self.view,
+                PaymentStatus::Authorized
+                    | PaymentStatus::Captured
+                    | PaymentStatus::PartiallyRefunded
+            )
+            .then(|| self.view_balance()),
+            Command::RefundPartial { cents, .. } => (matches!(
+                self.view,
+                PaymentStatus::Captured | PaymentStatus::PartiallyRefunded
+            ) && *cents <= self.view_balance())
+            .then_some(*cents),
+            _ => None,
+        }
+    }
+
+    fn gateway_applies_refund(&mut self, key: u8, cents: i64) {
+        if self.refund_keys.contains(&key) {
+            return; // answered idempotently with the original refund
+        }
+        self.refund_keys.insert(key);
+        if self.captured {
+            self.refunded += cents;
+        } else {
+            self.voided = true;
+        }
+    }
+}
+
+struct PaymentReference;
+
+fn outcome() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        4 => Just(Outcome::Ok),
+        1 => Just(Outcome::Declined),
+        1 => Just(Outcome::AmbiguousApplied),
+        1 => Just(Outcome::AmbiguousLost),
+    ]
+}
+
+impl ReferenceStateMachine for PaymentReference {
+    type State = Model;
+    type Transition = Command;
+
+    fn init_state() -> BoxedStrategy<Model> {
+        (1_i64..=100_000)
+            .prop_map(|amount| Model {
+                amount,
+                captured: false,
+                voided: false,
+                refunded: 0,
+                refund_keys: BTreeSet::new(),
+                view: PaymentStatus::Authorized,
+                view_captured: 0,
+                view_refunded: 0,
+            })
+            .boxed()
+    }
+
+    fn transitions(state: &Model) -> BoxedStrategy<Command> {
+        let amount = state.amount;
+        prop_oneof![
+            2 => outcome().prop_map(Command::Capture),
+            2 => (0_u8..4, outcome()).prop_map(|(key, outcome)| Command::RefundFull { key, outcome }),
+            4 => (1_i64..=amount, 0_u8..4, outcome())
+                .prop_map(|(cents, key, outcome)| Command::RefundPartial { cents, key, outcome }),
+            2 => Just(Command::Reconcile),
+            1 => Just(Command::ReplayLastRefund),
+        ]
+        .boxed()
+    }
+
+    fn apply(mut state: Model, command: &Command) -> Model {
+        let in_doubt = state.view == PaymentStatus::NeedsReconcile;
+        match command {
+            Command::Reconcile => state.sync_view_to_truth(),
+            Command::ReplayLastRefund => {}
+            _ if in_doubt => {}
+            Command::Capture(outcome) => {
+                if state.view != PaymentStatus::Authorized {
+                    return state;
+                }
+                match outcome {
+                    Outcome::Ok => {
+                        state.captured = true;
+                        state.view = PaymentStatus::Captured;
+                        state.view_captured = state.amount;
+                    }
+                    Outcome::Declined => {}
+                    Outcome::AmbiguousApplied => {
+                        state.captured = true;
+                        state.view = PaymentStatus::NeedsReconcile;
+                    }
+                    Outcome::AmbiguousLost => state.view = PaymentStatus::NeedsReconcile,
+                }
+            }
+            Command::RefundFull { key, outcome } | Command::RefundPartial { key, outcome, .. } => {
+                let Some(cents) = state.legal_refund(command) else {
+                    return state;
+                };
+                match outcome {
+                    Outcome::Ok => {
+                        let fresh = !state.refund_keys.contains(key);
+                        state.gateway_applies_refund(*key, cents);
+                        if fresh {
+                            if state.view == PaymentStatus::Authorized {
+                                state.view = PaymentStatus::Voided;
+                            } else {
+                                state.view_refunded += cents;
+                                state.view = if state.view_refunded == state.view_captured {
+                                    PaymentStatus::Refunded
+                                } else {
+                                    PaymentStatus::PartiallyRefunded
+                                };
+                            }
+                        }
+                    }
+                    Outcome::Declined => {}
+                    Outcome::AmbiguousApplied => {
+                        state.gateway_applies_refund(*key, cents);
+                        state.view = PaymentStatus::NeedsReconcile;
+                    }
+                    Outcome::AmbiguousLost => state.view = PaymentStatus::NeedsReconcile,
+                }
+            }
+        }
+        state
+    }
+}
+
+struct Harness {
+    payment: Payment,
+    gateway: ScriptedGateway,
+    last_refund_answer: Option<PaymentOutcome>,
+}
+
+fn cents(amount: i64) -> Amount {
+    Amount::from_minor_units(amount, &Currency::Usd).unwrap()
+}
+
+fn to_decimal(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
+impl Harness {
+    /// Sends an operation through the scripted gateway and turns the reply into an outcome.
+    fn run<O: Operation>(
+        &mut self,
+        op: &O,
+        script: Script,
+        command: PaymentCommand,
+        wrap: impl FnOnce(O::Output) -> PaymentOutcome,
+    ) -> PaymentOutcome {
+        let request = op
+            .to_http(&test_config())
+            .expect("legal commands always build");
+        match self.gateway.handle(&request, script) {
+            Reply::Lost => PaymentOutcome::Ambiguous { command },
+            Reply::Response(response) => match op.parse(response) {
+                Ok(output) => wrap(output),
+                Err(error) => PaymentOutcome::Declined {
+                    command,
+                    error: error
+                        .gateway_error()
+                        .cloned()
+                        .expect("the scripted gateway only declines with a rescode"),
+                },
+            },
+        }
+    }
+}
+
+impl StateMachineTest for Harness {
+    type SystemUnderTest = Harness;
+    type Reference = PaymentReference;
+
+    fn init_test(model: &Model) -> Harness {
+        let mut gateway = ScriptedGateway::default();
+        let amount = cents(model.amount);
+        gateway.authorize(TID, "ORDER-1", "USD", amount.as_str());
+        Harness {
+            payment: Payment::authorized(
+                TransactionId::new(TID),
+                OrderId::new("ORDER-1"),
+                Currency::Usd,
+                amount,
+                Lang::En,
+            ),
+            gateway,
+            last_refund_answer: None,
+        }
+    }
+
+    fn apply(mut h: Harness, model: &Model, command: Command) -> Harness {
+        match command {
+            Command::Capture(outcome) => match h.payment.capture() {
+                Ok(op) => {
+                    let result = h.run(
+                        &op,
+                        outcome.script(),
+                        PaymentCommand::Capture,
+                        PaymentOutcome::Captured,
+                    );
+                    h.payment.apply(result).expect("capture outcomes apply");
+                }
+                Err(InvalidTransition::NeedsReconcile | InvalidTransition::NotAllowed { .. }) => {}
+                Err(other) => panic!("unexpected refusal {other:?}"),
+            },
+            Command::RefundFull { key, outcome } => {
+                match h.payment.refund_full(&format!("key-{key}"), Some("model")) {
+                    Ok(op) => h.refund(&op, outcome),
+                    Err(
+                        InvalidTransition::NeedsReconcile | InvalidTransition::NotAllowed { .. },
+                    ) => {}
+                    Err(other) => panic!("unexpected refusal {other:?}"),
+                }
+            }
+            Command::RefundPartial {
+                cents: c,
+                key,
+                outcome,
+            } => {
+                match h
+                    .payment
+                    .refund_partial(cents(c), &format!("key-{key}"), None)
+                {
+                    Ok(op) => h.refund(&op, outcome),
+                    Err(
+                        InvalidTransition::NeedsReconcile
+                        | InvalidTransition::NotAllowed { .. }
+                        | InvalidTransition::ExceedsBalance { .. },
+                    ) => {}
+                    Err(other) => panic!("unexpected refusal {other:?}"),
+                }
+            }
+            Command::Reconcile => {
+                let op = h.payment.reconcile();
+                let result = h.run(
+                    &op,
+                    Script::Answer,
+                    PaymentCommand::Reconcile,
+                    PaymentOutcome::Retrieved,
+                );
+                h.payment
+                    .apply(result)
+                    .expect("the gateway's record always applies");
+            }
+            Command::ReplayLastRefund => {
+                if let Some(answer) = h.last_refund_answer.clone() {
+                    let before = h.payment.clone();
+                    match h.payment.apply(answer) {
+                        Ok(transition) => {
+                            assert!(matches!(
+                                transition.event,
+                                eximbay_core::payment::PaymentEvent::DuplicateRefund { .. }
+                            ));
+                            assert_eq!(h.payment, before);
+                        }
+                        // In doubt, or after a reconcile that already counted it.
+                        Err(_) => assert_eq!(h.payment, before),
+                    }
+                }
+            }
+        }
+        let _ = model;
+        h
+    }
+
+    fn check_invariants(h: &Harness, model: &Model) {
+        let p = &h.payment;
+        assert!(p.invariant_holds(), "invariant broken: {p:?}");
+        assert_eq!(p.status(), model.view, "status");
+        if p.status() != PaymentStatus::NeedsReconcile {
+            assert_eq!(
+                p.captured_amount(),
+                to_decimal(model.view_captured),
+                "captured"
+            );
+            assert_eq!(
+                p.refunded_amount(),
+                to_decimal(model.view_refunded),
+                "refunded"
+            );
+            assert_eq!(
+                p.refundable(),
+                to_decimal(model.view_balance()),
+                "refundable"
+            );
+        }
+        let entry = &h.gateway.ledger[TID];
+        assert!(entry.captures_applied <= 1, "captured twice");
+        assert_eq!(entry.captured, model.captured, "gateway captured");
+        assert_eq!(
+            entry.refunded,
+            if model.captured {
+                to_decimal(model.refunded)
+            } else {
+                Decimal::ZERO
+            },
+            "gateway refunded"
+        );
+        assert_eq!(entry.voided, model.voided, "gateway voided");
+        assert_eq!(
+            to_decimal(model.truth_balance()),
+            if entry.voided {
+                Decimal::ZERO
+            } else {
+                rust_decimal::Decimal::from_str_exact(&entry.amount).unwrap() - entry.refunded
+            }
+        );
+    }
+}
+
+impl Harness {
+    fn refund(&mut self, op: &eximbay_core::ops::cancel::Cancel, outcome: Outcome) {
+        let command = PaymentCommand::of_cancel(op);
+        let result = self.run(op, outcome.script(), command, PaymentOutcome::Refunded);
+        if let PaymentOutcome::Refunded(_) = &result {
+            self.last_refund_answer = Some(result.clone());
+        }
+        self.payment.apply(result).expect("refund outcomes apply");
+    }
+}
+
+prop_state_machine! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
+        .. ProptestConfig::default()
+    })]
+
+    #[test]
+    fn payment_matches_the_model(sequential 1..40 => Harness);
+}
+
+#[test]
+fn an_ambiguous_capture_is_reconciled_never_replayed() {
+    let mut h = Harness::init_test(&PaymentReference::init_state_for_test(1000));
+    let op = h.payment.capture().unwrap();
+    let lost = h.run(
+        &op,
+        Script::ApplyThenDrop,
+        PaymentCommand::Capture,
+        PaymentOutcome::Captured,
+    );
+    h.payment.apply(lost).unwrap();
+    assert_eq!(h.payment.status(), PaymentStatus::NeedsReconcile);
+    assert_eq!(h.payment.capture(), Err(InvalidTransition::NeedsReconcile));
+    assert!(h.payment.refund_partial(cents(1), "k", None).is_err());
+    let op = h.payment.reconcile();
+    let truth = h.run(
+        &op,
+        Script::Answer,
+        PaymentCommand::Reconcile,
+        PaymentOutcome::Retrieved,
+    );
+    h.payment.apply(truth).unwrap();
+    assert_eq!(h.payment.status(), PaymentStatus::Captured);
+    assert_eq!(h.gateway.ledger[TID].captures_applied, 1);
+}
+
+impl PaymentReference {
+    fn init_state_for_test(amount: i64) -> Model {
+        Model {
+            amount,
+            captured: false,
+            voided: false,
+            refunded: 0,
+            refund_keys: BTreeSet::new(),
+            view: PaymentStatus::Authorized,
+            view_captured: 0,
+            view_refunded: 0,
+        }
+    }
+}
