@@ -16,7 +16,10 @@ fn payment_round_trips_through_json() {
         Lang::Kr,
     );
     let stored = serde_json::to_string(&payment).unwrap();
-    assert!(stored.contains("\"15000\""), "amounts persist as exact text: {stored}");
+    assert!(
+        stored.contains("\"15000\""),
+        "amounts persist as exact text: {stored}"
+    );
     let restored: Payment = serde_json::from_str(&stored).unwrap();
     assert_eq!(restored, payment);
     // A tampered amount is refused on load rather than trusted.
@@ -34,5 +37,8 @@ fn recurring_round_trips_through_json() {
     );
     let stored = serde_json::to_string(&recurring).unwrap();
     assert!(stored.contains("\"20260228\""), "{stored}");
-    assert_eq!(serde_json::from_str::<Recurring>(&stored).unwrap(), recurring);
+    assert_eq!(
+        serde_json::from_str::<Recurring>(&stored).unwrap(),
+        recurring
+    );
 }

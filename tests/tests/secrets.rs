@@ -2,10 +2,10 @@
 
 use eximbay_core::ops::cancel::RefundKind;
 use eximbay_core::{
-    Amount, ApiKey, Config, ConfigError, Currency, Environment, Lang, Mid, Notification,
-    Operation, OrderId, Payment, SecretKey, TransactionId,
+    Amount, ApiKey, Config, ConfigError, Currency, Environment, Lang, Mid, Notification, Operation,
+    OrderId, Payment, SecretKey, TransactionId,
 };
-use eximbay_tests::{response, test_config, API_KEY, SECRET_KEY, SEED_AUTHORIZATION, TID};
+use eximbay_tests::{API_KEY, SECRET_KEY, SEED_AUTHORIZATION, TID, response, test_config};
 
 /// Every form in which a key could leak.
 fn forbidden() -> Vec<String> {
@@ -29,7 +29,10 @@ fn config_and_keys_are_redacted() {
     let cfg = test_config();
     assert_clean("Config", &format!("{cfg:?} {cfg:#?}"));
     assert_clean("ApiKey", &format!("{:?}", ApiKey::new(API_KEY).unwrap()));
-    assert_clean("SecretKey", &format!("{:?}", SecretKey::new(SECRET_KEY).unwrap()));
+    assert_clean(
+        "SecretKey",
+        &format!("{:?}", SecretKey::new(SECRET_KEY).unwrap()),
+    );
 }
 
 #[test]
@@ -42,7 +45,9 @@ fn requests_operations_and_state_are_clean() {
         Amount::parse("10.00").unwrap(),
         Lang::En,
     );
-    let cancel = payment.refund_partial(Amount::parse("2.50").unwrap(), "k1", None).unwrap();
+    let cancel = payment
+        .refund_partial(Amount::parse("2.50").unwrap(), "k1", None)
+        .unwrap();
     assert!(matches!(cancel.kind, RefundKind::Partial(_)));
     let request = cancel.to_http(&cfg).unwrap();
     assert_clean("Payment", &format!("{payment:?}"));
@@ -50,7 +55,10 @@ fn requests_operations_and_state_are_clean() {
     let rendered = format!("{request:?}");
     assert!(rendered.contains("Sensitive"), "{rendered}");
     assert_clean("http::Request", &rendered);
-    assert_clean("retrieve", &format!("{:?}", payment.reconcile().to_http(&cfg).unwrap()));
+    assert_clean(
+        "retrieve",
+        &format!("{:?}", payment.reconcile().to_http(&cfg).unwrap()),
+    );
 }
 
 #[test]
@@ -60,7 +68,10 @@ fn errors_are_clean() {
     let err = Config::new(Environment::Test, Mid::new("1849705C64").unwrap(), live).unwrap_err();
     assert_eq!(
         err,
-        ConfigError::KeyEnvironmentMismatch { key: "live", environment: "test" }
+        ConfigError::KeyEnvironmentMismatch {
+            key: "live",
+            environment: "test"
+        }
     );
     let text = format!("{err} {err:?}");
     assert!(!text.contains("1849705C642C217E0B2D"), "{text}");
@@ -81,7 +92,9 @@ fn errors_are_clean() {
     )
     .capture()
     .unwrap();
-    let err = capture.parse(response(502, "<html>Bad Gateway</html>")).unwrap_err();
+    let err = capture
+        .parse(response(502, "<html>Bad Gateway</html>"))
+        .unwrap_err();
     assert_clean("ResponseError", &format!("{err} {err:?}"));
     let n = Notification::parse(b"transid=1&fgkey=00").unwrap();
     let err = n.verify(&SecretKey::new(SECRET_KEY).unwrap()).unwrap_err();
