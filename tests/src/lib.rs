@@ -4,6 +4,8 @@
 //! gateway.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod loopback;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use http::{Request, Response};

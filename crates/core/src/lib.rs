@@ -40,8 +40,10 @@
     )
 )]
 
+pub mod client;
 pub mod codes;
 pub mod config;
+pub mod drive;
 pub mod error;
 pub mod fgkey;
 pub mod ids;
@@ -54,8 +56,12 @@ pub mod registration;
 pub mod retry;
 pub mod time;
 
+pub use client::{AsyncClient, BlockingClient};
 pub use codes::{Lang, PaymentMethod, RemoteStatus, ResultCode, TransactionType};
 pub use config::{ApiKey, Config, ConfigError, Environment, KeyMode, Mid, SecretKey};
+pub use drive::{
+    AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, TransportError, send, send_blocking,
+};
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
 pub use ids::{OrderId, RecurringId, RefundId, TransactionId};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
@@ -63,4 +69,5 @@ pub use notification::{Notification, NotificationError};
 pub use ops::Operation;
 pub use payment::{Payment, PaymentOutcome, PaymentStatus};
 pub use recurring::{Recurring, RecurringStatus};
+pub use retry::{Backoff, RetryClass, TransportFailure};
 pub use time::{Date, Timestamp};

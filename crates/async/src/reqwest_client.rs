@@ -1,0 +1,204 @@
+//! The built-in client over reqwest (rustls, no default features) on tokio.
+
+use std::ops::Deref;
+use std::time::{Duration, Instant};
+
+use eximbay_core::drive::TransportError;
+use eximbay_core::{AsyncClient, AsyncHttpClient, Config, TransportFailure};
+use http::{Request, Response};
+
+/// Settings of the HTTP client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Longest wait for a TCP + TLS connection.
+    pub connect_timeout: Duration,
+    /// Longest time for one whole call.
+    pub call_timeout: Duration,
+    /// Largest response body accepted.
+    pub max_response_bytes: u64,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connect_timeout: Duration::from_secs(5),
+            call_timeout: Duration::from_secs(30),
+            max_response_bytes: 256 * 1024,
+            user_agent: concat!("eximbay-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// The client cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A base URL uses plain http to a host that is not a loopback address.
+    #[error("refusing plain http to {0}: only https, or http to a loopback address, is allowed")]
+    InsecureUrl(String),
+    /// reqwest could not build its client.
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+/// Whether a URL may be used: https anywhere, http only to loopback hosts.
+pub fn is_allowed_url(uri: &http::Uri) -> bool {
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => uri.host().is_some_and(|host| {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }),
+        _ => false,
+    }
+}
+
+/// Maps a reqwest error to how far the request got.
+pub fn classify(error: &reqwest::Error) -> TransportFailure {
+    if error.is_builder() {
+        TransportFailure::RequestNotWritten
+    } else if error.is_connect() {
+        // DNS, TCP and TLS failures all happen before the request is written.
+        TransportFailure::Connect
+    } else if error.is_timeout() {
+        TransportFailure::ReadTimeout
+    } else if error.is_body() || error.is_decode() {
+        TransportFailure::ResetAfterWrite
+    } else {
+        TransportFailure::Other
+    }
+}
+
+fn transport_error(error: &reqwest::Error) -> TransportError {
+    // Our URLs carry no credentials (the key travels in a header), so the message may name it.
+    TransportError::new(classify(error), error.to_string())
+}
+
+/// `AsyncHttpClient` over a `reqwest::Client`.
+#[derive(Debug, Clone)]
+pub struct ReqwestHttp {
+    client: reqwest::Client,
+    max_response_bytes: u64,
+}
+
+impl ReqwestHttp {
+    /// A reqwest client configured for the gateway: no redirects, timeouts, rustls.
+    pub fn new(options: &Options) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.call_timeout)
+            .user_agent(options.user_agent.clone())
+            .use_rustls_tls()
+            .build()?;
+        Ok(ReqwestHttp {
+            client,
+            max_response_bytes: options.max_response_bytes,
+        })
+    }
+
+    async fn call_inner(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        if !is_allowed_url(request.uri()) {
+            return Err(TransportError::new(
+                TransportFailure::RequestNotWritten,
+                "refusing plain http to a non-loopback host",
+            ));
+        }
+        let request = reqwest::Request::try_from(request).map_err(|e| transport_error(&e))?;
+        let mut response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let too_large = || {
+            TransportError::new(
+                TransportFailure::ResponseTooLarge,
+                format!("response larger than {} bytes", self.max_response_bytes),
+            )
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.max_response_bytes)
+        {
+            return Err(too_large());
+        }
+        let mut builder = Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = response.headers().clone();
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
+            if body.len() as u64 + chunk.len() as u64 > self.max_response_bytes {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        builder
+            .body(body)
+            .map_err(|e| TransportError::new(TransportFailure::Other, e.to_string()))
+    }
+}
+
+impl AsyncHttpClient for ReqwestHttp {
+    async fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        let started = Instant::now();
+        let result = self.call_inner(request).await;
+        let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::Span::current().record("latency_ms", latency);
+        result
+    }
+}
+
+/// The timer between retries.
+pub type Sleep = fn(Duration) -> tokio::time::Sleep;
+
+/// The async Eximbay client over reqwest: `client.capture(&mut payment).await?`, … All
+/// methods are those of [`AsyncClient`].
+#[derive(Debug)]
+pub struct Client(AsyncClient<ReqwestHttp, Sleep>);
+
+impl Client {
+    /// A client with default [`Options`].
+    pub fn new(cfg: Config) -> Result<Self, SetupError> {
+        Client::with_options(cfg, &Options::default())
+    }
+
+    /// A client with the given options.
+    pub fn with_options(cfg: Config, options: &Options) -> Result<Self, SetupError> {
+        for url in [cfg.v1_base_url().to_owned(), cfg.direct_processor_url()] {
+            if !url
+                .parse::<http::Uri>()
+                .is_ok_and(|uri| is_allowed_url(&uri))
+            {
+                return Err(SetupError::InsecureUrl(url));
+            }
+        }
+        let seed =
+            std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0_u8);
+        let sleep: Sleep = tokio::time::sleep;
+        Ok(Client(
+            AsyncClient::new(ReqwestHttp::new(options)?, cfg, sleep).with_jitter_seed(seed),
+        ))
+    }
+
+    /// Replaces the default backoff.
+    pub fn with_backoff(self, backoff: eximbay_core::Backoff) -> Self {
+        Client(self.0.with_backoff(backoff))
+    }
+}
+
+impl Deref for Client {
+    type Target = AsyncClient<ReqwestHttp, Sleep>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}

@@ -1,0 +1,355 @@
+//! Client facades over any [`SyncHttpClient`] / [`AsyncHttpClient`]: one method per
+//! command that checks the state, sends, and applies the outcome.
+//!
+//! ```text
+//! client.capture(&mut payment)?                       -> Transition
+//! client.refund_partial(&mut payment, amount, key, reason)?
+//! client.reconcile(&mut payment)?                     (after ClientError::Ambiguous)
+//! ```
+//!
+//! The adapters (`eximbay-ureq`, `eximbay-async`) wrap these with their HTTP client, sleep
+//! and jitter seed; any other client plugs in the same way. Sleep and the jitter seed are
+//! injected: the core reads no clock and draws no random number.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::drive::{
+    AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, apply_payment_result, send,
+    send_blocking,
+};
+use crate::money::Amount;
+use crate::ops::{MerchantParams, Operation};
+use crate::payment::{Payment, PaymentCommand, PaymentOutcome, Transition};
+use crate::recurring::{InvalidRecurringTransition, Recurring, RecurringTransition};
+use crate::retry::Backoff;
+use crate::time::Timestamp;
+
+/// What both facades share: configuration, backoff, and a per-call jitter seed.
+#[derive(Debug)]
+struct Settings {
+    cfg: Config,
+    backoff: Backoff,
+    seed: u64,
+    calls: AtomicU64,
+}
+
+impl Settings {
+    fn new(cfg: Config) -> Self {
+        Settings {
+            cfg,
+            backoff: Backoff::default(),
+            seed: 0,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Each call gets its own jitter, derived from the seed and a call counter.
+    fn policy(&self) -> RetryPolicy {
+        let call = self.calls.fetch_add(1, Ordering::Relaxed);
+        RetryPolicy {
+            backoff: self.backoff,
+            jitter_seed: self.seed ^ call.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        }
+    }
+}
+
+fn recurring_error(error: InvalidRecurringTransition) -> ClientError {
+    ClientError::InvalidRecurringCommand(error)
+}
+
+/// Applies the result of a recurring command.
+fn apply_recurring_result<T>(
+    recurring: &mut Recurring,
+    result: Result<T, ClientError>,
+) -> Result<RecurringTransition, ClientError>
+where
+    T: Into<crate::recurring::RecurringOutcome>,
+{
+    let output = result?;
+    recurring.apply(output.into()).map_err(recurring_error)
+}
+
+/// A blocking client over any [`SyncHttpClient`].
+#[derive(Debug)]
+pub struct BlockingClient<H> {
+    http: H,
+    settings: Settings,
+    sleep: fn(Duration),
+}
+
+impl<H: SyncHttpClient> BlockingClient<H> {
+    /// A client sending through `http`, sleeping between retries with `sleep`
+    /// (`std::thread::sleep` in production, a recorder in tests).
+    pub fn new(http: H, cfg: Config, sleep: fn(Duration)) -> Self {
+        BlockingClient {
+            http,
+            settings: Settings::new(cfg),
+            sleep,
+        }
+    }
+
+    /// Replaces the default backoff (3 attempts, 200 ms doubling to 5 s).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.settings.backoff = backoff;
+        self
+    }
+
+    /// Seeds the retry jitter.
+    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
+        self.settings.seed = seed;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.settings.cfg
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &H {
+        &self.http
+    }
+
+    /// Sends any operation and parses its result.
+    pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, ClientError> {
+        send_blocking(
+            &self.http,
+            &self.settings.cfg,
+            op,
+            &self.settings.policy(),
+            self.sleep,
+        )
+    }
+
+    /// Captures an authorized payment.
+    pub fn capture(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+        let op = payment.capture()?;
+        let result = self.send(&op);
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::Capture,
+            PaymentOutcome::Captured,
+        )
+    }
+
+    /// Refunds everything still refundable (voids an uncaptured authorization).
+    pub fn refund_full(
+        &self,
+        payment: &mut Payment,
+        command_key: &str,
+        reason: Option<&str>,
+    ) -> Result<Transition, ClientError> {
+        let op = payment.refund_full(command_key, reason)?;
+        let result = self.send(&op);
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::of_cancel(&op),
+            PaymentOutcome::Refunded,
+        )
+    }
+
+    /// Refunds part of a captured payment.
+    pub fn refund_partial(
+        &self,
+        payment: &mut Payment,
+        amount: Amount,
+        command_key: &str,
+        reason: Option<&str>,
+    ) -> Result<Transition, ClientError> {
+        let op = payment.refund_partial(amount, command_key, reason)?;
+        let result = self.send(&op);
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::of_cancel(&op),
+            PaymentOutcome::Refunded,
+        )
+    }
+
+    /// Retrieves the payment from the gateway and applies its true state.
+    pub fn reconcile(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+        let op = payment.reconcile();
+        let result = self.send(&op);
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::Reconcile,
+            PaymentOutcome::Retrieved,
+        )
+    }
+
+    /// Terminates a recurring payment (`RC_TERMINATE`).
+    pub fn terminate_recurring(
+        &self,
+        recurring: &mut Recurring,
+        params: MerchantParams,
+    ) -> Result<RecurringTransition, ClientError> {
+        let op = recurring.terminate(params).map_err(recurring_error)?;
+        let result = self.send(&op);
+        apply_recurring_result(recurring, result)
+    }
+
+    /// Changes a recurring payment's amount (`RC_ADJUST`); refused on the charge day (KST).
+    pub fn adjust_recurring(
+        &self,
+        recurring: &mut Recurring,
+        amount: Amount,
+        now: Timestamp,
+        params: MerchantParams,
+    ) -> Result<RecurringTransition, ClientError> {
+        let op = recurring
+            .adjust(amount, now, params)
+            .map_err(recurring_error)?;
+        let result = self.send(&op);
+        apply_recurring_result(recurring, result)
+    }
+}
+
+/// An async client over any [`AsyncHttpClient`], with the runtime's sleep.
+#[derive(Debug)]
+pub struct AsyncClient<H, S> {
+    http: H,
+    settings: Settings,
+    sleep: S,
+}
+
+impl<H, S, F> AsyncClient<H, S>
+where
+    H: AsyncHttpClient,
+    S: Fn(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    /// A client sending through `http`, sleeping between retries with `sleep`
+    /// (e.g. `tokio::time::sleep`).
+    pub fn new(http: H, cfg: Config, sleep: S) -> Self {
+        AsyncClient {
+            http,
+            settings: Settings::new(cfg),
+            sleep,
+        }
+    }
+
+    /// Replaces the default backoff.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.settings.backoff = backoff;
+        self
+    }
+
+    /// Seeds the retry jitter.
+    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
+        self.settings.seed = seed;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.settings.cfg
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &H {
+        &self.http
+    }
+
+    /// Sends any operation and parses its result.
+    pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, ClientError> {
+        send(
+            &self.http,
+            &self.settings.cfg,
+            op,
+            &self.settings.policy(),
+            &self.sleep,
+        )
+        .await
+    }
+
+    /// Captures an authorized payment.
+    pub async fn capture(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+        let op = payment.capture()?;
+        let result = self.send(&op).await;
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::Capture,
+            PaymentOutcome::Captured,
+        )
+    }
+
+    /// Refunds everything still refundable (voids an uncaptured authorization).
+    pub async fn refund_full(
+        &self,
+        payment: &mut Payment,
+        command_key: &str,
+        reason: Option<&str>,
+    ) -> Result<Transition, ClientError> {
+        let op = payment.refund_full(command_key, reason)?;
+        let result = self.send(&op).await;
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::of_cancel(&op),
+            PaymentOutcome::Refunded,
+        )
+    }
+
+    /// Refunds part of a captured payment.
+    pub async fn refund_partial(
+        &self,
+        payment: &mut Payment,
+        amount: Amount,
+        command_key: &str,
+        reason: Option<&str>,
+    ) -> Result<Transition, ClientError> {
+        let op = payment.refund_partial(amount, command_key, reason)?;
+        let result = self.send(&op).await;
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::of_cancel(&op),
+            PaymentOutcome::Refunded,
+        )
+    }
+
+    /// Retrieves the payment from the gateway and applies its true state.
+    pub async fn reconcile(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+        let op = payment.reconcile();
+        let result = self.send(&op).await;
+        apply_payment_result(
+            payment,
+            result,
+            PaymentCommand::Reconcile,
+            PaymentOutcome::Retrieved,
+        )
+    }
+
+    /// Terminates a recurring payment (`RC_TERMINATE`).
+    pub async fn terminate_recurring(
+        &self,
+        recurring: &mut Recurring,
+        params: MerchantParams,
+    ) -> Result<RecurringTransition, ClientError> {
+        let op = recurring.terminate(params).map_err(recurring_error)?;
+        let result = self.send(&op).await;
+        apply_recurring_result(recurring, result)
+    }
+
+    /// Changes a recurring payment's amount (`RC_ADJUST`); refused on the charge day (KST).
+    pub async fn adjust_recurring(
+        &self,
+        recurring: &mut Recurring,
+        amount: Amount,
+        now: Timestamp,
+        params: MerchantParams,
+    ) -> Result<RecurringTransition, ClientError> {
+        let op = recurring
+            .adjust(amount, now, params)
+            .map_err(recurring_error)?;
+        let result = self.send(&op).await;
+        apply_recurring_result(recurring, result)
+    }
+}

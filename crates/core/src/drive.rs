@@ -1,0 +1,473 @@
+//! The only two drive loops: run one operation to its outcome over an HTTP client, with the
+//! retry classifier and backoff, and sleep injected (the core has no runtime and no clock).
+//!
+//! * [`SyncHttpClient`] / [`AsyncHttpClient`] carry a request and either return the
+//!   response (whatever its status) or a [`TransportError`] that says how far the request
+//!   got ([`TransportFailure`]). Both are implemented for closures, so any HTTP client plugs
+//!   in with a few lines.
+//! * [`send_blocking`] / [`send`] retry *safe* failures (nothing reached the gateway, `EM00`,
+//!   rate limiting, any failure of a call that moves no money) with backoff, up to
+//!   [`Backoff::max_attempts`]. An *ambiguous* failure of a money-moving call is never
+//!   replayed: it ends the call with [`ClientError::Ambiguous`].
+//! * [`apply_payment_result`] turns the result of a payment command into the payment's
+//!   transition: a decline is applied (nothing changes) and returned as an error, an
+//!   ambiguous outcome moves the payment to `NeedsReconcile`.
+//!
+//! Each call runs in a `tracing` span `eximbay.call` with the fields `operation`, `attempts`,
+//! `outcome` (`ok`, `declined`, `ambiguous`, `failed`), `rescode` and `latency_ms` (filled in
+//! by the adapters, which own the clock). Bodies and keys are never recorded.
+
+use std::future::Future;
+use std::time::Duration;
+
+use http::{Request, Response};
+
+use crate::config::Config;
+use crate::error::{BuildError, GatewayError, ResponseError};
+use crate::ops::Operation;
+use crate::payment::{InvalidTransition, Payment, PaymentCommand, PaymentOutcome, Transition};
+use crate::retry::{Backoff, RetryClass, TransportFailure, classify_response, classify_transport};
+
+/// A transport failure, with how far the request got.
+#[derive(Debug, thiserror::Error)]
+#[error("{failure:?}: {message}")]
+pub struct TransportError {
+    /// The stage at which the transport failed.
+    pub failure: TransportFailure,
+    /// A description for people (never contains the request's headers or body).
+    pub message: String,
+}
+
+impl TransportError {
+    /// A transport error.
+    pub fn new(failure: TransportFailure, message: impl Into<String>) -> Self {
+        TransportError {
+            failure,
+            message: message.into(),
+        }
+    }
+}
+
+/// A blocking HTTP client: sends the request and returns the response whatever its status.
+pub trait SyncHttpClient {
+    /// Sends one request.
+    fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
+}
+
+impl<F> SyncHttpClient for F
+where
+    F: Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>,
+{
+    fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        self(request)
+    }
+}
+
+/// An async HTTP client: sends the request and returns the response whatever its status.
+pub trait AsyncHttpClient {
+    /// Sends one request.
+    fn call(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send;
+}
+
+impl<F, Fut> AsyncHttpClient for F
+where
+    F: Fn(Request<Vec<u8>>) -> Fut,
+    Fut: Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send,
+{
+    fn call(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
+        self(request)
+    }
+}
+
+/// Retries and their pacing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts and delays.
+    pub backoff: Backoff,
+    /// Seed of the jitter (an adapter draws one per call; tests fix it).
+    pub jitter_seed: u64,
+}
+
+/// Why a call did not produce its result.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The command is not allowed in the payment's state; nothing was sent.
+    #[error("not sent: {0}")]
+    InvalidCommand(#[from] InvalidTransition),
+    /// The recurring command is not allowed in the registration's state (terminated, charge
+    /// day); nothing was sent.
+    #[error("not sent: {0}")]
+    InvalidRecurringCommand(crate::recurring::InvalidRecurringTransition),
+    /// The request could not be built; nothing was sent.
+    #[error("not sent: {0}")]
+    Build(#[from] BuildError),
+    /// The request is not allowed to leave (plain http to a non-loopback host); nothing was
+    /// sent.
+    #[error("not sent: {0}")]
+    Refused(String),
+    /// The gateway refused (final).
+    #[error("{0}")]
+    Declined(GatewayError),
+    /// The outcome is unknown: the call may have been applied. Reconcile (retrieve) before
+    /// anything else; never replay it blindly.
+    #[error(
+        "outcome unknown after {attempts} attempt(s) of {operation}: {detail}; reconcile with retrieve"
+    )]
+    Ambiguous {
+        /// The operation.
+        operation: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// What happened last.
+        detail: String,
+    },
+    /// Every attempt failed before reaching the gateway (or the call moves no money);
+    /// nothing was applied and the call may be retried later.
+    #[error("{operation} failed after {attempts} attempt(s), nothing was applied: {detail}")]
+    Transport {
+        /// The operation.
+        operation: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// What happened last.
+        detail: String,
+    },
+    /// A final answer that is not a gateway result (a 4xx page).
+    #[error("{0}")]
+    Response(ResponseError),
+    /// The gateway's outcome does not fit the payment's state (state unchanged).
+    #[error("outcome could not be applied: {0}")]
+    Apply(InvalidTransition),
+}
+
+impl ClientError {
+    /// Whether the caller must reconcile before anything else.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, ClientError::Ambiguous { .. })
+    }
+
+    /// Whether nothing was sent at all.
+    pub fn nothing_sent(&self) -> bool {
+        matches!(
+            self,
+            ClientError::InvalidCommand(_)
+                | ClientError::InvalidRecurringCommand(_)
+                | ClientError::Build(_)
+                | ClientError::Refused(_)
+        )
+    }
+}
+
+/// What one attempt came to.
+enum Step<T> {
+    Done(T),
+    Retry(String),
+    Stop(ClientError),
+}
+
+fn judge<O: Operation>(
+    op: &O,
+    result: Result<Response<Vec<u8>>, TransportError>,
+    attempts: u32,
+) -> Step<O::Output> {
+    let span = tracing::Span::current();
+    let (class, detail, error) = match result {
+        Ok(response) => match op.parse(response) {
+            Ok(output) => {
+                span.record("outcome", "ok");
+                span.record("rescode", "0000");
+                return Step::Done(output);
+            }
+            Err(error) => {
+                if let Some(gateway) = error.gateway_error() {
+                    span.record("rescode", gateway.rescode.as_str());
+                }
+                let class = classify_response(&error, O::MOVES_MONEY);
+                (class, error.to_string(), Some(error))
+            }
+        },
+        Err(transport) => (
+            classify_transport(transport.failure, O::MOVES_MONEY),
+            transport.to_string(),
+            None,
+        ),
+    };
+    match class {
+        RetryClass::Safe => Step::Retry(detail),
+        RetryClass::Ambiguous => {
+            span.record("outcome", "ambiguous");
+            Step::Stop(ClientError::Ambiguous {
+                operation: O::NAME,
+                attempts,
+                detail,
+            })
+        }
+        RetryClass::Final => {
+            span.record("outcome", "declined");
+            Step::Stop(match error {
+                Some(ResponseError::Declined(gateway)) => ClientError::Declined(gateway),
+                Some(other) => ClientError::Response(other),
+                None => ClientError::Transport {
+                    operation: O::NAME,
+                    attempts,
+                    detail,
+                },
+            })
+        }
+    }
+}
+
+fn call_span(operation: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "eximbay.call",
+        operation,
+        attempts = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        rescode = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+fn exhausted(operation: &'static str, attempts: u32, detail: String) -> ClientError {
+    tracing::Span::current().record("outcome", "failed");
+    ClientError::Transport {
+        operation,
+        attempts,
+        detail,
+    }
+}
+
+/// Runs an operation to its outcome over a blocking client.
+pub fn send_blocking<O, C>(
+    client: &C,
+    cfg: &Config,
+    op: &O,
+    policy: &RetryPolicy,
+    mut sleep: impl FnMut(Duration),
+) -> Result<O::Output, ClientError>
+where
+    O: Operation,
+    C: SyncHttpClient + ?Sized,
+{
+    let request = op.to_http(cfg)?;
+    let span = call_span(O::NAME);
+    let _entered = span.enter();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        span.record("attempts", attempts);
+        match judge(op, client.call(request.clone()), attempts) {
+            Step::Done(output) => return Ok(output),
+            Step::Stop(error) => return Err(error),
+            Step::Retry(detail) if !policy.backoff.allows_another(attempts) => {
+                return Err(exhausted(O::NAME, attempts, detail));
+            }
+            Step::Retry(detail) => {
+                tracing::debug!(attempt = attempts, %detail, "retrying a safe failure");
+                sleep(policy.backoff.delay(attempts - 1, policy.jitter_seed));
+            }
+        }
+    }
+}
+
+/// Runs an operation to its outcome over an async client; `sleep` is the runtime's timer.
+pub async fn send<O, C, S, F>(
+    client: &C,
+    cfg: &Config,
+    op: &O,
+    policy: &RetryPolicy,
+    sleep: S,
+) -> Result<O::Output, ClientError>
+where
+    O: Operation,
+    C: AsyncHttpClient + ?Sized,
+    S: Fn(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    use tracing::Instrument as _;
+    let request = op.to_http(cfg)?;
+    let span = call_span(O::NAME);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        span.record("attempts", attempts);
+        let result = client.call(request.clone()).instrument(span.clone()).await;
+        let step = span.in_scope(|| judge(op, result, attempts));
+        match step {
+            Step::Done(output) => return Ok(output),
+            Step::Stop(error) => return Err(error),
+            Step::Retry(detail) if !policy.backoff.allows_another(attempts) => {
+                return Err(span.in_scope(|| exhausted(O::NAME, attempts, detail)));
+            }
+            Step::Retry(_) => sleep(policy.backoff.delay(attempts - 1, policy.jitter_seed)).await,
+        }
+    }
+}
+
+/// Applies the result of a payment command to the payment.
+///
+/// Success and declines are applied (a decline changes nothing) — a decline is then returned
+/// as [`ClientError::Declined`]; an ambiguous result moves the payment to `NeedsReconcile`
+/// and is returned as [`ClientError::Ambiguous`]. Other errors leave the payment as it was.
+pub fn apply_payment_result<T>(
+    payment: &mut Payment,
+    result: Result<T, ClientError>,
+    command: PaymentCommand,
+    wrap: impl FnOnce(T) -> PaymentOutcome,
+) -> Result<Transition, ClientError> {
+    match result {
+        Ok(output) => payment.apply(wrap(output)).map_err(ClientError::Apply),
+        Err(ClientError::Declined(error)) => {
+            payment
+                .apply(PaymentOutcome::Declined {
+                    command,
+                    error: error.clone(),
+                })
+                .map_err(ClientError::Apply)?;
+            Err(ClientError::Declined(error))
+        }
+        Err(error @ ClientError::Ambiguous { .. }) => {
+            payment
+                .apply(PaymentOutcome::Ambiguous { command })
+                .map_err(ClientError::Apply)?;
+            Err(error)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::Lang;
+    use crate::config::{ApiKey, Environment, Mid};
+    use crate::ids::{OrderId, TransactionId};
+    use crate::money::{Amount, Currency};
+    use crate::payment::PaymentStatus;
+    use std::cell::Cell;
+
+    fn cfg() -> Config {
+        Config::new(
+            Environment::Test,
+            Mid::new("1849705C64").unwrap(),
+            ApiKey::new("test_1849705C642C217E0B2D").unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn payment() -> Payment {
+        Payment::authorized(
+            TransactionId::new("1849705C6420220922000016"),
+            OrderId::new("O-1"),
+            Currency::Usd,
+            Amount::parse("1").unwrap(),
+            Lang::En,
+        )
+    }
+
+    const CAPTURED: &str = r#"{"rescode":"0000","resmsg":"Success.","payment":{"amount":"1","transaction_id":"1849705C6420220922000016"}}"#;
+
+    #[test]
+    fn safe_failures_are_retried_with_backoff_then_succeed() {
+        let calls = Cell::new(0);
+        let client = |_req: Request<Vec<u8>>| {
+            calls.set(calls.get() + 1);
+            if calls.get() < 3 {
+                Err(TransportError::new(TransportFailure::Connect, "refused"))
+            } else {
+                Ok(Response::new(CAPTURED.as_bytes().to_vec()))
+            }
+        };
+        let mut slept = Vec::new();
+        let mut p = payment();
+        let op = p.capture().unwrap();
+        let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |d| {
+            slept.push(d)
+        });
+        let t = apply_payment_result(
+            &mut p,
+            result,
+            PaymentCommand::Capture,
+            PaymentOutcome::Captured,
+        )
+        .unwrap();
+        assert_eq!(t.to, PaymentStatus::Captured);
+        assert_eq!(calls.get(), 3);
+        assert_eq!(slept.len(), 2);
+    }
+
+    #[test]
+    fn an_ambiguous_capture_is_sent_once_and_needs_reconcile() {
+        let calls = Cell::new(0);
+        let client = |_req: Request<Vec<u8>>| {
+            calls.set(calls.get() + 1);
+            Err(TransportError::new(
+                TransportFailure::ReadTimeout,
+                "timed out",
+            ))
+        };
+        let mut p = payment();
+        let op = p.capture().unwrap();
+        let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |_| {});
+        let err = apply_payment_result(
+            &mut p,
+            result,
+            PaymentCommand::Capture,
+            PaymentOutcome::Captured,
+        )
+        .unwrap_err();
+        assert!(err.is_ambiguous());
+        assert_eq!(calls.get(), 1);
+        assert_eq!(p.status(), PaymentStatus::NeedsReconcile);
+    }
+
+    #[test]
+    fn em00_is_retried_and_other_codes_are_final() {
+        let calls = Cell::new(0);
+        let client = |_req: Request<Vec<u8>>| {
+            calls.set(calls.get() + 1);
+            let code = if calls.get() == 1 { "EM00" } else { "HE01" };
+            Ok(Response::new(
+                format!(r#"{{"rescode":"{code}","resmsg":"x"}}"#).into_bytes(),
+            ))
+        };
+        let mut p = payment();
+        let op = p.capture().unwrap();
+        let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |_| {});
+        let err = apply_payment_result(
+            &mut p,
+            result,
+            PaymentCommand::Capture,
+            PaymentOutcome::Captured,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ClientError::Declined(ref g) if g.rescode.as_str() == "HE01"));
+        assert_eq!(calls.get(), 2);
+        assert_eq!(p.status(), PaymentStatus::Authorized);
+    }
+
+    #[test]
+    fn exhausted_safe_failures_apply_nothing() {
+        let client = |_req: Request<Vec<u8>>| {
+            Err(TransportError::new(TransportFailure::Dns, "no such host"))
+        };
+        let mut p = payment();
+        let op = p.capture().unwrap();
+        let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |_| {});
+        let err = apply_payment_result(
+            &mut p,
+            result,
+            PaymentCommand::Capture,
+            PaymentOutcome::Captured,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ClientError::Transport { attempts: 3, .. }));
+        assert_eq!(p.status(), PaymentStatus::Authorized);
+    }
+}

@@ -1,0 +1,240 @@
+//! # eximbay-ureq
+//!
+//! The blocking adapter: [`eximbay_core`] over [`ureq`] 3 with rustls.
+//!
+//! ```no_run
+//! use eximbay_core::{Amount, ApiKey, Config, Currency, Environment, Lang, Mid, OrderId,
+//!                    Payment, TransactionId};
+//!
+//! let cfg = Config::new(Environment::Test, Mid::new("1849705C64")?,
+//!                       ApiKey::new("test_1849705C642C217E0B2D")?)?;
+//! let client = eximbay_ureq::Client::new(cfg)?;
+//! let mut payment = Payment::authorized(
+//!     TransactionId::new("1849705C6420220922000016"), OrderId::new("ORDER-1"),
+//!     Currency::Usd, Amount::parse("25.00")?, Lang::En);
+//! client.capture(&mut payment)?;
+//! client.refund_partial(&mut payment, Amount::parse("5.50")?, "ticket-1", Some("returned"))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The HTTP client is configured for a payment gateway: redirects are never followed, an
+//! HTTP error status is a response (the core reads the gateway's result from it), connect
+//! and per-call timeouts are on by default, responses are capped in size, plain `http` is
+//! refused except to loopback addresses (the local sandbox), and every transport error is
+//! classified by how far the request got: before it was written (*safe*, retried) or after
+//! (*ambiguous* on a money-moving call: the payment goes to `NeedsReconcile`).
+#![forbid(unsafe_code)]
+
+use std::io;
+use std::ops::Deref;
+use std::time::{Duration, Instant};
+
+use eximbay_core::drive::TransportError;
+use eximbay_core::{BlockingClient, Config, SyncHttpClient, TransportFailure};
+use http::{Request, Response};
+
+/// Settings of the HTTP client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Longest wait for a TCP + TLS connection.
+    pub connect_timeout: Duration,
+    /// Longest time for one whole call (connect, send, receive).
+    pub call_timeout: Duration,
+    /// Largest response body accepted.
+    pub max_response_bytes: u64,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connect_timeout: Duration::from_secs(5),
+            call_timeout: Duration::from_secs(30),
+            max_response_bytes: 256 * 1024,
+            user_agent: concat!("eximbay-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// The client cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A base URL uses plain http to a host that is not a loopback address.
+    #[error("refusing plain http to {0}: only https, or http to a loopback address, is allowed")]
+    InsecureUrl(String),
+}
+
+/// Whether a URL may be used: https anywhere, http only to loopback hosts.
+pub fn is_allowed_url(uri: &http::Uri) -> bool {
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => uri.host().is_some_and(is_loopback_host),
+        _ => false,
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `SyncHttpClient` over a `ureq::Agent`.
+#[derive(Debug, Clone)]
+pub struct UreqHttp {
+    agent: ureq::Agent,
+    max_response_bytes: u64,
+}
+
+impl UreqHttp {
+    /// An agent configured for the gateway.
+    pub fn new(options: &Options) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .http_status_as_error(false)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.call_timeout))
+            .user_agent(options.user_agent.as_str())
+            .build()
+            .into();
+        UreqHttp {
+            agent,
+            max_response_bytes: options.max_response_bytes,
+        }
+    }
+}
+
+/// Maps a ureq error to how far the request got.
+pub fn classify(error: &ureq::Error) -> TransportFailure {
+    use ureq::Timeout;
+    match error {
+        ureq::Error::HostNotFound => TransportFailure::Dns,
+        ureq::Error::ConnectionFailed => TransportFailure::Connect,
+        ureq::Error::Timeout(Timeout::Resolve) => TransportFailure::Dns,
+        ureq::Error::Timeout(Timeout::Connect) => TransportFailure::Connect,
+        ureq::Error::Timeout(
+            Timeout::SendRequest | Timeout::SendBody | Timeout::Await100 | Timeout::PerWrite,
+        ) => TransportFailure::RequestNotWritten,
+        // Waiting for the answer, or a whole-call timeout whose stage is unknown.
+        ureq::Error::Timeout(_) => TransportFailure::ReadTimeout,
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => TransportFailure::Tls,
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => TransportFailure::RequestNotWritten,
+        ureq::Error::BodyExceedsLimit(_) => TransportFailure::ResponseTooLarge,
+        ureq::Error::Io(io) => match io.kind() {
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable => TransportFailure::Connect,
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportFailure::ReadTimeout,
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::BrokenPipe => TransportFailure::ResetAfterWrite,
+            _ => TransportFailure::Other,
+        },
+        _ => TransportFailure::Other,
+    }
+}
+
+fn transport_error(error: &ureq::Error) -> TransportError {
+    TransportError::new(classify(error), error.to_string())
+}
+
+impl SyncHttpClient for UreqHttp {
+    fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        if !is_allowed_url(request.uri()) {
+            return Err(TransportError::new(
+                TransportFailure::RequestNotWritten,
+                "refusing plain http to a non-loopback host",
+            ));
+        }
+        let started = Instant::now();
+        let result = self
+            .agent
+            .run(request)
+            .map_err(|e| transport_error(&e))
+            .and_then(|response| {
+                let (parts, mut body) = response.into_parts();
+                let bytes = body
+                    .with_config()
+                    .limit(self.max_response_bytes)
+                    .read_to_vec()
+                    .map_err(|e| transport_error(&e))?;
+                Ok(Response::from_parts(parts, bytes))
+            });
+        let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::Span::current().record("latency_ms", latency);
+        result
+    }
+}
+
+/// The blocking Eximbay client: `client.capture(&mut payment)?`, `client.refund_partial(…)?`,
+/// `client.reconcile(&mut payment)?`, `client.send(&any_operation)?`. All methods are those
+/// of [`BlockingClient`].
+#[derive(Debug)]
+pub struct Client(BlockingClient<UreqHttp>);
+
+impl Client {
+    /// A client with default [`Options`].
+    pub fn new(cfg: Config) -> Result<Self, SetupError> {
+        Client::with_options(cfg, &Options::default())
+    }
+
+    /// A client with the given options.
+    pub fn with_options(cfg: Config, options: &Options) -> Result<Self, SetupError> {
+        for url in [cfg.v1_base_url().to_owned(), cfg.direct_processor_url()] {
+            let allowed = url
+                .parse::<http::Uri>()
+                .is_ok_and(|uri| is_allowed_url(&uri));
+            if !allowed {
+                return Err(SetupError::InsecureUrl(url));
+            }
+        }
+        let seed =
+            std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0_u8);
+        Ok(Client(
+            BlockingClient::new(UreqHttp::new(options), cfg, std::thread::sleep)
+                .with_jitter_seed(seed),
+        ))
+    }
+
+    /// Replaces the default backoff.
+    pub fn with_backoff(self, backoff: eximbay_core::Backoff) -> Self {
+        Client(self.0.with_backoff(backoff))
+    }
+}
+
+impl Deref for Client {
+    type Target = BlockingClient<UreqHttp>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        for ok in [
+            "https://api.eximbay.com",
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:80",
+        ] {
+            assert!(is_allowed_url(&ok.parse().unwrap()), "{ok}");
+        }
+        for bad in [
+            "http://api.eximbay.com",
+            "http://10.0.0.1",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(!is_allowed_url(&bad.parse().unwrap()), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,526 @@
+//! One conformance suite that both adapters (ureq, reqwest) must pass, over real loopback
+//! sockets, and end-to-end runs of both client facades against the scripted gateway.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use eximbay_core::drive::TransportError;
+use eximbay_core::payment::PaymentEvent;
+use eximbay_core::retry::{RetryClass, classify_transport};
+use eximbay_core::{
+    Amount, ApiKey, AsyncHttpClient, ClientError, Config, Currency, Environment, Lang, Mid,
+    OrderId, Payment, PaymentStatus, SyncHttpClient, TransactionId, TransportFailure,
+};
+use eximbay_tests::loopback::{Action, LoopbackServer};
+use eximbay_tests::{
+    API_KEY, MID, Reply, SEED_AUTHORIZATION, Script, ScriptedGateway, TID, test_config,
+};
+use http::{Request, Response};
+
+const LIMIT: u64 = 64 * 1024;
+
+fn ureq_options() -> eximbay_ureq::Options {
+    eximbay_ureq::Options {
+        connect_timeout: Duration::from_secs(2),
+        call_timeout: Duration::from_millis(800),
+        max_response_bytes: LIMIT,
+        ..eximbay_ureq::Options::default()
+    }
+}
+
+fn reqwest_options() -> eximbay_async::Options {
+    eximbay_async::Options {
+        connect_timeout: Duration::from_secs(2),
+        call_timeout: Duration::from_millis(800),
+        max_response_bytes: LIMIT,
+        ..eximbay_async::Options::default()
+    }
+}
+
+type Call = Box<dyn Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>>;
+
+/// Both adapters' raw HTTP clients, as blocking calls.
+fn adapters() -> Vec<(&'static str, Call)> {
+    let ureq = eximbay_ureq::UreqHttp::new(&ureq_options());
+    let reqwest = eximbay_async::ReqwestHttp::new(&reqwest_options()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    vec![
+        ("ureq", Box::new(move |req| ureq.call(req))),
+        (
+            "reqwest",
+            Box::new(move |req| runtime.block_on(reqwest.call(req))),
+        ),
+    ]
+}
+
+fn post(url: &str, body: &str) -> Request<Vec<u8>> {
+    let mut auth = http::HeaderValue::from_static(SEED_AUTHORIZATION);
+    auth.set_sensitive(true);
+    Request::post(url)
+        .header("authorization", auth)
+        .header("content-type", "application/json")
+        .header("x-custom", "kept")
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+fn status(code: u16, body: &str) -> Action {
+    Action::Respond(
+        Response::builder()
+            .status(code)
+            .header("x-gateway", "yes")
+            .header("content-type", "application/json")
+            .body(body.as_bytes().to_vec())
+            .unwrap(),
+    )
+}
+
+#[test]
+fn error_statuses_are_responses_not_errors() {
+    for (name, call) in adapters() {
+        for code in [400_u16, 401, 404, 500, 502, 503] {
+            let server = LoopbackServer::start(move |_| status(code, r#"{"rescode":"EC00"}"#));
+            let response = call(post(
+                &format!("{}/v1/payments/retrieve", server.base_url()),
+                "{}",
+            ))
+            .unwrap_or_else(|e| panic!("{name} {code}: {e}"));
+            assert_eq!(response.status().as_u16(), code, "{name}");
+            assert_eq!(response.body(), br#"{"rescode":"EC00"}"#, "{name}");
+        }
+    }
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    for (name, call) in adapters() {
+        let server = LoopbackServer::start(|req| {
+            if req.uri().path() == "/elsewhere" {
+                status(200, "followed")
+            } else {
+                Action::Respond(
+                    Response::builder()
+                        .status(302)
+                        .header("location", "/elsewhere")
+                        .body(Vec::new())
+                        .unwrap(),
+                )
+            }
+        });
+        let response = call(post(
+            &format!("{}/v1/payments/retrieve", server.base_url()),
+            "{}",
+        ))
+        .unwrap();
+        assert_eq!(response.status().as_u16(), 302, "{name}");
+        assert_eq!(server.requests().len(), 1, "{name} followed the redirect");
+    }
+}
+
+#[test]
+fn headers_and_bodies_survive_both_ways() {
+    for (name, call) in adapters() {
+        let server = LoopbackServer::start(|_| status(200, "{}"));
+        let body = r#"{"mid":"1849705C64","payment":{"amount":"1"}}"#;
+        let response = call(post(
+            &format!("{}/v1/payments/{TID}/capture", server.base_url()),
+            body,
+        ))
+        .unwrap();
+        assert_eq!(response.headers()["x-gateway"], "yes", "{name}");
+        let seen = &server.requests()[0];
+        assert_eq!(seen.method(), http::Method::POST);
+        assert_eq!(seen.uri().path(), format!("/v1/payments/{TID}/capture"));
+        assert_eq!(
+            seen.headers()["authorization"],
+            SEED_AUTHORIZATION,
+            "{name}"
+        );
+        assert_eq!(seen.headers()["content-type"], "application/json", "{name}");
+        assert_eq!(seen.headers()["x-custom"], "kept", "{name}");
+        assert_eq!(seen.body(), body.as_bytes(), "{name}");
+    }
+}
+
+#[test]
+fn the_response_size_limit_is_enforced() {
+    for (name, call) in adapters() {
+        let big = "x".repeat(LIMIT as usize + 1);
+        let server = LoopbackServer::start(move |_| status(200, &big));
+        let err = call(post(
+            &format!("{}/v1/payments/retrieve", server.base_url()),
+            "{}",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.failure,
+            TransportFailure::ResponseTooLarge,
+            "{name}: {err}"
+        );
+        // Without a content-length (chunked), too.
+        let chunk = "y".repeat(LIMIT as usize);
+        let raw = format!(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{:x}\r\n{chunk}\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+            chunk.len(),
+            chunk.len()
+        );
+        let server = LoopbackServer::start(move |_| Action::Raw(raw.clone().into_bytes()));
+        let err = call(post(
+            &format!("{}/v1/payments/retrieve", server.base_url()),
+            "{}",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.failure,
+            TransportFailure::ResponseTooLarge,
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_connection_is_safe() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    for (name, call) in adapters() {
+        let err = call(post(
+            &format!("http://127.0.0.1:{port}/v1/payments/{TID}/capture"),
+            "{}",
+        ))
+        .unwrap_err();
+        assert!(!err.failure.may_have_reached_gateway(), "{name}: {err:?}");
+        assert_eq!(
+            classify_transport(err.failure, true),
+            RetryClass::Safe,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_server_that_reads_and_stalls_is_ambiguous() {
+    for (name, call) in adapters() {
+        let server = LoopbackServer::start(|_| Action::Stall(Duration::from_secs(3)));
+        let started = Instant::now();
+        let err = call(post(
+            &format!("{}/v1/payments/{TID}/capture", server.base_url()),
+            "{}",
+        ))
+        .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_millis(2500),
+            "{name}: the call timeout was not applied"
+        );
+        assert_eq!(
+            err.failure,
+            TransportFailure::ReadTimeout,
+            "{name}: {err:?}"
+        );
+        assert_eq!(
+            classify_transport(err.failure, true),
+            RetryClass::Ambiguous,
+            "{name}"
+        );
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "{name}: the request was written"
+        );
+    }
+}
+
+#[test]
+fn a_reset_after_the_request_was_written_is_ambiguous() {
+    for (name, call) in adapters() {
+        let server = LoopbackServer::start(|_| Action::Reset);
+        let err = call(post(
+            &format!("{}/v1/payments/{TID}/capture", server.base_url()),
+            "{}",
+        ))
+        .unwrap_err();
+        assert!(err.failure.may_have_reached_gateway(), "{name}: {err:?}");
+        assert_eq!(
+            classify_transport(err.failure, true),
+            RetryClass::Ambiguous,
+            "{name}"
+        );
+        assert_eq!(server.requests().len(), 1, "{name}");
+    }
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_never_sent() {
+    for (name, call) in adapters() {
+        let err = call(post("http://192.0.2.1/v1/payments/retrieve", "{}")).unwrap_err();
+        assert_eq!(err.failure, TransportFailure::RequestNotWritten, "{name}");
+    }
+    let remote = Config::new(
+        Environment::custom("http://192.0.2.1").unwrap(),
+        Mid::new(MID).unwrap(),
+        ApiKey::new(API_KEY).unwrap(),
+    )
+    .unwrap();
+    assert!(eximbay_ureq::Client::new(remote.clone()).is_err());
+    assert!(eximbay_async::Client::new(remote).is_err());
+}
+
+#[test]
+fn the_authorization_header_is_sensitive_and_never_logged() {
+    let request = Payment::authorized(
+        TransactionId::new(TID),
+        OrderId::new("O-1"),
+        Currency::Usd,
+        Amount::parse("1").unwrap(),
+        Lang::En,
+    )
+    .capture()
+    .unwrap();
+    let built = eximbay_core::Operation::to_http(&request, &test_config()).unwrap();
+    assert!(built.headers()["authorization"].is_sensitive());
+
+    // Run a whole call with full tracing on and read what was logged.
+    let gateway = Arc::new(Mutex::new(ScriptedGateway::default()));
+    gateway.lock().unwrap().authorize(TID, "O-1", "USD", "1");
+    let (server, _) = scripted_server(gateway, vec![]);
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || SharedWriter(writer.clone()))
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let client =
+            eximbay_ureq::Client::with_options(sandbox_config(&server), &ureq_options()).unwrap();
+        let mut payment = authorized_payment();
+        client.capture(&mut payment).unwrap();
+    });
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("eximbay.call"), "{text}");
+    assert!(text.contains("operation=\"capture\""), "{text}");
+    assert!(text.contains("outcome=\"ok\""), "{text}");
+    assert!(text.contains("rescode=\"0000\""), "{text}");
+    assert!(text.contains("latency_ms="), "{text}");
+    assert!(!text.contains("1849705C642C217E0B2D"), "key logged: {text}");
+    assert!(
+        !text.contains(SEED_AUTHORIZATION.trim_start_matches("Basic ")),
+        "{text}"
+    );
+    assert!(!text.contains("\"payment\""), "body logged: {text}");
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// End to end: the client facades against the scripted gateway over loopback.
+
+type Scripts = Arc<Mutex<VecDeque<Script>>>;
+
+/// A loopback server in front of the scripted gateway; each request takes the next script
+/// (default: answer). A lost answer is a connection reset after the request was read.
+fn scripted_server(
+    gateway: Arc<Mutex<ScriptedGateway>>,
+    scripts: Vec<Script>,
+) -> (LoopbackServer, Scripts) {
+    let scripts: Scripts = Arc::new(Mutex::new(scripts.into()));
+    let queue = scripts.clone();
+    let server = LoopbackServer::start(move |req| {
+        let script = queue.lock().unwrap().pop_front().unwrap_or(Script::Answer);
+        match gateway.lock().unwrap().handle(req, script) {
+            Reply::Response(response) => Action::Respond(response),
+            Reply::Lost => Action::Reset,
+        }
+    });
+    (server, scripts)
+}
+
+fn sandbox_config(server: &LoopbackServer) -> Config {
+    Config::new(
+        Environment::custom(&server.base_url()).unwrap(),
+        Mid::new(MID).unwrap(),
+        ApiKey::new(API_KEY).unwrap(),
+    )
+    .unwrap()
+}
+
+fn authorized_payment() -> Payment {
+    Payment::authorized(
+        TransactionId::new(TID),
+        OrderId::new("O-1"),
+        Currency::Usd,
+        Amount::parse("1").unwrap(),
+        Lang::En,
+    )
+}
+
+fn ledger() -> Arc<Mutex<ScriptedGateway>> {
+    let gateway = Arc::new(Mutex::new(ScriptedGateway::default()));
+    gateway.lock().unwrap().authorize(TID, "O-1", "USD", "1");
+    gateway
+}
+
+#[test]
+fn ureq_client_captures_and_partially_refunds() {
+    let gateway = ledger();
+    let (server, _) = scripted_server(gateway.clone(), vec![]);
+    let client =
+        eximbay_ureq::Client::with_options(sandbox_config(&server), &ureq_options()).unwrap();
+    let mut payment = authorized_payment();
+    let t = client.capture(&mut payment).unwrap();
+    assert_eq!(
+        (t.from, t.to),
+        (PaymentStatus::Authorized, PaymentStatus::Captured)
+    );
+    let t = client
+        .refund_partial(
+            &mut payment,
+            Amount::parse("0.4").unwrap(),
+            "r1",
+            Some("damaged"),
+        )
+        .unwrap();
+    assert_eq!(t.to, PaymentStatus::PartiallyRefunded);
+    let t = client.refund_full(&mut payment, "r2", None).unwrap();
+    assert_eq!(t.to, PaymentStatus::Refunded);
+    let g = gateway.lock().unwrap();
+    assert_eq!(g.ledger[TID].captures_applied, 1);
+    assert_eq!(g.applied_refund_ids.len(), 2);
+    // Refused before sending: nothing more reached the server.
+    drop(g);
+    let before = server.requests().len();
+    let err = client.refund_full(&mut payment, "r3", None).unwrap_err();
+    assert!(err.nothing_sent());
+    assert_eq!(server.requests().len(), before);
+}
+
+#[test]
+fn async_client_captures_and_partially_refunds() {
+    let gateway = ledger();
+    let (server, _) = scripted_server(gateway.clone(), vec![]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client =
+            eximbay_async::Client::with_options(sandbox_config(&server), &reqwest_options())
+                .unwrap();
+        let mut payment = authorized_payment();
+        assert_eq!(
+            client.capture(&mut payment).await.unwrap().to,
+            PaymentStatus::Captured
+        );
+        let t = client
+            .refund_partial(&mut payment, Amount::parse("0.4").unwrap(), "r1", None)
+            .await
+            .unwrap();
+        assert_eq!(t.to, PaymentStatus::PartiallyRefunded);
+        assert_eq!(
+            payment.refundable(),
+            "0.6".parse::<rust_decimal::Decimal>().unwrap()
+        );
+    });
+    assert_eq!(gateway.lock().unwrap().applied_refund_ids.len(), 1);
+}
+
+#[test]
+fn an_ambiguous_refund_leads_to_reconcile_not_a_second_refund() {
+    // ureq: the refund is applied, then the connection is reset.
+    let gateway = ledger();
+    let (server, _) = scripted_server(gateway.clone(), vec![Script::Answer, Script::ApplyThenDrop]);
+    let client =
+        eximbay_ureq::Client::with_options(sandbox_config(&server), &ureq_options()).unwrap();
+    let mut payment = authorized_payment();
+    client.capture(&mut payment).unwrap();
+    let err = client
+        .refund_partial(&mut payment, Amount::parse("0.4").unwrap(), "r1", None)
+        .unwrap_err();
+    assert!(err.is_ambiguous(), "{err}");
+    assert_eq!(payment.status(), PaymentStatus::NeedsReconcile);
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "the ambiguous refund was sent once"
+    );
+    // Retrying the same command is refused until the payment is reconciled.
+    let again = client
+        .refund_partial(&mut payment, Amount::parse("0.4").unwrap(), "r1", None)
+        .unwrap_err();
+    assert!(matches!(again, ClientError::InvalidCommand(_)));
+    assert_eq!(server.requests().len(), 2);
+    let t = client.reconcile(&mut payment).unwrap();
+    assert_eq!(t.event, PaymentEvent::Reconciled);
+    assert_eq!(payment.status(), PaymentStatus::PartiallyRefunded);
+    assert_eq!(payment.refunded_amount().to_string(), "0.40");
+    assert_eq!(gateway.lock().unwrap().applied_refund_ids.len(), 1);
+
+    // reqwest: an ambiguous capture is reconciled, never re-sent.
+    let gateway = ledger();
+    let (server, _) = scripted_server(gateway.clone(), vec![Script::ApplyThenDrop]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client =
+            eximbay_async::Client::with_options(sandbox_config(&server), &reqwest_options())
+                .unwrap();
+        let mut payment = authorized_payment();
+        let err = client.capture(&mut payment).await.unwrap_err();
+        assert!(err.is_ambiguous(), "{err}");
+        assert!(client.capture(&mut payment).await.is_err());
+        assert_eq!(
+            client.reconcile(&mut payment).await.unwrap().to,
+            PaymentStatus::Captured
+        );
+    });
+    assert_eq!(server.requests().len(), 2, "capture once, retrieve once");
+    assert_eq!(gateway.lock().unwrap().ledger[TID].captures_applied, 1);
+}
+
+#[test]
+fn safe_failures_are_retried_by_both_clients() {
+    // A decline with EM00 is retried; the second attempt succeeds.
+    let gateway = ledger();
+    let em00 = Arc::new(Mutex::new(true));
+    let flag = em00.clone();
+    let inner = gateway.clone();
+    let server = LoopbackServer::start(move |req| {
+        if std::mem::replace(&mut *flag.lock().unwrap(), false) {
+            return status(200, r#"{"rescode":"EM00","resmsg":"server disconnected"}"#);
+        }
+        match inner.lock().unwrap().handle(req, Script::Answer) {
+            Reply::Response(r) => Action::Respond(r),
+            Reply::Lost => Action::Reset,
+        }
+    });
+    let fast = eximbay_core::Backoff {
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_attempts: 3,
+    };
+    let client = eximbay_ureq::Client::with_options(sandbox_config(&server), &ureq_options())
+        .unwrap()
+        .with_backoff(fast);
+    let mut payment = authorized_payment();
+    client.capture(&mut payment).unwrap();
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(gateway.lock().unwrap().ledger[TID].captures_applied, 1);
+}
