@@ -1,0 +1,220 @@
+//! Test controls under `/_sim/` (JSON in, JSON out):
+//!
+//! | endpoint | does |
+//! |---|---|
+//! | `GET /_sim/clock` | the test clock: `now` (UNIX seconds), `kst_date`, `kst_datetime` |
+//! | `POST /_sim/clock` `{"advance_days": n}` or `{"advance_seconds": s}` | moves the clock, running due charges |
+//! | `POST /_sim/payments` | creates a payment as if the buyer completed the payment window |
+//! | `GET /_sim/ledger` | payments, registrations, callback deliveries, inbox |
+//! | `POST /_sim/faults` | scripts a fault (or a list) for the next matching requests |
+//! | `POST /_sim/recurring/{id}/decline_next` `{"count": n, "rescode": "HE01"}` | scripts failed charges |
+//! | `POST /_sim/inbox[?nack=n]` | a merchant endpoint: verifies, records and acknowledges callbacks |
+//! | `GET /_sim/inbox` | what the inbox received |
+
+use http::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::sandbox::{Callback, Fault, Handled, Sandbox};
+
+/// `POST /_sim/payments`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPayment {
+    /// The merchant's order id.
+    pub order_id: String,
+    /// Currency code.
+    pub currency: String,
+    /// Amount.
+    pub amount: String,
+    /// `AUTHORIZE` (default) or `PAYMENT`.
+    #[serde(default)]
+    pub transaction_type: Option<String>,
+    /// Where the signed status callback goes.
+    #[serde(default)]
+    pub status_url: Option<String>,
+    /// Merchant data echoed in the callback.
+    #[serde(default)]
+    pub param1: Option<String>,
+    /// A recurring registration made with the payment.
+    #[serde(default)]
+    pub recurring: Option<NewRecurring>,
+}
+
+/// The recurring part of a new payment (`recurringAmount`, `recurringURL`, `recurringDate`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRecurring {
+    /// Monthly amount.
+    pub amount: String,
+    /// Where charge results go.
+    pub url: String,
+    /// First charge `YYYYMMDD` (default: one month from today, KST).
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    #[serde(default)]
+    advance_days: i64,
+    #[serde(default)]
+    advance_seconds: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Faults {
+    One(Fault),
+    Many(Vec<Fault>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineNext {
+    count: u32,
+    #[serde(default)]
+    rescode: Option<String>,
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
+    let mut response = Response::new(serde_json::to_vec(body).unwrap_or_default());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn bad_request(message: impl std::fmt::Display) -> Handled {
+    handled(
+        json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": message.to_string()}),
+        ),
+        Vec::new(),
+    )
+}
+
+fn handled(response: Response<Vec<u8>>, callbacks: Vec<Callback>) -> Handled {
+    Handled {
+        response,
+        disposition: crate::sandbox::Disposition::Respond,
+        callbacks,
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Handled>> {
+    serde_json::from_slice(body).map_err(|e| Box::new(bad_request(e)))
+}
+
+fn clock_json(sandbox: &Sandbox) -> Value {
+    json!({
+        "now": sandbox.now().0,
+        "kst_date": sandbox.now().kst_date().to_yyyymmdd(),
+        "kst_datetime": sandbox.kst_datetime(),
+    })
+}
+
+/// Routes a `/_sim/…` request.
+pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> Handled {
+    let body = request.body().as_slice();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let post = request.method() == Method::POST;
+    let result = match (parts.as_slice(), post) {
+        (["_sim", "clock"], false) => Ok(handled(
+            json_response(StatusCode::OK, &clock_json(sandbox)),
+            Vec::new(),
+        )),
+        (["_sim", "clock"], true) => parse::<ClockChange>(body).map(|change| {
+            let seconds = change
+                .advance_days
+                .saturating_mul(86_400)
+                .saturating_add(change.advance_seconds);
+            let callbacks = sandbox.advance(seconds);
+            let mut clock = clock_json(sandbox);
+            clock["charges"] = json!(callbacks.len());
+            handled(json_response(StatusCode::OK, &clock), callbacks)
+        }),
+        (["_sim", "payments"], true) => {
+            parse::<NewPayment>(body).map(|new| match sandbox.create_payment(new) {
+                Ok((payment, registration, callbacks)) => {
+                    let mut answer = json!({
+                        "transaction_id": payment.transaction_id,
+                        "order_id": payment.order_id,
+                        "currency": payment.currency,
+                        "amount": payment.amount,
+                        "transaction_type": payment.transaction_type,
+                    });
+                    if let Some(r) = registration {
+                        answer["recurring_id"] = json!(r.recurring_id);
+                        answer["recurring_next"] = json!(r.first_charge.to_yyyymmdd());
+                    }
+                    handled(json_response(StatusCode::OK, &answer), callbacks)
+                }
+                Err(message) => bad_request(message),
+            })
+        }
+        (["_sim", "ledger"], false) => Ok(handled(
+            json_response(StatusCode::OK, &sandbox.ledger_json()),
+            Vec::new(),
+        )),
+        (["_sim", "faults"], true) => parse::<Faults>(body).map(|faults| {
+            let faults = match faults {
+                Faults::One(fault) => vec![fault],
+                Faults::Many(faults) => faults,
+            };
+            let queued = faults.len();
+            for fault in faults {
+                sandbox.add_fault(fault);
+            }
+            handled(
+                json_response(StatusCode::OK, &json!({"queued": queued})),
+                Vec::new(),
+            )
+        }),
+        (["_sim", "recurring", id, "decline_next"], true) => parse::<DeclineNext>(body).map(|d| {
+            let rescode = d.rescode.unwrap_or_else(|| "HE01".to_owned());
+            if sandbox.decline_next_charges(id, d.count, &rescode) {
+                handled(
+                    json_response(
+                        StatusCode::OK,
+                        &json!({"recurring_id": id, "decline_next": d.count}),
+                    ),
+                    Vec::new(),
+                )
+            } else {
+                handled(
+                    json_response(
+                        StatusCode::NOT_FOUND,
+                        &json!({"error": "no such recurring id"}),
+                    ),
+                    Vec::new(),
+                )
+            }
+        }),
+        (["_sim", "inbox"], true) => {
+            let nack = request
+                .uri()
+                .query()
+                .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "nack"))
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            Ok(handled(sandbox.receive(body, nack), Vec::new()))
+        }
+        (["_sim", "inbox"], false) => Ok(handled(
+            json_response(StatusCode::OK, &json!(sandbox.inbox)),
+            Vec::new(),
+        )),
+        _ => Err(Box::new(handled(
+            json_response(
+                StatusCode::NOT_FOUND,
+                &json!({"error": "unknown control endpoint"}),
+            ),
+            Vec::new(),
+        ))),
+    };
+    result.unwrap_or_else(|error| *error)
+}

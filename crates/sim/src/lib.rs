@@ -1,0 +1,36 @@
+//! # eximbay-sim
+//!
+//! A stateful local sandbox of the Eximbay gateway: a real HTTP server with a ledger,
+//! a test clock, scripted faults and signed callbacks.
+//!
+//! * v1: `/v1/payments/{tid}/capture`, `/cancel`, `/v1/payments/retrieve`, `/verify`,
+//!   `/ready`, `/v1/payments/recurring/{id}/delete` and `/adjust`, with the gateway's
+//!   checks: Basic auth (`EC1000`), JSON content type (`EC1001`), 24-character transaction
+//!   ids (`EC1002`), POST only (`EC1003`), undeclared fields refused (`EC00`).
+//! * legacy: `/Gateway/DirectProcessor.krp` with `RC_TERMINATE` and `RC_ADJUST`.
+//! * A ledger with the gateway's rules: capture only `AUTHORIZE` payments, once, for the
+//!   whole amount; refunds up to the balance with the `balance` guard; a repeated
+//!   `refund_id` answered with the original refund; KRW/JPY/VND whole numbers.
+//! * Recurring registrations on a test clock: monthly charges on the charge date, a failed
+//!   charge retried on the next two days, termination after the third failure, every result
+//!   POSTed signed to the `recurringURL`; adjustments refused on the charge day (KST).
+//! * Signed `status_url` callbacks, redelivered until acknowledged (up to 3 retries).
+//! * Test controls under `/_sim/` ([`control`]) and a built-in merchant inbox.
+//!
+//! [`Sandbox::handle`] is sans-IO and usable in-process; [`server`] serves it over HTTP.
+//!
+//! The sandbox reads requests with its own types (module `wire`), sharing only primitives
+//! (`Amount`, `Currency`, fgkey) with the client core, so end-to-end tests check the
+//! client's wire format against an independent reading of it.
+#![forbid(unsafe_code)]
+
+pub mod control;
+pub mod sandbox;
+pub mod server;
+mod wire;
+
+pub use sandbox::{Callback, Disposition, Fault, FaultKind, Handled, Sandbox, SandboxConfig};
+pub use server::{RunningSandbox, ServerOptions};
+
+/// The legacy server-to-server path.
+pub const DIRECT_PROCESSOR_PATH: &str = eximbay_core::config::DIRECT_PROCESSOR_PATH;

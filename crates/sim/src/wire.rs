@@ -1,0 +1,186 @@
+//! The sandbox's own reading of the gateway's request shapes.
+//!
+//! These types are deliberately independent of the core's operation types: end-to-end
+//! tests then check the client's wire format against a second reading of the seeds, not
+//! against itself. Unknown fields are refused (`EC00`), as the gateway refuses undeclared
+//! fields — a client that sent the seeds' typo `oreder_id` would fail here.
+
+use serde::Deserialize;
+
+/// The `payment` object of capture, cancel and retrieve requests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PaymentFields {
+    pub order_id: String,
+    pub currency: String,
+    pub amount: String,
+    #[serde(default)]
+    pub balance: Option<String>,
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// `POST /v1/payments/{tid}/capture`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CaptureRequest {
+    pub mid: String,
+    pub payment: PaymentFields,
+}
+
+/// The `refund` object of a cancel request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefundFields {
+    pub refund_type: String,
+    pub refund_amount: String,
+    pub refund_id: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `refund_account` of a cancel request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefundAccount {
+    pub user_name: String,
+    pub bank_code: String,
+    pub account_number: String,
+}
+
+/// `POST /v1/payments/{tid}/cancel`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelRequest {
+    pub mid: String,
+    pub refund: RefundFields,
+    pub payment: PaymentFields,
+    #[serde(default)]
+    pub refund_account: Option<RefundAccount>,
+}
+
+/// `POST /v1/payments/retrieve`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RetrieveRequest {
+    pub mid: String,
+    pub key_field: String,
+    pub payment: PaymentFields,
+}
+
+/// `POST /v1/payments/verify`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyRequest {
+    pub data: String,
+}
+
+/// `POST /v1/payments/ready`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadyRequest {
+    pub payment: ReadyPayment,
+    pub merchant: ReadyMerchant,
+    pub buyer: ReadyBuyer,
+    pub url: ReadyUrls,
+}
+
+/// `payment` of a ready request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadyPayment {
+    pub transaction_type: String,
+    pub order_id: String,
+    pub currency: String,
+    pub amount: String,
+    pub lang: String,
+}
+
+/// `merchant` of a ready request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadyMerchant {
+    pub mid: String,
+}
+
+/// `buyer` of a ready request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadyBuyer {
+    pub name: String,
+    pub email: String,
+}
+
+/// `url` of a ready request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadyUrls {
+    pub return_url: String,
+    pub status_url: String,
+}
+
+/// `POST /v1/payments/recurring/{id}/adjust`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct V1AdjustRequest {
+    pub adjust_amount: String,
+}
+
+/// `POST /v1/payments/recurring/{id}/delete`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct V1DeleteRequest {}
+
+/// The fields a legacy DirectProcessor request may carry, per `txntype`.
+pub(crate) fn legacy_declared_fields(txntype: &str) -> Option<&'static [&'static str]> {
+    match txntype {
+        "RC_TERMINATE" => Some(&[
+            "mid",
+            "txntype",
+            "recurringID",
+            "param1",
+            "param2",
+            "param3",
+        ]),
+        "RC_ADJUST" => Some(&[
+            "mid",
+            "txntype",
+            "adjustType",
+            "recurringID",
+            "adjustAmount",
+            "param1",
+            "param2",
+            "param3",
+        ]),
+        _ => None,
+    }
+}
+
+const LANGS: [&str; 8] = ["KR", "EN", "CN", "JP", "RU", "TH", "TW", "VN"];
+
+impl PaymentFields {
+    /// `lang` is mandatory and one of the gateway's languages.
+    pub(crate) fn lang_is_valid(&self) -> bool {
+        self.lang
+            .as_deref()
+            .is_some_and(|lang| LANGS.contains(&lang))
+    }
+}
+
+impl CancelRequest {
+    /// The optional parts are well formed: a reason of at most 255 characters, and a refund
+    /// account with all three fields.
+    pub(crate) fn extras_are_valid(&self) -> bool {
+        let reason_ok = self
+            .refund
+            .reason
+            .as_deref()
+            .is_none_or(|reason| reason.chars().count() <= 255);
+        let account_ok = self.refund_account.as_ref().is_none_or(|a| {
+            !a.user_name.is_empty() && !a.bank_code.is_empty() && !a.account_number.is_empty()
+        });
+        reason_ok && account_ok
+    }
+}
