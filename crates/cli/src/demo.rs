@@ -1,0 +1,294 @@
+//! `eximbay demo`: an embedded sandbox on a free loopback port, and over real HTTP through
+//! the ureq adapter, a payment from authorization to full refund (with an ambiguous refund
+//! reconciled on the way) and a recurring payment through charges, a failed charge and its
+//! retry, an adjustment and a termination. Every notification arrives signed at the
+//! sandbox's merchant inbox and is verified before it is applied.
+
+use std::error::Error;
+use std::time::{Duration, Instant};
+
+use eximbay_core::notification::Deduplicator;
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::payment::Transition;
+use eximbay_core::recurring::{ChargeResult, RecurringOutcome, RecurringTransition};
+use eximbay_core::registration::RegistrationResult;
+use eximbay_core::{
+    Amount, ApiKey, Config, Currency, Date, Environment, Lang, Mid, Notification, OrderId, Payment,
+    Recurring, SecretKey, Timestamp, TransactionId,
+};
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use serde_json::{Value, json};
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// JSON calls to the sandbox's `/_sim/` controls.
+struct Controls {
+    agent: ureq::Agent,
+    base: String,
+}
+
+impl Controls {
+    fn call(&self, method: http::Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        let bytes = body
+            .map(serde_json::to_vec)
+            .transpose()?
+            .unwrap_or_default();
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(bytes)?;
+        let mut response = self.agent.run(request)?;
+        let text = response.body_mut().read_to_string()?;
+        if !response.status().is_success() {
+            return Err(format!("{path}: HTTP {}: {text}", response.status()).into());
+        }
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.call(http::Method::POST, path, Some(body))
+    }
+
+    fn get(&self, path: &str) -> Result<Value> {
+        self.call(http::Method::GET, path, None)
+    }
+}
+
+/// Reads new notifications from the merchant inbox, verified and deduplicated.
+struct Inbox {
+    seen: usize,
+    dedupe: Deduplicator,
+    secret: SecretKey,
+}
+
+impl Inbox {
+    /// Waits for the next notification not seen before and verifies it.
+    fn next(&mut self, controls: &Controls) -> Result<Notification<'static>> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let entries = controls.get("/_sim/inbox")?;
+            let entries = entries.as_array().cloned().unwrap_or_default();
+            while let Some(entry) = entries.get(self.seen) {
+                self.seen += 1;
+                let body = entry["body"].as_str().unwrap_or_default().to_owned();
+                let notification = Notification::parse(body.as_bytes())?.into_owned();
+                notification.verify(&self.secret)?;
+                if self.dedupe.first_delivery(&notification)? {
+                    return Ok(notification);
+                }
+                println!("    (a redelivered notification was acknowledged again and skipped)");
+            }
+            if Instant::now() > deadline {
+                return Err("no notification arrived".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn show(label: &str, t: &Transition) {
+    println!("  {label:<44} {:?} → {:?}", t.from, t.to);
+}
+
+fn show_recurring(label: &str, t: &RecurringTransition) {
+    println!("  {label:<44} {:?} → {:?}", t.from, t.to);
+}
+
+/// Runs the demo.
+pub fn run() -> Result<()> {
+    let sandbox = RunningSandbox::start(
+        SandboxConfig::default(),
+        "127.0.0.1:0".parse()?,
+        ServerOptions {
+            callback_retry_delay: Duration::from_millis(50),
+            ..ServerOptions::default()
+        },
+    )?;
+    let base = sandbox.base_url();
+    println!("Sandbox listening on {base} (MID {DEFAULT_MID}, public test key and secret)\n");
+    let controls = Controls {
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into(),
+        base: base.clone(),
+    };
+    let inbox_url = format!("{base}/_sim/inbox");
+    let secret = SecretKey::new(DEFAULT_SECRET_KEY)?;
+    let mut inbox = Inbox {
+        seen: 0,
+        dedupe: Deduplicator::new(),
+        secret: secret.clone(),
+    };
+    let cfg = Config::new(
+        Environment::custom(&base)?,
+        Mid::new(DEFAULT_MID)?,
+        ApiKey::new(DEFAULT_API_KEY)?,
+    )?
+    .with_secret_key(secret);
+    let client = eximbay_ureq::Client::new(cfg)?;
+
+    // ---- a card payment ----------------------------------------------------------------
+    println!("A card payment of 25.00 USD, authorized through an AUTHORIZE payment window");
+    let created = controls.post(
+        "/_sim/payments",
+        &json!({"order_id": "DEMO-ORDER-1", "currency": "USD", "amount": "25.00",
+                "transaction_type": "AUTHORIZE", "status_url": inbox_url}),
+    )?;
+    let status = inbox.next(&controls)?;
+    let tid = status.transaction_id().ok_or("no transaction id")?;
+    println!(
+        "  status_url notification verified (fgkey): transaction {tid}, rescode {}",
+        status.rescode().map(|c| c.to_string()).unwrap_or_default()
+    );
+    let mut payment = Payment::authorized(
+        TransactionId::new(created["transaction_id"].as_str().unwrap_or_default()),
+        OrderId::new("DEMO-ORDER-1"),
+        Currency::Usd,
+        Amount::parse("25.00")?,
+        Lang::En,
+    );
+    show("capture", &client.capture(&mut payment)?);
+    show(
+        "refund 5.50 (ticket-1)",
+        &client.refund_partial(
+            &mut payment,
+            Amount::parse("5.50")?,
+            "ticket-1",
+            Some("one item returned"),
+        )?,
+    );
+
+    controls.post(
+        "/_sim/faults",
+        &json!({"path_contains": "/cancel", "kind": "apply_then_drop"}),
+    )?;
+    match client.refund_partial(&mut payment, Amount::parse("4.50")?, "ticket-2", None) {
+        Err(error) if error.is_ambiguous() => {
+            println!(
+                "  {:<44} outcome unknown → {:?}",
+                "refund 4.50 (ticket-2): connection dropped",
+                payment.status()
+            );
+        }
+        other => return Err(format!("expected an ambiguous refund, got {other:?}").into()),
+    }
+    let refused = client.refund_full(&mut payment, "ticket-3", None);
+    println!(
+        "  refund the rest now?                         refused: {}",
+        refused.err().map(|e| e.to_string()).unwrap_or_default()
+    );
+    show("reconcile (retrieve)", &client.reconcile(&mut payment)?);
+    println!(
+        "  {:<44} refunded {} of {}, refundable {}",
+        "",
+        payment.refunded_amount(),
+        payment.amount(),
+        payment.refundable()
+    );
+    show(
+        "refund the rest (ticket-3)",
+        &client.refund_full(&mut payment, "ticket-3", Some("order cancelled"))?,
+    );
+    let ledger = controls.get("/_sim/ledger")?;
+    let entry = &ledger["payments"][payment.transaction_id().as_str()];
+    println!(
+        "  gateway ledger: captured {}, refunded {} in {} refund(s), none applied twice\n",
+        entry["captured"],
+        entry["refunded"],
+        entry["refunds"].as_object().map_or(0, |r| r.len())
+    );
+
+    // ---- a recurring payment -----------------------------------------------------------
+    println!("A monthly recurring payment of 10.00 USD, registered with a PAYMENT window");
+    controls.post(
+        "/_sim/payments",
+        &json!({"order_id": "DEMO-SUBSCRIPTION", "currency": "USD", "amount": "10.00",
+                "transaction_type": "PAYMENT", "status_url": inbox_url,
+                "recurring": {"amount": "10.00", "url": inbox_url}}),
+    )?;
+    let registered = inbox.next(&controls)?;
+    let registration = RegistrationResult::from_notification(&registered)?;
+    let clock = controls.get("/_sim/clock")?;
+    let today = clock_date(&clock)?;
+    let mut recurring = Recurring::from_registration(
+        &registration,
+        Currency::Usd,
+        Amount::parse("10.00")?,
+        today.add_months(1),
+    );
+    println!(
+        "  registered {} on {today}, next charge {}",
+        registration.recurring_id,
+        recurring.next_charge()
+    );
+
+    let advance_to = |date: Date| -> Result<Value> {
+        let now = clock_date(&controls.get("/_sim/clock")?)?;
+        let days = date.days_since_epoch() - now.days_since_epoch();
+        controls.post("/_sim/clock", &json!({"advance_days": days}))
+    };
+    advance_to(recurring.next_charge())?;
+    let charge = ChargeResult::from_notification(&inbox.next(&controls)?)?;
+    show_recurring(
+        &format!("charge on {}", recurring.next_charge()),
+        &recurring.apply(RecurringOutcome::Charged(charge))?,
+    );
+    println!("  {:<44} next charge {}", "", recurring.next_charge());
+
+    let id = recurring.recurring_id().as_str().to_owned();
+    controls.post(
+        &format!("/_sim/recurring/{id}/decline_next"),
+        &json!({"count": 1, "rescode": "HE01"}),
+    )?;
+    advance_to(recurring.next_charge())?;
+    let failed = ChargeResult::from_notification(&inbox.next(&controls)?)?;
+    show_recurring(
+        &format!("charge on {} declined (HE01)", recurring.next_charge()),
+        &recurring.apply(RecurringOutcome::Charged(failed))?,
+    );
+    controls.post("/_sim/clock", &json!({"advance_days": 1}))?;
+    let retried = ChargeResult::from_notification(&inbox.next(&controls)?)?;
+    show_recurring(
+        "retried the next day: charged",
+        &recurring.apply(RecurringOutcome::Charged(retried))?,
+    );
+
+    let now = Timestamp(
+        controls.get("/_sim/clock")?["now"]
+            .as_i64()
+            .unwrap_or_default(),
+    );
+    show_recurring(
+        "adjust to 12.00",
+        &client.adjust_recurring(
+            &mut recurring,
+            Amount::parse("12.00")?,
+            now,
+            MerchantParams::default(),
+        )?,
+    );
+    println!(
+        "  {:<44} now {} a month from {}",
+        "",
+        recurring.amount(),
+        recurring.next_charge()
+    );
+    show_recurring(
+        "terminate",
+        &client.terminate_recurring(&mut recurring, MerchantParams::default())?,
+    );
+    println!(
+        "\nDone: every request went over HTTP to the sandbox; every notification was verified."
+    );
+    Ok(())
+}
+
+fn clock_date(clock: &Value) -> Result<Date> {
+    clock["kst_date"]
+        .as_str()
+        .and_then(Date::parse_yyyymmdd)
+        .ok_or_else(|| "the sandbox clock has no date".into())
+}
