@@ -256,13 +256,28 @@ pub fn run() -> Result<()> {
         &recurring.apply(RecurringOutcome::Charged(retried))?,
     );
 
-    let now = Timestamp(
-        controls.get("/_sim/clock")?["now"]
-            .as_i64()
-            .unwrap_or_default(),
+    let clock_now = |controls: &Controls| -> Result<Timestamp> {
+        Ok(Timestamp(
+            controls.get("/_sim/clock")?["now"]
+                .as_i64()
+                .unwrap_or_default(),
+        ))
+    };
+    let refused = client.adjust_recurring(
+        &mut recurring,
+        Amount::parse("12.00")?,
+        clock_now(&controls)?,
+        MerchantParams::default(),
     );
+    println!(
+        "  {:<44} refused: {}",
+        "adjust to 12.00 on the charge day?",
+        refused.err().map(|e| e.to_string()).unwrap_or_default()
+    );
+    controls.post("/_sim/clock", &json!({"advance_days": 1}))?;
+    let now = clock_now(&controls)?;
     show_recurring(
-        "adjust to 12.00",
+        "adjust to 12.00 the next day",
         &client.adjust_recurring(
             &mut recurring,
             Amount::parse("12.00")?,

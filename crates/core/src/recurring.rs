@@ -70,6 +70,8 @@ pub struct ChargeResult {
     pub attempt: Option<u8>,
     /// `recurringNext`: the next charge date.
     pub next: Option<Date>,
+    /// The day (KST) the charge ran, from `resdt` (`YYYYMMDDhhmmss`).
+    pub charged_on: Option<Date>,
 }
 
 impl ChargeResult {
@@ -86,6 +88,10 @@ impl ChargeResult {
             amount: notification.amount(),
             attempt: notification.recurring_retry(),
             next: notification.recurring_next(),
+            charged_on: notification
+                .get("resdt")
+                .and_then(|d| d.get(..8))
+                .and_then(Date::parse_yyyymmdd),
         })
     }
 }
@@ -217,6 +223,8 @@ pub struct Recurring {
     next_charge: Date,
     status: RecurringStatus,
     last_charge: Option<TransactionId>,
+    /// The day (KST) of the last charge attempt: still "the charge day" for the gateway.
+    last_charge_day: Option<Date>,
 }
 
 impl Recurring {
@@ -234,6 +242,7 @@ impl Recurring {
             next_charge,
             status: RecurringStatus::Active,
             last_charge: None,
+            last_charge_day: None,
         }
     }
 
@@ -297,8 +306,9 @@ impl Recurring {
         })
     }
 
-    /// The legacy adjust call (`RC_ADJUST`). Refused on the charge day in Korea, which the
-    /// gateway also refuses; `now` is the caller's clock.
+    /// The legacy adjust call (`RC_ADJUST`). Refused on the charge day in Korea — the day a
+    /// charge is due, or the day the last charge ran — which the gateway also refuses; `now`
+    /// is the caller's clock.
     pub fn adjust(
         &self,
         amount: Amount,
@@ -307,8 +317,9 @@ impl Recurring {
     ) -> Result<RecurringAdjust, InvalidRecurringTransition> {
         self.refuse_when_terminated()?;
         amount.check_currency(&self.currency)?;
-        if now.kst_date() == self.next_charge {
-            return Err(InvalidRecurringTransition::ChargeDay(self.next_charge));
+        let today = now.kst_date();
+        if today == self.next_charge || self.last_charge_day == Some(today) {
+            return Err(InvalidRecurringTransition::ChargeDay(today));
         }
         Ok(RecurringAdjust {
             recurring_id: self.recurring_id.clone(),
@@ -376,6 +387,7 @@ impl Recurring {
             _ => 0,
         };
         self.last_charge = charge.transaction_id.clone();
+        self.last_charge_day = Some(charge.charged_on.unwrap_or(self.next_charge));
         if charge.rescode.is_success() {
             self.next_charge = charge
                 .next

@@ -240,6 +240,8 @@ pub struct Registration {
     pub next_attempt: Date,
     /// Status.
     pub status: RegistrationStatus,
+    /// The day of the last charge attempt (KST).
+    pub last_attempt: Option<Date>,
     /// Charges to decline next (scripted): how many, with which rescode.
     pub decline_next: u32,
     /// The rescode of scripted declines.
@@ -903,7 +905,9 @@ impl Sandbox {
         if valid_amount(amount, &registration.currency).is_none() {
             return Err(("EC00", "Invalid adjustAmount"));
         }
-        if registration.due() == today {
+        // The charge day is the day a charge is due or ran (a charge that ran at midnight
+        // still makes today the charge day).
+        if registration.due() == today || registration.last_attempt == Some(today) {
             return Err(("EC00", "The amount cannot be changed on the charge day"));
         }
         registration.amount = amount.to_owned();
@@ -976,6 +980,7 @@ impl Sandbox {
                     failed_attempts: 0,
                     next_attempt: first_charge,
                     status: RegistrationStatus::Active,
+                    last_attempt: None,
                     decline_next: 0,
                     decline_rescode: "HE01".to_owned(),
                 })
@@ -1053,6 +1058,7 @@ impl Sandbox {
         let today = self.now.kst_date();
         let mid = self.cfg.mid.clone();
         let registration = self.registrations.get_mut(recurring_id)?;
+        registration.last_attempt = Some(today);
         let declined = registration.decline_next > 0;
         let attempt = registration.failed_attempts + 1;
         let rescode = if declined {

@@ -1,0 +1,372 @@
+//! The `eximbay` binary against the sandbox over loopback: output, exit codes, and that
+//! invalid input sends nothing.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{Fault, FaultKind, RunningSandbox, SandboxConfig, ServerOptions};
+use serde_json::Value;
+
+fn sandbox() -> RunningSandbox {
+    RunningSandbox::start(
+        SandboxConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap()
+}
+
+fn eximbay(base_url: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eximbay"));
+    if let Some(url) = base_url {
+        command.args(["--base-url", url]);
+    }
+    command
+        .args(args)
+        .env("EXIMBAY_MID", DEFAULT_MID)
+        .env("EXIMBAY_API_KEY", DEFAULT_API_KEY)
+        .env("EXIMBAY_SECRET_KEY", DEFAULT_SECRET_KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn json(output: &Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{e}: {text} / {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap()
+}
+
+fn new_payment(sandbox: &RunningSandbox, order: &str, amount: &str) -> String {
+    let new = serde_json::from_value(
+        serde_json::json!({"order_id": order, "currency": "USD", "amount": amount}),
+    )
+    .unwrap();
+    sandbox
+        .sandbox()
+        .create_payment(new)
+        .unwrap()
+        .0
+        .transaction_id
+}
+
+#[test]
+fn capture_refund_retrieve_with_exit_codes() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let tid = new_payment(&sandbox, "CLI-1", "10.00");
+    let payment = [
+        "--transaction-id",
+        &tid,
+        "--order-id",
+        "CLI-1",
+        "--currency",
+        "USD",
+        "--amount",
+        "10.00",
+    ];
+
+    let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let captured = json(&out);
+    assert_eq!(captured["state"], "Captured");
+    assert_eq!(captured["response"]["partially_cancelable"], true);
+
+    // Captured twice: the gateway declines; the rescode is in the JSON.
+    let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
+    assert_eq!(code(&out), 3);
+    assert_eq!(json(&out)["rescode"], "EX12");
+
+    let refund = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "10.00",
+            "--partial",
+            "2.50",
+            "--refund-id",
+            "CLI-R1",
+            "--reason",
+            "damaged",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &refund, None);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let refunded = json(&out);
+    assert_eq!(refunded["state"], "PartiallyRefunded");
+    assert_eq!(refunded["response"]["payment"]["balance"], "7.50");
+    assert_eq!(refunded["response"]["foreign"]["foreign_currency"], "USD");
+
+    // Invalid input: exit 2, nothing sent.
+    let before = sandbox.sandbox().payments[&tid].refunds.len();
+    let bad = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "1,00",
+            "--refund-id",
+            "CLI-R2",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &bad, None);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--partial"));
+    let over = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "8.00",
+            "--refund-id",
+            "CLI-R2",
+        ],
+    ]
+    .concat();
+    assert_eq!(code(&eximbay(Some(&base), &over, None)), 2);
+    assert_eq!(sandbox.sandbox().payments[&tid].refunds.len(), before);
+
+    // Apply, then drop: outcome unknown (4); retrieve shows the truth.
+    sandbox.sandbox().add_fault(Fault {
+        path_contains: "/cancel".into(),
+        count: 1,
+        kind: FaultKind::ApplyThenDrop,
+    });
+    let dropped = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "1.00",
+            "--refund-id",
+            "CLI-R3",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &dropped, None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["outcome"], "unknown");
+    let out = eximbay(
+        Some(&base),
+        &[
+            "retrieve",
+            "--transaction-id",
+            &tid,
+            "--order-id",
+            "CLI-1",
+            "--currency",
+            "USD",
+            "--amount",
+            "10.00",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0);
+    let retrieved = json(&out);
+    assert_eq!(retrieved["state"], "PartiallyRefunded");
+    assert_eq!(retrieved["response"]["balance"], "6.50");
+    // By order id alone, too.
+    let out = eximbay(
+        Some(&base),
+        &[
+            "retrieve",
+            "--order-id",
+            "CLI-1",
+            "--currency",
+            "USD",
+            "--amount",
+            "10.00",
+        ],
+        None,
+    );
+    assert_eq!(json(&out)["response"]["transaction_id"], tid.as_str());
+}
+
+#[test]
+fn transport_failures_and_configuration_errors() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = format!("http://127.0.0.1:{port}");
+    let args = [
+        "capture",
+        "--transaction-id",
+        "1849705C6420260101000001",
+        "--order-id",
+        "O",
+        "--currency",
+        "USD",
+        "--amount",
+        "1",
+    ];
+    let out = eximbay(Some(&closed), &args, None);
+    assert_eq!(code(&out), 5, "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A live key with the test environment: refused before anything exists, key not echoed.
+    let out = Command::new(env!("CARGO_BIN_EXE_eximbay"))
+        .args(args)
+        .env("EXIMBAY_MID", DEFAULT_MID)
+        .env("EXIMBAY_API_KEY", "live_1849705C642C217E0B2D")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("live"), "{stderr}");
+    assert!(!stderr.contains("1849705C642C217E0B2D"), "{stderr}");
+    // Usage errors are 2 as well.
+    assert_eq!(code(&eximbay(None, &["capture"], None)), 2);
+}
+
+const SIGNED: &str = "mid=1849705C64&ref=ORDER-0001&cur=USD&amt=10.50&rescode=0000&resmsg=Success.&transid=1849705C6420260101000001&param1=&email=buyer%2B1%40example.com&resdt=20260101120000&fgkey=140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9";
+
+#[test]
+fn notification_verify_and_fgkey() {
+    let out = eximbay(
+        None,
+        &["notification", "verify"],
+        Some(&format!("{SIGNED}\n")),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let verified = json(&out);
+    assert_eq!(verified["verified"], true);
+    assert_eq!(verified["transaction_id"], "1849705C6420260101000001");
+    assert_eq!(verified["amount"], "10.50");
+    assert_eq!(verified["fields"]["email"], "buyer+1@example.com");
+
+    let tampered = SIGNED.replace("amt=10.50", "amt=10.05");
+    let out = eximbay(None, &["notification", "verify"], Some(&tampered));
+    assert_eq!(code(&out), 1);
+    assert_eq!(json(&out)["verified"], false);
+
+    let unsigned = SIGNED.split("&fgkey=").next().unwrap();
+    let out = eximbay(None, &["fgkey"], Some(unsigned));
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9"
+    );
+}
+
+#[test]
+fn recurring_terminate_and_adjust() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let new = serde_json::from_value(serde_json::json!({
+        "order_id": "SUB", "currency": "KRW", "amount": "9900", "transaction_type": "PAYMENT",
+        "recurring": {"amount": "9900", "url": format!("{base}/_sim/inbox")}
+    }))
+    .unwrap();
+    let id = sandbox
+        .sandbox()
+        .create_payment(new)
+        .unwrap()
+        .1
+        .unwrap()
+        .recurring_id;
+    let out = eximbay(
+        Some(&base),
+        &[
+            "recurring",
+            "adjust",
+            "--recurring-id",
+            &id,
+            "--amount",
+            "12000",
+            "--currency",
+            "KRW",
+            "--param1",
+            "x y",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let adjusted = json(&out);
+    assert_eq!(adjusted["response"]["amount"], "12000");
+    assert_eq!(adjusted["response"]["params"][0], "x y");
+    assert_eq!(sandbox.sandbox().registrations[&id].amount, "12000");
+    // Fractional KRW: refused before sending.
+    let out = eximbay(
+        Some(&base),
+        &[
+            "recurring",
+            "adjust",
+            "--recurring-id",
+            &id,
+            "--amount",
+            "12000.5",
+            "--currency",
+            "KRW",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 2);
+    let out = eximbay(
+        Some(&base),
+        &["recurring", "terminate", "--recurring-id", &id],
+        None,
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(json(&out)["state"], "Terminated");
+    let out = eximbay(
+        Some(&base),
+        &["recurring", "terminate", "--recurring-id", &id],
+        None,
+    );
+    assert_eq!(code(&out), 3, "terminating twice is declined");
+}
+
+#[test]
+fn the_demo_runs_from_start_to_end() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eximbay"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        code(&out),
+        0,
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "Authorized → Captured",
+        "Captured → PartiallyRefunded",
+        "NeedsReconcile",
+        "PartiallyRefunded → Refunded",
+        "Retrying",
+        "Terminated { reason: ByMerchant }",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+}

@@ -1,0 +1,867 @@
+//! End to end against the sandbox over loopback: both adapters through the payment
+//! lifecycle, every scripted fault, signed and redelivered callbacks, and a recurring cycle
+//! on the test clock. Plus the sandbox's own checks, in-process.
+
+use std::time::Duration;
+
+use eximbay_core::notification::Deduplicator;
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::payment::Transition;
+use eximbay_core::recurring::{
+    ChargeResult, RecurringOutcome, RecurringTransition, TerminationReason,
+};
+use eximbay_core::registration::RegistrationResult;
+use eximbay_core::{
+    Amount, ApiKey, ClientError, Config, Currency, Date, Environment, Lang, Mid, Notification,
+    OrderId, Payment, PaymentStatus, Recurring, RecurringStatus, SecretKey, Timestamp,
+    TransactionId,
+};
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{RunningSandbox, Sandbox, SandboxConfig, ServerOptions};
+use serde_json::{Value, json};
+
+fn start() -> RunningSandbox {
+    RunningSandbox::start(
+        SandboxConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions {
+            callback_retry_delay: Duration::from_millis(20),
+            ..ServerOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn control(sandbox: &RunningSandbox, method: &str, path: &str, body: Option<Value>) -> Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", sandbox.base_url()))
+        .header("content-type", "application/json")
+        .body(
+            body.map(|b| serde_json::to_vec(&b).unwrap())
+                .unwrap_or_default(),
+        )
+        .unwrap();
+    let mut response = agent.run(request).unwrap();
+    let text = response.body_mut().read_to_string().unwrap();
+    assert!(response.status().is_success(), "{path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn fault(sandbox: &RunningSandbox, fault: Value) {
+    control(sandbox, "POST", "/_sim/faults", Some(fault));
+}
+
+fn config(sandbox: &RunningSandbox) -> Config {
+    Config::new(
+        Environment::custom(&sandbox.base_url()).unwrap(),
+        Mid::new(DEFAULT_MID).unwrap(),
+        ApiKey::new(DEFAULT_API_KEY).unwrap(),
+    )
+    .unwrap()
+}
+
+fn fast() -> eximbay_core::Backoff {
+    eximbay_core::Backoff {
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_attempts: 3,
+    }
+}
+
+/// Either adapter, behind one blocking interface.
+enum Adapter {
+    Ureq(eximbay_ureq::Client),
+    Async(eximbay_async::Client, tokio::runtime::Runtime),
+}
+
+impl Adapter {
+    fn both(sandbox: &RunningSandbox) -> Vec<Adapter> {
+        let ureq = eximbay_ureq::Client::with_options(
+            config(sandbox),
+            &eximbay_ureq::Options {
+                call_timeout: Duration::from_millis(700),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_backoff(fast());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let reqwest = eximbay_async::Client::with_options(
+            config(sandbox),
+            &eximbay_async::Options {
+                call_timeout: Duration::from_millis(700),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_backoff(fast());
+        vec![Adapter::Ureq(ureq), Adapter::Async(reqwest, runtime)]
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Adapter::Ureq(_) => "ureq",
+            Adapter::Async(..) => "reqwest",
+        }
+    }
+
+    fn capture(&self, p: &mut Payment) -> Result<Transition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.capture(p),
+            Adapter::Async(c, rt) => rt.block_on(c.capture(p)),
+        }
+    }
+
+    fn refund_partial(
+        &self,
+        p: &mut Payment,
+        amount: &str,
+        key: &str,
+    ) -> Result<Transition, ClientError> {
+        let amount = Amount::parse(amount).unwrap();
+        match self {
+            Adapter::Ureq(c) => c.refund_partial(p, amount, key, Some("test")),
+            Adapter::Async(c, rt) => rt.block_on(c.refund_partial(p, amount, key, Some("test"))),
+        }
+    }
+
+    fn refund_full(&self, p: &mut Payment, key: &str) -> Result<Transition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.refund_full(p, key, None),
+            Adapter::Async(c, rt) => rt.block_on(c.refund_full(p, key, None)),
+        }
+    }
+
+    fn reconcile(&self, p: &mut Payment) -> Result<Transition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.reconcile(p),
+            Adapter::Async(c, rt) => rt.block_on(c.reconcile(p)),
+        }
+    }
+
+    fn terminate(&self, r: &mut Recurring) -> Result<RecurringTransition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.terminate_recurring(r, MerchantParams::default()),
+            Adapter::Async(c, rt) => {
+                rt.block_on(c.terminate_recurring(r, MerchantParams::default()))
+            }
+        }
+    }
+
+    fn adjust(
+        &self,
+        r: &mut Recurring,
+        amount: &str,
+        now: Timestamp,
+    ) -> Result<RecurringTransition, ClientError> {
+        let amount = Amount::parse(amount).unwrap();
+        match self {
+            Adapter::Ureq(c) => c.adjust_recurring(r, amount, now, MerchantParams::default()),
+            Adapter::Async(c, rt) => {
+                rt.block_on(c.adjust_recurring(r, amount, now, MerchantParams::default()))
+            }
+        }
+    }
+}
+
+/// A new AUTHORIZE payment in the sandbox, as the merchant's `Payment`.
+fn authorized(sandbox: &RunningSandbox, order: &str, currency: &str, amount: &str) -> Payment {
+    let created = control(
+        sandbox,
+        "POST",
+        "/_sim/payments",
+        Some(json!({"order_id": order, "currency": currency, "amount": amount})),
+    );
+    Payment::authorized(
+        TransactionId::new(created["transaction_id"].as_str().unwrap()),
+        OrderId::new(order),
+        Currency::from_code(currency),
+        Amount::parse(amount).unwrap(),
+        Lang::En,
+    )
+}
+
+fn ledger_entry(sandbox: &RunningSandbox, payment: &Payment) -> Value {
+    control(sandbox, "GET", "/_sim/ledger", None)["payments"][payment.transaction_id().as_str()]
+        .clone()
+}
+
+#[test]
+fn both_adapters_run_the_whole_payment_lifecycle() {
+    let sandbox = start();
+    for adapter in Adapter::both(&sandbox) {
+        let name = adapter.name();
+        let mut payment = authorized(&sandbox, &format!("ORDER-{name}"), "KRW", "15000");
+        assert_eq!(
+            adapter.capture(&mut payment).unwrap().to,
+            PaymentStatus::Captured,
+            "{name}"
+        );
+        // The sandbox refuses a second capture, and the core never sends one.
+        assert!(adapter.capture(&mut payment).unwrap_err().nothing_sent());
+        assert_eq!(
+            adapter
+                .refund_partial(&mut payment, "5000", "r1")
+                .unwrap()
+                .to,
+            PaymentStatus::PartiallyRefunded
+        );
+        // KRW has no minor unit: refused before sending.
+        assert!(
+            adapter
+                .refund_partial(&mut payment, "0.5", "r2")
+                .unwrap_err()
+                .nothing_sent()
+        );
+        assert_eq!(
+            adapter.refund_full(&mut payment, "r3").unwrap().to,
+            PaymentStatus::Refunded
+        );
+        let entry = ledger_entry(&sandbox, &payment);
+        assert_eq!(entry["captures_applied"], 1, "{name}");
+        assert_eq!(entry["refunded"], "15000", "{name}");
+        assert_eq!(entry["refunds"].as_object().unwrap().len(), 2, "{name}");
+        assert_eq!(
+            adapter.reconcile(&mut payment).unwrap().to,
+            PaymentStatus::Refunded,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_full_refund_before_capture_voids_the_authorization() {
+    let sandbox = start();
+    for adapter in Adapter::both(&sandbox) {
+        let mut payment = authorized(&sandbox, &format!("VOID-{}", adapter.name()), "USD", "9.99");
+        assert_eq!(
+            adapter.refund_full(&mut payment, "void").unwrap().to,
+            PaymentStatus::Voided
+        );
+        assert_eq!(
+            adapter.reconcile(&mut payment).unwrap().to,
+            PaymentStatus::Voided
+        );
+        assert_eq!(ledger_entry(&sandbox, &payment)["voided"], true);
+    }
+}
+
+#[test]
+fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
+    let sandbox = start();
+    for adapter in Adapter::both(&sandbox) {
+        let name = adapter.name();
+
+        // HTTP 500 on a capture: not applied, but the client cannot know: reconcile.
+        let mut payment = authorized(&sandbox, &format!("F500-{name}"), "USD", "10.00");
+        fault(
+            &sandbox,
+            json!({"path_contains": "/capture", "kind": "http500"}),
+        );
+        assert!(
+            adapter.capture(&mut payment).unwrap_err().is_ambiguous(),
+            "{name}"
+        );
+        assert_eq!(
+            adapter.reconcile(&mut payment).unwrap().to,
+            PaymentStatus::Authorized,
+            "{name}"
+        );
+        assert_eq!(
+            adapter.capture(&mut payment).unwrap().to,
+            PaymentStatus::Captured,
+            "{name}"
+        );
+
+        // An HTML 502 on a refund: reconcile, then the same command (same refund id) applies once.
+        fault(
+            &sandbox,
+            json!({"path_contains": "/cancel", "kind": "html502"}),
+        );
+        assert!(
+            adapter
+                .refund_partial(&mut payment, "1.00", "k1")
+                .unwrap_err()
+                .is_ambiguous(),
+            "{name}"
+        );
+        assert_eq!(
+            adapter.reconcile(&mut payment).unwrap().to,
+            PaymentStatus::Captured,
+            "{name}"
+        );
+        assert_eq!(
+            adapter
+                .refund_partial(&mut payment, "1.00", "k1")
+                .unwrap()
+                .to,
+            PaymentStatus::PartiallyRefunded
+        );
+
+        // A decline: final, nothing changes.
+        fault(
+            &sandbox,
+            json!({"path_contains": "/cancel", "kind": "decline", "rescode": "EX99"}),
+        );
+        match adapter
+            .refund_partial(&mut payment, "1.00", "k2")
+            .unwrap_err()
+        {
+            ClientError::Declined(g) => assert_eq!(g.rescode.as_str(), "EX99"),
+            other => panic!("{name}: {other}"),
+        }
+        assert_eq!(payment.refunded_amount().to_string(), "1.00");
+
+        // Apply, then drop the connection: ambiguous; the reconcile finds the refund.
+        fault(
+            &sandbox,
+            json!({"path_contains": "/cancel", "kind": "apply_then_drop"}),
+        );
+        assert!(
+            adapter
+                .refund_partial(&mut payment, "2.00", "k3")
+                .unwrap_err()
+                .is_ambiguous(),
+            "{name}"
+        );
+        assert_eq!(payment.status(), PaymentStatus::NeedsReconcile);
+        adapter.reconcile(&mut payment).unwrap();
+        assert_eq!(payment.refunded_amount(), "3".parse().unwrap(), "{name}");
+
+        // A delay shorter than the timeout is just slow; a longer one is ambiguous (and applied).
+        fault(
+            &sandbox,
+            json!({"path_contains": "/cancel", "kind": "delay", "ms": 100}),
+        );
+        adapter.refund_partial(&mut payment, "1.00", "k4").unwrap();
+        fault(
+            &sandbox,
+            json!({"path_contains": "/cancel", "kind": "delay", "ms": 1500}),
+        );
+        assert!(
+            adapter
+                .refund_partial(&mut payment, "1.00", "k5")
+                .unwrap_err()
+                .is_ambiguous(),
+            "{name}"
+        );
+        adapter.reconcile(&mut payment).unwrap();
+        assert_eq!(payment.refunded_amount(), "5".parse().unwrap(), "{name}");
+
+        // A 500 on a retrieve (moves no money) is retried and succeeds.
+        fault(
+            &sandbox,
+            json!({"path_contains": "/retrieve", "kind": "http500"}),
+        );
+        assert_eq!(
+            adapter.reconcile(&mut payment).unwrap().to,
+            PaymentStatus::PartiallyRefunded
+        );
+
+        let entry = ledger_entry(&sandbox, &payment);
+        assert_eq!(entry["captures_applied"], 1, "{name}: captured twice");
+        assert_eq!(
+            entry["refunds"].as_object().unwrap().len(),
+            4,
+            "{name}: a refund was applied twice"
+        );
+        assert_eq!(entry["refunded"], "5.00", "{name}");
+    }
+}
+
+fn wait_for_inbox(sandbox: &RunningSandbox, count: usize) -> Vec<Value> {
+    assert!(
+        sandbox.wait_for(Duration::from_secs(10), |s| s.inbox.len() >= count),
+        "expected {count} notifications, got {}",
+        sandbox.sandbox().inbox.len()
+    );
+    control(sandbox, "GET", "/_sim/inbox", None)
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn status_callbacks_are_signed_and_redelivered_until_acknowledged() {
+    let sandbox = start();
+    let inbox = format!("{}/_sim/inbox?nack=2", sandbox.base_url());
+    let created = control(
+        &sandbox,
+        "POST",
+        "/_sim/payments",
+        Some(
+            json!({"order_id": "CB-1", "currency": "USD", "amount": "3.00", "transaction_type": "PAYMENT", "status_url": inbox}),
+        ),
+    );
+    let entries = wait_for_inbox(&sandbox, 3);
+    assert!(sandbox.wait_for(Duration::from_secs(5), |s| {
+        s.deliveries.iter().any(|d| d.acknowledged)
+    }));
+    let acknowledged: Vec<bool> = entries
+        .iter()
+        .map(|e| e["acknowledged"].as_bool().unwrap())
+        .collect();
+    assert_eq!(acknowledged, [false, false, true]);
+    let secret = SecretKey::new(DEFAULT_SECRET_KEY).unwrap();
+    let mut dedupe = Deduplicator::new();
+    let mut applied = 0;
+    for entry in &entries {
+        let body = entry["body"].as_str().unwrap();
+        let n = Notification::parse(body.as_bytes()).unwrap();
+        n.verify(&secret).unwrap();
+        assert_eq!(
+            n.transaction_id().unwrap().as_str(),
+            created["transaction_id"]
+        );
+        assert_eq!(n.amount().unwrap().as_str(), "3.00");
+        if dedupe.first_delivery(&n).unwrap() {
+            applied += 1;
+        }
+    }
+    assert_eq!(
+        applied, 1,
+        "a redelivered notification must be applied once"
+    );
+    let deliveries = sandbox.sandbox().deliveries.clone();
+    assert_eq!(deliveries.len(), 3);
+    assert_eq!(deliveries.last().unwrap().attempt, 3);
+    // Remote verification agrees, and refuses a tampered body.
+    let adapter = eximbay_ureq::Client::new(config(&sandbox)).unwrap();
+    let body = entries[0]["body"].as_str().unwrap().to_owned();
+    adapter
+        .send(&eximbay_core::ops::verify::Verify { data: body.clone() })
+        .unwrap();
+    let tampered = body.replace("amt=3.00", "amt=30.00");
+    assert!(matches!(
+        adapter.send(&eximbay_core::ops::verify::Verify { data: tampered }),
+        Err(ClientError::Declined(_))
+    ));
+}
+
+fn clock(sandbox: &RunningSandbox) -> (Timestamp, Date) {
+    let c = control(sandbox, "GET", "/_sim/clock", None);
+    (
+        Timestamp(c["now"].as_i64().unwrap()),
+        Date::parse_yyyymmdd(c["kst_date"].as_str().unwrap()).unwrap(),
+    )
+}
+
+fn advance_to(sandbox: &RunningSandbox, date: Date) {
+    let (_, today) = clock(sandbox);
+    let days = date.days_since_epoch() - today.days_since_epoch();
+    control(
+        sandbox,
+        "POST",
+        "/_sim/clock",
+        Some(json!({"advance_days": days})),
+    );
+}
+
+fn next_charge(sandbox: &RunningSandbox, seen: &mut usize) -> ChargeResult {
+    let entries = wait_for_inbox(sandbox, *seen + 1);
+    let body = entries[*seen]["body"].as_str().unwrap().to_owned();
+    *seen += 1;
+    let n = Notification::parse(body.as_bytes()).unwrap();
+    n.verify(&SecretKey::new(DEFAULT_SECRET_KEY).unwrap())
+        .unwrap();
+    ChargeResult::from_notification(&n).unwrap()
+}
+
+#[test]
+fn a_recurring_cycle_on_the_test_clock_with_both_adapters() {
+    for which in 0..2 {
+        // Each adapter gets a fresh sandbox, with its own clock.
+        let sandbox = start();
+        let adapter = Adapter::both(&sandbox).remove(which);
+        let name = adapter.name();
+        let inbox = format!("{}/_sim/inbox", sandbox.base_url());
+        control(
+            &sandbox,
+            "POST",
+            "/_sim/payments",
+            Some(
+                json!({"order_id": format!("SUB-{which}"), "currency": "USD", "amount": "10.00", "transaction_type": "PAYMENT",
+                        "status_url": inbox, "recurring": {"amount": "10.00", "url": inbox}}),
+            ),
+        );
+        let entries = wait_for_inbox(&sandbox, 1);
+        let registration =
+            Notification::parse(entries[0]["body"].as_str().unwrap().as_bytes()).unwrap();
+        let result = RegistrationResult::from_notification(&registration).unwrap();
+        let (_, today) = clock(&sandbox);
+        let mut recurring = Recurring::from_registration(
+            &result,
+            Currency::Usd,
+            Amount::parse("10.00").unwrap(),
+            today.add_months(1),
+        );
+        assert_eq!(recurring.next_charge(), today.add_months(1), "{name}");
+        let mut seen = 1;
+
+        // Month 1: charged; the next charge is a month later.
+        advance_to(&sandbox, recurring.next_charge());
+        let t = recurring
+            .apply(RecurringOutcome::Charged(next_charge(&sandbox, &mut seen)))
+            .unwrap();
+        assert_eq!(t.to, RecurringStatus::Active, "{name}");
+        assert_eq!(recurring.next_charge(), today.add_months(2), "{name}");
+
+        // Adjustments are refused before sending on a charge day (KST): the day a charge ran,
+        // and the day the next one is due. The day after the charge, one is applied.
+        let (now, _) = clock(&sandbox);
+        assert!(
+            adapter
+                .adjust(&mut recurring.clone(), "12.00", now)
+                .unwrap_err()
+                .nothing_sent()
+        );
+        let charge_day = Timestamp::kst_midnight(recurring.next_charge());
+        assert!(
+            adapter
+                .adjust(&mut recurring.clone(), "12.00", charge_day)
+                .unwrap_err()
+                .nothing_sent()
+        );
+        control(
+            &sandbox,
+            "POST",
+            "/_sim/clock",
+            Some(json!({"advance_days": 1})),
+        );
+        let (now, _) = clock(&sandbox);
+        adapter.adjust(&mut recurring, "11.00", now).unwrap();
+        assert_eq!(recurring.amount().as_str(), "11.00");
+        let id = recurring.recurring_id().as_str().to_owned();
+        let ledger = control(&sandbox, "GET", "/_sim/ledger", None);
+        assert_eq!(ledger["recurring"][&id]["amount"], "11.00", "{name}");
+
+        // Month 2: declined three times (the charge day and two retries) → terminated.
+        control(
+            &sandbox,
+            "POST",
+            &format!("/_sim/recurring/{id}/decline_next"),
+            Some(json!({"count": 3})),
+        );
+        advance_to(&sandbox, recurring.next_charge());
+        let first = recurring
+            .apply(RecurringOutcome::Charged(next_charge(&sandbox, &mut seen)))
+            .unwrap();
+        assert_eq!(
+            first.to,
+            RecurringStatus::Retrying { failed_attempts: 1 },
+            "{name}"
+        );
+        control(
+            &sandbox,
+            "POST",
+            "/_sim/clock",
+            Some(json!({"advance_days": 1})),
+        );
+        let second = recurring
+            .apply(RecurringOutcome::Charged(next_charge(&sandbox, &mut seen)))
+            .unwrap();
+        assert_eq!(
+            second.to,
+            RecurringStatus::Retrying { failed_attempts: 2 },
+            "{name}"
+        );
+        control(
+            &sandbox,
+            "POST",
+            "/_sim/clock",
+            Some(json!({"advance_days": 1})),
+        );
+        let last = recurring
+            .apply(RecurringOutcome::Charged(next_charge(&sandbox, &mut seen)))
+            .unwrap();
+        assert_eq!(
+            last.to,
+            RecurringStatus::Terminated {
+                reason: TerminationReason::FailedCharges
+            },
+            "{name}"
+        );
+        assert!(
+            adapter
+                .terminate(&mut recurring)
+                .unwrap_err()
+                .nothing_sent()
+        );
+
+        // The sandbox agrees, and charges no more.
+        control(
+            &sandbox,
+            "POST",
+            "/_sim/clock",
+            Some(json!({"advance_days": 62})),
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            sandbox.sandbox().inbox.len(),
+            seen,
+            "{name}: charged after termination"
+        );
+        let ledger = control(&sandbox, "GET", "/_sim/ledger", None);
+        assert_eq!(
+            ledger["recurring"][&id]["status"], "terminated_after_failures",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn merchant_termination_and_the_charge_day_rule_in_the_sandbox() {
+    let sandbox = start();
+    let adapter = Adapter::both(&sandbox).remove(0);
+    let inbox = format!("{}/_sim/inbox", sandbox.base_url());
+    let created = control(
+        &sandbox,
+        "POST",
+        "/_sim/payments",
+        Some(
+            json!({"order_id": "SUB-T", "currency": "KRW", "amount": "9900", "transaction_type": "PAYMENT",
+                    "recurring": {"amount": "9900", "url": inbox, "date": "20260115"}}),
+        ),
+    );
+    let id = created["recurring_id"].as_str().unwrap().to_owned();
+    let next = Date::parse_yyyymmdd("20260115").unwrap();
+    let mut recurring = Recurring::new(
+        eximbay_core::RecurringId::new(id.clone()),
+        Currency::Krw,
+        Amount::parse("9900").unwrap(),
+        next,
+    );
+    // The sandbox itself refuses an adjustment on the charge day (a client that skips the
+    // core's check gets EC00).
+    advance_to(&sandbox, next);
+    let mut stale = Recurring::new(
+        eximbay_core::RecurringId::new(id.clone()),
+        Currency::Krw,
+        Amount::parse("9900").unwrap(),
+        next.succ(),
+    );
+    let (now, _) = clock(&sandbox);
+    match adapter.adjust(&mut stale, "12000", now).unwrap_err() {
+        ClientError::Declined(g) => assert_eq!(g.rescode.as_str(), "EC00"),
+        other => panic!("{other}"),
+    }
+    let mut seen = 0;
+    recurring
+        .apply(RecurringOutcome::Charged(next_charge(&sandbox, &mut seen)))
+        .unwrap();
+    let t = adapter.terminate(&mut recurring).unwrap();
+    assert_eq!(
+        t.to,
+        RecurringStatus::Terminated {
+            reason: TerminationReason::ByMerchant
+        }
+    );
+    let ledger = control(&sandbox, "GET", "/_sim/ledger", None);
+    assert_eq!(ledger["recurring"][&id]["status"], "terminated_by_merchant");
+}
+
+// ---- the sandbox's own checks, in-process ------------------------------------------------
+
+fn v1_request(path: &str, body: &str, key: &str, content_type: &str) -> http::Request<Vec<u8>> {
+    use base64::Engine as _;
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    );
+    http::Request::post(path)
+        .header("authorization", auth)
+        .header("content-type", content_type)
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+fn rescode(sandbox: &mut Sandbox, request: &http::Request<Vec<u8>>) -> String {
+    let handled = sandbox.handle(request);
+    let text = String::from_utf8(handled.response.body().clone()).unwrap();
+    if let Ok(json) = serde_json::from_str::<Value>(&text) {
+        return json["rescode"].as_str().unwrap_or_default().to_owned();
+    }
+    form_urlencoded::parse(text.trim().as_bytes())
+        .find(|(k, _)| k == "rescode")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_sandbox_checks_what_the_gateway_checks() {
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    let (payment, _, _) = sandbox
+        .create_payment(
+            serde_json::from_value(json!({"order_id": "O-1", "currency": "USD", "amount": "1"}))
+                .unwrap(),
+        )
+        .unwrap();
+    let tid = payment.transaction_id;
+    let capture = format!(
+        r#"{{"mid":"{DEFAULT_MID}","payment":{{"order_id":"O-1","currency":"USD","amount":"1","lang":"EN"}}}}"#
+    );
+    let path = format!("/v1/payments/{tid}/capture");
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &capture,
+                "test_00000000000000000000",
+                "application/json"
+            )
+        ),
+        "EC1000"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &capture, DEFAULT_API_KEY, "text/plain")
+        ),
+        "EC1001"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                "/v1/payments/SHORT/capture",
+                &capture,
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "EC1002"
+    );
+    let mut get = v1_request(&path, &capture, DEFAULT_API_KEY, "application/json");
+    *get.method_mut() = http::Method::GET;
+    assert_eq!(rescode(&mut sandbox, &get), "EC1003");
+    let typo = capture.replace("order_id", "oreder_id");
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &typo, DEFAULT_API_KEY, "application/json")
+        ),
+        "EC00"
+    );
+    let partial = capture.replace(r#""amount":"1""#, r#""amount":"0.5""#);
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &partial, DEFAULT_API_KEY, "application/json")
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &capture, DEFAULT_API_KEY, "application/json")
+        ),
+        "0000"
+    );
+    assert_ne!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &capture, DEFAULT_API_KEY, "application/json")
+        ),
+        "0000"
+    );
+
+    // Cancel: the balance guard, the balance itself, and KRW-style whole amounts.
+    let cancel = |refund: &str, balance: &str, id: &str| {
+        format!(
+            r#"{{"mid":"{DEFAULT_MID}","refund":{{"refund_type":"P","refund_amount":"{refund}","refund_id":"{id}"}},"payment":{{"order_id":"O-1","currency":"USD","amount":"1","balance":"{balance}","lang":"EN"}}}}"#
+        )
+    };
+    let path = format!("/v1/payments/{tid}/cancel");
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("0.5", "0.9", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("1.5", "1", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("0.5", "1", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "0000"
+    );
+    // The same refund id again: answered, not applied.
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("0.5", "1", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "0000"
+    );
+    assert_eq!(sandbox.payments[&tid].refunded, "0.5".parse().unwrap());
+
+    // Legacy: undeclared fields and unknown registrations are refused.
+    let legacy = |body: &str| {
+        http::Request::post("/Gateway/DirectProcessor.krp")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    };
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &legacy(&format!(
+                "mid={DEFAULT_MID}&txntype=RC_TERMINATE&recurringID=RC1&fgkey=x"
+            ))
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &legacy(&format!(
+                "mid={DEFAULT_MID}&txntype=RC_TERMINATE&recurringID=RC1"
+            ))
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &legacy("mid=0000000000&txntype=RC_PAUSE&recurringID=RC1")
+        ),
+        "EC00"
+    );
+}
