@@ -7,29 +7,9 @@ use eximbay_core::drive::TransportError;
 use eximbay_core::{AsyncClient, AsyncHttpClient, Config, TransportFailure};
 use http::{Request, Response};
 
-/// Settings of the HTTP client.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// Longest wait for a TCP + TLS connection.
-    pub connect_timeout: Duration,
-    /// Longest time for one whole call.
-    pub call_timeout: Duration,
-    /// Largest response body accepted.
-    pub max_response_bytes: u64,
-    /// `User-Agent` header.
-    pub user_agent: String,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            connect_timeout: Duration::from_secs(5),
-            call_timeout: Duration::from_secs(30),
-            max_response_bytes: 256 * 1024,
-            user_agent: concat!("eximbay-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
-        }
-    }
-}
+/// Settings of the HTTP client (shared with the blocking adapter).
+pub use eximbay_core::transport::TransportOptions as Options;
+use eximbay_core::transport::{check_config_urls, is_allowed_url};
 
 /// The client cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -40,21 +20,6 @@ pub enum SetupError {
     /// reqwest could not build its client.
     #[error("HTTP client: {0}")]
     Http(#[from] reqwest::Error),
-}
-
-/// Whether a URL may be used: https anywhere, http only to loopback hosts.
-pub fn is_allowed_url(uri: &http::Uri) -> bool {
-    match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => uri.host().is_some_and(|host| {
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            host.eq_ignore_ascii_case("localhost")
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }),
-        _ => false,
-    }
 }
 
 /// Maps a reqwest error to how far the request got.
@@ -174,14 +139,7 @@ impl Client {
 
     /// A client with the given options.
     pub fn with_options(cfg: Config, options: &Options) -> Result<Self, SetupError> {
-        for url in [cfg.v1_base_url().to_owned(), cfg.direct_processor_url()] {
-            if !url
-                .parse::<http::Uri>()
-                .is_ok_and(|uri| is_allowed_url(&uri))
-            {
-                return Err(SetupError::InsecureUrl(url));
-            }
-        }
+        check_config_urls(&cfg).map_err(SetupError::InsecureUrl)?;
         let seed =
             std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0_u8);
         let sleep: Sleep = tokio::time::sleep;

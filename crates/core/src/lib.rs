@@ -55,6 +55,7 @@ pub mod recurring;
 pub mod registration;
 pub mod retry;
 pub mod time;
+pub mod transport;
 
 pub use client::{AsyncClient, BlockingClient};
 pub use codes::{Lang, PaymentMethod, RemoteStatus, ResultCode, TransactionType};

@@ -15,7 +15,7 @@ use http::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::sandbox::{Callback, Fault, Handled, Sandbox};
+use crate::sandbox::{Callback, Fault, Handled, Sandbox, json_response};
 
 /// `POST /_sim/payments`.
 #[derive(Clone, Debug, Deserialize)]
@@ -76,16 +76,6 @@ struct DeclineNext {
     count: u32,
     #[serde(default)]
     rescode: Option<String>,
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
-    let mut response = Response::new(serde_json::to_vec(body).unwrap_or_default());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 fn bad_request(message: impl std::fmt::Display) -> Handled {

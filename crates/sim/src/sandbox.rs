@@ -217,6 +217,16 @@ pub enum RegistrationStatus {
     TerminatedAfterFailures,
 }
 
+impl RegistrationStatus {
+    /// Whether no more charges will run.
+    pub fn is_terminated(self) -> bool {
+        matches!(
+            self,
+            RegistrationStatus::TerminatedByMerchant | RegistrationStatus::TerminatedAfterFailures
+        )
+    }
+}
+
 /// One recurring registration.
 #[derive(Clone, Debug, Serialize)]
 pub struct Registration {
@@ -298,7 +308,7 @@ pub struct Sandbox {
     inbox_refusals: BTreeMap<String, u32>,
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
     let mut response = Response::new(serde_json::to_vec(body).unwrap_or_default());
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -872,18 +882,23 @@ impl Sandbox {
         &mut self,
         recurring_id: &str,
     ) -> Result<(), (&'static str, &'static str)> {
+        self.live_registration(recurring_id)?.status = RegistrationStatus::TerminatedByMerchant;
+        Ok(())
+    }
+
+    /// A registration that is not terminated.
+    fn live_registration(
+        &mut self,
+        recurring_id: &str,
+    ) -> Result<&mut Registration, (&'static str, &'static str)> {
         let registration = self
             .registrations
             .get_mut(recurring_id)
             .ok_or(("EC00", "Invalid recurringID"))?;
-        if matches!(
-            registration.status,
-            RegistrationStatus::TerminatedByMerchant | RegistrationStatus::TerminatedAfterFailures
-        ) {
-            return Err(("EC00", "The recurring payment is already terminated"));
+        if registration.status.is_terminated() {
+            return Err(("EC00", "The recurring payment is terminated"));
         }
-        registration.status = RegistrationStatus::TerminatedByMerchant;
-        Ok(())
+        Ok(registration)
     }
 
     fn adjust(
@@ -892,16 +907,7 @@ impl Sandbox {
         amount: &str,
     ) -> Result<(), (&'static str, &'static str)> {
         let today = self.now.kst_date();
-        let registration = self
-            .registrations
-            .get_mut(recurring_id)
-            .ok_or(("EC00", "Invalid recurringID"))?;
-        if matches!(
-            registration.status,
-            RegistrationStatus::TerminatedByMerchant | RegistrationStatus::TerminatedAfterFailures
-        ) {
-            return Err(("EC00", "The recurring payment is terminated"));
-        }
+        let registration = self.live_registration(recurring_id)?;
         if valid_amount(amount, &registration.currency).is_none() {
             return Err(("EC00", "Invalid adjustAmount"));
         }
@@ -1041,12 +1047,7 @@ impl Sandbox {
         let due: Vec<String> = self
             .registrations
             .values()
-            .filter(|r| {
-                matches!(
-                    r.status,
-                    RegistrationStatus::Active | RegistrationStatus::Retrying
-                ) && r.next_attempt <= today
-            })
+            .filter(|r| !r.status.is_terminated() && r.next_attempt <= today)
             .map(|r| r.recurring_id.clone())
             .collect();
         due.iter().filter_map(|id| self.charge(id)).collect()

@@ -27,35 +27,15 @@
 
 use std::io;
 use std::ops::Deref;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use eximbay_core::drive::TransportError;
 use eximbay_core::{BlockingClient, Config, SyncHttpClient, TransportFailure};
 use http::{Request, Response};
 
-/// Settings of the HTTP client.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// Longest wait for a TCP + TLS connection.
-    pub connect_timeout: Duration,
-    /// Longest time for one whole call (connect, send, receive).
-    pub call_timeout: Duration,
-    /// Largest response body accepted.
-    pub max_response_bytes: u64,
-    /// `User-Agent` header.
-    pub user_agent: String,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            connect_timeout: Duration::from_secs(5),
-            call_timeout: Duration::from_secs(30),
-            max_response_bytes: 256 * 1024,
-            user_agent: concat!("eximbay-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
-        }
-    }
-}
+/// Settings of the HTTP client (shared with the async adapter).
+pub use eximbay_core::transport::TransportOptions as Options;
+use eximbay_core::transport::{check_config_urls, is_allowed_url};
 
 /// The client cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -63,23 +43,6 @@ pub enum SetupError {
     /// A base URL uses plain http to a host that is not a loopback address.
     #[error("refusing plain http to {0}: only https, or http to a loopback address, is allowed")]
     InsecureUrl(String),
-}
-
-/// Whether a URL may be used: https anywhere, http only to loopback hosts.
-pub fn is_allowed_url(uri: &http::Uri) -> bool {
-    match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => uri.host().is_some_and(is_loopback_host),
-        _ => false,
-    }
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `SyncHttpClient` over a `ureq::Agent`.
@@ -186,14 +149,7 @@ impl Client {
 
     /// A client with the given options.
     pub fn with_options(cfg: Config, options: &Options) -> Result<Self, SetupError> {
-        for url in [cfg.v1_base_url().to_owned(), cfg.direct_processor_url()] {
-            let allowed = url
-                .parse::<http::Uri>()
-                .is_ok_and(|uri| is_allowed_url(&uri));
-            if !allowed {
-                return Err(SetupError::InsecureUrl(url));
-            }
-        }
+        check_config_urls(&cfg).map_err(SetupError::InsecureUrl)?;
         let seed =
             std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0_u8);
         Ok(Client(
@@ -212,29 +168,5 @@ impl Deref for Client {
     type Target = BlockingClient<UreqHttp>;
     fn deref(&self) -> &Self::Target {
         &self.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_https_or_loopback_http() {
-        for ok in [
-            "https://api.eximbay.com",
-            "http://127.0.0.1:8080",
-            "http://localhost:1",
-            "http://[::1]:80",
-        ] {
-            assert!(is_allowed_url(&ok.parse().unwrap()), "{ok}");
-        }
-        for bad in [
-            "http://api.eximbay.com",
-            "http://10.0.0.1",
-            "ftp://127.0.0.1",
-        ] {
-            assert!(!is_allowed_url(&bad.parse().unwrap()), "{bad}");
-        }
     }
 }
