@@ -143,6 +143,36 @@ proptest! {
     }
 }
 
+proptest! {
+    /// The notification parser's borrowing fast path reads exactly what `form_urlencoded`
+    /// reads (and refuses repeated keys).
+    #[test]
+    fn notification_parsing_matches_form_urlencoded(
+        body in prop_oneof![
+            "[a-c=&%+0-9A-F]{0,40}",
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ],
+        raw in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        for bytes in [body.as_bytes(), raw.as_slice()] {
+            let theirs: Vec<(String, String)> = form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let mut keys: Vec<&String> = theirs.iter().map(|(k, _)| k).collect();
+            keys.sort();
+            let repeated = keys.windows(2).any(|w| w[0] == w[1]);
+            match Notification::parse(bytes) {
+                Ok(ours) => {
+                    prop_assert!(!repeated);
+                    let ours: Vec<(String, String)> = ours.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+                    prop_assert_eq!(ours, theirs);
+                }
+                Err(eximbay_core::NotificationError::DuplicateField(_)) => prop_assert!(repeated),
+                Err(eximbay_core::NotificationError::Empty) => prop_assert!(theirs.is_empty()),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
+}
+
 fn json_like() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("\"0000\"".to_owned()),

@@ -206,6 +206,17 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// `Basic base64("<api_key>:")`: the key is the user name and the password is empty.
+fn basic_authorization(key: &ApiKey) -> Result<http::HeaderValue, ConfigError> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{}:", key.expose()));
+    let mut value = http::HeaderValue::from_str(&format!("Basic {encoded}"))
+        .map_err(|_| ConfigError::InvalidApiKey)?;
+    // `Debug` then prints "Sensitive", and HTTP/2 never indexes it.
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// Everything a request needs besides the operation itself.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -214,6 +225,8 @@ pub struct Config {
     legacy_base_url: String,
     mid: Mid,
     api_key: ApiKey,
+    /// `Basic base64("<api_key>:")`, computed once and marked sensitive.
+    authorization: http::HeaderValue,
     secret_key: Option<SecretKey>,
 }
 
@@ -243,12 +256,14 @@ impl Config {
                 environment: environment.name(),
             });
         }
+        let authorization = basic_authorization(&api_key)?;
         Ok(Config {
             environment,
             v1_base_url,
             legacy_base_url,
             mid,
             api_key,
+            authorization,
             secret_key: None,
         })
     }
@@ -282,6 +297,12 @@ impl Config {
     /// The API key.
     pub fn api_key(&self) -> &ApiKey {
         &self.api_key
+    }
+
+    /// The `Authorization` header of v1 requests (marked sensitive: `Debug` prints
+    /// `Sensitive`).
+    pub fn authorization(&self) -> &http::HeaderValue {
+        &self.authorization
     }
 
     /// The legacy secret key, when configured.

@@ -22,10 +22,10 @@ fn digest<'a, I>(secret: &SecretKey, params: I) -> [u8; 32]
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut pairs: Vec<(&str, &str)> = params
-        .into_iter()
-        .filter(|(k, _)| *k != FGKEY_FIELD)
-        .collect();
+    let params = params.into_iter();
+    // Sized up front: `filter` hides the length from `collect`, which would grow it by doubling.
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(params.size_hint().1.unwrap_or(16));
+    pairs.extend(params.filter(|(k, _)| *k != FGKEY_FIELD));
     pairs.sort_unstable_by(|a, b| {
         a.0.as_bytes()
             .cmp(b.0.as_bytes())

@@ -16,84 +16,74 @@ pub const MAX_INTEGER_DIGITS: usize = 10;
 /// The largest number of decimals the gateway accepts for any currency.
 pub const MAX_DECIMALS: u32 = 2;
 
-/// An ISO 4217 currency as the gateway knows it.
-///
-/// The minor-unit exponent follows the gateway: KRW, JPY and VND have none, every other
-/// currency (including ones this crate does not know, kept as [`Currency::Unknown`]) has two.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Currency {
-    /// United States dollar.
-    Usd,
-    /// Euro.
-    Eur,
-    /// Pound sterling.
-    Gbp,
-    /// Japanese yen (no minor unit).
-    Jpy,
-    /// South Korean won (no minor unit).
-    Krw,
-    /// Vietnamese dong (no minor unit).
-    Vnd,
-    /// Chinese yuan.
-    Cny,
-    /// Hong Kong dollar.
-    Hkd,
-    /// Singapore dollar.
-    Sgd,
-    /// New Taiwan dollar.
-    Twd,
-    /// Thai baht.
-    Thb,
-    /// Australian dollar.
-    Aud,
-    /// Canadian dollar.
-    Cad,
-    /// Russian ruble.
-    Rub,
-    /// A code this crate does not know; kept exactly as received.
-    Unknown(String),
+macro_rules! currencies {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
+        /// An ISO 4217 currency as the gateway knows it.
+        ///
+        /// The minor-unit exponent follows the gateway: KRW, JPY and VND have none, every other
+        /// currency (including ones this crate does not know, kept as [`Currency::Unknown`]) has
+        /// two.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Currency {
+            $($(#[$doc])* $variant,)*
+            /// A code this crate does not know; kept exactly as received.
+            Unknown(String),
+        }
+
+        impl Currency {
+            /// Reads a currency code. Unknown codes are kept as [`Currency::Unknown`]; whether
+            /// such a code may be *sent* is checked when a request is built
+            /// ([`Currency::check_sendable`]).
+            pub fn from_code(code: &str) -> Self {
+                match code {
+                    $($code => Currency::$variant,)*
+                    other => Currency::Unknown(other.to_owned()),
+                }
+            }
+
+            /// The three-letter code.
+            pub fn code(&self) -> &str {
+                match self {
+                    $(Currency::$variant => $code,)*
+                    Currency::Unknown(code) => code,
+                }
+            }
+        }
+    };
 }
 
-const KNOWN: [(&str, Currency); 14] = [
-    ("USD", Currency::Usd),
-    ("EUR", Currency::Eur),
-    ("GBP", Currency::Gbp),
-    ("JPY", Currency::Jpy),
-    ("KRW", Currency::Krw),
-    ("VND", Currency::Vnd),
-    ("CNY", Currency::Cny),
-    ("HKD", Currency::Hkd),
-    ("SGD", Currency::Sgd),
-    ("TWD", Currency::Twd),
-    ("THB", Currency::Thb),
-    ("AUD", Currency::Aud),
-    ("CAD", Currency::Cad),
-    ("RUB", Currency::Rub),
-];
+currencies! {
+    /// United States dollar.
+    Usd = "USD",
+    /// Euro.
+    Eur = "EUR",
+    /// Pound sterling.
+    Gbp = "GBP",
+    /// Japanese yen (no minor unit).
+    Jpy = "JPY",
+    /// South Korean won (no minor unit).
+    Krw = "KRW",
+    /// Vietnamese dong (no minor unit).
+    Vnd = "VND",
+    /// Chinese yuan.
+    Cny = "CNY",
+    /// Hong Kong dollar.
+    Hkd = "HKD",
+    /// Singapore dollar.
+    Sgd = "SGD",
+    /// New Taiwan dollar.
+    Twd = "TWD",
+    /// Thai baht.
+    Thb = "THB",
+    /// Australian dollar.
+    Aud = "AUD",
+    /// Canadian dollar.
+    Cad = "CAD",
+    /// Russian ruble.
+    Rub = "RUB",
+}
 
 impl Currency {
-    /// Reads a currency code. Unknown codes are kept as [`Currency::Unknown`]; whether such a
-    /// code may be *sent* is checked when a request is built ([`Currency::check_sendable`]).
-    pub fn from_code(code: &str) -> Self {
-        KNOWN
-            .iter()
-            .find(|(known, _)| *known == code)
-            .map(|(_, currency)| currency.clone())
-            .unwrap_or_else(|| Currency::Unknown(code.to_owned()))
-    }
-
-    /// The three-letter code.
-    pub fn code(&self) -> &str {
-        match self {
-            Currency::Unknown(code) => code,
-            known => KNOWN
-                .iter()
-                .find(|(_, currency)| currency == known)
-                .map(|(code, _)| *code)
-                .unwrap_or("XXX"),
-        }
-    }
-
     /// Number of decimals of the currency's minor unit (0 for KRW, JPY and VND, else 2).
     pub fn exponent(&self) -> u32 {
         match self {

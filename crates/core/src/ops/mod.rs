@@ -5,9 +5,8 @@
 //! → `http::Response<B>` → the operation's `Output` (or a [`ResponseError`]) → a state
 //! machine transition.
 
-use base64::Engine as _;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderValue, Method, Request, Response};
+use http::{Method, Request, Response};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
@@ -52,17 +51,6 @@ pub const JSON_CONTENT_TYPE: &str = "application/json";
 /// `Content-Type` of legacy DirectProcessor requests.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
-/// `Basic base64("<api_key>:")`: the key is the user name and the password is empty.
-fn basic_authorization(cfg: &Config) -> Result<HeaderValue, BuildError> {
-    let credentials = format!("{}:", cfg.api_key().expose());
-    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
-    let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
-        .map_err(|_| BuildError::Http("unencodable authorization header".to_owned()))?;
-    // Marks the header so that `Debug` prints "Sensitive" and HTTP/2 never indexes it.
-    value.set_sensitive(true);
-    Ok(value)
-}
-
 /// A v1 REST call: `POST {v1_base}{path}` with Basic auth and a JSON body.
 pub(crate) fn v1_post<T: Serialize>(
     cfg: &Config,
@@ -73,7 +61,7 @@ pub(crate) fn v1_post<T: Serialize>(
     Request::builder()
         .method(Method::POST)
         .uri(format!("{}{}", cfg.v1_base_url(), path))
-        .header(AUTHORIZATION, basic_authorization(cfg)?)
+        .header(AUTHORIZATION, cfg.authorization().clone())
         .header(CONTENT_TYPE, JSON_CONTENT_TYPE)
         .body(body)
         .map_err(|e| BuildError::Http(e.to_string()))

@@ -1,0 +1,22 @@
+//! Instruction counts for callgrind: `counts GROUP VARIANT N` runs N iterations of one
+//! workload (see `workloads.rs`). `python3 tests/benches/report.py --callgrind` runs every
+//! workload under `valgrind --tool=callgrind` with two values of N and reports the
+//! instructions per iteration as ratios: repeatable where wall-clock timings are not.
+
+mod workloads;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let [group, variant, iterations] = args.as_slice() else {
+        eprintln!("usage: counts GROUP VARIANT N");
+        std::process::exit(2);
+    };
+    let iterations: u32 = iterations.parse().expect("N is a number");
+    let workloads = workloads::Workloads::prepare();
+    for _ in 0..iterations {
+        workloads.run(group, variant);
+    }
+}
