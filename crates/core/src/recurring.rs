@@ -75,6 +75,20 @@ pub struct ChargeResult {
 }
 
 impl ChargeResult {
+    /// Where this result stands in the registration's history, when the gateway sent
+    /// `recurringNext`: `(recurringNext, 0)` for a success (the charge before that date) and
+    /// `(recurringNext, attempt)` for a failure (attempt `n` at the charge due that date).
+    /// Along the real history these only grow, so a result at or below the last applied one
+    /// is a duplicate or arrived out of order, and is ignored.
+    pub fn position(&self) -> Option<(Date, u8)> {
+        let next = self.next?;
+        Some(if self.rescode.is_success() {
+            (next, 0)
+        } else {
+            (next, self.attempt.unwrap_or(1).max(1))
+        })
+    }
+
     /// Reads a (verified) `recurringURL` notification.
     pub fn from_notification(notification: &Notification<'_>) -> Result<Self, NotificationError> {
         Ok(ChargeResult {
@@ -177,6 +191,8 @@ pub enum RecurringEvent {
     },
     /// The same charge result arrived again; nothing changed.
     DuplicateCharge,
+    /// An older charge result arrived after a newer one; nothing changed.
+    StaleCharge,
 }
 
 /// A state change.
@@ -225,6 +241,8 @@ pub struct Recurring {
     last_charge: Option<TransactionId>,
     /// The day (KST) of the last charge attempt: still "the charge day" for the gateway.
     last_charge_day: Option<Date>,
+    /// The position of the last applied charge result ([`ChargeResult::position`]).
+    last_position: Option<(Date, u8)>,
 }
 
 impl Recurring {
@@ -243,6 +261,7 @@ impl Recurring {
             status: RecurringStatus::Active,
             last_charge: None,
             last_charge_day: None,
+            last_position: None,
         }
     }
 
@@ -381,12 +400,19 @@ impl Recurring {
         if charge.transaction_id.is_some() && charge.transaction_id == self.last_charge {
             return Ok(RecurringEvent::DuplicateCharge);
         }
+        let position = charge.position();
+        if position.is_some() && position <= self.last_position {
+            return Ok(RecurringEvent::StaleCharge);
+        }
         self.refuse_when_terminated()?;
         let previous_failures = match self.status {
             RecurringStatus::Retrying { failed_attempts } => failed_attempts,
             _ => 0,
         };
         self.last_charge = charge.transaction_id.clone();
+        if position.is_some() {
+            self.last_position = position;
+        }
         self.last_charge_day = Some(charge.charged_on.unwrap_or(self.next_charge));
         if charge.rescode.is_success() {
             self.next_charge = charge
@@ -397,11 +423,15 @@ impl Recurring {
                 next_charge: self.next_charge,
             });
         }
+        // A failure names the date of the charge being retried.
+        if let Some(due) = charge.next {
+            self.next_charge = due;
+        }
+        // The gateway numbers its attempts; without a number, count on from ours.
         let failed_attempts = charge
             .attempt
             .unwrap_or(previous_failures.saturating_add(1))
-            .max(previous_failures.saturating_add(1))
-            .min(MAX_CHARGE_ATTEMPTS);
+            .clamp(1, MAX_CHARGE_ATTEMPTS);
         self.status = if failed_attempts >= MAX_CHARGE_ATTEMPTS {
             RecurringStatus::Terminated {
                 reason: TerminationReason::FailedCharges,

@@ -385,6 +385,11 @@ impl Sandbox {
         self.faults.push(fault);
     }
 
+    /// Removes every scripted fault not used yet.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
     /// Signs form fields with the sandbox secret and encodes them.
     pub fn signed_form(&self, fields: &[(&str, String)]) -> String {
         let pairs = fields.iter().map(|(k, v)| (*k, v.as_str()));
