@@ -128,7 +128,8 @@ enum Command {
     },
     /// Print the fgkey of a form body read from stdin (secret from EXIMBAY_SECRET_KEY).
     Fgkey,
-    /// Run the local sandbox.
+    /// Run the local sandbox (MID from --mid / EXIMBAY_MID, keys from EXIMBAY_API_KEY and
+    /// EXIMBAY_SECRET_KEY; the seeds' test MID and key and the public test secret otherwise).
     Sim {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -404,16 +405,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
         }
         Command::Sim { addr } => {
+            let defaults = eximbay_sim::SandboxConfig::default();
+            let env = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned());
+            let sandbox = eximbay_sim::SandboxConfig {
+                mid: cli.global.mid.clone().unwrap_or(defaults.mid),
+                api_key: env("EXIMBAY_API_KEY").unwrap_or(defaults.api_key),
+                secret_key: env("EXIMBAY_SECRET_KEY").unwrap_or(defaults.secret_key),
+                ..defaults
+            };
+            Mid::new(&sandbox.mid).map_err(Failure::usage)?;
+            ApiKey::new(&sandbox.api_key).map_err(Failure::usage)?;
+            SecretKey::new(&sandbox.secret_key).map_err(Failure::usage)?;
+            let mid = sandbox.mid.clone();
             let running = eximbay_sim::RunningSandbox::start(
-                eximbay_sim::SandboxConfig::default(),
+                sandbox,
                 addr,
                 eximbay_sim::ServerOptions::default(),
             )
             .map_err(|e| Failure::usage(format!("cannot listen on {addr}: {e}")))?;
             eprintln!(
-                "eximbay sandbox listening on {} (MID {}, test key and public test secret); Ctrl-C to stop",
-                running.base_url(),
-                eximbay_sim::sandbox::DEFAULT_MID
+                "eximbay sandbox listening on {} (MID {mid}); Ctrl-C to stop",
+                running.base_url()
             );
             loop {
                 std::thread::park();
