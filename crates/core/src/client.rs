@@ -72,6 +72,101 @@ where
     recurring.apply(output.into()).map_err(recurring_error)
 }
 
+/// The methods both facades share, written once: `$($async)?` and `$(.$await)?` make the
+/// async facade's versions from the same bodies.
+macro_rules! facade_methods {
+    ($($async:ident)?; $(.$await:ident)?) => {
+        /// Replaces the default backoff (3 attempts, 200 ms doubling to 5 s).
+        pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+            self.settings.backoff = backoff;
+            self
+        }
+
+        /// Seeds the retry jitter.
+        pub fn with_jitter_seed(mut self, seed: u64) -> Self {
+            self.settings.seed = seed;
+            self
+        }
+
+        /// The configuration.
+        pub fn config(&self) -> &Config {
+            &self.settings.cfg
+        }
+
+        /// The HTTP client.
+        pub fn http(&self) -> &H {
+            &self.http
+        }
+
+        /// Captures an authorized payment.
+        pub $($async)? fn capture(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+            let op = payment.capture()?;
+            let result = self.send(&op)$(.$await)?;
+            apply_payment_result(payment, result, PaymentCommand::Capture, PaymentOutcome::Captured)
+        }
+
+        /// Refunds everything still refundable (voids an uncaptured authorization).
+        /// `command_key` identifies this refund: a retry with the same key reuses its
+        /// `refund_id`.
+        pub $($async)? fn refund_full(
+            &self,
+            payment: &mut Payment,
+            command_key: &str,
+            reason: Option<&str>,
+        ) -> Result<Transition, ClientError> {
+            let op = payment.refund_full(command_key, reason)?;
+            let result = self.send(&op)$(.$await)?;
+            apply_payment_result(payment, result, PaymentCommand::of_cancel(&op), PaymentOutcome::Refunded)
+        }
+
+        /// Refunds part of a captured payment; more than the balance is refused before
+        /// sending.
+        pub $($async)? fn refund_partial(
+            &self,
+            payment: &mut Payment,
+            amount: Amount,
+            command_key: &str,
+            reason: Option<&str>,
+        ) -> Result<Transition, ClientError> {
+            let op = payment.refund_partial(amount, command_key, reason)?;
+            let result = self.send(&op)$(.$await)?;
+            apply_payment_result(payment, result, PaymentCommand::of_cancel(&op), PaymentOutcome::Refunded)
+        }
+
+        /// Retrieves the payment from the gateway and applies its true state.
+        pub $($async)? fn reconcile(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+            let op = payment.reconcile();
+            let result = self.send(&op)$(.$await)?;
+            apply_payment_result(payment, result, PaymentCommand::Reconcile, PaymentOutcome::Retrieved)
+        }
+
+        /// Terminates a recurring payment (`RC_TERMINATE`).
+        pub $($async)? fn terminate_recurring(
+            &self,
+            recurring: &mut Recurring,
+            params: MerchantParams,
+        ) -> Result<RecurringTransition, ClientError> {
+            let op = recurring.terminate(params).map_err(recurring_error)?;
+            let result = self.send(&op)$(.$await)?;
+            apply_recurring_result(recurring, result)
+        }
+
+        /// Changes a recurring payment's amount (`RC_ADJUST`); refused on the charge day
+        /// (KST).
+        pub $($async)? fn adjust_recurring(
+            &self,
+            recurring: &mut Recurring,
+            amount: Amount,
+            now: Timestamp,
+            params: MerchantParams,
+        ) -> Result<RecurringTransition, ClientError> {
+            let op = recurring.adjust(amount, now, params).map_err(recurring_error)?;
+            let result = self.send(&op)$(.$await)?;
+            apply_recurring_result(recurring, result)
+        }
+    };
+}
+
 /// A blocking client over any [`SyncHttpClient`].
 #[derive(Debug)]
 pub struct BlockingClient<H> {
@@ -91,28 +186,6 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         }
     }
 
-    /// Replaces the default backoff (3 attempts, 200 ms doubling to 5 s).
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.settings.backoff = backoff;
-        self
-    }
-
-    /// Seeds the retry jitter.
-    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
-        self.settings.seed = seed;
-        self
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.settings.cfg
-    }
-
-    /// The HTTP client.
-    pub fn http(&self) -> &H {
-        &self.http
-    }
-
     /// Sends any operation and parses its result.
     pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, ClientError> {
         send_blocking(
@@ -124,90 +197,7 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         )
     }
 
-    /// Captures an authorized payment.
-    pub fn capture(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
-        let op = payment.capture()?;
-        let result = self.send(&op);
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::Capture,
-            PaymentOutcome::Captured,
-        )
-    }
-
-    /// Refunds everything still refundable (voids an uncaptured authorization).
-    pub fn refund_full(
-        &self,
-        payment: &mut Payment,
-        command_key: &str,
-        reason: Option<&str>,
-    ) -> Result<Transition, ClientError> {
-        let op = payment.refund_full(command_key, reason)?;
-        let result = self.send(&op);
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::of_cancel(&op),
-            PaymentOutcome::Refunded,
-        )
-    }
-
-    /// Refunds part of a captured payment.
-    pub fn refund_partial(
-        &self,
-        payment: &mut Payment,
-        amount: Amount,
-        command_key: &str,
-        reason: Option<&str>,
-    ) -> Result<Transition, ClientError> {
-        let op = payment.refund_partial(amount, command_key, reason)?;
-        let result = self.send(&op);
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::of_cancel(&op),
-            PaymentOutcome::Refunded,
-        )
-    }
-
-    /// Retrieves the payment from the gateway and applies its true state.
-    pub fn reconcile(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
-        let op = payment.reconcile();
-        let result = self.send(&op);
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::Reconcile,
-            PaymentOutcome::Retrieved,
-        )
-    }
-
-    /// Terminates a recurring payment (`RC_TERMINATE`).
-    pub fn terminate_recurring(
-        &self,
-        recurring: &mut Recurring,
-        params: MerchantParams,
-    ) -> Result<RecurringTransition, ClientError> {
-        let op = recurring.terminate(params).map_err(recurring_error)?;
-        let result = self.send(&op);
-        apply_recurring_result(recurring, result)
-    }
-
-    /// Changes a recurring payment's amount (`RC_ADJUST`); refused on the charge day (KST).
-    pub fn adjust_recurring(
-        &self,
-        recurring: &mut Recurring,
-        amount: Amount,
-        now: Timestamp,
-        params: MerchantParams,
-    ) -> Result<RecurringTransition, ClientError> {
-        let op = recurring
-            .adjust(amount, now, params)
-            .map_err(recurring_error)?;
-        let result = self.send(&op);
-        apply_recurring_result(recurring, result)
-    }
+    facade_methods!(;);
 }
 
 /// An async client over any [`AsyncHttpClient`], with the runtime's sleep.
@@ -234,28 +224,6 @@ where
         }
     }
 
-    /// Replaces the default backoff.
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.settings.backoff = backoff;
-        self
-    }
-
-    /// Seeds the retry jitter.
-    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
-        self.settings.seed = seed;
-        self
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.settings.cfg
-    }
-
-    /// The HTTP client.
-    pub fn http(&self) -> &H {
-        &self.http
-    }
-
     /// Sends any operation and parses its result.
     pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, ClientError> {
         send(
@@ -268,88 +236,5 @@ where
         .await
     }
 
-    /// Captures an authorized payment.
-    pub async fn capture(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
-        let op = payment.capture()?;
-        let result = self.send(&op).await;
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::Capture,
-            PaymentOutcome::Captured,
-        )
-    }
-
-    /// Refunds everything still refundable (voids an uncaptured authorization).
-    pub async fn refund_full(
-        &self,
-        payment: &mut Payment,
-        command_key: &str,
-        reason: Option<&str>,
-    ) -> Result<Transition, ClientError> {
-        let op = payment.refund_full(command_key, reason)?;
-        let result = self.send(&op).await;
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::of_cancel(&op),
-            PaymentOutcome::Refunded,
-        )
-    }
-
-    /// Refunds part of a captured payment.
-    pub async fn refund_partial(
-        &self,
-        payment: &mut Payment,
-        amount: Amount,
-        command_key: &str,
-        reason: Option<&str>,
-    ) -> Result<Transition, ClientError> {
-        let op = payment.refund_partial(amount, command_key, reason)?;
-        let result = self.send(&op).await;
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::of_cancel(&op),
-            PaymentOutcome::Refunded,
-        )
-    }
-
-    /// Retrieves the payment from the gateway and applies its true state.
-    pub async fn reconcile(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
-        let op = payment.reconcile();
-        let result = self.send(&op).await;
-        apply_payment_result(
-            payment,
-            result,
-            PaymentCommand::Reconcile,
-            PaymentOutcome::Retrieved,
-        )
-    }
-
-    /// Terminates a recurring payment (`RC_TERMINATE`).
-    pub async fn terminate_recurring(
-        &self,
-        recurring: &mut Recurring,
-        params: MerchantParams,
-    ) -> Result<RecurringTransition, ClientError> {
-        let op = recurring.terminate(params).map_err(recurring_error)?;
-        let result = self.send(&op).await;
-        apply_recurring_result(recurring, result)
-    }
-
-    /// Changes a recurring payment's amount (`RC_ADJUST`); refused on the charge day (KST).
-    pub async fn adjust_recurring(
-        &self,
-        recurring: &mut Recurring,
-        amount: Amount,
-        now: Timestamp,
-        params: MerchantParams,
-    ) -> Result<RecurringTransition, ClientError> {
-        let op = recurring
-            .adjust(amount, now, params)
-            .map_err(recurring_error)?;
-        let result = self.send(&op).await;
-        apply_recurring_result(recurring, result)
-    }
+    facade_methods!(async; .await);
 }
