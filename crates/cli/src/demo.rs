@@ -72,7 +72,7 @@ impl Inbox {
             let entries = entries.as_array().cloned().unwrap_or_default();
             while let Some(entry) = entries.get(self.seen) {
                 self.seen += 1;
-                let body = entry["body"].as_str().unwrap_or_default().to_owned();
+                let body = field(entry, "body").as_str().unwrap_or_default().to_owned();
                 let notification = Notification::parse(body.as_bytes())?.into_owned();
                 notification.verify(&self.secret)?;
                 if self.dedupe.first_delivery(&notification)? {
@@ -144,7 +144,11 @@ pub fn run() -> Result<()> {
         status.rescode().map(|c| c.to_string()).unwrap_or_default()
     );
     let mut payment = Payment::authorized(
-        TransactionId::new(created["transaction_id"].as_str().unwrap_or_default()),
+        TransactionId::new(
+            field(&created, "transaction_id")
+                .as_str()
+                .unwrap_or_default(),
+        ),
         OrderId::new("DEMO-ORDER-1"),
         Currency::Usd,
         Amount::parse("25.00")?,
@@ -193,12 +197,15 @@ pub fn run() -> Result<()> {
         &client.refund_full(&mut payment, "ticket-3", Some("order cancelled"))?,
     );
     let ledger = controls.get("/_sim/ledger")?;
-    let entry = &ledger["payments"][payment.transaction_id().as_str()];
+    let entry = field(
+        field(&ledger, "payments"),
+        payment.transaction_id().as_str(),
+    );
     println!(
         "  gateway ledger: captured {}, refunded {} in {} refund(s), none applied twice\n",
-        entry["captured"],
-        entry["refunded"],
-        entry["refunds"].as_object().map_or(0, |r| r.len())
+        field(entry, "captured"),
+        field(entry, "refunded"),
+        field(entry, "refunds").as_object().map_or(0, |r| r.len())
     );
 
     // ---- a recurring payment -----------------------------------------------------------
@@ -258,7 +265,7 @@ pub fn run() -> Result<()> {
 
     let clock_now = |controls: &Controls| -> Result<Timestamp> {
         Ok(Timestamp(
-            controls.get("/_sim/clock")?["now"]
+            field(&controls.get("/_sim/clock")?, "now")
                 .as_i64()
                 .unwrap_or_default(),
         ))
@@ -301,8 +308,13 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
+/// A field of a JSON object from the sandbox (`Null` when absent).
+fn field<'v>(value: &'v Value, key: &str) -> &'v Value {
+    value.get(key).unwrap_or(&Value::Null)
+}
+
 fn clock_date(clock: &Value) -> Result<Date> {
-    clock["kst_date"]
+    field(clock, "kst_date")
         .as_str()
         .and_then(Date::parse_yyyymmdd)
         .ok_or_else(|| "the sandbox clock has no date".into())

@@ -6,6 +6,15 @@
 //! JSON), 4 outcome unknown (reconcile with `retrieve`), 5 transport failure before anything
 //! was sent (safe to retry). Errors go to stderr and never contain keys.
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![allow(clippy::print_stdout)]
 
 mod demo;

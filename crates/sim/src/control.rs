@@ -124,24 +124,26 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
                 .saturating_mul(86_400)
                 .saturating_add(change.advance_seconds);
             let callbacks = sandbox.advance(seconds);
-            let mut clock = clock_json(sandbox);
-            clock["charges"] = json!(callbacks.len());
+            let clock = json!({
+                "now": sandbox.now().0,
+                "kst_date": sandbox.now().kst_date().to_yyyymmdd(),
+                "kst_datetime": sandbox.kst_datetime(),
+                "charges": callbacks.len(),
+            });
             handled(json_response(StatusCode::OK, &clock), callbacks)
         }),
         (["_sim", "payments"], true) => {
             parse::<NewPayment>(body).map(|new| match sandbox.create_payment(new) {
                 Ok((payment, registration, callbacks)) => {
-                    let mut answer = json!({
+                    let answer = json!({
                         "transaction_id": payment.transaction_id,
                         "order_id": payment.order_id,
                         "currency": payment.currency,
                         "amount": payment.amount,
                         "transaction_type": payment.transaction_type,
+                        "recurring_id": registration.as_ref().map(|r| &r.recurring_id),
+                        "recurring_next": registration.as_ref().map(|r| r.first_charge.to_yyyymmdd()),
                     });
-                    if let Some(r) = registration {
-                        answer["recurring_id"] = json!(r.recurring_id);
-                        answer["recurring_next"] = json!(r.first_charge.to_yyyymmdd());
-                    }
                     handled(json_response(StatusCode::OK, &answer), callbacks)
                 }
                 Err(message) => bad_request(message),

@@ -745,17 +745,28 @@ impl Sandbox {
         let Some(payment) = found else {
             return gateway_error("EC1002", "No such transaction");
         };
-        let mut body = json!({
-            "order_id": payment.order_id, "currency": payment.currency,
-            "amount": gateway_amount(payment.total(), &payment.currency),
-            "transaction_id": payment.transaction_id,
-            "transaction_type": payment.transaction_type,
-            "status": payment.remote_status(),
-            "balance": gateway_amount(payment.balance(), &payment.currency),
-            "payment_method": "P101",
-        });
+        let mut body = serde_json::Map::new();
+        for (key, value) in [
+            ("order_id", json!(payment.order_id)),
+            ("currency", json!(payment.currency)),
+            (
+                "amount",
+                json!(gateway_amount(payment.total(), &payment.currency)),
+            ),
+            ("transaction_id", json!(payment.transaction_id)),
+            ("transaction_type", json!(payment.transaction_type)),
+            ("status", json!(payment.remote_status())),
+            (
+                "balance",
+                json!(gateway_amount(payment.balance(), &payment.currency)),
+            ),
+            ("payment_method", json!("P101")),
+        ] {
+            body.insert(key.to_owned(), value);
+        }
+        // Only captured payments have a capture date.
         if let Some(date) = &payment.captured_date {
-            body["captured_date"] = json!(date);
+            body.insert("captured_date".to_owned(), json!(date));
         }
         json_response(
             StatusCode::OK,
