@@ -284,36 +284,59 @@ fn the_authorization_header_is_sensitive_and_never_logged() {
     let built = eximbay_core::Operation::to_http(&request, &test_config()).unwrap();
     assert!(built.headers()["authorization"].is_sensitive());
 
-    // Run a whole call with full tracing on and read what was logged.
-    let gateway = Arc::new(Mutex::new(ScriptedGateway::default()));
-    gateway.lock().unwrap().authorize(TID, "O-1", "USD", "1");
-    let (server, _) = scripted_server(gateway, vec![]);
-    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || SharedWriter(writer.clone()))
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let client =
-            eximbay_ureq::Client::with_options(sandbox_config(&server), &ureq_options()).unwrap();
-        let mut payment = authorized_payment();
-        client.capture(&mut payment).unwrap();
-    });
-    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("eximbay.call"), "{text}");
-    assert!(text.contains("operation=\"capture\""), "{text}");
-    assert!(text.contains("outcome=\"ok\""), "{text}");
-    assert!(text.contains("rescode=\"0000\""), "{text}");
-    assert!(text.contains("latency_ms="), "{text}");
-    assert!(!text.contains("1849705C642C217E0B2D"), "key logged: {text}");
-    assert!(
-        !text.contains(SEED_AUTHORIZATION.trim_start_matches("Basic ")),
-        "{text}"
-    );
-    assert!(!text.contains("\"payment\""), "body logged: {text}");
+    // Run whole calls with full tracing on, through both adapters, and read what was logged.
+    for adapter in ["ureq", "reqwest"] {
+        let gateway = Arc::new(Mutex::new(ScriptedGateway::default()));
+        gateway.lock().unwrap().authorize(TID, "O-1", "USD", "1");
+        let (server, _) = scripted_server(gateway, vec![]);
+        let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_ansi(false)
+            .with_writer(move || SharedWriter(writer.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let mut payment = authorized_payment();
+            if adapter == "ureq" {
+                let client =
+                    eximbay_ureq::Client::with_options(sandbox_config(&server), &ureq_options())
+                        .unwrap();
+                client.capture(&mut payment).unwrap();
+            } else {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let client = eximbay_async::Client::with_options(
+                    sandbox_config(&server),
+                    &reqwest_options(),
+                )
+                .unwrap();
+                runtime.block_on(client.capture(&mut payment)).unwrap();
+            }
+        });
+        let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("eximbay.call"), "{adapter}: {text}");
+        assert!(text.contains("operation=\"capture\""), "{adapter}: {text}");
+        assert!(text.contains("attempts=1"), "{adapter}: {text}");
+        assert!(text.contains("outcome=\"ok\""), "{adapter}: {text}");
+        assert!(text.contains("rescode=\"0000\""), "{adapter}: {text}");
+        assert!(text.contains("latency_ms="), "{adapter}: {text}");
+        assert!(
+            !text.contains("1849705C642C217E0B2D"),
+            "{adapter}: key logged: {text}"
+        );
+        assert!(
+            !text.contains(SEED_AUTHORIZATION.trim_start_matches("Basic ")),
+            "{adapter}: {text}"
+        );
+        assert!(
+            !text.contains("\"payment\""),
+            "{adapter}: body logged: {text}"
+        );
+    }
 }
 
 struct SharedWriter(Arc<Mutex<Vec<u8>>>);

@@ -238,6 +238,78 @@ fn both_adapters_run_the_whole_payment_lifecycle() {
 }
 
 #[test]
+fn ready_and_the_v1_recurring_endpoints() {
+    let sandbox = start();
+    let client = eximbay_ureq::Client::new(config(&sandbox)).unwrap();
+    let prepared = client
+        .send(&eximbay_core::ops::ready::Ready {
+            transaction_type: eximbay_core::TransactionType::Authorize,
+            order_id: OrderId::new("READY-1"),
+            currency: Currency::Usd,
+            amount: Amount::parse("1.00").unwrap(),
+            lang: Lang::En,
+            buyer_name: "Buyer".into(),
+            buyer_email: "buyer@example.com".into(),
+            return_url: "https://shop.example/return".into(),
+            status_url: "https://shop.example/status".into(),
+        })
+        .unwrap();
+    assert_eq!(prepared.fgkey.len(), 64);
+    assert!(prepared.fgkey.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let inbox = format!("{}/_sim/inbox", sandbox.base_url());
+    let created = control(
+        &sandbox,
+        "POST",
+        "/_sim/payments",
+        Some(
+            json!({"order_id": "V1-SUB", "currency": "USD", "amount": "5.00", "transaction_type": "PAYMENT",
+                    "recurring": {"amount": "5.00", "url": inbox}}),
+        ),
+    );
+    let id = eximbay_core::RecurringId::new(created["recurring_id"].as_str().unwrap());
+    let mut recurring = Recurring::new(
+        id.clone(),
+        Currency::Usd,
+        Amount::parse("5.00").unwrap(),
+        Date::new(2026, 2, 1).unwrap(),
+    );
+    let adjusted = client
+        .send(&eximbay_core::ops::v1_recurring_adjust::V1RecurringAdjust {
+            recurring_id: id.clone(),
+            currency: Currency::Usd,
+            amount: Amount::parse("6.00").unwrap(),
+        })
+        .unwrap();
+    recurring.apply(adjusted.into()).unwrap();
+    assert_eq!(recurring.amount().as_str(), "6.00");
+    let deleted = client
+        .send(&eximbay_core::ops::v1_recurring_delete::V1RecurringDelete {
+            recurring_id: id.clone(),
+        })
+        .unwrap();
+    let t = recurring.apply(deleted.into()).unwrap();
+    assert_eq!(
+        t.to,
+        RecurringStatus::Terminated {
+            reason: TerminationReason::ByMerchant
+        }
+    );
+    let ledger = control(&sandbox, "GET", "/_sim/ledger", None);
+    assert_eq!(ledger["recurring"][id.as_str()]["amount"], "6.00");
+    assert_eq!(
+        ledger["recurring"][id.as_str()]["status"],
+        "terminated_by_merchant"
+    );
+    // Deleting again is refused by the gateway.
+    assert!(matches!(
+        client
+            .send(&eximbay_core::ops::v1_recurring_delete::V1RecurringDelete { recurring_id: id }),
+        Err(ClientError::Declined(_))
+    ));
+}
+
+#[test]
 fn a_full_refund_before_capture_voids_the_authorization() {
     let sandbox = start();
     for adapter in Adapter::both(&sandbox) {
