@@ -84,7 +84,7 @@ impl Adapter {
         let ureq = eximbay_ureq::Client::with_options(
             config(sandbox),
             &eximbay_ureq::Options {
-                call_timeout: Duration::from_millis(700),
+                call_timeout: Duration::from_millis(1500),
                 ..Default::default()
             },
         )
@@ -97,7 +97,7 @@ impl Adapter {
         let reqwest = eximbay_async::Client::with_options(
             config(sandbox),
             &eximbay_async::Options {
-                call_timeout: Duration::from_millis(700),
+                call_timeout: Duration::from_millis(1500),
                 ..Default::default()
             },
         )
@@ -416,7 +416,7 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
         adapter.refund_partial(&mut payment, "1.00", "k4").unwrap();
         fault(
             &sandbox,
-            json!({"path_contains": "/cancel", "kind": "delay", "ms": 1500}),
+            json!({"path_contains": "/cancel", "kind": "delay", "ms": 3000}),
         );
         assert!(
             adapter
