@@ -250,3 +250,35 @@ fn legacy_replies_are_trimmed_and_decoded() {
     let adjusted = adjust.parse(response(200, ok)).unwrap();
     assert_eq!(adjusted.amount.as_str(), "9.15");
 }
+
+#[test]
+fn a_payment_starts_from_its_status_notification() {
+    use eximbay_core::{Notification, NotificationError, Payment, PaymentStatus};
+    let body = |txntype: &str, rescode: &str| {
+        format!(
+            "mid=1849705C64&ref=ORDER-7&cur=KRW&amt=15000&txntype={txntype}&rescode={rescode}&transid={TID}"
+        )
+    };
+    let parse = |b: &str| Notification::parse(b.as_bytes()).unwrap().into_owned();
+    let authorized =
+        Payment::from_status_notification(&parse(&body("AUTHORIZE", "0000")), Lang::Kr).unwrap();
+    assert_eq!(authorized.status(), PaymentStatus::Authorized);
+    assert_eq!(authorized.amount().as_str(), "15000");
+    assert_eq!(authorized.currency(), &Currency::Krw);
+    let paid =
+        Payment::from_status_notification(&parse(&body("PAYMENT", "0000")), Lang::Kr).unwrap();
+    assert_eq!(paid.status(), PaymentStatus::Captured);
+    assert_eq!(
+        Payment::from_status_notification(&parse(&body("PAYMENT", "HE01")), Lang::Kr).unwrap_err(),
+        NotificationError::NotSuccessful("HE01".into())
+    );
+    assert_eq!(
+        Payment::from_status_notification(&parse(&body("REFUND", "0000")), Lang::Kr).unwrap_err(),
+        NotificationError::InvalidField("transaction type")
+    );
+    let bad_amount = body("PAYMENT", "0000").replace("amt=15000", "amt=15,000");
+    assert_eq!(
+        Payment::from_status_notification(&parse(&bad_amount), Lang::Kr).unwrap_err(),
+        NotificationError::InvalidField("amount")
+    );
+}

@@ -13,8 +13,8 @@ use eximbay_core::payment::Transition;
 use eximbay_core::recurring::{ChargeResult, RecurringOutcome, RecurringTransition};
 use eximbay_core::registration::RegistrationResult;
 use eximbay_core::{
-    Amount, ApiKey, Config, Currency, Date, Environment, Lang, Mid, Notification, OrderId, Payment,
-    Recurring, SecretKey, Timestamp, TransactionId,
+    Amount, ApiKey, Config, Currency, Date, Environment, Lang, Mid, Notification, Payment,
+    Recurring, SecretKey, Timestamp,
 };
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
@@ -78,7 +78,7 @@ impl Inbox {
                 if self.dedupe.first_delivery(&notification)? {
                     return Ok(notification);
                 }
-                println!("    (a redelivered notification was acknowledged again and skipped)");
+                say!("    (a redelivered notification was acknowledged again and skipped)");
             }
             if Instant::now() > deadline {
                 return Err("no notification arrived".into());
@@ -89,11 +89,11 @@ impl Inbox {
 }
 
 fn show(label: &str, t: &Transition) {
-    println!("  {label:<44} {:?} → {:?}", t.from, t.to);
+    say!("  {label:<44} {:?} → {:?}", t.from, t.to);
 }
 
 fn show_recurring(label: &str, t: &RecurringTransition) {
-    println!("  {label:<44} {:?} → {:?}", t.from, t.to);
+    say!("  {label:<44} {:?} → {:?}", t.from, t.to);
 }
 
 /// Runs the demo.
@@ -107,7 +107,7 @@ pub fn run() -> Result<()> {
         },
     )?;
     let base = sandbox.base_url();
-    println!("Sandbox listening on {base} (MID {DEFAULT_MID}, public test key and secret)\n");
+    say!("Sandbox listening on {base} (MID {DEFAULT_MID}, public test key and secret)\n");
     let controls = Controls {
         agent: ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -131,7 +131,7 @@ pub fn run() -> Result<()> {
     let client = eximbay_ureq::Client::new(cfg)?;
 
     // ---- a card payment ----------------------------------------------------------------
-    println!("A card payment of 25.00 USD, authorized through an AUTHORIZE payment window");
+    say!("A card payment of 25.00 USD, authorized through an AUTHORIZE payment window");
     let created = controls.post(
         "/_sim/payments",
         &json!({"order_id": "DEMO-ORDER-1", "currency": "USD", "amount": "25.00",
@@ -139,21 +139,14 @@ pub fn run() -> Result<()> {
     )?;
     let status = inbox.next(&controls)?;
     let tid = status.transaction_id().ok_or("no transaction id")?;
-    println!(
+    say!(
         "  status_url notification verified (fgkey): transaction {tid}, rescode {}",
         status.rescode().map(|c| c.to_string()).unwrap_or_default()
     );
-    let mut payment = Payment::authorized(
-        TransactionId::new(
-            field(&created, "transaction_id")
-                .as_str()
-                .unwrap_or_default(),
-        ),
-        OrderId::new("DEMO-ORDER-1"),
-        Currency::Usd,
-        Amount::parse("25.00")?,
-        Lang::En,
-    );
+    let mut payment = Payment::from_status_notification(&status, Lang::En)?;
+    if Some(payment.transaction_id().as_str()) != field(&created, "transaction_id").as_str() {
+        return Err("the notification is about another payment".into());
+    }
     show("capture", &client.capture(&mut payment)?);
     show(
         "refund 5.50 (ticket-1)",
@@ -171,7 +164,7 @@ pub fn run() -> Result<()> {
     )?;
     match client.refund_partial(&mut payment, Amount::parse("4.50")?, "ticket-2", None) {
         Err(error) if error.is_ambiguous() => {
-            println!(
+            say!(
                 "  {:<44} outcome unknown → {:?}",
                 "refund 4.50 (ticket-2): connection dropped",
                 payment.status()
@@ -180,12 +173,12 @@ pub fn run() -> Result<()> {
         other => return Err(format!("expected an ambiguous refund, got {other:?}").into()),
     }
     let refused = client.refund_full(&mut payment, "ticket-3", None);
-    println!(
+    say!(
         "  refund the rest now?                         refused: {}",
         refused.err().map(|e| e.to_string()).unwrap_or_default()
     );
     show("reconcile (retrieve)", &client.reconcile(&mut payment)?);
-    println!(
+    say!(
         "  {:<44} refunded {} of {}, refundable {}",
         "",
         payment.refunded_amount(),
@@ -201,7 +194,7 @@ pub fn run() -> Result<()> {
         field(&ledger, "payments"),
         payment.transaction_id().as_str(),
     );
-    println!(
+    say!(
         "  gateway ledger: captured {}, refunded {} in {} refund(s), none applied twice\n",
         field(entry, "captured"),
         field(entry, "refunded"),
@@ -209,7 +202,7 @@ pub fn run() -> Result<()> {
     );
 
     // ---- a recurring payment -----------------------------------------------------------
-    println!("A monthly recurring payment of 10.00 USD, registered with a PAYMENT window");
+    say!("A monthly recurring payment of 10.00 USD, registered with a PAYMENT window");
     controls.post(
         "/_sim/payments",
         &json!({"order_id": "DEMO-SUBSCRIPTION", "currency": "USD", "amount": "10.00",
@@ -226,7 +219,7 @@ pub fn run() -> Result<()> {
         Amount::parse("10.00")?,
         today.add_months(1),
     );
-    println!(
+    say!(
         "  registered {} on {today}, next charge {}",
         registration.recurring_id,
         recurring.next_charge()
@@ -243,7 +236,7 @@ pub fn run() -> Result<()> {
         &format!("charge on {}", recurring.next_charge()),
         &recurring.apply(RecurringOutcome::Charged(charge))?,
     );
-    println!("  {:<44} next charge {}", "", recurring.next_charge());
+    say!("  {:<44} next charge {}", "", recurring.next_charge());
 
     let id = recurring.recurring_id().as_str().to_owned();
     controls.post(
@@ -276,7 +269,7 @@ pub fn run() -> Result<()> {
         clock_now(&controls)?,
         MerchantParams::default(),
     );
-    println!(
+    say!(
         "  {:<44} refused: {}",
         "adjust to 12.00 on the charge day?",
         refused.err().map(|e| e.to_string()).unwrap_or_default()
@@ -292,7 +285,7 @@ pub fn run() -> Result<()> {
             MerchantParams::default(),
         )?,
     );
-    println!(
+    say!(
         "  {:<44} now {} a month from {}",
         "",
         recurring.amount(),
@@ -302,9 +295,7 @@ pub fn run() -> Result<()> {
         "terminate",
         &client.terminate_recurring(&mut recurring, MerchantParams::default())?,
     );
-    println!(
-        "\nDone: every request went over HTTP to the sandbox; every notification was verified."
-    );
+    say!("\nDone: every request went over HTTP to the sandbox; every notification was verified.");
     Ok(())
 }
 

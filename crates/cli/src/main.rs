@@ -15,9 +15,24 @@
         clippy::panic
     )
 )]
-#![allow(clippy::print_stdout)]
+
+/// Prints a line on stdout. When stdout is gone (`eximbay demo | head`), stop quietly:
+/// whatever was done is done, and a panic would say otherwise.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::emit(format_args!($($arg)*))
+    };
+}
 
 mod demo;
+
+fn emit(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        std::process::exit(0);
+    }
+}
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -282,7 +297,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if let Some(stdout) = failure.stdout {
-                println!("{stdout}");
+                say!("{stdout}");
             }
             eprintln!("eximbay: {}", failure.message);
             ExitCode::from(failure.code)
@@ -408,7 +423,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let pairs: Vec<(String, String)> = form_urlencoded::parse(body.trim_ascii_end())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            println!(
+            say!(
                 "{}",
                 fgkey::sign(&secret, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             );
@@ -506,7 +521,7 @@ fn remote_state(retrieved: &eximbay_core::ops::retrieve::Retrieved) -> &'static 
 }
 
 fn print(value: Value) {
-    println!("{value}");
+    say!("{value}");
 }
 
 fn stdin() -> Result<Vec<u8>, Failure> {

@@ -44,6 +44,12 @@ pub enum NotificationError {
     /// A field needed for this use is missing.
     #[error("the notification has no {0}")]
     MissingField(&'static str),
+    /// A field needed for this use is not valid.
+    #[error("the notification's {0} is not valid")]
+    InvalidField(&'static str),
+    /// The notification reports a failure (`rescode` other than `0000`).
+    #[error("the notification reports rescode {0}")]
+    NotSuccessful(String),
 }
 
 /// A decoded notification body: fields in the order received.

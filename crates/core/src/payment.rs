@@ -18,10 +18,11 @@
 
 use rust_decimal::Decimal;
 
-use crate::codes::{Lang, RemoteStatus};
+use crate::codes::{Lang, RemoteStatus, TransactionType};
 use crate::error::GatewayError;
 use crate::ids::{OrderId, RefundId, TransactionId};
 use crate::money::{Amount, AmountError, Currency};
+use crate::notification::{Notification, NotificationError};
 use crate::ops::cancel::{Cancel, RefundKind, Refunded};
 use crate::ops::capture::{Capture, Captured};
 use crate::ops::retrieve::{KeyField, Retrieve, Retrieved};
@@ -267,6 +268,45 @@ impl Payment {
         payment.captured = payment.amount.value();
         payment.ever_captured = true;
         payment
+    }
+
+    /// The payment a successful `status_url` notification reports (verify it first):
+    /// `AUTHORIZE` / `AUTHORIZE_PA` payments start [`PaymentStatus::Authorized`],
+    /// `PAYMENT` / `PAYMENT_PA` payments [`PaymentStatus::Captured`].
+    pub fn from_status_notification(
+        notification: &Notification<'_>,
+        lang: Lang,
+    ) -> Result<Self, NotificationError> {
+        match notification.rescode() {
+            Some(code) if code.is_success() => {}
+            Some(code) => return Err(NotificationError::NotSuccessful(code.as_str().to_owned())),
+            None => return Err(NotificationError::MissingField("rescode")),
+        }
+        let transaction_id = notification
+            .transaction_id()
+            .ok_or(NotificationError::MissingField("transaction id"))?;
+        let order_id = notification
+            .order_id()
+            .ok_or(NotificationError::MissingField("order id"))?;
+        let currency = notification
+            .currency()
+            .ok_or(NotificationError::MissingField("currency"))?;
+        let amount = notification
+            .amount()
+            .ok_or(NotificationError::MissingField("amount"))
+            .and_then(|a| {
+                Amount::parse(a.as_str()).map_err(|_| NotificationError::InvalidField("amount"))
+            })?;
+        let start: fn(TransactionId, OrderId, Currency, Amount, Lang) -> Payment =
+            match notification.transaction_type() {
+                Some(TransactionType::Authorize | TransactionType::AuthorizePa) => {
+                    Payment::authorized
+                }
+                Some(TransactionType::Payment | TransactionType::PaymentPa) => Payment::captured,
+                Some(_) => return Err(NotificationError::InvalidField("transaction type")),
+                None => return Err(NotificationError::MissingField("transaction type")),
+            };
+        Ok(start(transaction_id, order_id, currency, amount, lang))
     }
 
     /// The payment's transaction id.
