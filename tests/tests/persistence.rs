@@ -22,9 +22,20 @@ fn payment_round_trips_through_json() {
     );
     let restored: Payment = serde_json::from_str(&stored).unwrap();
     assert_eq!(restored, payment);
-    // A tampered amount is refused on load rather than trusted.
+    // A tampered amount is refused on load rather than trusted…
     let tampered = stored.replace("\"15000\"", "\"-1\"");
     assert!(serde_json::from_str::<Payment>(&tampered).is_err());
+    // …and so are figures that break the invariant, or a fractional KRW amount.
+    let mut record: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    record["refunded"] = serde_json::json!("20000");
+    assert!(serde_json::from_value::<Payment>(record.clone()).is_err());
+    record["refunded"] = serde_json::json!("0");
+    record["status"] = serde_json::json!("Refunded");
+    assert!(serde_json::from_value::<Payment>(record.clone()).is_err());
+    record["status"] = serde_json::json!("Captured");
+    assert_eq!(serde_json::from_value::<Payment>(record.clone()).unwrap(), payment);
+    record["amount"] = serde_json::json!("15000.5");
+    assert!(serde_json::from_value::<Payment>(record).is_err());
 }
 
 #[test]

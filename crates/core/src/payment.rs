@@ -214,8 +214,13 @@ pub enum InvalidTransition {
 }
 
 /// One payment and everything needed to move it on.
+///
+/// With the `serde` feature it persists as plain data; loading checks every amount and the
+/// invariant, so a stored record that was tampered with (or corrupted) is refused rather
+/// than trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "PaymentRecord"))]
 pub struct Payment {
     transaction_id: TransactionId,
     order_id: OrderId,
@@ -229,6 +234,52 @@ pub struct Payment {
     in_doubt: Option<PaymentCommand>,
     /// Whether the payment was ever captured (decides Voided vs Refunded on a retrieved cancel).
     ever_captured: bool,
+}
+
+/// The stored form of a [`Payment`], checked before it becomes one.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct PaymentRecord {
+    transaction_id: TransactionId,
+    order_id: OrderId,
+    currency: Currency,
+    amount: Amount,
+    lang: Lang,
+    status: PaymentStatus,
+    captured: Decimal,
+    refunded: Decimal,
+    applied_refunds: Vec<RefundId>,
+    in_doubt: Option<PaymentCommand>,
+    ever_captured: bool,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<PaymentRecord> for Payment {
+    type Error = String;
+
+    fn try_from(r: PaymentRecord) -> Result<Self, Self::Error> {
+        r.amount
+            .check_currency(&r.currency)
+            .map_err(|e| format!("stored payment amount: {e}"))?;
+        let payment = Payment {
+            transaction_id: r.transaction_id,
+            order_id: r.order_id,
+            currency: r.currency,
+            amount: r.amount,
+            lang: r.lang,
+            status: r.status,
+            captured: r.captured,
+            refunded: r.refunded,
+            applied_refunds: r.applied_refunds,
+            in_doubt: r.in_doubt,
+            ever_captured: r.ever_captured,
+        };
+        if payment.invariant_holds() {
+            Ok(payment)
+        } else {
+            Err("stored payment breaks 0 <= refunded <= captured <= amount or its status".to_owned())
+        }
+    }
 }
 
 impl Payment {
