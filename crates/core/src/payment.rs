@@ -232,8 +232,6 @@ pub struct Payment {
     refunded: Decimal,
     applied_refunds: Vec<RefundId>,
     in_doubt: Option<PaymentCommand>,
-    /// Whether the payment was ever captured (decides Voided vs Refunded on a retrieved cancel).
-    ever_captured: bool,
 }
 
 /// The stored form of a [`Payment`], checked before it becomes one.
@@ -250,7 +248,6 @@ struct PaymentRecord {
     refunded: Decimal,
     applied_refunds: Vec<RefundId>,
     in_doubt: Option<PaymentCommand>,
-    ever_captured: bool,
 }
 
 #[cfg(feature = "serde")]
@@ -272,7 +269,6 @@ impl TryFrom<PaymentRecord> for Payment {
             refunded: r.refunded,
             applied_refunds: r.applied_refunds,
             in_doubt: r.in_doubt,
-            ever_captured: r.ever_captured,
         };
         if payment.invariant_holds() {
             Ok(payment)
@@ -302,7 +298,6 @@ impl Payment {
             refunded: Decimal::ZERO,
             applied_refunds: Vec::new(),
             in_doubt: None,
-            ever_captured: false,
         }
     }
 
@@ -317,7 +312,6 @@ impl Payment {
         let mut payment = Payment::authorized(transaction_id, order_id, currency, amount, lang);
         payment.status = PaymentStatus::Captured;
         payment.captured = payment.amount.value();
-        payment.ever_captured = true;
         payment
     }
 
@@ -601,7 +595,6 @@ impl Payment {
             });
         }
         self.captured = amount;
-        self.ever_captured = true;
         self.status = PaymentStatus::Captured;
         Ok(PaymentEvent::Captured)
     }
@@ -719,7 +712,8 @@ impl Payment {
                 (status, amount, refunded)
             }
             RemoteStatus::Cancel => {
-                let was_captured = self.ever_captured
+                // `captured` is never reset once money was captured (a full refund keeps it).
+                let was_captured = self.captured > Decimal::ZERO
                     || retrieved.captured_date.is_some()
                     || matches!(self.in_doubt, Some(PaymentCommand::Capture));
                 if was_captured {
@@ -748,7 +742,6 @@ impl Payment {
         self.status = status;
         self.captured = captured;
         self.refunded = refunded;
-        self.ever_captured |= captured > Decimal::ZERO;
         self.in_doubt = None;
         Ok(PaymentEvent::Reconciled)
     }
