@@ -547,3 +547,59 @@ fn safe_failures_are_retried_by_both_clients() {
     assert_eq!(server.requests().len(), 2);
     assert_eq!(gateway.lock().unwrap().ledger[TID].captures_applied, 1);
 }
+
+#[test]
+fn any_async_client_plugs_in_with_a_closure() {
+    // An "HTTP client" that is an async closure in front of the scripted gateway: the first
+    // capture attempt is refused before it is written (safe), then answered.
+    let gateway = ledger();
+    let attempts = Arc::new(Mutex::new(0_u32));
+    let (inner, counter) = (gateway.clone(), attempts.clone());
+    let http = move |request: Request<Vec<u8>>| {
+        let (inner, counter) = (inner.clone(), counter.clone());
+        async move {
+            let attempt = {
+                let mut n = counter.lock().unwrap();
+                *n += 1;
+                *n
+            };
+            if attempt == 1 {
+                return Err(TransportError::new(
+                    TransportFailure::Connect,
+                    "connection refused",
+                ));
+            }
+            match inner.lock().unwrap().handle(&request, Script::Answer) {
+                Reply::Response(response) => Ok(response),
+                Reply::Lost => Err(TransportError::new(
+                    TransportFailure::ResetAfterWrite,
+                    "reset",
+                )),
+            }
+        }
+    };
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let record = slept.clone();
+    let client = eximbay_core::AsyncClient::new(http, test_config(), move |delay: Duration| {
+        record.lock().unwrap().push(delay);
+        std::future::ready(())
+    })
+    .with_jitter_seed(7);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut payment = authorized_payment();
+    let t = runtime.block_on(client.capture(&mut payment)).unwrap();
+    assert_eq!(t.to, PaymentStatus::Captured);
+    assert_eq!(*attempts.lock().unwrap(), 2);
+    assert_eq!(
+        slept.lock().unwrap().len(),
+        1,
+        "one backoff between the two attempts"
+    );
+    let t = runtime
+        .block_on(client.refund_partial(&mut payment, Amount::parse("0.25").unwrap(), "r1", None))
+        .unwrap();
+    assert_eq!(t.to, PaymentStatus::PartiallyRefunded);
+    assert_eq!(gateway.lock().unwrap().applied_refund_ids.len(), 1);
+}

@@ -33,7 +33,10 @@ fn payment_round_trips_through_json() {
     record["status"] = serde_json::json!("Refunded");
     assert!(serde_json::from_value::<Payment>(record.clone()).is_err());
     record["status"] = serde_json::json!("Captured");
-    assert_eq!(serde_json::from_value::<Payment>(record.clone()).unwrap(), payment);
+    assert_eq!(
+        serde_json::from_value::<Payment>(record.clone()).unwrap(),
+        payment
+    );
     record["amount"] = serde_json::json!("15000.5");
     assert!(serde_json::from_value::<Payment>(record).is_err());
 }

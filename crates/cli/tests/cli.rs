@@ -370,3 +370,62 @@ fn the_demo_runs_from_start_to_end() {
         );
     }
 }
+
+#[test]
+fn every_scripted_fault_through_the_cli() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let tid = new_payment(&sandbox, "CLI-F", "10.00");
+    let capture = [
+        "capture",
+        "--transaction-id",
+        &tid,
+        "--order-id",
+        "CLI-F",
+        "--currency",
+        "USD",
+        "--amount",
+        "10.00",
+    ];
+    let retrieve = [
+        "retrieve",
+        "--transaction-id",
+        &tid,
+        "--order-id",
+        "CLI-F",
+        "--currency",
+        "USD",
+        "--amount",
+        "10.00",
+    ];
+    let fault = |path: &str, kind: FaultKind| {
+        sandbox.sandbox().add_fault(Fault {
+            path_contains: path.into(),
+            count: 1,
+            kind,
+        });
+    };
+
+    // A scripted decline: exit 3, the rescode in the JSON, nothing applied.
+    fault(
+        "/capture",
+        FaultKind::Decline {
+            rescode: "HE07".into(),
+        },
+    );
+    let out = eximbay(Some(&base), &capture, None);
+    assert_eq!(code(&out), 3);
+    assert_eq!(json(&out)["rescode"], "HE07");
+    // HTTP 500 on a capture: the outcome is unknown (exit 4); retrieve says it did not happen.
+    fault("/capture", FaultKind::Http500);
+    assert_eq!(code(&eximbay(Some(&base), &capture, None)), 4);
+    // An HTML 502 on a retrieve moves no money: retried, and it answers.
+    fault("/retrieve", FaultKind::Html502);
+    let out = eximbay(Some(&base), &retrieve, None);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["state"], "Authorized");
+    // A slow answer within the timeout is just slow.
+    fault("/capture", FaultKind::Delay { ms: 200 });
+    assert_eq!(code(&eximbay(Some(&base), &capture, None)), 0);
+    assert_eq!(sandbox.sandbox().payments[&tid].captures_applied, 1);
+}

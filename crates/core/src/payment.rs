@@ -273,7 +273,10 @@ impl TryFrom<PaymentRecord> for Payment {
         if payment.invariant_holds() {
             Ok(payment)
         } else {
-            Err("stored payment breaks 0 <= refunded <= captured <= amount or its status".to_owned())
+            Err(
+                "stored payment breaks 0 <= refunded <= captured <= amount or its status"
+                    .to_owned(),
+            )
         }
     }
 }
