@@ -219,8 +219,13 @@ pub enum InvalidTransition {
 /// invariant, so a stored record that was tampered with (or corrupted) is refused rather
 /// than trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "PaymentRecord"))]
+// `remote = "Self"` makes the derives plain functions, wrapped below by the trait impls
+// that add the check on load.
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Payment {
     transaction_id: TransactionId,
     order_id: OrderId,
@@ -234,50 +239,28 @@ pub struct Payment {
     in_doubt: Option<PaymentCommand>,
 }
 
-/// The stored form of a [`Payment`], checked before it becomes one.
 #[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct PaymentRecord {
-    transaction_id: TransactionId,
-    order_id: OrderId,
-    currency: Currency,
-    amount: Amount,
-    lang: Lang,
-    status: PaymentStatus,
-    captured: Decimal,
-    refunded: Decimal,
-    applied_refunds: Vec<RefundId>,
-    in_doubt: Option<PaymentCommand>,
+impl serde::Serialize for Payment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Payment::serialize(self, serializer)
+    }
 }
 
 #[cfg(feature = "serde")]
-impl TryFrom<PaymentRecord> for Payment {
-    type Error = String;
-
-    fn try_from(r: PaymentRecord) -> Result<Self, Self::Error> {
-        r.amount
-            .check_currency(&r.currency)
-            .map_err(|e| format!("stored payment amount: {e}"))?;
-        let payment = Payment {
-            transaction_id: r.transaction_id,
-            order_id: r.order_id,
-            currency: r.currency,
-            amount: r.amount,
-            lang: r.lang,
-            status: r.status,
-            captured: r.captured,
-            refunded: r.refunded,
-            applied_refunds: r.applied_refunds,
-            in_doubt: r.in_doubt,
-        };
-        if payment.invariant_holds() {
-            Ok(payment)
-        } else {
-            Err(
-                "stored payment breaks 0 <= refunded <= captured <= amount or its status"
-                    .to_owned(),
-            )
+impl<'de> serde::Deserialize<'de> for Payment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let payment = Payment::deserialize(deserializer)?;
+        payment
+            .amount
+            .check_currency(&payment.currency)
+            .map_err(|e| D::Error::custom(format!("stored payment amount: {e}")))?;
+        if !payment.invariant_holds() {
+            return Err(D::Error::custom(
+                "stored payment breaks 0 <= refunded <= captured <= amount or its status",
+            ));
         }
+        Ok(payment)
     }
 }
 
