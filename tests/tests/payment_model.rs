@@ -73,6 +73,20 @@ struct Model {
 }
 
 impl Model {
+    /// A payment of `amount` cents, authorized, nothing else done.
+    fn authorized(amount: i64) -> Model {
+        Model {
+            amount,
+            captured: false,
+            voided: false,
+            refunded: 0,
+            refund_keys: BTreeSet::new(),
+            view: PaymentStatus::Authorized,
+            view_captured: 0,
+            view_refunded: 0,
+        }
+    }
+
     fn view_balance(&self) -> i64 {
         match self.view {
             PaymentStatus::Authorized => self.amount,
@@ -154,18 +168,7 @@ impl ReferenceStateMachine for PaymentReference {
     type Transition = Command;
 
     fn init_state() -> BoxedStrategy<Model> {
-        (1_i64..=100_000)
-            .prop_map(|amount| Model {
-                amount,
-                captured: false,
-                voided: false,
-                refunded: 0,
-                refund_keys: BTreeSet::new(),
-                view: PaymentStatus::Authorized,
-                view_captured: 0,
-                view_refunded: 0,
-            })
-            .boxed()
+        (1_i64..=100_000).prop_map(Model::authorized).boxed()
     }
 
     fn transitions(state: &Model) -> BoxedStrategy<Command> {
@@ -446,7 +449,7 @@ prop_state_machine! {
 
 #[test]
 fn an_ambiguous_capture_is_reconciled_never_replayed() {
-    let mut h = Harness::init_test(&PaymentReference::init_state_for_test(1000));
+    let mut h = Harness::init_test(&Model::authorized(1000));
     let op = h.payment.capture().unwrap();
     let lost = h.run(
         &op,
@@ -468,19 +471,4 @@ fn an_ambiguous_capture_is_reconciled_never_replayed() {
     h.payment.apply(truth).unwrap();
     assert_eq!(h.payment.status(), PaymentStatus::Captured);
     assert_eq!(h.gateway.ledger[TID].captures_applied, 1);
-}
-
-impl PaymentReference {
-    fn init_state_for_test(amount: i64) -> Model {
-        Model {
-            amount,
-            captured: false,
-            voided: false,
-            refunded: 0,
-            refund_keys: BTreeSet::new(),
-            view: PaymentStatus::Authorized,
-            view_captured: 0,
-            view_refunded: 0,
-        }
-    }
 }
