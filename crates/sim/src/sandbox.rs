@@ -339,6 +339,15 @@ fn text_response(
     response
 }
 
+/// A 24-character transaction id: MID + KST date + the last six digits of the sequence.
+fn transaction_id(mid: &str, now: Timestamp, sequence: u64) -> String {
+    format!(
+        "{mid}{}{:06}",
+        now.kst_date().to_yyyymmdd(),
+        sequence % 1_000_000
+    )
+}
+
 /// Formats an amount with the currency's decimals, as the gateway writes balances.
 fn gateway_amount(value: Decimal, currency: &str) -> String {
     let exponent = Currency::from_code(currency).exponent() as usize;
@@ -413,12 +422,8 @@ impl Sandbox {
 
     /// A new 24-character transaction id: MID + KST date + sequence.
     fn new_transaction_id(&mut self) -> String {
-        let sequence = self.next_sequence() % 1_000_000;
-        format!(
-            "{}{}{sequence:06}",
-            self.cfg.mid,
-            self.now.kst_date().to_yyyymmdd()
-        )
+        let sequence = self.next_sequence();
+        transaction_id(&self.cfg.mid, self.now, sequence)
     }
 
     /// `YYYYMMDDhhmmss` in KST.
@@ -630,7 +635,6 @@ impl Sandbox {
         if let Some(response) = self.wrong_mid(&request.mid) {
             return response;
         }
-        let refund_tid = self.new_transaction_id();
         let date = self.kst_datetime();
         let mid = self.cfg.mid.clone();
         let Some(payment) = self.payments.get_mut(tid) else {
@@ -714,9 +718,12 @@ impl Sandbox {
         } else {
             payment.voided = true;
         }
+        // Only an applied refund takes a transaction id (refused ones leave no gap). The
+        // sequence is bumped in place: `payment` still borrows the ledger.
+        self.sequence += 1;
         let refund = LedgerRefund {
             amount,
-            refund_transaction_id: refund_tid,
+            refund_transaction_id: transaction_id(&mid, self.now, self.sequence),
             refund_date: date,
         };
         payment.refunds.insert(r.refund_id.clone(), refund.clone());
