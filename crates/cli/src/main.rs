@@ -182,6 +182,19 @@ struct PaymentArgs {
     lang: String,
 }
 
+impl PaymentArgs {
+    /// The payment the arguments name, as the capture of it.
+    fn to_capture(&self) -> Result<Capture, Failure> {
+        Ok(Capture {
+            transaction_id: TransactionId::new(self.transaction_id.clone()),
+            order_id: OrderId::new(self.order_id.clone()),
+            currency: currency(&self.currency)?,
+            amount: amount("--amount", &self.amount)?,
+            lang: lang(&self.lang)?,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum RecurringCommand {
     /// Terminate a recurring payment (RC_TERMINATE).
@@ -308,13 +321,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Capture { payment } => {
-            let op = Capture {
-                transaction_id: TransactionId::new(payment.transaction_id.clone()),
-                order_id: OrderId::new(payment.order_id.clone()),
-                currency: currency(&payment.currency)?,
-                amount: amount("--amount", &payment.amount)?,
-                lang: lang(&payment.lang)?,
-            };
+            let op = payment.to_capture()?;
             let captured = client(&cli.global)?.send(&op)?;
             print(json!({"operation": "capture", "response": captured, "state": "Captured"}));
         }
@@ -331,16 +338,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 (false, Some(part)) => RefundKind::Partial(amount("--partial", &part)?),
                 (false, None) => return Err(Failure::usage("give --full or --partial AMOUNT")),
             };
+            // The capture operation carries exactly the payment's identity, checked once.
+            let payment = payment.to_capture()?;
             let op = Cancel {
-                transaction_id: TransactionId::new(payment.transaction_id.clone()),
-                order_id: OrderId::new(payment.order_id.clone()),
-                currency: currency(&payment.currency)?,
-                amount: amount("--amount", &payment.amount)?,
+                transaction_id: payment.transaction_id,
+                order_id: payment.order_id,
+                currency: payment.currency,
+                amount: payment.amount,
                 balance: amount("--balance", &balance)?,
                 kind,
                 refund_id: RefundId::new(refund_id),
                 reason,
-                lang: lang(&payment.lang)?,
+                lang: payment.lang,
                 refund_account: None,
             };
             let refunded = client(&cli.global)?.send(&op)?;
