@@ -82,18 +82,16 @@ fn invalid(field: &'static str, reason: &'static str) -> BuildError {
     BuildError::InvalidField { field, reason }
 }
 
-/// Printable text without control characters, 1..=max bytes.
-fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), BuildError> {
+/// Text without control characters, 1..=max bytes.
+pub(crate) fn check_required_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<(), BuildError> {
     if value.is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
-    if value.len() > max {
-        return Err(invalid(field, "is too long"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(invalid(field, "must not contain control characters"));
-    }
-    Ok(())
+    check_free_text(field, value, max)
 }
 
 impl TransactionId {
@@ -115,7 +113,7 @@ impl TransactionId {
 impl OrderId {
     /// Non-empty, at most 255 bytes, no control characters.
     pub fn check_for_request(&self) -> Result<(), BuildError> {
-        check_text("order_id", &self.0, ORDER_ID_MAX_LEN)
+        check_required_text("order_id", &self.0, ORDER_ID_MAX_LEN)
     }
 }
 
@@ -139,7 +137,7 @@ impl RefundId {
 
     /// Non-empty, at most 64 printable ASCII characters.
     pub fn check_for_request(&self) -> Result<(), BuildError> {
-        check_text("refund_id", &self.0, REFUND_ID_MAX_LEN)?;
+        check_required_text("refund_id", &self.0, REFUND_ID_MAX_LEN)?;
         if !self.0.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(invalid(
                 "refund_id",

@@ -20,7 +20,7 @@ use super::{Operation, PaymentFields, RawResponse, check_payment_fields, v1_post
 use crate::codes::{Lang, PaymentMethod};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
-use crate::ids::{OrderId, RefundId, TransactionId, check_free_text};
+use crate::ids::{OrderId, RefundId, TransactionId, check_free_text, check_required_text};
 use crate::money::{Amount, Currency, GatewayAmount};
 
 /// Longest refund reason we send.
@@ -137,13 +137,7 @@ impl Cancel {
                 ("refund_account.bank_code", &account.bank_code),
                 ("refund_account.account_number", &account.account_number),
             ] {
-                if value.is_empty() {
-                    return Err(BuildError::InvalidField {
-                        field,
-                        reason: "must not be empty",
-                    });
-                }
-                check_free_text(field, value, 64)?;
+                check_required_text(field, value, 64)?;
             }
         }
         Ok(())

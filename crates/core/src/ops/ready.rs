@@ -12,7 +12,7 @@ use super::{Operation, RawResponse, check_payment_fields, v1_post};
 use crate::codes::{Lang, TransactionType};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
-use crate::ids::{OrderId, check_free_text};
+use crate::ids::{OrderId, check_free_text, check_required_text};
 use crate::money::{Amount, Currency};
 
 /// Longest URL the gateway takes.
@@ -85,13 +85,7 @@ pub struct Prepared {
 }
 
 pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), BuildError> {
-    if url.is_empty() {
-        return Err(BuildError::InvalidField {
-            field,
-            reason: "must not be empty",
-        });
-    }
-    check_free_text(field, url, URL_MAX_LEN)?;
+    check_required_text(field, url, URL_MAX_LEN)?;
     if url.chars().any(char::is_whitespace) {
         return Err(BuildError::InvalidField {
             field,
