@@ -390,7 +390,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 lang: lang(&lng)?,
             };
             let retrieved = client(&cli.global)?.send(&op)?;
-            let state = remote_state(&retrieved);
+            let state = remote_state(&op, &retrieved);
             print(json!({"operation": "retrieve", "response": retrieved, "state": state}));
         }
         Command::Recurring { command } => recurring(&cli.global, command)?,
@@ -517,15 +517,26 @@ impl From<Params> for MerchantParams {
     }
 }
 
-fn remote_state(retrieved: &eximbay_core::ops::retrieve::Retrieved) -> &'static str {
-    use eximbay_core::RemoteStatus;
-    match retrieved.status {
-        RemoteStatus::Auth => "Authorized",
-        RemoteStatus::Sale => "Captured",
-        RemoteStatus::PartialCancel => "PartiallyRefunded",
-        RemoteStatus::Cancel if retrieved.captured_date.is_some() => "Refunded",
-        RemoteStatus::Cancel => "Voided",
-        _ => "Unknown",
+/// The payment's state as the core reads the gateway's record (the same reading a
+/// `reconcile` applies), or `"Unknown"` when the record does not tell.
+fn remote_state(op: &Retrieve, retrieved: &eximbay_core::ops::retrieve::Retrieved) -> String {
+    let transaction_id = retrieved
+        .transaction_id
+        .clone()
+        .or_else(|| op.transaction_id.clone());
+    let Some(transaction_id) = transaction_id else {
+        return "Unknown".to_owned();
+    };
+    let mut payment = eximbay_core::Payment::authorized(
+        transaction_id,
+        op.order_id.clone(),
+        op.currency.clone(),
+        op.amount.clone(),
+        op.lang.clone(),
+    );
+    match payment.apply(eximbay_core::PaymentOutcome::Retrieved(retrieved.clone())) {
+        Ok(transition) => format!("{:?}", transition.to),
+        Err(_) => "Unknown".to_owned(),
     }
 }
 
