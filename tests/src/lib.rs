@@ -129,6 +129,8 @@ pub struct LedgerEntry {
     pub amount: String,
     /// Whether capture is manual (AUTHORIZE).
     pub manual_capture: bool,
+    /// A cash / bank-transfer payment: registered first, paid (captured) or expired later.
+    pub cash: bool,
     /// Captured.
     pub captured: bool,
     /// Voided before capture.
@@ -173,6 +175,7 @@ impl ScriptedGateway {
                 currency: currency.to_owned(),
                 amount: amount.to_owned(),
                 manual_capture: true,
+                cash: false,
                 captured: false,
                 voided: false,
                 refunded: Decimal::ZERO,
@@ -180,6 +183,39 @@ impl ScriptedGateway {
                 captures_applied: 0,
             },
         );
+    }
+
+    /// Registers a cash payment (`PAYMENT`) the buyer has not paid yet.
+    pub fn register_cash(&mut self, tid: &str, order_id: &str, currency: &str, amount: &str) {
+        self.authorize(tid, order_id, currency, amount);
+        if let Some(entry) = self.ledger.get_mut(tid) {
+            entry.manual_capture = false;
+            entry.cash = true;
+        }
+    }
+
+    /// The buyer of a registered cash payment paid (`status=Sale`); `false` when the
+    /// payment is not awaiting payment.
+    pub fn settle_cash(&mut self, tid: &str) -> bool {
+        match self.ledger.get_mut(tid) {
+            Some(e) if e.cash && !e.captured && !e.voided => {
+                e.captured = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A registered cash payment expired unpaid (`status=Void`); `false` when the payment
+    /// is not awaiting payment.
+    pub fn expire_cash(&mut self, tid: &str) -> bool {
+        match self.ledger.get_mut(tid) {
+            Some(e) if e.cash && !e.captured && !e.voided => {
+                e.voided = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn decline(code: &str, msg: &str) -> Response<Vec<u8>> {
@@ -229,7 +265,7 @@ impl ScriptedGateway {
             return Self::decline("EC00", "amount mismatch");
         }
         if !entry.manual_capture || entry.captured || entry.voided {
-            return Self::decline("EX10", "Not capturable");
+            return Self::decline("EC00", "Not capturable");
         }
         entry.captured = true;
         entry.captures_applied += 1;
@@ -290,6 +326,9 @@ impl ScriptedGateway {
         if balance != entry.balance() {
             return Self::decline("EC00", "balance does not match");
         }
+        if entry.cash && !entry.captured {
+            return Self::decline("EC00", "not paid yet");
+        }
         if entry.voided || amount <= Decimal::ZERO || amount > entry.balance() {
             return Self::decline("EC00", "refund_amount exceeds balance");
         }
@@ -322,12 +361,13 @@ impl ScriptedGateway {
         let Some(entry) = self.ledger.get(tid) else {
             return Self::decline("EC1002", "Invalid transaction_id");
         };
-        let status = if entry.voided || (entry.captured && entry.balance().is_zero()) {
-            "CANCEL"
-        } else if entry.captured && !entry.refunded.is_zero() {
-            "PARTIAL_CANCEL"
-        } else if entry.captured || !entry.manual_capture {
+        // The gateway's vocabulary: SALE, AUTH or REGISTERED, read with the balance (a
+        // reversed authorization is AUTH with balance 0, a refunded sale SALE with balance 0,
+        // an expired registration REGISTERED with balance 0).
+        let status = if entry.captured || (!entry.manual_capture && !entry.cash) {
             "SALE"
+        } else if entry.cash {
+            "REGISTERED"
         } else {
             "AUTH"
         };

@@ -206,9 +206,9 @@ fn retrieve_response() {
         amount: Amount::parse("10.00").unwrap(),
         lang: Lang::En,
     };
-    let body = r#"{"rescode":"0000","resmsg":"Success.","mid":"1849705C64","payment":{"order_id":"20220902101716","currency":"USD","amount":"10.00","transaction_id":"1849705C6420220922000016","transaction_type":"AUTHORIZE","status":"PARTIAL_CANCEL","balance":"7.50","captured_date":"20220922114212","payment_method":"P102"}}"#;
+    let body = r#"{"rescode":"0000","resmsg":"Success.","mid":"1849705C64","payment":{"order_id":"20220902101716","currency":"USD","amount":"10.00","transaction_id":"1849705C6420220922000016","transaction_type":"AUTHORIZE","status":"SALE\n","balance":"7.50","captured_date":"20220922114212","payment_method":"P102"}}"#;
     let retrieved = retrieve.parse(response(200, body)).unwrap();
-    assert_eq!(retrieved.status, RemoteStatus::PartialCancel);
+    assert_eq!(retrieved.status, RemoteStatus::Sale);
     assert_eq!(retrieved.balance.as_ref().unwrap().as_str(), "7.50");
     insta::assert_json_snapshot!(retrieved);
 }

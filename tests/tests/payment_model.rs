@@ -8,13 +8,20 @@
 //! run; after every step the payment must equal the model, satisfy
 //! `refunded ≤ captured ≤ authorized`, and the gateway must never have captured twice or
 //! applied a refund id twice.
+//!
+//! Payments start as card authorizations or as cash payments the gateway registered
+//! (`status=Registered`); the buyer then pays (`Sale`) or the registration expires (`Void`),
+//! and those notifications may be lost or delivered again. Reconciling reads the gateway's
+//! real vocabulary (`SALE | AUTH | REGISTERED` with `balance`): a reversed authorization
+//! (`AUTH` + 0) reconciles to Voided, an expired registration (`REGISTERED` + 0) too. A
+//! refund key already applied is never sent again, whatever the amount.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use eximbay_core::payment::{InvalidTransition, PaymentCommand};
+use eximbay_core::payment::{InvalidTransition, PaymentCommand, PaymentEvent};
 use eximbay_core::{
-    Amount, Currency, Lang, Operation, OrderId, Payment, PaymentOutcome, PaymentStatus,
-    TransactionId,
+    Amount, Currency, Lang, Notification, Operation, OrderId, Payment, PaymentNotice,
+    PaymentOutcome, PaymentStatus, TransactionId,
 };
 use eximbay_tests::{Reply, Script, ScriptedGateway, TID, test_config};
 use proptest::prelude::*;
@@ -55,21 +62,46 @@ enum Command {
     Reconcile,
     /// The last successful refund answer is delivered and applied again.
     ReplayLastRefund,
+    /// The buyer of a registered cash payment pays; the `Sale` notification arrives
+    /// (`delivered`) or is lost.
+    Settle {
+        delivered: bool,
+    },
+    /// A registered cash payment expires; the `Void` notification arrives or is lost.
+    Expire {
+        delivered: bool,
+    },
+    /// The last notification is delivered again.
+    RedeliverNotice,
+}
+
+/// A status notification the gateway sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Notice {
+    Registered,
+    Sale,
+    Void,
 }
 
 /// What the gateway has (the truth) and what the merchant's payment should show (the view).
 #[derive(Clone, Debug)]
 struct Model {
     amount: i64,
+    cash: bool,
     // Truth.
     captured: bool,
     voided: bool,
     refunded: i64,
     refund_keys: BTreeSet<u8>,
+    last_notice: Notice,
     // View.
     view: PaymentStatus,
     view_captured: i64,
     view_refunded: i64,
+    /// Refund keys the payment knows as applied, with their amounts.
+    view_keys: BTreeMap<u8, i64>,
+    /// The refund whose outcome is unknown (key, amount).
+    refund_in_doubt: Option<(u8, i64)>,
 }
 
 impl Model {
@@ -77,13 +109,27 @@ impl Model {
     fn authorized(amount: i64) -> Model {
         Model {
             amount,
+            cash: false,
             captured: false,
             voided: false,
             refunded: 0,
             refund_keys: BTreeSet::new(),
+            last_notice: Notice::Sale,
             view: PaymentStatus::Authorized,
             view_captured: 0,
             view_refunded: 0,
+            view_keys: BTreeMap::new(),
+            refund_in_doubt: None,
+        }
+    }
+
+    /// A cash payment of `amount` cents the gateway registered (`status=Registered`).
+    fn registered(amount: i64) -> Model {
+        Model {
+            cash: true,
+            last_notice: Notice::Registered,
+            view: PaymentStatus::Registered,
+            ..Model::authorized(amount)
         }
     }
 
@@ -105,10 +151,19 @@ impl Model {
     }
 
     fn sync_view_to_truth(&mut self) {
+        // A refund in doubt that the gateway's figures show as done is known as applied.
+        if let Some((key, cents)) = self.refund_in_doubt.take()
+            && self.captured
+            && self.refunded >= self.view_refunded + cents
+        {
+            self.view_keys.entry(key).or_insert(cents);
+        }
         self.view_captured = if self.captured { self.amount } else { 0 };
         self.view_refunded = if self.captured { self.refunded } else { 0 };
         self.view = if self.voided {
             PaymentStatus::Voided
+        } else if !self.captured && self.cash {
+            PaymentStatus::Registered
         } else if !self.captured {
             PaymentStatus::Authorized
         } else if self.refunded == 0 {
@@ -136,6 +191,19 @@ impl Model {
             ) && *cents <= self.view_balance())
             .then_some(*cents),
             _ => None,
+        }
+    }
+
+    /// The payment applies the last status notification.
+    fn apply_notice(&mut self) {
+        match (self.last_notice, self.view) {
+            (Notice::Sale, PaymentStatus::Registered) => {
+                self.view = PaymentStatus::Captured;
+                self.view_captured = self.amount;
+            }
+            (Notice::Void, PaymentStatus::Registered) => self.view = PaymentStatus::Voided,
+            // Redeliveries, and notices while a command is in doubt, change nothing.
+            _ => {}
         }
     }
 
@@ -168,7 +236,11 @@ impl ReferenceStateMachine for PaymentReference {
     type Transition = Command;
 
     fn init_state() -> BoxedStrategy<Model> {
-        (1_i64..=100_000).prop_map(Model::authorized).boxed()
+        prop_oneof![
+            3 => (1_i64..=100_000).prop_map(Model::authorized),
+            1 => (1_i64..=100_000).prop_map(Model::registered),
+        ]
+        .boxed()
     }
 
     fn transitions(state: &Model) -> BoxedStrategy<Command> {
@@ -180,6 +252,9 @@ impl ReferenceStateMachine for PaymentReference {
                 .prop_map(|(cents, key, outcome)| Command::RefundPartial { cents, key, outcome }),
             2 => Just(Command::Reconcile),
             1 => Just(Command::ReplayLastRefund),
+            2 => any::<bool>().prop_map(|delivered| Command::Settle { delivered }),
+            1 => any::<bool>().prop_map(|delivered| Command::Expire { delivered }),
+            1 => Just(Command::RedeliverNotice),
         ]
         .boxed()
     }
@@ -189,6 +264,25 @@ impl ReferenceStateMachine for PaymentReference {
         match command {
             Command::Reconcile => state.sync_view_to_truth(),
             Command::ReplayLastRefund => {}
+            Command::Settle { delivered } => {
+                if state.cash && !state.captured && !state.voided {
+                    state.captured = true;
+                    state.last_notice = Notice::Sale;
+                    if *delivered {
+                        state.apply_notice();
+                    }
+                }
+            }
+            Command::Expire { delivered } => {
+                if state.cash && !state.captured && !state.voided {
+                    state.voided = true;
+                    state.last_notice = Notice::Void;
+                    if *delivered {
+                        state.apply_notice();
+                    }
+                }
+            }
+            Command::RedeliverNotice => state.apply_notice(),
             _ if in_doubt => {}
             Command::Capture(outcome) => {
                 if state.view != PaymentStatus::Authorized {
@@ -212,29 +306,39 @@ impl ReferenceStateMachine for PaymentReference {
                 let Some(cents) = state.legal_refund(command) else {
                     return state;
                 };
+                // A key already applied is refused before sending, whatever the amount.
+                if state.view_keys.contains_key(key) {
+                    return state;
+                }
                 match outcome {
                     Outcome::Ok => {
-                        let fresh = !state.refund_keys.contains(key);
+                        assert!(
+                            !state.refund_keys.contains(key),
+                            "a key the gateway applied is always known to the payment"
+                        );
                         state.gateway_applies_refund(*key, cents);
-                        if fresh {
-                            if state.view == PaymentStatus::Authorized {
-                                state.view = PaymentStatus::Voided;
+                        state.view_keys.insert(*key, cents);
+                        if state.view == PaymentStatus::Authorized {
+                            state.view = PaymentStatus::Voided;
+                        } else {
+                            state.view_refunded += cents;
+                            state.view = if state.view_refunded == state.view_captured {
+                                PaymentStatus::Refunded
                             } else {
-                                state.view_refunded += cents;
-                                state.view = if state.view_refunded == state.view_captured {
-                                    PaymentStatus::Refunded
-                                } else {
-                                    PaymentStatus::PartiallyRefunded
-                                };
-                            }
+                                PaymentStatus::PartiallyRefunded
+                            };
                         }
                     }
                     Outcome::Declined => {}
                     Outcome::AmbiguousApplied => {
                         state.gateway_applies_refund(*key, cents);
                         state.view = PaymentStatus::NeedsReconcile;
+                        state.refund_in_doubt = Some((*key, cents));
                     }
-                    Outcome::AmbiguousLost => state.view = PaymentStatus::NeedsReconcile,
+                    Outcome::AmbiguousLost => {
+                        state.view = PaymentStatus::NeedsReconcile;
+                        state.refund_in_doubt = Some((*key, cents));
+                    }
                 }
             }
         }
@@ -246,6 +350,7 @@ struct Harness {
     payment: Payment,
     gateway: ScriptedGateway,
     last_refund_answer: Option<PaymentOutcome>,
+    last_notice: Option<String>,
 }
 
 fn cents(amount: i64) -> Amount {
@@ -291,6 +396,20 @@ impl StateMachineTest for Harness {
     fn init_test(model: &Model) -> Harness {
         let mut gateway = ScriptedGateway::default();
         let amount = cents(model.amount);
+        if model.cash {
+            gateway.register_cash(TID, "ORDER-1", "USD", amount.as_str());
+            // The payment is made from the `Registered` notification, as a merchant does.
+            let body = notice_body("Registered", &amount);
+            let notification = Notification::parse(body.as_bytes()).unwrap();
+            let payment = Payment::from_status_notification(&notification, Lang::En).unwrap();
+            assert_eq!(payment.status(), PaymentStatus::Registered);
+            return Harness {
+                payment,
+                gateway,
+                last_refund_answer: None,
+                last_notice: Some(body),
+            };
+        }
         gateway.authorize(TID, "ORDER-1", "USD", amount.as_str());
         Harness {
             payment: Payment::authorized(
@@ -302,6 +421,7 @@ impl StateMachineTest for Harness {
             ),
             gateway,
             last_refund_answer: None,
+            last_notice: None,
         }
     }
 
@@ -324,7 +444,10 @@ impl StateMachineTest for Harness {
                 match h.payment.refund_full(&format!("key-{key}"), Some("model")) {
                     Ok(op) => h.refund(&op, outcome),
                     Err(
-                        InvalidTransition::NeedsReconcile | InvalidTransition::NotAllowed { .. },
+                        InvalidTransition::NeedsReconcile
+                        | InvalidTransition::NotAllowed { .. }
+                        | InvalidTransition::RefundKeyReused { .. }
+                        | InvalidTransition::RefundAlreadyApplied { .. },
                     ) => {}
                     Err(other) => panic!("unexpected refusal {other:?}"),
                 }
@@ -342,7 +465,9 @@ impl StateMachineTest for Harness {
                     Err(
                         InvalidTransition::NeedsReconcile
                         | InvalidTransition::NotAllowed { .. }
-                        | InvalidTransition::ExceedsBalance { .. },
+                        | InvalidTransition::ExceedsBalance { .. }
+                        | InvalidTransition::RefundKeyReused { .. }
+                        | InvalidTransition::RefundAlreadyApplied { .. },
                     ) => {}
                     Err(other) => panic!("unexpected refusal {other:?}"),
                 }
@@ -359,6 +484,22 @@ impl StateMachineTest for Harness {
                     .apply(result)
                     .expect("the gateway's record always applies");
             }
+            Command::Settle { delivered } | Command::Expire { delivered } => {
+                let (moved, status) = if matches!(command, Command::Settle { .. }) {
+                    (h.gateway.settle_cash(TID), "Sale")
+                } else {
+                    (h.gateway.expire_cash(TID), "Void")
+                };
+                if moved {
+                    // The gateway echoes the amount its own way ("12" as "12.00").
+                    let body = notice_body(status, h.payment.amount());
+                    h.last_notice = Some(body);
+                    if delivered {
+                        h.deliver_last_notice();
+                    }
+                }
+            }
+            Command::RedeliverNotice => h.deliver_last_notice(),
             Command::ReplayLastRefund => {
                 if let Some(answer) = h.last_refund_answer.clone() {
                     let before = h.payment.clone();
@@ -366,7 +507,7 @@ impl StateMachineTest for Harness {
                         Ok(transition) => {
                             assert!(matches!(
                                 transition.event,
-                                eximbay_core::payment::PaymentEvent::DuplicateRefund { .. }
+                                PaymentEvent::DuplicateRefund { .. }
                             ));
                             assert_eq!(h.payment, before);
                         }
@@ -425,7 +566,32 @@ impl StateMachineTest for Harness {
     }
 }
 
+/// A signed-looking `status_url` body (the fgkey is checked elsewhere; here it is the
+/// reading that matters), with the amount echoed with two decimals as the gateway does.
+fn notice_body(status: &str, amount: &Amount) -> String {
+    format!(
+        "transid={TID}&ref=ORDER-1&cur=USD&amt={:.2}&txntype=PAYMENT&rescode=0000&status={status}",
+        amount.value()
+    )
+}
+
 impl Harness {
+    fn deliver_last_notice(&mut self) {
+        let Some(body) = self.last_notice.clone() else {
+            return;
+        };
+        let notification = Notification::parse(body.as_bytes()).unwrap();
+        let notice = PaymentNotice::from_notification(&notification).unwrap();
+        let before = self.payment.clone();
+        let transition = self
+            .payment
+            .apply(PaymentOutcome::Notified(notice))
+            .expect("a notice about this payment applies");
+        if transition.event == PaymentEvent::DuplicateNotification {
+            assert_eq!(self.payment, before, "a redelivery changes nothing");
+        }
+    }
+
     fn refund(&mut self, op: &eximbay_core::ops::cancel::Cancel, outcome: Outcome) {
         let command = PaymentCommand::of_cancel(op);
         let result = self.run(op, outcome.script(), command, PaymentOutcome::Refunded);

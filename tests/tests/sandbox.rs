@@ -5,194 +5,19 @@
 use std::time::Duration;
 
 use eximbay_core::notification::Deduplicator;
-use eximbay_core::ops::MerchantParams;
-use eximbay_core::payment::Transition;
-use eximbay_core::recurring::{
-    ChargeResult, RecurringOutcome, RecurringTransition, TerminationReason,
-};
+use eximbay_core::recurring::{ChargeResult, RecurringOutcome, TerminationReason};
 use eximbay_core::registration::RegistrationResult;
 use eximbay_core::{
-    Amount, ApiKey, ClientError, Config, Currency, Date, Environment, Lang, Mid, Notification,
-    OrderId, Payment, PaymentStatus, Recurring, RecurringStatus, SecretKey, Timestamp,
-    TransactionId,
+    Amount, ClientError, Currency, Date, Lang, Notification, OrderId, PaymentStatus, Recurring,
+    RecurringStatus, SecretKey, Timestamp,
 };
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
-use eximbay_sim::{RunningSandbox, Sandbox, SandboxConfig, ServerOptions};
+use eximbay_sim::{RunningSandbox, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-fn start() -> RunningSandbox {
-    RunningSandbox::start(
-        SandboxConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions {
-            callback_retry_delay: Duration::from_millis(20),
-            ..ServerOptions::default()
-        },
-    )
-    .unwrap()
-}
+mod support;
 
-fn control(sandbox: &RunningSandbox, method: &str, path: &str, body: Option<Value>) -> Value {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let request = http::Request::builder()
-        .method(method)
-        .uri(format!("{}{path}", sandbox.base_url()))
-        .header("content-type", "application/json")
-        .body(
-            body.map(|b| serde_json::to_vec(&b).unwrap())
-                .unwrap_or_default(),
-        )
-        .unwrap();
-    let mut response = agent.run(request).unwrap();
-    let text = response.body_mut().read_to_string().unwrap();
-    assert!(response.status().is_success(), "{path}: {text}");
-    serde_json::from_str(&text).unwrap()
-}
-
-fn fault(sandbox: &RunningSandbox, fault: Value) {
-    control(sandbox, "POST", "/_sim/faults", Some(fault));
-}
-
-fn config(sandbox: &RunningSandbox) -> Config {
-    Config::new(
-        Environment::custom(&sandbox.base_url()).unwrap(),
-        Mid::new(DEFAULT_MID).unwrap(),
-        ApiKey::new(DEFAULT_API_KEY).unwrap(),
-    )
-    .unwrap()
-}
-
-fn fast() -> eximbay_core::Backoff {
-    eximbay_core::Backoff {
-        initial_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_attempts: 3,
-    }
-}
-
-/// Either adapter, behind one blocking interface.
-enum Adapter {
-    Ureq(eximbay_ureq::Client),
-    Async(eximbay_async::Client, tokio::runtime::Runtime),
-}
-
-impl Adapter {
-    fn both(sandbox: &RunningSandbox) -> Vec<Adapter> {
-        let ureq = eximbay_ureq::Client::with_options(
-            config(sandbox),
-            &eximbay_ureq::Options {
-                call_timeout: Duration::from_millis(1500),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .with_backoff(fast());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let reqwest = eximbay_async::Client::with_options(
-            config(sandbox),
-            &eximbay_async::Options {
-                call_timeout: Duration::from_millis(1500),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .with_backoff(fast());
-        vec![Adapter::Ureq(ureq), Adapter::Async(reqwest, runtime)]
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            Adapter::Ureq(_) => "ureq",
-            Adapter::Async(..) => "reqwest",
-        }
-    }
-
-    fn capture(&self, p: &mut Payment) -> Result<Transition, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.capture(p),
-            Adapter::Async(c, rt) => rt.block_on(c.capture(p)),
-        }
-    }
-
-    fn refund_partial(
-        &self,
-        p: &mut Payment,
-        amount: &str,
-        key: &str,
-    ) -> Result<Transition, ClientError> {
-        let amount = Amount::parse(amount).unwrap();
-        match self {
-            Adapter::Ureq(c) => c.refund_partial(p, amount, key, Some("test")),
-            Adapter::Async(c, rt) => rt.block_on(c.refund_partial(p, amount, key, Some("test"))),
-        }
-    }
-
-    fn refund_full(&self, p: &mut Payment, key: &str) -> Result<Transition, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.refund_full(p, key, None),
-            Adapter::Async(c, rt) => rt.block_on(c.refund_full(p, key, None)),
-        }
-    }
-
-    fn reconcile(&self, p: &mut Payment) -> Result<Transition, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.reconcile(p),
-            Adapter::Async(c, rt) => rt.block_on(c.reconcile(p)),
-        }
-    }
-
-    fn terminate(&self, r: &mut Recurring) -> Result<RecurringTransition, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.terminate_recurring(r, MerchantParams::default()),
-            Adapter::Async(c, rt) => {
-                rt.block_on(c.terminate_recurring(r, MerchantParams::default()))
-            }
-        }
-    }
-
-    fn adjust(
-        &self,
-        r: &mut Recurring,
-        amount: &str,
-        now: Timestamp,
-    ) -> Result<RecurringTransition, ClientError> {
-        let amount = Amount::parse(amount).unwrap();
-        match self {
-            Adapter::Ureq(c) => c.adjust_recurring(r, amount, now, MerchantParams::default()),
-            Adapter::Async(c, rt) => {
-                rt.block_on(c.adjust_recurring(r, amount, now, MerchantParams::default()))
-            }
-        }
-    }
-}
-
-/// A new AUTHORIZE payment in the sandbox, as the merchant's `Payment`.
-fn authorized(sandbox: &RunningSandbox, order: &str, currency: &str, amount: &str) -> Payment {
-    let created = control(
-        sandbox,
-        "POST",
-        "/_sim/payments",
-        Some(json!({"order_id": order, "currency": currency, "amount": amount})),
-    );
-    Payment::authorized(
-        TransactionId::new(created["transaction_id"].as_str().unwrap()),
-        OrderId::new(order),
-        Currency::from_code(currency),
-        Amount::parse(amount).unwrap(),
-        Lang::En,
-    )
-}
-
-fn ledger_entry(sandbox: &RunningSandbox, payment: &Payment) -> Value {
-    control(sandbox, "GET", "/_sim/ledger", None)["payments"][payment.transaction_id().as_str()]
-        .clone()
-}
+use support::*;
 
 #[test]
 fn both_adapters_run_the_whole_payment_lifecycle() {
@@ -378,16 +203,17 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
             PaymentStatus::PartiallyRefunded
         );
 
-        // A decline: final, nothing changes.
+        // A refusal: final, nothing changes. (An `EX*` code would be an internal exception
+        // with an unknown outcome, not a refusal.)
         fault(
             &sandbox,
-            json!({"path_contains": "/cancel", "kind": "decline", "rescode": "EX99"}),
+            json!({"path_contains": "/cancel", "kind": "decline", "rescode": "EC00"}),
         );
         match adapter
             .refund_partial(&mut payment, "1.00", "k2")
             .unwrap_err()
         {
-            ClientError::Declined(g) => assert_eq!(g.rescode.as_str(), "EX99"),
+            ClientError::Declined(g) => assert_eq!(g.rescode.as_str(), "EC00"),
             other => panic!("{name}: {other}"),
         }
         assert_eq!(payment.refunded_amount().to_string(), "1.00");

@@ -102,6 +102,7 @@ fn inject(sandbox: &Shared, path: &str, injected: &Injected) {
         Injected::Html502 => FaultKind::Html502,
         Injected::Decline => FaultKind::Decline {
             rescode: "HE01".into(),
+            status: None,
         },
         Injected::ApplyThenDrop => FaultKind::ApplyThenDrop,
         Injected::Slow => FaultKind::Delay { ms: 2_000 },

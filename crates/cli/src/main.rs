@@ -536,6 +536,9 @@ fn remote_state(op: &Retrieve, retrieved: &eximbay_core::ops::retrieve::Retrieve
     );
     match payment.apply(eximbay_core::PaymentOutcome::Retrieved(retrieved.clone())) {
         Ok(transition) => format!("{:?}", transition.to),
+        Err(eximbay_core::payment::InvalidTransition::UnknownAtGateway) => {
+            "NoSuchTransaction".to_owned()
+        }
         Err(_) => "Unknown".to_owned(),
     }
 }

@@ -92,7 +92,7 @@ fn capture_refund_retrieve_with_exit_codes() {
     // Captured twice: the gateway declines; the rescode is in the JSON.
     let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
     assert_eq!(code(&out), 3);
-    assert_eq!(json(&out)["rescode"], "EX12");
+    assert_eq!(json(&out)["rescode"], "EC00");
 
     let refund = [
         &["refund"],
@@ -115,6 +115,30 @@ fn capture_refund_retrieve_with_exit_codes() {
     assert_eq!(refunded["state"], "PartiallyRefunded");
     assert_eq!(refunded["response"]["payment"]["balance"], "7.50");
     assert_eq!(refunded["response"]["foreign"]["foreign_currency"], "USD");
+
+    // The same refund id again for another amount: whatever the gateway answers (here, the
+    // original 2.50 refund), 3.00 did not go back. Never a success: outcome unknown (exit 4).
+    let reused = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "3.00",
+            "--refund-id",
+            "CLI-R1",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &reused, None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"refund_amount\":\"3.00\""));
+    assert_eq!(sandbox.sandbox().payments[&tid].refunds.len(), 1);
+    assert_eq!(
+        sandbox.sandbox().payments[&tid].refunded.to_string(),
+        "2.50"
+    );
 
     // Invalid input: exit 2, nothing sent.
     let before = sandbox.sandbox().payments[&tid].refunds.len();
@@ -411,11 +435,51 @@ fn every_scripted_fault_through_the_cli() {
         "/capture",
         FaultKind::Decline {
             rescode: "HE07".into(),
+            status: None,
         },
     );
     let out = eximbay(Some(&base), &capture, None);
     assert_eq!(code(&out), 3);
     assert_eq!(json(&out)["rescode"], "HE07");
+    // Errors toward the card processor (EE*), internal exceptions (EX*) and any 5xx, whatever
+    // its rescode: the capture may have gone through, so the outcome is unknown (exit 4).
+    for (rescode, status) in [
+        ("EE01", None),
+        ("EE99", None),
+        ("EEEE", None),
+        ("EX01", None),
+        ("ES99", Some(503)),
+        ("HE01", Some(500)),
+    ] {
+        fault(
+            "/capture",
+            FaultKind::Decline {
+                rescode: rescode.into(),
+                status,
+            },
+        );
+        let out = eximbay(Some(&base), &capture, None);
+        assert_eq!(code(&out), 4, "{rescode} {status:?}");
+    }
+    // EM00, even on a 503, says the gateway did not act: retried, and the retry answers.
+    fault(
+        "/capture",
+        FaultKind::Decline {
+            rescode: "EM00".into(),
+            status: Some(503),
+        },
+    );
+    fault(
+        "/capture",
+        FaultKind::Decline {
+            rescode: "HE07".into(),
+            status: None,
+        },
+    );
+    let out = eximbay(Some(&base), &capture, None);
+    assert_eq!(code(&out), 3, "EM00 retried, then the decline is final");
+    assert_eq!(json(&out)["rescode"], "HE07");
+    assert_eq!(sandbox.sandbox().payments[&tid].captures_applied, 0);
     // HTTP 500 on a capture: the outcome is unknown (exit 4); retrieve says it did not happen.
     fault("/capture", FaultKind::Http500);
     assert_eq!(code(&eximbay(Some(&base), &capture, None)), 4);

@@ -18,9 +18,10 @@ macro_rules! code_enum {
         }
 
         impl $name {
-            /// Reads a code; unknown codes become `Other`.
+            /// Reads a code, ignoring surrounding whitespace (the gateway sends `SALE\n`);
+            /// unknown codes become `Other`.
             pub fn from_code(code: &str) -> Self {
-                match code {
+                match code.trim() {
                     $($text => $name::$variant,)*
                     other => $name::Other(other.to_owned()),
                 }
@@ -153,21 +154,95 @@ code_enum!(
 
 code_enum!(
     /// The state of a payment as the retrieve API reports it (`payment.status`).
+    ///
+    /// The gateway's vocabulary is these four values, read together with `balance` (the
+    /// refundable rest): a fully refunded sale is `SALE` with balance 0, a reversed
+    /// authorization `AUTH` with balance 0, a cancelled registration `REGISTERED` with
+    /// balance 0. Values no public source shows (`CANCEL`, `PARTIAL_CANCEL`) are kept as
+    /// [`RemoteStatus::Other`] and never relied on.
     RemoteStatus {
-        /// Captured (a confirmed sale).
+        /// A sale: captured (refunds lower the balance).
         Sale = "SALE",
-        /// Authorized, not captured yet.
+        /// Authorized, not captured (balance 0: the authorization was reversed).
         Auth = "AUTH",
-        /// Order registered, no money yet (e.g. awaiting a bank transfer).
+        /// Order registered, no money yet (a cash or bank-transfer payment awaiting the
+        /// buyer; balance 0: the registration was cancelled or expired).
         Registered = "REGISTERED",
-        /// No such transaction.
+        /// The gateway has no such transaction.
         None = "NONE",
-        /// Cancelled or fully refunded.
-        Cancel = "CANCEL",
-        /// Partially refunded.
-        PartialCancel = "PARTIAL_CANCEL",
     }
 );
+
+/// The `status` of a `status_url` notification.
+///
+/// Cash and bank-transfer methods notify `Registered` first (with a `paymentURL` for the
+/// buyer), `Sale` once the money arrived, and sometimes `Void` when the registration
+/// expired. Card payments usually send no status. Only `Sale` (or no status) is paid.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NotificationStatus {
+    /// Registered, not paid yet.
+    Registered,
+    /// Paid.
+    Sale,
+    /// Cancelled or expired before payment.
+    Void,
+    /// A value this crate does not know, kept as received (trimmed).
+    Other(String),
+}
+
+impl NotificationStatus {
+    /// Reads a status, ignoring case and surrounding whitespace.
+    pub fn from_code(code: &str) -> Self {
+        let code = code.trim();
+        if code.eq_ignore_ascii_case("Registered") {
+            NotificationStatus::Registered
+        } else if code.eq_ignore_ascii_case("Sale") {
+            NotificationStatus::Sale
+        } else if code.eq_ignore_ascii_case("Void") {
+            NotificationStatus::Void
+        } else {
+            NotificationStatus::Other(code.to_owned())
+        }
+    }
+
+    /// The status as the gateway writes it (`Registered`, `Sale`, `Void`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            NotificationStatus::Registered => "Registered",
+            NotificationStatus::Sale => "Sale",
+            NotificationStatus::Void => "Void",
+            NotificationStatus::Other(other) => other,
+        }
+    }
+}
+
+impl fmt::Display for NotificationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+code_enum!(
+    /// The fraud-screening decision of a notification (`dm_decision`). Only `ACCEPT` (or no
+    /// decision) lets goods ship: `REVIEW`, `REJECT` and `ERROR` hold the order.
+    FraudDecision {
+        /// Accepted by fraud screening.
+        Accept = "ACCEPT",
+        /// Held for manual review.
+        Review = "REVIEW",
+        /// Rejected by fraud screening.
+        Reject = "REJECT",
+        /// Screening failed; treat as not screened.
+        Error = "ERROR",
+    }
+);
+
+impl FraudDecision {
+    /// Whether the order must be held (not shipped): anything but `ACCEPT`.
+    pub fn holds_order(&self) -> bool {
+        *self != FraudDecision::Accept
+    }
+}
 
 /// The gateway's result code (`rescode`). Only `"0000"` is success; `resmsg` is never
 /// compared.
@@ -202,8 +277,9 @@ pub enum ResultCode {
 }
 
 impl ResultCode {
-    /// Classifies a `rescode`.
+    /// Classifies a `rescode`, ignoring surrounding whitespace.
     pub fn from_code(code: &str) -> Self {
+        let code = code.trim();
         let owned = || code.to_owned();
         match code {
             "0000" => ResultCode::Success,
@@ -250,6 +326,31 @@ impl ResultCode {
     pub fn is_retryable(&self) -> bool {
         *self == ResultCode::ServerDisconnected
     }
+
+    /// Codes after which the outcome of a money-moving call is unknown: `EE*` (read/write
+    /// errors toward the card processor, `EEEE` a duplicated page call whose first call may
+    /// have gone through) and `EX*` (internal exceptions). Such a call must be reconciled,
+    /// never treated as declined nor replayed blindly.
+    pub fn leaves_outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            ResultCode::UpstreamConnection(_) | ResultCode::Internal(_)
+        )
+    }
+
+    /// `EC*`: the gateway refused the request itself (bad key, bad transaction id, a bad
+    /// or undeclared field): an integration error to fix in code, not a buyer's decline.
+    pub fn is_request_rejected(&self) -> bool {
+        matches!(
+            self,
+            ResultCode::BadParameter
+                | ResultCode::AuthenticationFailed
+                | ResultCode::UnsupportedContentType
+                | ResultCode::InvalidTransactionId
+                | ResultCode::MethodNotAllowed
+                | ResultCode::OtherRequestError(_)
+        )
+    }
 }
 
 impl fmt::Display for ResultCode {
@@ -284,7 +385,23 @@ mod tests {
             assert_eq!(ResultCode::from_code(code).as_str(), code);
         }
         assert!(ResultCode::from_code("0000").is_success());
-        assert!(!ResultCode::from_code("0000 ").is_success());
+        // Values arrive with trailing whitespace; the code is what is between.
+        assert!(ResultCode::from_code("0000 \n").is_success());
+        assert!(!ResultCode::from_code("00000").is_success());
+        for unknown in ["EE01", "EE02", "EE99", "EEEE", "EX01", "EX99"] {
+            assert!(
+                ResultCode::from_code(unknown).leaves_outcome_unknown(),
+                "{unknown}"
+            );
+        }
+        for known in ["0000", "EM00", "EC00", "HE01", "DP10", "ZZ99"] {
+            assert!(
+                !ResultCode::from_code(known).leaves_outcome_unknown(),
+                "{known}"
+            );
+        }
+        assert!(ResultCode::from_code("EC1002").is_request_rejected());
+        assert!(!ResultCode::from_code("HE01").is_request_rejected());
         assert_eq!(
             ResultCode::from_code("EE17"),
             ResultCode::UpstreamConnection("EE17".into())
@@ -305,5 +422,16 @@ mod tests {
         assert!(TransactionType::AuthorizePa.needs_manual_capture());
         assert!(!TransactionType::Payment.needs_manual_capture());
         assert!(Lang::from_code("XX").check_sendable().is_err());
+        assert_eq!(RemoteStatus::from_code("SALE\n"), RemoteStatus::Sale);
+        assert_eq!(
+            RemoteStatus::from_code("CANCEL"),
+            RemoteStatus::Other("CANCEL".into())
+        );
+        assert_eq!(
+            NotificationStatus::from_code("registered "),
+            NotificationStatus::Registered
+        );
+        assert!(FraudDecision::from_code("REVIEW").holds_order());
+        assert!(!FraudDecision::from_code("ACCEPT").holds_order());
     }
 }

@@ -217,6 +217,19 @@ fn basic_authorization(key: &ApiKey) -> Result<http::HeaderValue, ConfigError> {
     Ok(value)
 }
 
+/// How legacy DirectProcessor calls (`RC_TERMINATE`, `RC_ADJUST`) are sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LegacySigning {
+    /// The integration guide's form (seed 002): `mid`, `txntype`, the call's own fields and
+    /// `param1..3`, no signature.
+    #[default]
+    SeedForm,
+    /// Adds `ver=230`, `charset=UTF-8` and an `fgkey` over all sent fields, as every other
+    /// DirectProcessor call in public integrations does. Needs the secret key. Turn it on if
+    /// the gateway answers the seed's form with an fgkey error.
+    Fgkey,
+}
+
 /// Everything a request needs besides the operation itself.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -228,6 +241,7 @@ pub struct Config {
     /// `Basic base64("<api_key>:")`, computed once and marked sensitive.
     authorization: http::HeaderValue,
     secret_key: Option<SecretKey>,
+    legacy_signing: LegacySigning,
 }
 
 impl Config {
@@ -265,7 +279,20 @@ impl Config {
             api_key,
             authorization,
             secret_key: None,
+            legacy_signing: LegacySigning::SeedForm,
         })
+    }
+
+    /// Chooses how legacy DirectProcessor calls are sent ([`LegacySigning`]; the seed's
+    /// unsigned form by default).
+    pub fn with_legacy_signing(mut self, signing: LegacySigning) -> Self {
+        self.legacy_signing = signing;
+        self
+    }
+
+    /// How legacy DirectProcessor calls are sent.
+    pub fn legacy_signing(&self) -> LegacySigning {
+        self.legacy_signing
     }
 
     /// Adds the legacy secret key (needed to sign and verify fgkeys).

@@ -58,8 +58,13 @@ pub mod time;
 pub mod transport;
 
 pub use client::{AsyncClient, BlockingClient};
-pub use codes::{Lang, PaymentMethod, RemoteStatus, ResultCode, TransactionType};
-pub use config::{ApiKey, Config, ConfigError, Environment, KeyMode, Mid, SecretKey};
+pub use codes::{
+    FraudDecision, Lang, NotificationStatus, PaymentMethod, RemoteStatus, ResultCode,
+    TransactionType,
+};
+pub use config::{
+    ApiKey, Config, ConfigError, Environment, KeyMode, LegacySigning, Mid, SecretKey,
+};
 pub use drive::{
     AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, TransportError, send, send_blocking,
 };
@@ -68,7 +73,7 @@ pub use ids::{OrderId, RecurringId, RefundId, TransactionId};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
 pub use notification::{Notification, NotificationError};
 pub use ops::Operation;
-pub use payment::{Payment, PaymentOutcome, PaymentStatus};
+pub use payment::{Payment, PaymentNotice, PaymentOutcome, PaymentStatus};
 pub use recurring::{Recurring, RecurringStatus};
 pub use retry::{Backoff, RetryClass, TransportFailure};
 pub use time::{Date, Timestamp};

@@ -212,6 +212,35 @@ impl Amount {
         Amount::from_decimal(value)
     }
 
+    /// Reads an amount the gateway echoed back, normalised to the currency's exponent.
+    ///
+    /// The gateway reformats amounts (`"1"` comes back `"1.00"` or `"1.0"`, a KRW `1000` as
+    /// `"1000.00"`), and may pad them with whitespace. The result is written with exactly the
+    /// currency's decimals (`"1.00"` for USD, `"1000"` for KRW), so a payment created from a
+    /// notification or a retrieve can be captured and refunded. A non-zero fraction a
+    /// currency cannot have (`"1000.50"` KRW, `"1.005"` USD) is an error, never rounded.
+    pub fn from_gateway(text: &str, currency: &Currency) -> Result<Self, AmountError> {
+        let trimmed = text.trim();
+        let value = GatewayAmount::new(trimmed)
+            .to_decimal()
+            .ok_or_else(|| AmountError::Malformed(truncate_for_error(trimmed)))?;
+        let exponent = currency.exponent();
+        if value.normalize().scale() > exponent {
+            return Err(if exponent == 0 {
+                AmountError::FractionalForCurrency {
+                    currency: currency.code().to_owned(),
+                }
+            } else {
+                AmountError::TooManyDecimals
+            });
+        }
+        let mut normalised = value;
+        normalised.rescale(exponent);
+        let amount = Amount::from_decimal(normalised)?;
+        amount.check_currency(currency)?;
+        Ok(amount)
+    }
+
     /// The number of minor units, after checking the amount fits the currency.
     pub fn to_minor_units(&self, currency: &Currency) -> Result<i64, AmountError> {
         self.check_currency(currency)?;
@@ -414,6 +443,39 @@ mod tests {
             Ok(1050)
         );
         assert!(Amount::from_minor_units(0, &usd).is_err());
+    }
+
+    #[test]
+    fn echoed_amounts_are_normalised_to_the_currency() {
+        let read = |text: &str, currency: &Currency| {
+            Amount::from_gateway(text, currency).map(|a| a.as_str().to_owned())
+        };
+        assert_eq!(read("1", &Currency::Usd).as_deref(), Ok("1.00"));
+        assert_eq!(read("1.0", &Currency::Usd).as_deref(), Ok("1.00"));
+        assert_eq!(read("10.50 ", &Currency::Usd).as_deref(), Ok("10.50"));
+        assert_eq!(read("1000.00", &Currency::Krw).as_deref(), Ok("1000"));
+        assert_eq!(read("1000", &Currency::Jpy).as_deref(), Ok("1000"));
+        assert_eq!(read("1000.0\n", &Currency::Vnd).as_deref(), Ok("1000"));
+        assert!(matches!(
+            read("1000.50", &Currency::Krw),
+            Err(AmountError::FractionalForCurrency { .. })
+        ));
+        assert_eq!(
+            read("1.005", &Currency::Usd),
+            Err(AmountError::TooManyDecimals)
+        );
+        assert_eq!(read("0.00", &Currency::Usd), Err(AmountError::NotPositive));
+        assert!(matches!(
+            read("1,00", &Currency::Usd),
+            Err(AmountError::Malformed(_))
+        ));
+        assert!(matches!(
+            read("-1", &Currency::Usd),
+            Err(AmountError::Malformed(_))
+        ));
+        // A KRW amount read this way is one a request can carry.
+        let krw = Amount::from_gateway("1000.00", &Currency::Krw).unwrap();
+        assert!(krw.check_currency(&Currency::Krw).is_ok());
     }
 
     #[test]

@@ -9,12 +9,20 @@
 //!   `version|ver`, `transaction_type|txntype`, `payer_auth_id|payerauthid`).
 //! * [`Notification::verify`] checks the `fgkey` with the secret key ([`crate::fgkey`]).
 //! * `status_url` is authoritative and may arrive several times: answer every delivery,
-//!   duplicates included, with [`ACK_BODY`], and apply it once ([`Deduplicator`]).
+//!   duplicates included, with [`ACK_BODY`], and apply it once ([`Deduplicator`]). One
+//!   transaction may legitimately notify more than once with *different* content — a cash
+//!   payment notifies `status=Registered`, later `Sale` (or `Void`); a failure may be
+//!   followed by a success — so a delivery's identity is its transaction id, `status` and
+//!   `rescode` together ([`NotificationKey`]).
+//! * Only `Sale` (or no `status`, for cards) is paid ([`Notification::status`]), and a fraud
+//!   screening decision of `REVIEW`, `REJECT` or `ERROR` holds the order
+//!   ([`Notification::holds_order`]).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fmt;
 
-use crate::codes::{ResultCode, TransactionType};
+use crate::codes::{FraudDecision, NotificationStatus, PaymentMethod, ResultCode, TransactionType};
 use crate::config::SecretKey;
 use crate::fgkey::{self, FGKEY_FIELD};
 use crate::ids::{OrderId, RecurringId, TransactionId};
@@ -50,6 +58,9 @@ pub enum NotificationError {
     /// The notification reports a failure (`rescode` other than `0000`).
     #[error("the notification reports rescode {0}")]
     NotSuccessful(String),
+    /// The notification reports a payment that was never paid (`status=Void`).
+    #[error("the notification reports status {0}: nothing was paid")]
+    NotPaid(String),
 }
 
 /// A decoded notification body: fields in the order received.
@@ -199,21 +210,127 @@ impl<'a> Notification<'a> {
         self.rescode().is_some_and(|c| c.is_success())
     }
 
-    /// `recurringID`, for recurring registrations and charges.
+    /// `recurringID` or `recurring_id`, for recurring registrations and charges (trimmed).
     pub fn recurring_id(&self) -> Option<RecurringId> {
-        self.get("recurringID").map(RecurringId::from)
+        self.either("recurringID", "recurring_id")
+            .map(|id| RecurringId::from(id.trim()))
     }
 
-    /// `recurringRetry`: how many times this charge has been tried (1–3).
+    /// `recurringRetry` or `recurring_retry`: how many times this charge has been tried
+    /// (1–3).
     pub fn recurring_retry(&self) -> Option<u8> {
-        self.get("recurringRetry")
+        self.either("recurringRetry", "recurring_retry")
             .and_then(|r| r.trim().parse().ok())
     }
 
-    /// `recurringNext`: the next charge date.
+    /// `recurringNext` or `recurring_next`: the next charge date.
     pub fn recurring_next(&self) -> Option<Date> {
-        self.get("recurringNext")
+        self.either("recurringNext", "recurring_next")
             .and_then(|d| Date::parse_yyyymmdd(d.trim()))
+    }
+
+    /// `status`: `Registered` (cash / bank transfer, not paid yet), `Sale` (paid) or `Void`
+    /// (expired or cancelled before payment). `None` for card payments, which are paid when
+    /// successful.
+    pub fn status(&self) -> Option<NotificationStatus> {
+        self.get("status")
+            .filter(|s| !s.trim().is_empty())
+            .map(NotificationStatus::from_code)
+    }
+
+    /// Whether the notification reports money received: a success whose `status` is `Sale`
+    /// or absent.
+    pub fn is_paid(&self) -> bool {
+        self.is_success() && matches!(self.status(), None | Some(NotificationStatus::Sale))
+    }
+
+    /// `paymentURL`: where a buyer of a cash or bank-transfer method completes the payment
+    /// (sent with `status=Registered`).
+    pub fn payment_url(&self) -> Option<&str> {
+        self.either("paymentURL", "payment_url")
+    }
+
+    /// `dm_decision`: the fraud-screening decision, when screening ran.
+    pub fn dm_decision(&self) -> Option<FraudDecision> {
+        self.get("dm_decision")
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| FraudDecision::from_code(&d.trim().to_ascii_uppercase()))
+    }
+
+    /// `dm_review`: what sent the payment to review, as sent (trimmed; `None` when empty).
+    pub fn dm_review(&self) -> Option<&str> {
+        self.get("dm_review")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `dm_reject`: what made screening reject the payment, as sent (trimmed; `None` when
+    /// empty).
+    pub fn dm_reject(&self) -> Option<&str> {
+        self.get("dm_reject")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether fraud screening says not to ship: a decision of `REVIEW`, `REJECT` or
+    /// `ERROR` (any decision but `ACCEPT`). The payment may still be authorized or captured
+    /// at the gateway; hold the order until a person decides (and refund a rejected one).
+    pub fn holds_order(&self) -> bool {
+        self.dm_decision().is_some_and(|d| d.holds_order())
+    }
+
+    /// `payment_method` or `paymethod` (`P101` VISA, …).
+    pub fn payment_method(&self) -> Option<PaymentMethod> {
+        self.either("payment_method", "paymethod")
+            .map(PaymentMethod::from_code)
+    }
+
+    /// `card_holder`: the name on the card, as sent.
+    pub fn card_holder(&self) -> Option<&str> {
+        self.either("card_holder", "cardholder")
+    }
+
+    /// `card_number1`: the card number's first digits (the rest is masked by the gateway).
+    pub fn card_number_first(&self) -> Option<&str> {
+        self.either("card_number1", "cardno1")
+    }
+
+    /// `card_number4`: the card number's last four digits.
+    pub fn card_number_last(&self) -> Option<&str> {
+        self.either("card_number4", "cardno4")
+    }
+
+    /// `auth_code` or `authcode`: the issuer's approval code.
+    pub fn auth_code(&self) -> Option<&str> {
+        self.either("auth_code", "authcode")
+    }
+
+    /// `foreign_currency` (the wire also spells it `foregin_currency`): the currency the
+    /// buyer paid in (DCC).
+    pub fn foreign_currency(&self) -> Option<Currency> {
+        self.either("foreign_currency", "foregin_currency")
+            .map(Currency::from_code)
+    }
+
+    /// `foreign_amount` (or `foregin_amount`): the amount the buyer paid, exactly as sent.
+    pub fn foreign_amount(&self) -> Option<GatewayAmount> {
+        self.either("foreign_amount", "foregin_amount")
+            .map(GatewayAmount::new)
+    }
+
+    /// `foreign_rate` (or `foregin_rate`): the conversion rate, as sent.
+    pub fn foreign_rate(&self) -> Option<&str> {
+        self.either("foreign_rate", "foregin_rate")
+    }
+
+    /// `dcc_rate`: the DCC rate, as sent.
+    pub fn dcc_rate(&self) -> Option<&str> {
+        self.get("dcc_rate")
+    }
+
+    /// `base_amount`: the amount in the merchant's base currency, exactly as sent.
+    pub fn base_amount(&self) -> Option<GatewayAmount> {
+        self.get("base_amount").map(GatewayAmount::new)
     }
 
     /// `fgkey`.
@@ -232,14 +349,41 @@ impl<'a> Notification<'a> {
     }
 }
 
-/// Remembers which transactions' notifications were already applied, so that a
-/// redelivered `status_url` is acknowledged but not applied twice.
+/// The identity of one notification: transaction id, `status` and `rescode` (trimmed).
+///
+/// A redelivery repeats all three; a later, different notification about the same
+/// transaction (`Registered` → `Sale`, a failure → a success) differs in one of them and is
+/// applied. Its [`Display`](fmt::Display) form (`<transaction id>|<status>|<rescode>`) is
+/// what a database keeps under a unique constraint.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NotificationKey {
+    /// The transaction.
+    pub transaction_id: TransactionId,
+    /// `status` as sent (trimmed), empty when absent.
+    pub status: String,
+    /// `rescode` as sent (trimmed), empty when absent.
+    pub rescode: String,
+}
+
+impl fmt::Display for NotificationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}|{}|{}",
+            self.transaction_id, self.status, self.rescode
+        )
+    }
+}
+
+/// Remembers which notifications were already applied, so that a redelivered `status_url`
+/// is acknowledged but not applied twice, while a new notification about the same
+/// transaction (another `status` or `rescode`) is applied.
 ///
 /// In memory: a service with several instances keeps the same set in its database, keyed the
 /// same way ([`Deduplicator::key`]).
 #[derive(Clone, Debug, Default)]
 pub struct Deduplicator {
-    seen: HashSet<String>,
+    seen: HashSet<NotificationKey>,
 }
 
 impl Deduplicator {
@@ -248,24 +392,31 @@ impl Deduplicator {
         Self::default()
     }
 
-    /// The dedupe key of a notification: its transaction id.
-    pub fn key(notification: &Notification<'_>) -> Result<TransactionId, NotificationError> {
-        notification
-            .transaction_id()
-            .ok_or(NotificationError::MissingField("transaction id"))
+    /// The dedupe key of a notification: transaction id, status and rescode.
+    pub fn key(notification: &Notification<'_>) -> Result<NotificationKey, NotificationError> {
+        let transaction_id = notification
+            .either("transaction_id", "transid")
+            .map(|t| TransactionId::from(t.trim()))
+            .ok_or(NotificationError::MissingField("transaction id"))?;
+        let trimmed = |key: &str| notification.get(key).map_or("", str::trim).to_owned();
+        Ok(NotificationKey {
+            transaction_id,
+            status: trimmed("status"),
+            rescode: trimmed("rescode"),
+        })
     }
 
-    /// Records the notification; `Ok(true)` the first time its transaction is seen,
+    /// Records the notification; `Ok(true)` the first time its identity is seen,
     /// `Ok(false)` for a redelivery.
     pub fn first_delivery(
         &mut self,
         notification: &Notification<'_>,
     ) -> Result<bool, NotificationError> {
         let key = Self::key(notification)?;
-        Ok(self.seen.insert(key.as_str().to_owned()))
+        Ok(self.seen.insert(key))
     }
 
-    /// How many distinct transactions were recorded.
+    /// How many distinct notifications were recorded.
     pub fn len(&self) -> usize {
         self.seen.len()
     }
@@ -309,5 +460,67 @@ mod tests {
         let mut dedupe = Deduplicator::new();
         assert_eq!(dedupe.first_delivery(&n), Ok(true));
         assert_eq!(dedupe.first_delivery(&n), Ok(false));
+    }
+
+    #[test]
+    fn a_later_status_or_result_of_the_same_transaction_is_a_new_delivery() {
+        let body = |status: &str, rescode: &str| {
+            format!("transid=1849705C6420260101000001&status={status}&rescode={rescode}")
+        };
+        let mut dedupe = Deduplicator::new();
+        for (status, rescode, first) in [
+            ("Registered", "0000", true),
+            ("Registered", "0000", false),
+            ("Sale", "0000", true),
+            ("Sale ", "0000\n", false),
+            ("", "HE01", true),
+            ("", "0000", true),
+            ("", "0000", false),
+        ] {
+            let text = body(status, rescode);
+            let n = Notification::parse(text.as_bytes()).unwrap();
+            assert_eq!(dedupe.first_delivery(&n), Ok(first), "{status} {rescode}");
+        }
+        let key = Deduplicator::key(&Notification::parse(body("Sale", "0000").as_bytes()).unwrap());
+        assert_eq!(
+            key.unwrap().to_string(),
+            "1849705C6420260101000001|Sale|0000"
+        );
+    }
+
+    #[test]
+    fn status_fraud_screening_and_card_fields() {
+        let n = Notification::parse(
+            b"transid=T&rescode=0000&status=Registered&paymentURL=https%3A%2F%2Fpay.example%2F%3Fa%3D1%26b%3D2\
+              &dm_decision=review&dm_review=velocity&dm_reject=&card_number1=411111&card_number4=1111\
+              &foregin_currency=KRW&foregin_amount=13000&foregin_rate=1300.00&recurring_id=RC1&recurring_retry=2&recurring_next=20260301",
+        )
+        .unwrap();
+        assert_eq!(n.status(), Some(NotificationStatus::Registered));
+        assert!(!n.is_paid());
+        assert_eq!(n.payment_url(), Some("https://pay.example/?a=1&b=2"));
+        assert_eq!(n.dm_decision(), Some(FraudDecision::Review));
+        assert!(n.holds_order());
+        assert_eq!(n.dm_review(), Some("velocity"));
+        assert_eq!(n.dm_reject(), None);
+        assert_eq!(n.card_number_first(), Some("411111"));
+        assert_eq!(n.card_number_last(), Some("1111"));
+        assert_eq!(n.foreign_currency(), Some(Currency::Krw));
+        assert_eq!(n.foreign_amount().unwrap().as_str(), "13000");
+        assert_eq!(n.foreign_rate(), Some("1300.00"));
+        assert_eq!(n.recurring_id().unwrap().as_str(), "RC1");
+        assert_eq!(n.recurring_retry(), Some(2));
+        assert_eq!(n.recurring_next(), Date::parse_yyyymmdd("20260301"));
+        let card = Notification::parse(b"transid=T&rescode=0000&dm_decision=ACCEPT").unwrap();
+        assert!(card.is_paid());
+        assert!(!card.holds_order());
+        for decision in ["REJECT", "ERROR"] {
+            let text = format!("transid=T&rescode=0000&dm_decision={decision}");
+            assert!(Notification::parse(text.as_bytes()).unwrap().holds_order());
+        }
+        let sale = Notification::parse(b"transid=T&rescode=0000&status=Sale\n").unwrap();
+        assert!(sale.is_paid());
+        let void = Notification::parse(b"transid=T&rescode=0000&status=Void").unwrap();
+        assert!(!void.is_paid());
     }
 }

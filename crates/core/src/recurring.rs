@@ -19,8 +19,8 @@ use crate::notification::{Notification, NotificationError};
 use crate::ops::MerchantParams;
 use crate::ops::recurring_adjust::{RecurringAdjust, RecurringAdjusted};
 use crate::ops::recurring_terminate::{RecurringTerminate, RecurringTerminated};
-use crate::ops::v1_recurring_adjust::V1RecurringAdjusted;
-use crate::ops::v1_recurring_delete::V1RecurringDeleted;
+use crate::ops::v1_recurring_adjust::{V1RecurringAdjust, V1RecurringAdjusted};
+use crate::ops::v1_recurring_delete::{V1RecurringDelete, V1RecurringDeleted};
 use crate::registration::RegistrationResult;
 use crate::time::{Date, Timestamp};
 
@@ -334,18 +334,52 @@ impl Recurring {
         now: Timestamp,
         params: MerchantParams,
     ) -> Result<RecurringAdjust, InvalidRecurringTransition> {
-        self.refuse_when_terminated()?;
-        amount.check_currency(&self.currency)?;
-        let today = now.kst_date();
-        if today == self.next_charge || self.last_charge_day == Some(today) {
-            return Err(InvalidRecurringTransition::ChargeDay(today));
-        }
+        self.check_adjustable(&amount, now)?;
         Ok(RecurringAdjust {
             recurring_id: self.recurring_id.clone(),
             currency: self.currency.clone(),
             amount,
             params,
         })
+    }
+
+    /// The v1 adjust call (`/v1/payments/recurring/{id}/adjust`), under the same rules as
+    /// [`Recurring::adjust`]: refused when terminated and on the charge day in Korea.
+    pub fn adjust_v1(
+        &self,
+        amount: Amount,
+        now: Timestamp,
+    ) -> Result<V1RecurringAdjust, InvalidRecurringTransition> {
+        self.check_adjustable(&amount, now)?;
+        Ok(V1RecurringAdjust {
+            recurring_id: self.recurring_id.clone(),
+            currency: self.currency.clone(),
+            amount,
+        })
+    }
+
+    /// The v1 delete call (`/v1/payments/recurring/{id}/delete`): refused when terminated.
+    pub fn delete_v1(&self) -> Result<V1RecurringDelete, InvalidRecurringTransition> {
+        self.refuse_when_terminated()?;
+        Ok(V1RecurringDelete {
+            recurring_id: self.recurring_id.clone(),
+        })
+    }
+
+    /// The rules of both adjust calls: a live registration, an amount in its currency, and
+    /// not the charge day (KST) — the day a charge is due, or the day the last charge ran.
+    fn check_adjustable(
+        &self,
+        amount: &Amount,
+        now: Timestamp,
+    ) -> Result<(), InvalidRecurringTransition> {
+        self.refuse_when_terminated()?;
+        amount.check_currency(&self.currency)?;
+        let today = now.kst_date();
+        if today == self.next_charge || self.last_charge_day == Some(today) {
+            return Err(InvalidRecurringTransition::ChargeDay(today));
+        }
+        Ok(())
     }
 
     fn check_same(&self, got: &RecurringId) -> Result<(), InvalidRecurringTransition> {

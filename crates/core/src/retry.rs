@@ -71,9 +71,24 @@ pub fn classify_transport(failure: TransportFailure, moves_money: bool) -> Retry
 }
 
 /// Classifies a response that is not a success.
+///
+/// A gateway result is final, except `EM00` (the gateway did not act: safe), and the codes
+/// that leave the outcome unknown (`EE*`, `EX*`) or any result on a 5xx answer: for a
+/// money-moving call those are ambiguous — the gateway may have acted before it failed —
+/// and for any other call safe to retry.
 pub fn classify_response(error: &ResponseError, moves_money: bool) -> RetryClass {
+    let unknown_outcome = if moves_money {
+        RetryClass::Ambiguous
+    } else {
+        RetryClass::Safe
+    };
     match error {
         ResponseError::Declined(gateway) if gateway.rescode.is_retryable() => RetryClass::Safe,
+        ResponseError::Declined(gateway)
+            if gateway.rescode.leaves_outcome_unknown() || gateway.status >= 500 =>
+        {
+            unknown_outcome
+        }
         ResponseError::Declined(_) => RetryClass::Final,
         // Rate limited: the gateway did not act.
         ResponseError::HttpStatus { status: 429, .. } => RetryClass::Safe,
@@ -81,13 +96,7 @@ pub fn classify_response(error: &ResponseError, moves_money: bool) -> RetryClass
             RetryClass::Final
         }
         // A 5xx, an HTML error page or an unreadable 2xx: the call may have been applied.
-        ResponseError::HttpStatus { .. } | ResponseError::Malformed { .. } => {
-            if moves_money {
-                RetryClass::Ambiguous
-            } else {
-                RetryClass::Safe
-            }
-        }
+        ResponseError::HttpStatus { .. } | ResponseError::Malformed { .. } => unknown_outcome,
     }
 }
 
@@ -178,15 +187,42 @@ mod tests {
 
     #[test]
     fn responses() {
-        let declined = |code: &str| {
+        let declined_with = |status: u16, code: &str| {
             ResponseError::Declined(GatewayError {
-                status: 200,
+                status,
                 rescode: ResultCode::from_code(code),
                 resmsg: String::new(),
                 errcode: None,
             })
         };
+        let declined = |code: &str| declined_with(200, code);
         assert_eq!(classify_response(&declined("EM00"), true), RetryClass::Safe);
+        // Errors toward the card processor and internal exceptions: the money may have moved.
+        for code in ["EE01", "EE02", "EE99", "EEEE", "EX01", "EX77"] {
+            assert_eq!(
+                classify_response(&declined(code), true),
+                RetryClass::Ambiguous,
+                "{code}"
+            );
+            assert_eq!(classify_response(&declined(code), false), RetryClass::Safe);
+        }
+        // Any 5xx is ambiguous whatever its rescode says, except EM00 (did not act).
+        assert_eq!(
+            classify_response(&declined_with(503, "ES99"), true),
+            RetryClass::Ambiguous
+        );
+        assert_eq!(
+            classify_response(&declined_with(500, "HE01"), true),
+            RetryClass::Ambiguous
+        );
+        assert_eq!(
+            classify_response(&declined_with(503, "EM00"), true),
+            RetryClass::Safe
+        );
+        assert_eq!(
+            classify_response(&declined("HE01"), true),
+            RetryClass::Final
+        );
         assert_eq!(
             classify_response(&declined("EC00"), true),
             RetryClass::Final

@@ -4,7 +4,10 @@
 //! |---|---|
 //! | `GET /_sim/clock` | the test clock: `now` (UNIX seconds), `kst_date`, `kst_datetime` |
 //! | `POST /_sim/clock` `{"advance_days": n}` or `{"advance_seconds": s}` | moves the clock, running due charges |
-//! | `POST /_sim/payments` | creates a payment as if the buyer completed the payment window |
+//! | `POST /_sim/payments` | creates a payment as if the buyer completed the payment window (`"method": "cash"`: registered, not paid yet) |
+//! | `POST /_sim/payments/{tid}/settle` | the buyer of a registered cash payment paid: `status=Sale` |
+//! | `POST /_sim/payments/{tid}/expire` | a registered cash payment expired unpaid: `status=Void` |
+//! | `GET /_sim/behaviour` / `POST /_sim/behaviour` | the choices where the gateway is undocumented ([`crate::behaviour`]) |
 //! | `GET /_sim/ledger` | payments, registrations, callback deliveries, inbox |
 //! | `POST /_sim/faults` | scripts a fault (or a list) for the next matching requests |
 //! | `POST /_sim/recurring/{id}/decline_next` `{"count": n, "rescode": "HE01"}` | scripts failed charges |
@@ -27,9 +30,14 @@ pub struct NewPayment {
     pub currency: String,
     /// Amount.
     pub amount: String,
-    /// `AUTHORIZE` (default) or `PAYMENT`.
+    /// `AUTHORIZE` (default for cards) or `PAYMENT` (the only type, and the default, for
+    /// cash).
     #[serde(default)]
     pub transaction_type: Option<String>,
+    /// `card` (default) or `cash`: a cash / bank-transfer payment is registered first
+    /// (`status=Registered` with a `paymentURL`) and paid or expired later.
+    #[serde(default)]
+    pub method: Option<String>,
     /// Where the signed status callback goes.
     #[serde(default)]
     pub status_url: Option<String>,
@@ -149,6 +157,31 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
                 Err(message) => bad_request(message),
             })
         }
+        (["_sim", "payments", tid, action @ ("settle" | "expire")], true) => {
+            let result = if *action == "settle" {
+                sandbox.settle_cash(tid)
+            } else {
+                sandbox.expire_cash(tid)
+            };
+            Ok(match result {
+                Ok(callbacks) => handled(
+                    json_response(
+                        StatusCode::OK,
+                        &json!({"transaction_id": tid, "status": if *action == "settle" { "Sale" } else { "Void" }}),
+                    ),
+                    callbacks,
+                ),
+                Err(message) => bad_request(message),
+            })
+        }
+        (["_sim", "behaviour"], false) => Ok(handled(
+            json_response(StatusCode::OK, &json!(sandbox.behaviour())),
+            Vec::new(),
+        )),
+        (["_sim", "behaviour"], true) => parse::<crate::Behaviour>(body).map(|behaviour| {
+            sandbox.set_behaviour(behaviour);
+            handled(json_response(StatusCode::OK, &json!(behaviour)), Vec::new())
+        }),
         (["_sim", "ledger"], false) => Ok(handled(
             json_response(StatusCode::OK, &sandbox.ledger_json()),
             Vec::new(),

@@ -9,8 +9,14 @@
 //!   ids (`EC1002`), POST only (`EC1003`), undeclared fields refused (`EC00`).
 //! * legacy: `/Gateway/DirectProcessor.krp` with `RC_TERMINATE` and `RC_ADJUST`.
 //! * A ledger with the gateway's rules: capture only `AUTHORIZE` payments, once, for the
-//!   whole amount; refunds up to the balance with the `balance` guard; a repeated
-//!   `refund_id` answered with the original refund; KRW/JPY/VND whole numbers.
+//!   whole amount; refunds up to the balance with the `balance` guard; KRW/JPY/VND whole
+//!   numbers; retrieve answers `SALE | AUTH | REGISTERED | NONE` with `balance`.
+//! * Where the gateway's behaviour is undocumented (a repeated `refund_id`, `F` after a
+//!   partial refund, how amounts are echoed, signed legacy calls, a retrieve of an unknown
+//!   id) the sandbox's choice is a named option ([`behaviour`]), so tests run the client
+//!   under each.
+//! * Cash / bank-transfer payments: registered first (`status=Registered` with a
+//!   `paymentURL`), then settled (`Sale`) or expired (`Void`) by test controls.
 //! * Recurring registrations on a test clock: monthly charges on the charge date, a failed
 //!   charge retried on the next two days, termination after the third failure, every result
 //!   POSTed signed to the `recurringURL`; adjustments refused on the charge day (KST).
@@ -33,11 +39,13 @@
     )
 )]
 
+pub mod behaviour;
 pub mod control;
 pub mod sandbox;
 pub mod server;
 mod wire;
 
+pub use behaviour::Behaviour;
 pub use sandbox::{Callback, Disposition, Fault, FaultKind, Handled, Sandbox, SandboxConfig};
 pub use server::{RunningSandbox, ServerOptions};
 

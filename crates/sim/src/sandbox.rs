@@ -15,6 +15,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::behaviour::{
+    Behaviour, FullRefundAfterPartial, LegacySignature, RepeatedRefundId, UnknownTransaction,
+};
 use crate::wire;
 
 /// The public test MID, API key and secret the sandbox uses unless configured otherwise.
@@ -37,6 +40,8 @@ pub struct SandboxConfig {
     pub secret_key: String,
     /// The test clock's start.
     pub start: Timestamp,
+    /// The choices where the gateway's behaviour is not documented.
+    pub behaviour: Behaviour,
 }
 
 impl Default for SandboxConfig {
@@ -47,6 +52,7 @@ impl Default for SandboxConfig {
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             // 2026-01-01T12:00:00+09:00
             start: Timestamp(1_767_236_400),
+            behaviour: Behaviour::default(),
         }
     }
 }
@@ -107,10 +113,14 @@ pub enum FaultKind {
         /// The delay.
         ms: u64,
     },
-    /// Refuse with this `rescode`; nothing applied.
+    /// Refuse with this `rescode` (in a JSON body with HTTP `status`, 200 unless given);
+    /// nothing applied.
     Decline {
         /// The result code.
         rescode: String,
+        /// The HTTP status of the answer (`503` with `ES99`, say).
+        #[serde(default)]
+        status: Option<u16>,
     },
     /// Apply, then drop the connection without answering (the ambiguous case).
     ApplyThenDrop,
@@ -147,9 +157,13 @@ pub struct LedgerPayment {
     pub amount: String,
     /// `AUTHORIZE` or `PAYMENT`.
     pub transaction_type: String,
+    /// Paid by a cash or bank-transfer method (registered first, paid later).
+    pub cash: bool,
+    /// Registered, the buyer has not paid yet (cash and bank-transfer methods).
+    pub awaiting_payment: bool,
     /// Captured (manually, or automatically for `PAYMENT`).
     pub captured: bool,
-    /// Cancelled before capture.
+    /// Cancelled before capture (or, for cash methods, expired before payment).
     pub voided: bool,
     /// Refunded so far.
     pub refunded: Decimal,
@@ -190,13 +204,14 @@ impl LedgerPayment {
         }
     }
 
+    /// The retrieve `status`: the gateway's vocabulary is `SALE | AUTH | REGISTERED | NONE`,
+    /// read with `balance` — a refunded sale is `SALE` with balance 0, a reversed
+    /// authorization `AUTH` with balance 0, an expired registration `REGISTERED` with 0.
     fn remote_status(&self) -> &'static str {
-        if self.voided || (self.captured && self.balance().is_zero()) {
-            "CANCEL"
-        } else if !self.refunded.is_zero() {
-            "PARTIAL_CANCEL"
-        } else if self.captured {
+        if self.captured {
             "SALE"
+        } else if self.cash {
+            "REGISTERED"
         } else {
             "AUTH"
         }
@@ -348,12 +363,6 @@ fn transaction_id(mid: &str, now: Timestamp, sequence: u64) -> String {
     )
 }
 
-/// Formats an amount with the currency's decimals, as the gateway writes balances.
-fn gateway_amount(value: Decimal, currency: &str) -> String {
-    let exponent = Currency::from_code(currency).exponent() as usize;
-    format!("{value:.exponent$}")
-}
-
 /// Checks an amount string for a currency the way the gateway does.
 fn valid_amount(text: &str, currency: &str) -> Option<Decimal> {
     let amount = Amount::parse(text).ok()?;
@@ -387,6 +396,29 @@ impl Sandbox {
     /// The test clock.
     pub fn now(&self) -> Timestamp {
         self.now
+    }
+
+    /// The choices where the gateway's behaviour is not documented.
+    pub fn behaviour(&self) -> Behaviour {
+        self.cfg.behaviour
+    }
+
+    /// Changes those choices (tests run the client under each).
+    pub fn set_behaviour(&mut self, behaviour: Behaviour) {
+        self.cfg.behaviour = behaviour;
+    }
+
+    /// Writes an amount the way the gateway echoes it ([`Behaviour::echoed_amounts`]).
+    pub fn echo(&self, value: Decimal, currency: &str) -> String {
+        self.cfg.behaviour.echoed_amounts.write(value, currency)
+    }
+
+    /// Echoes an amount text as registered (unreadable text is echoed as it is).
+    fn echo_text(&self, text: &str, currency: &str) -> String {
+        match Amount::parse(text) {
+            Ok(amount) => self.echo(amount.value(), currency),
+            Err(_) => text.to_owned(),
+        }
     }
 
     /// Adds scripted faults.
@@ -461,8 +493,12 @@ impl Sandbox {
                     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>".to_owned(),
                 ));
             }
-            Some(FaultKind::Decline { rescode }) => {
-                return Handled::respond(gateway_error(rescode, "Declined (scripted)"));
+            Some(FaultKind::Decline { rescode, status }) => {
+                let mut response = gateway_error(rescode, "Declined (scripted)");
+                if let Some(status) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
+                    *response.status_mut() = status;
+                }
+                return Handled::respond(response);
             }
             _ => {}
         }
@@ -610,21 +646,28 @@ impl Sandbox {
             );
         }
         if payment.transaction_type != "AUTHORIZE" {
-            return gateway_error("EX11", "Only AUTHORIZE payments are captured manually");
+            // No documented code says "not capturable"; `EX*` means an internal exception
+            // (outcome unknown), so the refusal is a request error.
+            return gateway_error("EC00", "Only AUTHORIZE payments are captured manually");
         }
-        if payment.captured || payment.voided {
-            return gateway_error("EX12", "The payment is not capturable");
+        if payment.captured || payment.voided || payment.awaiting_payment {
+            return gateway_error("EC00", "The payment is not capturable");
         }
         payment.captured = true;
         payment.captures_applied += 1;
         payment.captured_date = Some(date.clone());
+        let amount = self
+            .cfg
+            .behaviour
+            .echoed_amounts
+            .write(payment.total(), &payment.currency);
         json_response(
             StatusCode::OK,
             &json!({
                 "rescode": "0000", "resmsg": "Success.", "mid": self.cfg.mid,
                 "payment": {
                     "order_id": payment.order_id, "currency": payment.currency,
-                    "amount": payment.amount, "transaction_id": tid,
+                    "amount": amount, "transaction_id": tid,
                     "captured_date": date, "partially_cancelable ": "Y"
                 }
             }),
@@ -637,6 +680,9 @@ impl Sandbox {
         }
         let date = self.kst_datetime();
         let mid = self.cfg.mid.clone();
+        let behaviour = self.cfg.behaviour;
+        let gateway_amount =
+            |value: Decimal, currency: &str| behaviour.echoed_amounts.write(value, currency);
         let Some(payment) = self.payments.get_mut(tid) else {
             return gateway_error("EC1002", "Invalid transaction_id");
         };
@@ -669,9 +715,15 @@ impl Sandbox {
                 }),
             )
         };
-        // The same refund id again: the original answer, nothing applied twice.
+        // The same refund id again: undocumented, so the sandbox's answer is a named choice.
         if let Some(refund) = payment.refunds.get(&r.refund_id) {
-            return answer(payment, &r.refund_id, refund);
+            match behaviour.repeated_refund_id {
+                RepeatedRefundId::AnswerOriginal => return answer(payment, &r.refund_id, refund),
+                RepeatedRefundId::Refuse => {
+                    return gateway_error("EC00", "refund_id was already used");
+                }
+                RepeatedRefundId::RefundAgain => {}
+            }
         }
         if r.refund_id.is_empty() || r.refund_id.len() > 64 {
             return gateway_error("EC00", "Invalid refund_id");
@@ -698,11 +750,19 @@ impl Sandbox {
         let Some(amount) = valid_amount(&r.refund_amount, &p.currency) else {
             return gateway_error("EC00", "Invalid refund_amount");
         };
+        if payment.awaiting_payment {
+            return gateway_error("EC00", "The payment has not been paid");
+        }
         if payment.voided || amount > payment.balance() {
             return gateway_error("EC00", "refund_amount exceeds the balance");
         }
+        let full_after_partial = behaviour.full_refund_after_partial
+            == FullRefundAfterPartial::RefundBalance
+            && !payment.refunded.is_zero()
+            && amount == payment.balance();
         match r.refund_type.as_str() {
             "F" if amount == payment.total() && payment.refunded.is_zero() => {}
+            "F" if full_after_partial => {}
             "F" => {
                 return gateway_error(
                     "EC00",
@@ -726,6 +786,8 @@ impl Sandbox {
             refund_transaction_id: transaction_id(&mid, self.now, self.sequence),
             refund_date: date,
         };
+        // Under `RefundAgain` a repeated id's newest refund is the one kept by id (the
+        // total refunded keeps them all).
         payment.refunds.insert(r.refund_id.clone(), refund.clone());
         answer(payment, &r.refund_id, &refund)
     }
@@ -750,8 +812,16 @@ impl Sandbox {
             _ => return gateway_error("EC00", "key_field must be order_id or transaction_id"),
         };
         let Some(payment) = found else {
-            return gateway_error("EC1002", "No such transaction");
+            return match self.cfg.behaviour.unknown_transaction {
+                UnknownTransaction::Ec1002 => gateway_error("EC1002", "No such transaction"),
+                UnknownTransaction::StatusNone => json_response(
+                    StatusCode::OK,
+                    &json!({"rescode": "0000", "resmsg": "Success.", "mid": self.cfg.mid,
+                            "payment": {"status": "NONE"}}),
+                ),
+            };
         };
+        let gateway_amount = |value: Decimal, currency: &str| self.echo(value, currency);
         let mut body = serde_json::Map::new();
         for (key, value) in [
             ("order_id", json!(payment.order_id)),
@@ -767,7 +837,15 @@ impl Sandbox {
                 "balance",
                 json!(gateway_amount(payment.balance(), &payment.currency)),
             ),
-            ("payment_method", json!("P101")),
+            // The method code of cash payments is not documented: none is claimed.
+            (
+                "payment_method",
+                if payment.cash {
+                    Value::Null
+                } else {
+                    json!("P101")
+                },
+            ),
         ] {
             body.insert(key.to_owned(), value);
         }
@@ -871,9 +949,18 @@ impl Sandbox {
         let Some(declared) = wire::legacy_declared_fields(&txntype) else {
             return reply("EC00", "Invalid txntype");
         };
-        if let Some((undeclared, _)) = fields.iter().find(|(k, _)| !declared.contains(&k.as_str()))
-        {
+        let signing = self.cfg.behaviour.legacy_signing;
+        let is_declared = |key: &str| {
+            declared.contains(&key)
+                || (signing != LegacySignature::Unsigned
+                    && wire::LEGACY_SIGNATURE_FIELDS.contains(&key))
+        };
+        if let Some((undeclared, _)) = fields.iter().find(|(k, _)| !is_declared(k)) {
             return reply("EC00", &format!("Undeclared parameter {undeclared}"));
+        }
+        let signed = get("fgkey").is_some();
+        if (signed || signing == LegacySignature::Required) && !self.verify_form(request.body()) {
+            return reply("EC00", "Invalid fgkey");
         }
         if get("mid").as_deref() != Some(self.cfg.mid.as_str()) {
             return reply("EC00", "Invalid mid");
@@ -955,23 +1042,34 @@ impl Sandbox {
         &mut self,
         new: crate::control::NewPayment,
     ) -> Result<(LedgerPayment, Option<Registration>, Vec<Callback>), String> {
+        let cash = match new.method.as_deref() {
+            None | Some("card") => false,
+            Some("cash") => true,
+            Some(_) => return Err("method must be card or cash".to_owned()),
+        };
         let transaction_type = new
             .transaction_type
-            .unwrap_or_else(|| "AUTHORIZE".to_owned());
+            .clone()
+            .unwrap_or_else(|| if cash { "PAYMENT" } else { "AUTHORIZE" }.to_owned());
         if !matches!(transaction_type.as_str(), "AUTHORIZE" | "PAYMENT") {
             return Err("transaction_type must be AUTHORIZE or PAYMENT".to_owned());
+        }
+        if cash && (transaction_type != "PAYMENT" || new.recurring.is_some()) {
+            return Err("a cash payment is a PAYMENT without recurring registration".to_owned());
         }
         if valid_amount(&new.amount, &new.currency).is_none() {
             return Err("invalid amount for the currency".to_owned());
         }
         let tid = self.new_transaction_id();
-        let captured = transaction_type == "PAYMENT";
+        let captured = transaction_type == "PAYMENT" && !cash;
         let payment = LedgerPayment {
             transaction_id: tid.clone(),
             order_id: new.order_id.clone(),
             currency: new.currency.clone(),
             amount: new.amount.clone(),
             transaction_type: transaction_type.clone(),
+            cash,
+            awaiting_payment: cash,
             captured,
             voided: false,
             refunded: Decimal::ZERO,
@@ -1018,18 +1116,11 @@ impl Sandbox {
         };
         let mut callbacks = Vec::new();
         if let Some(url) = &new.status_url {
-            let mut fields = vec![
-                ("mid", self.cfg.mid.clone()),
-                ("ref", payment.order_id.clone()),
-                ("cur", payment.currency.clone()),
-                ("amt", payment.amount.clone()),
-                ("txntype", transaction_type.clone()),
-                ("rescode", "0000".to_owned()),
-                ("resmsg", "Success.".to_owned()),
-                ("transid", tid.clone()),
-                ("resdt", self.kst_datetime()),
-                ("param1", new.param1.clone().unwrap_or_default()),
-            ];
+            let mut fields = self.status_fields(&payment, new.param1.as_deref());
+            if cash {
+                fields.push(("status", "Registered".to_owned()));
+                fields.push(("paymentURL", format!("/_sim/payments/{tid}/settle")));
+            }
             if let Some(r) = &registration {
                 fields.push(("recurringID", r.recurring_id.clone()));
                 fields.push(("recurringRetry", "0".to_owned()));
@@ -1046,6 +1137,68 @@ impl Sandbox {
             self.registrations.insert(r.recurring_id.clone(), r.clone());
         }
         Ok((payment, registration, callbacks))
+    }
+
+    /// The fields of a `status_url` notification about a payment (before `status` and the
+    /// fgkey).
+    fn status_fields(
+        &self,
+        payment: &LedgerPayment,
+        param1: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
+        vec![
+            ("mid", self.cfg.mid.clone()),
+            ("ref", payment.order_id.clone()),
+            ("cur", payment.currency.clone()),
+            ("amt", self.echo_text(&payment.amount, &payment.currency)),
+            ("txntype", payment.transaction_type.clone()),
+            ("rescode", "0000".to_owned()),
+            ("resmsg", "Success.".to_owned()),
+            ("transid", payment.transaction_id.clone()),
+            ("resdt", self.kst_datetime()),
+            ("param1", param1.unwrap_or_default().to_owned()),
+        ]
+    }
+
+    /// The buyer of a registered cash payment paid: the payment becomes a sale and the
+    /// `status=Sale` notification goes to its `status_url`.
+    pub fn settle_cash(&mut self, transaction_id: &str) -> Result<Vec<Callback>, String> {
+        self.finish_cash(transaction_id, "Sale")
+    }
+
+    /// A registered cash payment expired unpaid: it is voided and the `status=Void`
+    /// notification goes to its `status_url`.
+    pub fn expire_cash(&mut self, transaction_id: &str) -> Result<Vec<Callback>, String> {
+        self.finish_cash(transaction_id, "Void")
+    }
+
+    fn finish_cash(&mut self, transaction_id: &str, status: &str) -> Result<Vec<Callback>, String> {
+        let date = self.kst_datetime();
+        let payment = self
+            .payments
+            .get_mut(transaction_id)
+            .ok_or("no such transaction id")?;
+        if !payment.awaiting_payment {
+            return Err("the payment is not a registered cash payment awaiting the buyer".into());
+        }
+        payment.awaiting_payment = false;
+        if status == "Sale" {
+            payment.captured = true;
+            payment.captured_date = Some(date);
+        } else {
+            payment.voided = true;
+        }
+        let payment = payment.clone();
+        let Some(url) = payment.status_url.clone() else {
+            return Ok(Vec::new());
+        };
+        let mut fields = self.status_fields(&payment, None);
+        fields.push(("status", status.to_owned()));
+        Ok(vec![Callback {
+            url,
+            body: self.signed_form(&fields),
+            transaction_id: payment.transaction_id,
+        }])
     }
 
     /// Moves the test clock forward, running every charge that falls due, day by day.
@@ -1112,6 +1265,8 @@ impl Sandbox {
                     currency: registration.currency.clone(),
                     amount: registration.amount.clone(),
                     transaction_type: "PAYMENT".to_owned(),
+                    cash: false,
+                    awaiting_payment: false,
                     captured: true,
                     voided: false,
                     refunded: Decimal::ZERO,
@@ -1127,7 +1282,10 @@ impl Sandbox {
             ("mid", mid),
             ("ref", registration.order_id.clone()),
             ("cur", registration.currency.clone()),
-            ("amt", registration.amount.clone()),
+            (
+                "amt",
+                self.echo_text(&registration.amount, &registration.currency),
+            ),
             ("txntype", "PAYMENT".to_owned()),
             ("rescode", rescode.clone()),
             (

@@ -133,6 +133,10 @@ pub(crate) struct V1AdjustRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct V1DeleteRequest {}
 
+/// The fields a signed legacy request adds (not in seed 002; see
+/// [`LegacySignature`](crate::behaviour::LegacySignature)).
+pub(crate) const LEGACY_SIGNATURE_FIELDS: [&str; 3] = ["ver", "charset", "fgkey"];
+
 /// The fields a legacy DirectProcessor request may carry, per `txntype`.
 pub(crate) fn legacy_declared_fields(txntype: &str) -> Option<&'static [&'static str]> {
     match txntype {

@@ -285,18 +285,37 @@ impl Operation for Cancel {
         v1_post(cfg, &path, &body)
     }
 
+    /// Parses the answer. A success that is not about *this* refund — another refund
+    /// amount or another `refund_id` (the answer to an earlier refund under a reused key) —
+    /// is [`ResponseError::Malformed`]: what the gateway did is then unknown, so a caller
+    /// reconciles rather than believing the requested amount went back.
     fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Refunded, ResponseError> {
         let raw = RawResponse::of(&resp);
         let reply = raw.v1::<PaymentWire, RefundWire, ForeignWire>()?;
         let refund = raw.required(reply.refund, "refund")?;
         let payment = reply.payment.unwrap_or_default();
+        let refund_amount = raw.required(refund.refund_amount, "refund.refund_amount")?;
+        let requested = self.refund_amount();
+        if refund_amount.to_decimal() != Some(requested.value()) {
+            return Err(raw.malformed(format!(
+                "the gateway reports refund_amount {:?} for a refund of {requested}",
+                refund_amount.as_str()
+            )));
+        }
+        // Answers about this request carry its refund id; keep ours if omitted.
+        let refund_id = refund.refund_id.unwrap_or_else(|| self.refund_id.clone());
+        if refund_id.as_str().trim() != self.refund_id.as_str() {
+            return Err(raw.malformed(format!(
+                "the gateway answers about refund_id {refund_id}, not {}",
+                self.refund_id
+            )));
+        }
         Ok(Refunded {
             resmsg: reply.resmsg.unwrap_or_default(),
             mid: reply.mid,
             refund: RefundResult {
-                refund_amount: raw.required(refund.refund_amount, "refund.refund_amount")?,
-                // Answers about this request carry its refund id; keep ours if omitted.
-                refund_id: refund.refund_id.unwrap_or_else(|| self.refund_id.clone()),
+                refund_amount,
+                refund_id: self.refund_id.clone(),
                 refund_date: refund.refund_date,
                 refund_transaction_id: refund.refund_transaction_id,
             },

@@ -67,13 +67,26 @@ pub(crate) fn v1_post<T: Serialize>(
         .map_err(|e| BuildError::Http(e.to_string()))
 }
 
-/// A legacy call: form POST to DirectProcessor, fields in the given order. No credentials
-/// besides the MID travel in these requests (seed 002 declares none).
+/// Version and charset fields of a signed legacy call.
+const LEGACY_SIGNED_FIELDS: [(&str, &str); 2] = [("ver", "230"), ("charset", "UTF-8")];
+
+/// A legacy call: form POST to DirectProcessor, fields in the given order. In the seed's
+/// form no credentials besides the MID travel (seed 002 declares none); with
+/// [`LegacySigning::Fgkey`](crate::config::LegacySigning::Fgkey) `ver`, `charset` and an
+/// `fgkey` over every sent field are added.
 pub(crate) fn legacy_post(
     cfg: &Config,
     fields: &[(&str, &str)],
 ) -> Result<Request<Vec<u8>>, BuildError> {
-    let body = serde_urlencoded::to_string(fields).map_err(|e| BuildError::Http(e.to_string()))?;
+    let mut fields = fields.to_vec();
+    let fgkey;
+    if cfg.legacy_signing() == crate::config::LegacySigning::Fgkey {
+        let secret = cfg.secret_key().ok_or(BuildError::MissingSecretKey)?;
+        fields.extend(LEGACY_SIGNED_FIELDS);
+        fgkey = crate::fgkey::sign(secret, fields.iter().copied());
+        fields.push((crate::fgkey::FGKEY_FIELD, &fgkey));
+    }
+    let body = serde_urlencoded::to_string(&fields).map_err(|e| BuildError::Http(e.to_string()))?;
     Request::builder()
         .method(Method::POST)
         .uri(cfg.direct_processor_url())
@@ -192,7 +205,8 @@ impl<'b> RawResponse<'b> {
         let code = self.code();
         let ok = self.status.is_success();
         match serde_json::from_slice::<V1Reply<P, R, F>>(self.body) {
-            Ok(reply) => match reply.rescode.as_deref() {
+            // Values may carry trailing whitespace (`"0000\n"`): the code is what is between.
+            Ok(reply) => match reply.rescode.as_deref().map(str::trim) {
                 Some("0000") if ok => Ok(reply),
                 Some("0000") => Err(self.malformed("success code with a non-2xx HTTP status")),
                 Some(other) => Err(declined(code, other, reply.resmsg, reply.errcode)),
@@ -207,7 +221,7 @@ impl<'b> RawResponse<'b> {
                     errcode,
                 }) = serde_json::from_slice::<V1Head>(self.body)
                 {
-                    if rescode != "0000" {
+                    if rescode.trim() != "0000" {
                         return Err(declined(code, &rescode, resmsg, errcode));
                     }
                 }
@@ -265,6 +279,11 @@ impl LegacyReply {
     /// The gateway's message.
     pub fn resmsg(&self) -> &str {
         self.get("resmsg").unwrap_or_default()
+    }
+
+    /// `recurringID` (or `recurring_id`), echoed back.
+    pub fn recurring_id(&self) -> Option<&str> {
+        self.get("recurringID").or_else(|| self.get("recurring_id"))
     }
 
     /// `param1`..`param3`, echoed back.

@@ -21,7 +21,8 @@ pub const URL_MAX_LEN: usize = 255;
 /// Prepare a payment window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ready {
-    /// `PAYMENT` (captured automatically) or `AUTHORIZE` (capture later), …
+    /// `PAYMENT` (captured automatically), `AUTHORIZE` (capture later), `PAYER_AUTH` or
+    /// `REBILL`; any other type is refused before sending.
     pub transaction_type: TransactionType,
     /// The merchant's order id.
     pub order_id: OrderId,
@@ -102,10 +103,18 @@ impl Operation for Ready {
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
-        if let TransactionType::Other(_) = self.transaction_type {
+        // The payment window starts these four; the others (capture, refund, …) are calls of
+        // their own.
+        if !matches!(
+            self.transaction_type,
+            TransactionType::Payment
+                | TransactionType::PayerAuth
+                | TransactionType::Authorize
+                | TransactionType::Rebill
+        ) {
             return Err(BuildError::InvalidField {
                 field: "transaction_type",
-                reason: "must be a known transaction type",
+                reason: "must be PAYMENT, PAYER_AUTH, AUTHORIZE or REBILL",
             });
         }
         check_free_text("buyer.name", &self.buyer_name, 50)?;

@@ -67,7 +67,7 @@ impl Operation for RecurringAdjust {
         let reply = RawResponse::of(&resp).legacy()?;
         Ok(RecurringAdjusted {
             recurring_id: reply
-                .get("recurringID")
+                .recurring_id()
                 .map_or_else(|| self.recurring_id.clone(), RecurringId::from),
             amount: self.amount.clone(),
             resmsg: reply.resmsg().to_owned(),

@@ -59,7 +59,7 @@ impl Operation for RecurringTerminate {
         let reply = RawResponse::of(&resp).legacy()?;
         Ok(RecurringTerminated {
             recurring_id: reply
-                .get("recurringID")
+                .recurring_id()
                 .map_or_else(|| self.recurring_id.clone(), RecurringId::from),
             resmsg: reply.resmsg().to_owned(),
             params: echoed_params(&reply),

@@ -1,13 +1,21 @@
-//! The life of one card payment, as a state machine.
+//! The life of one payment, as a state machine.
 //!
 //! ```text
 //!              capture                refund (part)           refund (rest)
 //! Authorized ──────────▶ Captured ─────────────▶ PartiallyRefunded ──────────▶ Refunded
-//!     │                     └──────────────── refund (all) ───────────────────────▲
-//!     └── refund (all, before capture) ──▶ Voided
+//!   ▲  │                     └──────────────── refund (all) ───────────────────────▲
+//!   │  └── refund (all, before capture), or a Void notification ──▶ Voided
+//!   │                                                                  ▲
+//! Registered (cash / bank transfer, not paid) ── Sale notification ──▶ Captured (or Authorized)
+//!   └───────────────────────────────────────── Void notification (expired) ─┘
 //!
 //! any money-moving command whose outcome is unknown ──▶ NeedsReconcile ──retrieve──▶ (true state)
 //! ```
+//!
+//! The data flows one way: a command ([`Payment::capture`], …) hands back an operation, the
+//! operation's parsed answer becomes a [`PaymentOutcome`], and [`Payment::apply`] turns it
+//! into a [`Transition`] (`apply.rs`). Verified `status_url` notifications enter the same way
+//! as [`PaymentNotice`]s (`notice.rs`).
 //!
 //! Commands (`capture`, `refund_full`, `refund_partial`, `reconcile`) only *read* the state:
 //! they check that the command is legal and hand back the [`Operation`](crate::Operation)
@@ -18,7 +26,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::codes::{Lang, RemoteStatus, TransactionType};
+use crate::codes::{Lang, NotificationStatus, TransactionType};
 use crate::error::GatewayError;
 use crate::ids::{OrderId, RefundId, TransactionId};
 use crate::money::{Amount, AmountError, Currency};
@@ -27,10 +35,18 @@ use crate::ops::cancel::{Cancel, RefundKind, Refunded};
 use crate::ops::capture::{Capture, Captured};
 use crate::ops::retrieve::{KeyField, Retrieve, Retrieved};
 
+mod apply;
+mod notice;
+
+pub use notice::PaymentNotice;
+
 /// Where a payment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PaymentStatus {
+    /// Registered, not paid yet: a cash or bank-transfer payment waiting for the buyer
+    /// (`status=Registered`). No money; nothing can be captured or refunded.
+    Registered,
     /// Authorized, not captured (`AUTHORIZE` payments).
     Authorized,
     /// Captured in full, nothing refunded.
@@ -39,7 +55,8 @@ pub enum PaymentStatus {
     PartiallyRefunded,
     /// Everything captured was refunded.
     Refunded,
-    /// Cancelled before capture.
+    /// Cancelled before capture: an authorization reversed, or a registration that expired
+    /// or was cancelled before payment.
     Voided,
     /// A money-moving call ended with an unknown outcome; only `reconcile` is allowed.
     NeedsReconcile,
@@ -85,6 +102,8 @@ pub enum PaymentOutcome {
     Refunded(Refunded),
     /// A retrieve told the payment's true state.
     Retrieved(Retrieved),
+    /// A verified `status_url` notification about the payment arrived.
+    Notified(PaymentNotice),
     /// The gateway refused the command; nothing changed.
     Declined {
         /// The refused command.
@@ -118,6 +137,32 @@ pub enum PaymentEvent {
     DuplicateRefund {
         /// The refund id.
         refund_id: RefundId,
+    },
+    /// A refund already applied was reported again with another amount; only a retrieve
+    /// can say what the gateway did: the payment needs reconciling.
+    RefundDiverged {
+        /// The refund id.
+        refund_id: RefundId,
+        /// The amount applied under that id.
+        applied: Decimal,
+        /// What the gateway reported now.
+        gateway: String,
+    },
+    /// A registered (cash / bank-transfer) payment was paid.
+    Paid,
+    /// A notification already applied (or superseded by a later one) arrived; nothing
+    /// changed.
+    DuplicateNotification,
+    /// A notification contradicts the payment's state (a `Void` for a captured payment, a
+    /// `Sale` for a voided one): the payment needs reconciling.
+    NotificationDiverged {
+        /// The notification's status.
+        status: String,
+    },
+    /// A notification reports a failure; nothing changed.
+    NotificationFailed {
+        /// The result code.
+        rescode: String,
     },
     /// The gateway refused a command; nothing changed.
     Declined {
@@ -211,6 +256,81 @@ pub enum InvalidTransition {
     /// The retrieve answer does not say where the payment stands.
     #[error("the gateway reports status {0:?}, which does not tell the payment's state")]
     UnrecognizedRemoteStatus(String),
+    /// The retrieve answer is `NONE`: the gateway has no such transaction. Nothing can be
+    /// concluded from that (least of all that the payment was voided): the payment stays as
+    /// it was, in `NeedsReconcile` if it was there, until a person looks.
+    #[error("the gateway reports no such transaction (status NONE); the payment stays as it was")]
+    UnknownAtGateway,
+    /// The notification's `status` is not one this crate knows.
+    #[error("the notification reports status {0:?}, which does not tell the payment's state")]
+    UnrecognizedNotificationStatus(String),
+    /// The outcome is in another currency than the payment.
+    #[error("the gateway reports currency {got}, the payment is in {expected}")]
+    CurrencyMismatch {
+        /// Ours.
+        expected: Currency,
+        /// Theirs.
+        got: Currency,
+    },
+    /// The refund key was already used on this payment for another amount. Reusing it would
+    /// send the same `refund_id` for a different refund; nothing was sent.
+    #[error(
+        "refund key already used on this payment for {applied} (refund id {refund_id}); \
+         a refund of {requested} needs a key of its own"
+    )]
+    RefundKeyReused {
+        /// The refund id the key derives.
+        refund_id: RefundId,
+        /// The amount refunded under it.
+        applied: Decimal,
+        /// The amount asked for now.
+        requested: Decimal,
+    },
+    /// The refund with this key was already applied; it is not sent again (the gateway's
+    /// handling of a repeated `refund_id` is not documented).
+    #[error(
+        "the refund with this key was already applied (refund id {refund_id}); nothing was sent"
+    )]
+    RefundAlreadyApplied {
+        /// The refund id.
+        refund_id: RefundId,
+    },
+    /// The capture answer said `partially_cancelable = N`: only a full refund is possible.
+    #[error("the gateway marked this payment as not partially refundable; refund it in full")]
+    PartialRefundNotAllowed,
+}
+
+/// A refund applied to a payment, kept so that a key is never reused for another amount and
+/// a repeated answer is not counted twice.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedRefund {
+    /// The refund id.
+    pub refund_id: RefundId,
+    /// The amount, when known (payments stored before amounts were kept have none).
+    pub amount: Option<Decimal>,
+}
+
+impl<'de> serde::Deserialize<'de> for AppliedRefund {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Payments stored before amounts were kept hold bare refund ids.
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Id(RefundId),
+            Full {
+                refund_id: RefundId,
+                #[serde(default)]
+                amount: Option<Decimal>,
+            },
+        }
+        Ok(match Stored::deserialize(deserializer)? {
+            Stored::Id(refund_id) => AppliedRefund {
+                refund_id,
+                amount: None,
+            },
+            Stored::Full { refund_id, amount } => AppliedRefund { refund_id, amount },
+        })
+    }
 }
 
 /// One payment and everything needed to move it on.
@@ -235,8 +355,11 @@ pub struct Payment {
     status: PaymentStatus,
     captured: Decimal,
     refunded: Decimal,
-    applied_refunds: Vec<RefundId>,
+    applied_refunds: Vec<AppliedRefund>,
     in_doubt: Option<PaymentCommand>,
+    /// `partially_cancelable` from the capture answer (`None`: not said).
+    #[cfg_attr(feature = "serde", serde(default))]
+    partially_cancelable: Option<bool>,
 }
 
 #[cfg(feature = "serde")]
@@ -284,7 +407,22 @@ impl Payment {
             refunded: Decimal::ZERO,
             applied_refunds: Vec::new(),
             in_doubt: None,
+            partially_cancelable: None,
         }
+    }
+
+    /// A cash or bank-transfer payment the gateway registered (`status=Registered`) and the
+    /// buyer has not paid yet.
+    pub fn registered(
+        transaction_id: TransactionId,
+        order_id: OrderId,
+        currency: Currency,
+        amount: Amount,
+        lang: Lang,
+    ) -> Self {
+        let mut payment = Payment::authorized(transaction_id, order_id, currency, amount, lang);
+        payment.status = PaymentStatus::Registered;
+        payment
     }
 
     /// A payment made through a `PAYMENT` / `PAYMENT_PA` window: captured automatically.
@@ -303,7 +441,14 @@ impl Payment {
 
     /// The payment a successful `status_url` notification reports (verify it first):
     /// `AUTHORIZE` / `AUTHORIZE_PA` payments start [`PaymentStatus::Authorized`],
-    /// `PAYMENT` / `PAYMENT_PA` payments [`PaymentStatus::Captured`].
+    /// `PAYMENT` / `PAYMENT_PA` payments [`PaymentStatus::Captured`], and a cash or
+    /// bank-transfer payment notified with `status=Registered` starts
+    /// [`PaymentStatus::Registered`] (apply its later `Sale` or `Void` notification with
+    /// [`PaymentOutcome::Notified`]).
+    ///
+    /// The echoed amount is normalised to the currency's exponent (`"1000.00"` KRW becomes
+    /// `1000`); a fraction the currency cannot have (`"1000.50"` KRW) is refused, as is a
+    /// `status=Void` notification (nothing was paid).
     pub fn from_status_notification(
         notification: &Notification<'_>,
         lang: Lang,
@@ -313,6 +458,16 @@ impl Payment {
             Some(code) => return Err(NotificationError::NotSuccessful(code.as_str().to_owned())),
             None => return Err(NotificationError::MissingField("rescode")),
         }
+        let registered = match notification.status() {
+            None | Some(NotificationStatus::Sale) => false,
+            Some(NotificationStatus::Registered) => true,
+            Some(NotificationStatus::Void) => {
+                return Err(NotificationError::NotPaid("Void".to_owned()));
+            }
+            Some(NotificationStatus::Other(_)) => {
+                return Err(NotificationError::InvalidField("status"));
+            }
+        };
         let transaction_id = notification
             .transaction_id()
             .ok_or(NotificationError::MissingField("transaction id"))?;
@@ -322,14 +477,19 @@ impl Payment {
         let currency = notification
             .currency()
             .ok_or(NotificationError::MissingField("currency"))?;
+        currency
+            .check_sendable()
+            .map_err(|_| NotificationError::InvalidField("currency"))?;
         let amount = notification
             .amount()
             .ok_or(NotificationError::MissingField("amount"))
             .and_then(|a| {
-                Amount::parse(a.as_str()).map_err(|_| NotificationError::InvalidField("amount"))
+                Amount::from_gateway(a.as_str(), &currency)
+                    .map_err(|_| NotificationError::InvalidField("amount"))
             })?;
         let start: fn(TransactionId, OrderId, Currency, Amount, Lang) -> Payment =
             match notification.transaction_type() {
+                _ if registered => Payment::registered,
                 Some(TransactionType::Authorize | TransactionType::AuthorizePa) => {
                     Payment::authorized
                 }
@@ -384,6 +544,17 @@ impl Payment {
         }
     }
 
+    /// Whether the gateway allows partial refunds (`partially_cancelable` of the capture
+    /// answer; `None` when it did not say).
+    pub fn partially_cancelable(&self) -> Option<bool> {
+        self.partially_cancelable
+    }
+
+    /// The refunds applied so far, in order.
+    pub fn applied_refunds(&self) -> &[AppliedRefund] {
+        &self.applied_refunds
+    }
+
     /// The command whose outcome is unknown, while [`PaymentStatus::NeedsReconcile`].
     pub fn in_doubt(&self) -> Option<&PaymentCommand> {
         self.in_doubt.as_ref()
@@ -395,7 +566,9 @@ impl Payment {
             && self.refunded <= self.captured
             && self.captured <= self.amount.value();
         let status = match self.status {
-            PaymentStatus::Authorized => self.captured.is_zero() && self.refunded.is_zero(),
+            PaymentStatus::Registered | PaymentStatus::Authorized => {
+                self.captured.is_zero() && self.refunded.is_zero()
+            }
             PaymentStatus::Captured => {
                 self.captured == self.amount.value() && self.refunded.is_zero()
             }
@@ -449,11 +622,11 @@ impl Payment {
         self.refuse_when_in_doubt()?;
         match self.status {
             PaymentStatus::Authorized | PaymentStatus::Captured => {
-                Ok(self.cancel(self.amount.clone(), RefundKind::Full, command_key, reason))
+                self.cancel(self.amount.clone(), RefundKind::Full, command_key, reason)
             }
             PaymentStatus::PartiallyRefunded => {
                 let rest = Amount::from_decimal(self.refundable())?;
-                Ok(self.cancel(rest.clone(), RefundKind::Partial(rest), command_key, reason))
+                self.cancel(rest.clone(), RefundKind::Partial(rest), command_key, reason)
             }
             status => Err(InvalidTransition::NotAllowed {
                 command: "refund",
@@ -463,7 +636,8 @@ impl Payment {
     }
 
     /// Refunds part of a captured payment (up to all of what is refundable). Refunding more
-    /// than the balance is refused here, before anything is sent.
+    /// than the balance, or part of a payment the gateway marked `partially_cancelable = N`,
+    /// is refused here, before anything is sent.
     pub fn refund_partial(
         &self,
         amount: Amount,
@@ -480,6 +654,9 @@ impl Payment {
                 status: self.status,
             });
         }
+        if self.partially_cancelable == Some(false) {
+            return Err(InvalidTransition::PartialRefundNotAllowed);
+        }
         amount.check_currency(&self.currency)?;
         let balance = self.refundable();
         if amount.value() > balance {
@@ -489,17 +666,21 @@ impl Payment {
             });
         }
         let balance = Amount::from_decimal(balance)?;
-        Ok(self.cancel(balance, RefundKind::Partial(amount), command_key, reason))
+        self.cancel(balance, RefundKind::Partial(amount), command_key, reason)
     }
 
+    /// The cancel operation of a refund command. A key whose refund was already applied is
+    /// never sent again: for another amount it is a caller's mistake (the same `refund_id`
+    /// would name two refunds), for the same amount the refund is done — and whether the
+    /// gateway answers a repeated `refund_id` with the original refund is not documented.
     fn cancel(
         &self,
         balance: Amount,
         kind: RefundKind,
         command_key: &str,
         reason: Option<&str>,
-    ) -> Cancel {
-        Cancel {
+    ) -> Result<Cancel, InvalidTransition> {
+        let cancel = Cancel {
             transaction_id: self.transaction_id.clone(),
             order_id: self.order_id.clone(),
             currency: self.currency.clone(),
@@ -510,7 +691,27 @@ impl Payment {
             reason: reason.map(str::to_owned),
             lang: self.lang.clone(),
             refund_account: None,
+        };
+        let requested = cancel.refund_amount().value();
+        if let Some(applied) = self.applied_refund(&cancel.refund_id) {
+            return Err(match applied.amount {
+                Some(amount) if amount != requested => InvalidTransition::RefundKeyReused {
+                    refund_id: cancel.refund_id,
+                    applied: amount,
+                    requested,
+                },
+                _ => InvalidTransition::RefundAlreadyApplied {
+                    refund_id: cancel.refund_id,
+                },
+            });
         }
+        Ok(cancel)
+    }
+
+    fn applied_refund(&self, refund_id: &RefundId) -> Option<&AppliedRefund> {
+        self.applied_refunds
+            .iter()
+            .find(|applied| applied.refund_id == *refund_id)
     }
 
     /// The retrieve that tells the payment's true state. Always allowed.
@@ -524,220 +725,4 @@ impl Payment {
             lang: self.lang.clone(),
         }
     }
-
-    /// Applies a parsed outcome. On error the payment is unchanged.
-    pub fn apply(&mut self, outcome: PaymentOutcome) -> Result<Transition, InvalidTransition> {
-        let from = self.status;
-        let event = match outcome {
-            PaymentOutcome::Captured(captured) => self.apply_captured(&captured)?,
-            PaymentOutcome::Refunded(refunded) => self.apply_refunded(&refunded)?,
-            PaymentOutcome::Retrieved(retrieved) => self.apply_retrieved(&retrieved)?,
-            PaymentOutcome::Declined { error, .. } => PaymentEvent::Declined {
-                rescode: error.rescode.as_str().to_owned(),
-            },
-            PaymentOutcome::Ambiguous { command } => {
-                if command.moves_money() {
-                    self.status = PaymentStatus::NeedsReconcile;
-                    // Keep the first command in doubt: it is the one that may have moved money.
-                    if self.in_doubt.is_none() {
-                        self.in_doubt = Some(command);
-                    }
-                }
-                PaymentEvent::OutcomeUnknown
-            }
-        };
-        Ok(Transition {
-            from,
-            to: self.status,
-            event,
-        })
-    }
-
-    fn check_same_payment(&self, got: &TransactionId) -> Result<(), InvalidTransition> {
-        if *got == self.transaction_id {
-            Ok(())
-        } else {
-            Err(InvalidTransition::WrongPayment {
-                expected: self.transaction_id.clone(),
-                got: got.clone(),
-            })
-        }
-    }
-
-    fn apply_captured(&mut self, captured: &Captured) -> Result<PaymentEvent, InvalidTransition> {
-        self.check_same_payment(&captured.transaction_id)?;
-        if self.status != PaymentStatus::Authorized {
-            return Err(InvalidTransition::UnexpectedOutcome {
-                outcome: "capture",
-                status: self.status,
-            });
-        }
-        let amount = gateway_decimal("payment.amount", captured.amount.as_str())?;
-        if amount != self.amount.value() {
-            return Err(InvalidTransition::AmountMismatch {
-                field: "payment.amount",
-                expected: self.amount.value(),
-                got: captured.amount.as_str().to_owned(),
-            });
-        }
-        self.captured = amount;
-        self.status = PaymentStatus::Captured;
-        Ok(PaymentEvent::Captured)
-    }
-
-    fn apply_refunded(&mut self, refunded: &Refunded) -> Result<PaymentEvent, InvalidTransition> {
-        self.check_same_payment(&refunded.payment.transaction_id)?;
-        let refund_id = refunded.refund.refund_id.clone();
-        if self.applied_refunds.contains(&refund_id) {
-            return Ok(PaymentEvent::DuplicateRefund { refund_id });
-        }
-        let amount = gateway_decimal(
-            "refund.refund_amount",
-            refunded.refund.refund_amount.as_str(),
-        )?;
-        if amount <= Decimal::ZERO {
-            return Err(InvalidTransition::AmountMismatch {
-                field: "refund.refund_amount",
-                expected: self.refundable(),
-                got: refunded.refund.refund_amount.as_str().to_owned(),
-            });
-        }
-        let event = match self.status {
-            PaymentStatus::Authorized => {
-                if amount != self.amount.value() {
-                    return Err(InvalidTransition::AmountMismatch {
-                        field: "refund.refund_amount",
-                        expected: self.amount.value(),
-                        got: refunded.refund.refund_amount.as_str().to_owned(),
-                    });
-                }
-                self.status = PaymentStatus::Voided;
-                PaymentEvent::Voided
-            }
-            PaymentStatus::Captured | PaymentStatus::PartiallyRefunded => {
-                let balance = self.refundable();
-                if amount > balance {
-                    return Err(InvalidTransition::ExceedsBalance {
-                        requested: amount,
-                        balance,
-                    });
-                }
-                self.refunded += amount;
-                self.status = if self.refunded == self.captured {
-                    PaymentStatus::Refunded
-                } else {
-                    PaymentStatus::PartiallyRefunded
-                };
-                PaymentEvent::Refunded {
-                    refund_id: refund_id.clone(),
-                    amount,
-                }
-            }
-            status => {
-                return Err(InvalidTransition::UnexpectedOutcome {
-                    outcome: "refund",
-                    status,
-                });
-            }
-        };
-        self.applied_refunds.push(refund_id);
-        // The gateway's own balance must agree with ours; if not, only a retrieve can say
-        // which is right.
-        if let Some(gateway_balance) = &refunded.payment.balance {
-            let ours = self.refundable_after_refund();
-            if gateway_balance.to_decimal() != Some(ours) {
-                self.in_doubt = Some(PaymentCommand::Reconcile);
-                self.status = PaymentStatus::NeedsReconcile;
-                return Ok(PaymentEvent::BalanceDiverged {
-                    ours,
-                    gateway: gateway_balance.as_str().to_owned(),
-                });
-            }
-        }
-        Ok(event)
-    }
-
-    fn refundable_after_refund(&self) -> Decimal {
-        match self.status {
-            PaymentStatus::Voided => Decimal::ZERO,
-            _ => self.captured - self.refunded,
-        }
-    }
-
-    fn apply_retrieved(
-        &mut self,
-        retrieved: &Retrieved,
-    ) -> Result<PaymentEvent, InvalidTransition> {
-        if let Some(tid) = &retrieved.transaction_id {
-            self.check_same_payment(tid)?;
-        }
-        let amount = self.amount.value();
-        let balance = || -> Result<Decimal, InvalidTransition> {
-            let text = retrieved.balance.as_ref().map_or("", |b| b.as_str());
-            let balance = gateway_decimal("payment.balance", text)?;
-            if balance > amount {
-                return Err(InvalidTransition::AmountMismatch {
-                    field: "payment.balance",
-                    expected: amount,
-                    got: text.to_owned(),
-                });
-            }
-            Ok(balance)
-        };
-        let (status, captured, refunded) = match &retrieved.status {
-            RemoteStatus::Auth => (PaymentStatus::Authorized, Decimal::ZERO, Decimal::ZERO),
-            RemoteStatus::Sale | RemoteStatus::PartialCancel => {
-                let refunded = amount - balance()?;
-                let status = if refunded.is_zero() {
-                    PaymentStatus::Captured
-                } else if refunded == amount {
-                    PaymentStatus::Refunded
-                } else {
-                    PaymentStatus::PartiallyRefunded
-                };
-                (status, amount, refunded)
-            }
-            RemoteStatus::Cancel => {
-                // `captured` is never reset once money was captured (a full refund keeps it).
-                let was_captured = self.captured > Decimal::ZERO
-                    || retrieved.captured_date.is_some()
-                    || matches!(self.in_doubt, Some(PaymentCommand::Capture));
-                if was_captured {
-                    (PaymentStatus::Refunded, amount, amount)
-                } else {
-                    (PaymentStatus::Voided, Decimal::ZERO, Decimal::ZERO)
-                }
-            }
-            other => {
-                return Err(InvalidTransition::UnrecognizedRemoteStatus(
-                    other.as_str().to_owned(),
-                ));
-            }
-        };
-        // A refund in doubt that the gateway's figures show as done is recorded as applied,
-        // so a late or repeated answer for it is not counted twice.
-        if let Some(PaymentCommand::Refund {
-            refund_id,
-            amount: in_doubt,
-        }) = &self.in_doubt
-        {
-            if refunded >= self.refunded + *in_doubt && !self.applied_refunds.contains(refund_id) {
-                self.applied_refunds.push(refund_id.clone());
-            }
-        }
-        self.status = status;
-        self.captured = captured;
-        self.refunded = refunded;
-        self.in_doubt = None;
-        Ok(PaymentEvent::Reconciled)
-    }
-}
-
-fn gateway_decimal(field: &'static str, text: &str) -> Result<Decimal, InvalidTransition> {
-    crate::money::GatewayAmount::new(text)
-        .to_decimal()
-        .ok_or_else(|| InvalidTransition::UnreadableAmount {
-            field,
-            got: text.to_owned(),
-        })
 }

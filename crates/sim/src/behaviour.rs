@@ -1,0 +1,101 @@
+//! The sandbox's choices where the gateway's behaviour is not documented.
+//!
+//! The sandbox copies what Eximbay documents. Where the documents are silent, it does not
+//! pretend to know: each such choice is a named option here, set in
+//! [`SandboxConfig::behaviour`](crate::SandboxConfig::behaviour) or at run time with
+//! `POST /_sim/behaviour`, and the client's tests run under every choice.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use eximbay_core::Currency;
+
+/// Every undocumented choice, with the defaults closest to what public material shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Behaviour {
+    /// How amounts are written in answers and callbacks.
+    pub echoed_amounts: EchoedAmounts,
+    /// What a cancel with a `refund_id` already used on the payment does.
+    pub repeated_refund_id: RepeatedRefundId,
+    /// What an `F` (full) cancel after partial refunds does.
+    pub full_refund_after_partial: FullRefundAfterPartial,
+    /// What a retrieve of a transaction the ledger does not have answers.
+    pub unknown_transaction: UnknownTransaction,
+    /// Whether legacy DirectProcessor calls must be signed.
+    pub legacy_signing: LegacySignature,
+}
+
+/// How the gateway writes amounts it echoes. Real replies show `"1"` coming back as
+/// `"1.00"` and a KRW `1000` as `"1000.00"`, so two decimals is the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EchoedAmounts {
+    /// Always two decimals, whatever the currency (`1000.00` KRW).
+    #[default]
+    TwoDecimals,
+    /// The currency's own decimals (`1000` KRW, `1.00` USD).
+    CurrencyExponent,
+}
+
+impl EchoedAmounts {
+    /// Writes an amount the way the gateway echoes it.
+    pub fn write(self, value: Decimal, currency: &str) -> String {
+        let decimals = match self {
+            EchoedAmounts::TwoDecimals => 2,
+            EchoedAmounts::CurrencyExponent => Currency::from_code(currency).exponent() as usize,
+        };
+        format!("{value:.decimals$}")
+    }
+}
+
+/// The documents only say `refund_id` must be unique per refund request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatedRefundId {
+    /// Answer with the original refund; apply nothing.
+    #[default]
+    AnswerOriginal,
+    /// Refuse with `EC00`; apply nothing.
+    Refuse,
+    /// Treat it as a new refund (the hostile reading: a client that resends a refund id
+    /// refunds twice).
+    RefundAgain,
+}
+
+/// The documents do not say whether `F` is accepted once part was refunded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FullRefundAfterPartial {
+    /// Refuse with `EC00`: `F` only refunds an unrefunded payment.
+    #[default]
+    Refuse,
+    /// Refund the rest of the balance.
+    RefundBalance,
+}
+
+/// The retrieve vocabulary has `NONE`; whether an unknown id gets it or an error code is not
+/// documented.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownTransaction {
+    /// `rescode=0000` with `status=NONE`.
+    #[default]
+    StatusNone,
+    /// `EC1002` (invalid transaction id).
+    Ec1002,
+}
+
+/// Seed 002 lists no `ver`/`charset`/`fgkey` for `RC_TERMINATE` / `RC_ADJUST`; every other
+/// DirectProcessor call in public integrations signs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegacySignature {
+    /// Accept both: the seed's unsigned form, and a signed form whose fgkey verifies.
+    #[default]
+    Either,
+    /// The seed's form only: `ver`, `charset` and `fgkey` are undeclared fields (`EC00`).
+    Unsigned,
+    /// A valid fgkey over all fields is required (`EC00` otherwise).
+    Required,
+}

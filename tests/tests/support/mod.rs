@@ -1,0 +1,196 @@
+//! Helpers shared by the suites that run the clients against the sandbox over loopback:
+//! starting it, its `/_sim/` controls, and both adapters behind one blocking interface.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::payment::Transition;
+use eximbay_core::recurring::RecurringTransition;
+use eximbay_core::{
+    Amount, ApiKey, ClientError, Config, Currency, Environment, Lang, Mid, OrderId, Payment,
+    Recurring, Timestamp, TransactionId,
+};
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
+use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use serde_json::{Value, json};
+
+/// A sandbox with the default configuration on a free loopback port.
+pub fn start() -> RunningSandbox {
+    start_with(SandboxConfig::default())
+}
+
+/// A sandbox with this configuration on a free loopback port, retrying callbacks quickly.
+pub fn start_with(config: SandboxConfig) -> RunningSandbox {
+    RunningSandbox::start(
+        config,
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions {
+            callback_retry_delay: Duration::from_millis(20),
+            ..ServerOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+pub fn control(sandbox: &RunningSandbox, method: &str, path: &str, body: Option<Value>) -> Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", sandbox.base_url()))
+        .header("content-type", "application/json")
+        .body(
+            body.map(|b| serde_json::to_vec(&b).unwrap())
+                .unwrap_or_default(),
+        )
+        .unwrap();
+    let mut response = agent.run(request).unwrap();
+    let text = response.body_mut().read_to_string().unwrap();
+    assert!(response.status().is_success(), "{path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn fault(sandbox: &RunningSandbox, fault: Value) {
+    control(sandbox, "POST", "/_sim/faults", Some(fault));
+}
+
+pub fn config(sandbox: &RunningSandbox) -> Config {
+    Config::new(
+        Environment::custom(&sandbox.base_url()).unwrap(),
+        Mid::new(DEFAULT_MID).unwrap(),
+        ApiKey::new(DEFAULT_API_KEY).unwrap(),
+    )
+    .unwrap()
+}
+
+pub fn fast() -> eximbay_core::Backoff {
+    eximbay_core::Backoff {
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_attempts: 3,
+    }
+}
+
+/// Either adapter, behind one blocking interface.
+pub enum Adapter {
+    Ureq(eximbay_ureq::Client),
+    Async(eximbay_async::Client, tokio::runtime::Runtime),
+}
+
+impl Adapter {
+    pub fn both(sandbox: &RunningSandbox) -> Vec<Adapter> {
+        let ureq = eximbay_ureq::Client::with_options(
+            config(sandbox),
+            &eximbay_ureq::Options {
+                call_timeout: Duration::from_millis(1500),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_backoff(fast());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let reqwest = eximbay_async::Client::with_options(
+            config(sandbox),
+            &eximbay_async::Options {
+                call_timeout: Duration::from_millis(1500),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_backoff(fast());
+        vec![Adapter::Ureq(ureq), Adapter::Async(reqwest, runtime)]
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Adapter::Ureq(_) => "ureq",
+            Adapter::Async(..) => "reqwest",
+        }
+    }
+
+    pub fn capture(&self, p: &mut Payment) -> Result<Transition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.capture(p),
+            Adapter::Async(c, rt) => rt.block_on(c.capture(p)),
+        }
+    }
+
+    pub fn refund_partial(
+        &self,
+        p: &mut Payment,
+        amount: &str,
+        key: &str,
+    ) -> Result<Transition, ClientError> {
+        let amount = Amount::parse(amount).unwrap();
+        match self {
+            Adapter::Ureq(c) => c.refund_partial(p, amount, key, Some("test")),
+            Adapter::Async(c, rt) => rt.block_on(c.refund_partial(p, amount, key, Some("test"))),
+        }
+    }
+
+    pub fn refund_full(&self, p: &mut Payment, key: &str) -> Result<Transition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.refund_full(p, key, None),
+            Adapter::Async(c, rt) => rt.block_on(c.refund_full(p, key, None)),
+        }
+    }
+
+    pub fn reconcile(&self, p: &mut Payment) -> Result<Transition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.reconcile(p),
+            Adapter::Async(c, rt) => rt.block_on(c.reconcile(p)),
+        }
+    }
+
+    pub fn terminate(&self, r: &mut Recurring) -> Result<RecurringTransition, ClientError> {
+        match self {
+            Adapter::Ureq(c) => c.terminate_recurring(r, MerchantParams::default()),
+            Adapter::Async(c, rt) => {
+                rt.block_on(c.terminate_recurring(r, MerchantParams::default()))
+            }
+        }
+    }
+
+    pub fn adjust(
+        &self,
+        r: &mut Recurring,
+        amount: &str,
+        now: Timestamp,
+    ) -> Result<RecurringTransition, ClientError> {
+        let amount = Amount::parse(amount).unwrap();
+        match self {
+            Adapter::Ureq(c) => c.adjust_recurring(r, amount, now, MerchantParams::default()),
+            Adapter::Async(c, rt) => {
+                rt.block_on(c.adjust_recurring(r, amount, now, MerchantParams::default()))
+            }
+        }
+    }
+}
+
+/// A new AUTHORIZE payment in the sandbox, as the merchant's `Payment`.
+pub fn authorized(sandbox: &RunningSandbox, order: &str, currency: &str, amount: &str) -> Payment {
+    let created = control(
+        sandbox,
+        "POST",
+        "/_sim/payments",
+        Some(json!({"order_id": order, "currency": currency, "amount": amount})),
+    );
+    Payment::authorized(
+        TransactionId::new(created["transaction_id"].as_str().unwrap()),
+        OrderId::new(order),
+        Currency::from_code(currency),
+        Amount::parse(amount).unwrap(),
+        Lang::En,
+    )
+}
+
+pub fn ledger_entry(sandbox: &RunningSandbox, payment: &Payment) -> Value {
+    control(sandbox, "GET", "/_sim/ledger", None)["payments"][payment.transaction_id().as_str()]
+        .clone()
+}
