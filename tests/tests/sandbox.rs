@@ -275,18 +275,6 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
     }
 }
 
-fn wait_for_inbox(sandbox: &RunningSandbox, count: usize) -> Vec<Value> {
-    assert!(
-        sandbox.wait_for(Duration::from_secs(10), |s| s.inbox.len() >= count),
-        "expected {count} notifications, got {}",
-        sandbox.sandbox().inbox.len()
-    );
-    control(sandbox, "GET", "/_sim/inbox", None)
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 fn status_callbacks_are_signed_and_redelivered_until_acknowledged() {
     let sandbox = start();

@@ -194,3 +194,16 @@ pub fn ledger_entry(sandbox: &RunningSandbox, payment: &Payment) -> Value {
     control(sandbox, "GET", "/_sim/ledger", None)["payments"][payment.transaction_id().as_str()]
         .clone()
 }
+
+/// Waits until the built-in merchant inbox holds `count` notifications and returns them.
+pub fn wait_for_inbox(sandbox: &RunningSandbox, count: usize) -> Vec<Value> {
+    assert!(
+        sandbox.wait_for(Duration::from_secs(10), |s| s.inbox.len() >= count),
+        "expected {count} notifications, got {}",
+        sandbox.sandbox().inbox.len()
+    );
+    control(sandbox, "GET", "/_sim/inbox", None)
+        .as_array()
+        .unwrap()
+        .clone()
+}
