@@ -48,6 +48,41 @@ proptest! {
         prop_assert_eq!(reparsed.as_str(), amount.as_str());
     }
 
+    /// However the gateway echoes an amount (`"1"`, `"1.0"`, `"1.00"`, KRW `"1000.00"`,
+    /// trailing whitespace), reading it back in its currency gives the canonical amount; a
+    /// fraction below the currency's minor unit is refused, never rounded.
+    #[test]
+    fn echoed_amounts_read_back_as_the_canonical_amount(
+        (currency, units) in currency().prop_flat_map(|c| {
+            let units = minor_units(&c);
+            (Just(c), units)
+        }),
+        extra_zeros in 0_usize..4,
+        padding in prop_oneof![Just(""), Just(" "), Just("\n")],
+        odd_digit in 1_u8..=9,
+    ) {
+        let canonical = Amount::from_minor_units(units, &currency).unwrap();
+        let mut echoed = canonical.as_str().to_owned();
+        if extra_zeros > 0 {
+            if !echoed.contains('.') {
+                echoed.push('.');
+            }
+            echoed.push_str(&"0".repeat(extra_zeros));
+        }
+        echoed.push_str(padding);
+        let read = Amount::from_gateway(&echoed, &currency).unwrap();
+        prop_assert_eq!(read.as_str(), canonical.as_str());
+        prop_assert!(read.check_currency(&currency).is_ok());
+        // One more significant digit than the currency has: refused.
+        // (Canonical text has exactly the currency's decimals, so one more digit is finer.)
+        let mut finer = canonical.as_str().to_owned();
+        if !finer.contains('.') {
+            finer.push('.');
+        }
+        let finer = format!("{finer}{odd_digit}");
+        prop_assert!(Amount::from_gateway(&finer, &currency).is_err(), "{finer}");
+    }
+
     #[test]
     fn amount_text_is_kept_and_valued_exactly(int in "[1-9][0-9]{0,9}", frac in proptest::option::of("[0-9]{1,2}")) {
         let text = match &frac { Some(f) => format!("{int}.{f}"), None => int.clone() };

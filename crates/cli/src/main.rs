@@ -93,6 +93,11 @@ struct Global {
     /// Merchant id.
     #[arg(long, global = true, env = "EXIMBAY_MID")]
     mid: Option<String>,
+    /// Sign the legacy recurring calls (RC_TERMINATE / RC_ADJUST) with ver=230,
+    /// charset=UTF-8 and an fgkey (needs EXIMBAY_SECRET_KEY). The integration guide sends
+    /// them unsigned; turn this on if the gateway answers them with an fgkey error.
+    #[arg(long, global = true)]
+    sign_legacy: bool,
 }
 
 #[derive(Subcommand)]
@@ -602,15 +607,21 @@ fn config(global: &Global) -> Result<Config, Failure> {
         ApiKey::new(key.trim()).map_err(Failure::usage)?,
     )
     .map_err(Failure::usage)?;
-    Ok(
-        match std::env::var("EXIMBAY_SECRET_KEY")
-            .ok()
-            .and_then(|s| SecretKey::new(s.trim()).ok())
-        {
-            Some(secret) => cfg.with_secret_key(secret),
-            None => cfg,
-        },
-    )
+    let secret = std::env::var("EXIMBAY_SECRET_KEY")
+        .ok()
+        .and_then(|s| SecretKey::new(s.trim()).ok());
+    let cfg = match secret {
+        Some(secret) => cfg.with_secret_key(secret),
+        None if global.sign_legacy => {
+            return Err(Failure::usage("--sign-legacy needs EXIMBAY_SECRET_KEY"));
+        }
+        None => cfg,
+    };
+    Ok(if global.sign_legacy {
+        cfg.with_legacy_signing(eximbay_core::LegacySigning::Fgkey)
+    } else {
+        cfg
+    })
 }
 
 fn client(global: &Global) -> Result<eximbay_ureq::Client, Failure> {

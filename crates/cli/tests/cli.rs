@@ -368,6 +368,50 @@ fn recurring_terminate_and_adjust() {
 }
 
 #[test]
+fn recurring_calls_are_signed_on_request() {
+    // A gateway that wants the legacy recurring calls signed.
+    let sandbox = RunningSandbox::start(
+        SandboxConfig {
+            behaviour: eximbay_sim::Behaviour {
+                legacy_signing: eximbay_sim::behaviour::LegacySignature::Required,
+                ..Default::default()
+            },
+            ..SandboxConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    let base = sandbox.base_url();
+    let new = serde_json::from_value(serde_json::json!({
+        "order_id": "SIGNED", "currency": "USD", "amount": "9.00", "transaction_type": "PAYMENT",
+        "recurring": {"amount": "9.00", "url": format!("{base}/_sim/inbox")}
+    }))
+    .unwrap();
+    let id = sandbox
+        .sandbox()
+        .create_payment(new)
+        .unwrap()
+        .1
+        .unwrap()
+        .recurring_id;
+    let terminate = ["recurring", "terminate", "--recurring-id", id.as_str()];
+    // The integration guide's unsigned form is refused by such a gateway…
+    let out = eximbay(Some(&base), &terminate, None);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json(&out)["rescode"], "EC00");
+    assert!(!sandbox.sandbox().registrations[&id].status.is_terminated());
+    // …and the signed one goes through.
+    let out = eximbay(
+        Some(&base),
+        &[&["--sign-legacy"], &terminate[..]].concat(),
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(sandbox.sandbox().registrations[&id].status.is_terminated());
+}
+
+#[test]
 fn the_demo_runs_from_start_to_end() {
     let out = Command::new(env!("CARGO_BIN_EXE_eximbay"))
         .arg("demo")
