@@ -31,10 +31,13 @@ macro_rules! currencies {
         }
 
         impl Currency {
-            /// Reads a currency code. Unknown codes are kept as [`Currency::Unknown`]; whether
+            /// Reads a currency code, ignoring surrounding whitespace. Unknown codes are kept as
+            /// [`Currency::Unknown`]; whether
             /// such a code may be *sent* is checked when a request is built
             /// ([`Currency::check_sendable`]).
             pub fn from_code(code: &str) -> Self {
+                // Values arrive with trailing whitespace; a code is what is between.
+                let code = code.trim();
                 match code {
                     $($code => Currency::$variant,)*
                     other => Currency::Unknown(other.to_owned()),

@@ -149,8 +149,12 @@ impl<'a> Notification<'a> {
         self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
+    /// The value under either spelling, trimmed: values arrive with trailing whitespace
+    /// (`"USD\n"`). Only typed reading trims; the fgkey is checked over the values as sent.
     fn either(&self, current: &str, legacy: &str) -> Option<&str> {
-        self.get(current).or_else(|| self.get(legacy))
+        self.get(current)
+            .or_else(|| self.get(legacy))
+            .map(str::trim)
     }
 
     /// `transaction_id` or `transid`.
@@ -190,9 +194,9 @@ impl<'a> Notification<'a> {
         self.either("payer_auth_id", "payerauthid")
     }
 
-    /// `mid`.
+    /// `mid` (trimmed).
     pub fn mid(&self) -> Option<&str> {
-        self.get("mid")
+        self.get("mid").map(str::trim)
     }
 
     /// `rescode`, classified.
@@ -210,10 +214,10 @@ impl<'a> Notification<'a> {
         self.rescode().is_some_and(|c| c.is_success())
     }
 
-    /// `recurringID` or `recurring_id`, for recurring registrations and charges (trimmed).
+    /// `recurringID` or `recurring_id`, for recurring registrations and charges.
     pub fn recurring_id(&self) -> Option<RecurringId> {
         self.either("recurringID", "recurring_id")
-            .map(|id| RecurringId::from(id.trim()))
+            .map(RecurringId::from)
     }
 
     /// `recurringRetry` or `recurring_retry`: how many times this charge has been tried
@@ -395,8 +399,7 @@ impl Deduplicator {
     /// The dedupe key of a notification: transaction id, status and rescode.
     pub fn key(notification: &Notification<'_>) -> Result<NotificationKey, NotificationError> {
         let transaction_id = notification
-            .either("transaction_id", "transid")
-            .map(|t| TransactionId::from(t.trim()))
+            .transaction_id()
             .ok_or(NotificationError::MissingField("transaction id"))?;
         let trimmed = |key: &str| notification.get(key).map_or("", str::trim).to_owned();
         Ok(NotificationKey {
@@ -447,6 +450,40 @@ mod tests {
         let tampered = BODY.replace("amt=10.50", "amt=10.51");
         let n = Notification::parse(tampered.as_bytes()).unwrap();
         assert_eq!(n.verify(&secret), Err(NotificationError::BadSignature));
+    }
+
+    #[test]
+    fn typed_values_are_trimmed_but_the_signature_covers_them_as_sent() {
+        let secret = SecretKey::new("289F40E6640124B2628640168C3C5464").unwrap();
+        let fields = [
+            ("transid", "1849705C6420260101000001 "),
+            ("cur", "USD\n"),
+            ("amt", "10.50 "),
+            ("ref", " ORDER-1"),
+            ("resmsg", "Success.   "),
+            ("rescode", "0000\n"),
+            ("mid", "1849705C64 "),
+        ];
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in fields {
+            form.append_pair(k, v);
+        }
+        form.append_pair("fgkey", &fgkey::sign(&secret, fields));
+        let body = form.finish();
+        let n = Notification::parse(body.as_bytes()).unwrap();
+        assert_eq!(n.verify(&secret), Ok(()));
+        assert_eq!(n.currency(), Some(Currency::Usd));
+        assert_eq!(
+            n.transaction_id().unwrap().as_str(),
+            "1849705C6420260101000001"
+        );
+        assert_eq!(n.order_id().unwrap().as_str(), "ORDER-1");
+        assert_eq!(n.amount().unwrap().as_str(), "10.50");
+        assert_eq!(n.mid(), Some("1849705C64"));
+        assert!(n.is_success());
+        // Trimmed before hashing, the signature would not match: values are signed as sent.
+        let trimmed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.trim())).collect();
+        assert_ne!(fgkey::sign(&secret, trimmed), n.fgkey().unwrap());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::notification::{Notification, NotificationError};
 /// A verified `status_url` notification about one payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentNotice {
-    /// The payment (`transaction_id` / `transid`, trimmed).
+    /// The payment (`transaction_id` / `transid`).
     pub transaction_id: TransactionId,
     /// `status` (`Registered`, `Sale`, `Void`); `None` for card payments.
     pub status: Option<NotificationStatus>,
@@ -33,7 +33,6 @@ impl PaymentNotice {
         Ok(PaymentNotice {
             transaction_id: notification
                 .transaction_id()
-                .map(|t| TransactionId::from(t.as_str().trim()))
                 .ok_or(NotificationError::MissingField("transaction id"))?,
             status: notification.status(),
             rescode: notification
