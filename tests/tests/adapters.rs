@@ -194,13 +194,125 @@ fn a_refused_connection_is_safe() {
             "{}",
         ))
         .unwrap_err();
-        assert!(!err.failure.may_have_reached_gateway(), "{name}: {err:?}");
+        assert_eq!(err.failure, TransportFailure::Connect, "{name}: {err:?}");
         assert_eq!(
             classify_transport(err.failure, true),
             RetryClass::Safe,
             "{name}"
         );
     }
+}
+
+/// A system resolver in a machine without network: every lookup fails, as
+/// `getaddrinfo` does, without asking any DNS server.
+#[derive(Debug)]
+struct NoNetworkResolver;
+
+fn lookup_failed() -> std::io::Error {
+    std::io::Error::other(
+        "failed to lookup address information: Temporary failure in name resolution",
+    )
+}
+
+impl ureq::unversioned::resolver::Resolver for NoNetworkResolver {
+    fn resolve(
+        &self,
+        _uri: &http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        Err(ureq::Error::Io(lookup_failed()))
+    }
+}
+
+impl reqwest::dns::Resolve for NoNetworkResolver {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async {
+            Err(Box::new(lookup_failed()) as Box<dyn std::error::Error + Send + Sync>)
+        })
+    }
+}
+
+#[test]
+fn an_unresolvable_name_is_safe() {
+    let ureq = eximbay_ureq::UreqHttp::with_resolver(&ureq_options(), NoNetworkResolver);
+    let reqwest =
+        eximbay_async::ReqwestHttp::with_resolver(&reqwest_options(), Arc::new(NoNetworkResolver))
+            .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let calls: Vec<(&str, Call)> = vec![
+        ("ureq", Box::new(move |req| ureq.call(req))),
+        (
+            "reqwest",
+            Box::new(move |req| runtime.block_on(reqwest.call(req))),
+        ),
+    ];
+    for (name, call) in calls {
+        let err = call(post(
+            &format!("https://api-test.eximbay.com/v1/payments/{TID}/capture"),
+            "{}",
+        ))
+        .unwrap_err();
+        assert_eq!(err.failure, TransportFailure::Dns, "{name}: {err:?}");
+        assert_eq!(
+            classify_transport(err.failure, true),
+            RetryClass::Safe,
+            "{name}"
+        );
+        assert!(err.to_string().contains("did not resolve"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_tls_handshake_with_a_plain_tcp_server_is_safe() {
+    for (name, call) in adapters() {
+        let server = LoopbackServer::start(|_| status(200, r#"{"rescode":"0000"}"#));
+        let url = server.base_url().replace("http://", "https://");
+        let err = call(post(&format!("{url}/v1/payments/{TID}/capture"), "{}")).unwrap_err();
+        assert_eq!(err.failure, TransportFailure::Tls, "{name}: {err:?}");
+        assert_eq!(
+            classify_transport(err.failure, true),
+            RetryClass::Safe,
+            "{name}"
+        );
+        assert!(server.requests().is_empty(), "{name}: no request was read");
+    }
+}
+
+#[test]
+fn a_pinned_address_is_used_instead_of_a_lookup() {
+    #[derive(Debug)]
+    struct Pinned(std::net::SocketAddr);
+    impl ureq::unversioned::resolver::Resolver for Pinned {
+        fn resolve(
+            &self,
+            _uri: &http::Uri,
+            _config: &ureq::config::Config,
+            _timeout: ureq::unversioned::transport::NextTimeout,
+        ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+            let mut addrs = self.empty();
+            addrs.push(self.0);
+            Ok(addrs)
+        }
+    }
+    let server = LoopbackServer::start(|_| status(200, "{}"));
+    let addr: std::net::SocketAddr = server
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let ureq = eximbay_ureq::UreqHttp::with_resolver(&ureq_options(), Pinned(addr));
+    let response = ureq
+        .call(post(
+            &format!("http://localhost:{}/v1/payments/retrieve", addr.port()),
+            "{}",
+        ))
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The built-in client over reqwest (rustls, no default features) on tokio.
 
+use std::error::Error as _;
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eximbay_core::drive::TransportError;
@@ -28,7 +30,7 @@ pub fn classify(error: &reqwest::Error) -> TransportFailure {
         TransportFailure::RequestNotWritten
     } else if error.is_connect() {
         // DNS, TCP and TLS failures all happen before the request is written.
-        TransportFailure::Connect
+        connect_stage(error)
     } else if error.is_timeout() {
         TransportFailure::ReadTimeout
     } else if error.is_body() || error.is_decode() {
@@ -38,9 +40,40 @@ pub fn classify(error: &reqwest::Error) -> TransportFailure {
     }
 }
 
+/// Which part of connecting failed, from the causes hyper reports: a lookup failure is a
+/// `dns error`; rustls reports a broken handshake as invalid data; anything else is the TCP
+/// connection. All three are safe: nothing was written.
+fn connect_stage(error: &reqwest::Error) -> TransportFailure {
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        if current.to_string() == "dns error" {
+            return TransportFailure::Dns;
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::InvalidData || io.get_ref().is_some() {
+                return TransportFailure::Tls;
+            }
+            return TransportFailure::Connect;
+        }
+        cause = current.source();
+    }
+    TransportFailure::Connect
+}
+
 fn transport_error(error: &reqwest::Error) -> TransportError {
-    // Our URLs carry no credentials (the key travels in a header), so the message may name it.
-    TransportError::new(classify(error), error.to_string())
+    // Our URLs carry no credentials (the key travels in a header), so the message may name
+    // it; the innermost cause is the one a person can act on.
+    let failure = classify(error);
+    let mut innermost: &dyn std::error::Error = error;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    let detail = if error.is_timeout() {
+        String::new()
+    } else {
+        format!(" ({innermost})")
+    };
+    TransportError::new(failure, format!("{}{detail}", failure.describe()))
 }
 
 /// `AsyncHttpClient` over a `reqwest::Client`.
@@ -53,13 +86,29 @@ pub struct ReqwestHttp {
 impl ReqwestHttp {
     /// A reqwest client configured for the gateway: no redirects, timeouts, rustls.
     pub fn new(options: &Options) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        ReqwestHttp::build(options, |builder| builder)
+    }
+
+    /// The same, resolving names with `resolver` (a pinned address, a resolver of your own,
+    /// or one that fails on purpose in tests).
+    pub fn with_resolver<R: reqwest::dns::Resolve + 'static>(
+        options: &Options,
+        resolver: Arc<R>,
+    ) -> Result<Self, reqwest::Error> {
+        ReqwestHttp::build(options, |builder| builder.dns_resolver(resolver))
+    }
+
+    fn build(
+        options: &Options,
+        configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Result<Self, reqwest::Error> {
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(options.connect_timeout)
             .timeout(options.call_timeout)
             .user_agent(options.user_agent.clone())
-            .use_rustls_tls()
-            .build()?;
+            .use_rustls_tls();
+        let client = configure(builder).build()?;
         Ok(ReqwestHttp {
             client,
             max_response_bytes: options.max_response_bytes,

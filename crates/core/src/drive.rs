@@ -30,11 +30,12 @@ use crate::retry::{Backoff, RetryClass, TransportFailure, classify_response, cla
 
 /// A transport failure, with how far the request got.
 #[derive(Debug, thiserror::Error)]
-#[error("{failure:?}: {message}")]
+#[error("{message}")]
 pub struct TransportError {
     /// The stage at which the transport failed.
     pub failure: TransportFailure,
-    /// A description for people (never contains the request's headers or body).
+    /// A description for people (never contains the request's headers or body); adapters
+    /// start it with [`TransportFailure::describe`].
     pub message: String,
 }
 

@@ -49,6 +49,20 @@ pub enum TransportFailure {
 }
 
 impl TransportFailure {
+    /// What happened, in words a person can act on.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TransportFailure::Dns => "the gateway's host name did not resolve",
+            TransportFailure::Connect => "could not connect to the gateway",
+            TransportFailure::Tls => "the TLS handshake with the gateway failed",
+            TransportFailure::RequestNotWritten => "the request could not be sent",
+            TransportFailure::ReadTimeout => "no answer in time after the request was sent",
+            TransportFailure::ResetAfterWrite => "the connection broke after the request was sent",
+            TransportFailure::ResponseTooLarge => "the answer was larger than allowed",
+            TransportFailure::Other => "the call failed at an unknown stage",
+        }
+    }
+
     /// Whether the request may have reached the gateway.
     pub fn may_have_reached_gateway(self) -> bool {
         !matches!(

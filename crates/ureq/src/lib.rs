@@ -38,6 +38,12 @@ use std::io;
 use std::ops::Deref;
 use std::time::Instant;
 
+mod stage;
+
+use stage::{Stage, StageConnector, StageResolver};
+use ureq::unversioned::resolver::{DefaultResolver, Resolver};
+use ureq::unversioned::transport::{Connector, DefaultConnector};
+
 use eximbay_core::drive::TransportError;
 use eximbay_core::{BlockingClient, Config, SyncHttpClient, TransportFailure};
 use http::{Request, Response};
@@ -62,17 +68,25 @@ pub struct UreqHttp {
 }
 
 impl UreqHttp {
-    /// An agent configured for the gateway.
+    /// An agent configured for the gateway, resolving names with the system resolver.
     pub fn new(options: &Options) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        UreqHttp::with_resolver(options, DefaultResolver::default())
+    }
+
+    /// An agent configured for the gateway, resolving names with `resolver` (a pinned
+    /// address, a resolver of your own, or one that fails on purpose in tests). IP-literal
+    /// hosts are never looked up.
+    pub fn with_resolver(options: &Options, resolver: impl Resolver) -> Self {
+        let config = ureq::Agent::config_builder()
             .max_redirects(0)
             .max_redirects_will_error(false)
             .http_status_as_error(false)
             .timeout_connect(Some(options.connect_timeout))
             .timeout_global(Some(options.call_timeout))
             .user_agent(options.user_agent.as_str())
-            .build()
-            .into();
+            .build();
+        let connector = DefaultConnector::new().chain(StageConnector);
+        let agent = ureq::Agent::with_parts(config, connector, StageResolver { inner: resolver });
         UreqHttp {
             agent,
             max_response_bytes: options.max_response_bytes,
@@ -80,7 +94,9 @@ impl UreqHttp {
     }
 }
 
-/// Maps a ureq error to how far the request got.
+/// Maps a ureq error to how far the request got, judging by the error alone. The client
+/// itself also knows the stage the call reached ([`stage`]), which decides when the error
+/// does not: a lookup failure and a broken TLS handshake both arrive as plain I/O errors.
 pub fn classify(error: &ureq::Error) -> TransportFailure {
     use ureq::Timeout;
     match error {
@@ -112,8 +128,33 @@ pub fn classify(error: &ureq::Error) -> TransportFailure {
     }
 }
 
-fn transport_error(error: &ureq::Error) -> TransportError {
-    TransportError::new(classify(error), error.to_string())
+/// Classifies a failure by the stage the call reached: before any request byte was handed
+/// to the connection nothing can have reached the gateway, whatever the error says.
+fn classify_at(reached: Stage, https: bool, error: &ureq::Error) -> TransportFailure {
+    let by_error = classify(error);
+    if reached == Stage::Sent || !by_error.may_have_reached_gateway() {
+        return by_error;
+    }
+    match reached {
+        Stage::Resolving => TransportFailure::Dns,
+        Stage::Connecting if https => TransportFailure::Tls,
+        Stage::Connecting => TransportFailure::Connect,
+        Stage::Connected | Stage::Sent => TransportFailure::RequestNotWritten,
+    }
+}
+
+fn transport_error(https: bool, error: &ureq::Error) -> TransportError {
+    let failure = classify_at(stage::reached(), https, error);
+    TransportError::new(failure, describe(failure, error))
+}
+
+/// A message a person can act on: the stage in words, then ureq's own description (a
+/// timeout's is only ureq's name for the timer, so it is left out).
+fn describe(failure: TransportFailure, error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Timeout(_) => failure.describe().to_owned(),
+        other => format!("{} ({other})", failure.describe()),
+    }
 }
 
 impl SyncHttpClient for UreqHttp {
@@ -125,17 +166,19 @@ impl SyncHttpClient for UreqHttp {
             ));
         }
         let started = Instant::now();
+        let https = request.uri().scheme_str() == Some("https");
+        stage::start_call();
         let result = self
             .agent
             .run(request)
-            .map_err(|e| transport_error(&e))
+            .map_err(|e| transport_error(https, &e))
             .and_then(|response| {
                 let (parts, mut body) = response.into_parts();
                 let bytes = body
                     .with_config()
                     .limit(self.max_response_bytes)
                     .read_to_vec()
-                    .map_err(|e| transport_error(&e))?;
+                    .map_err(|e| transport_error(https, &e))?;
                 Ok(Response::from_parts(parts, bytes))
             });
         let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
