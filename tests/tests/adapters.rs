@@ -391,6 +391,7 @@ fn the_authorization_header_is_sensitive_and_never_logged() {
         Amount::parse("1").unwrap(),
         Lang::En,
     )
+    .unwrap()
     .capture()
     .unwrap();
     let built = eximbay_core::Operation::to_http(&request, &test_config()).unwrap();
@@ -503,6 +504,7 @@ fn authorized_payment() -> Payment {
         Amount::parse("1").unwrap(),
         Lang::En,
     )
+    .unwrap()
 }
 
 fn ledger() -> Arc<Mutex<ScriptedGateway>> {

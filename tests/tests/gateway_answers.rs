@@ -56,6 +56,7 @@ fn authorized() -> Payment {
         usd("10.00"),
         Lang::En,
     )
+    .unwrap()
 }
 
 fn captured() -> Payment {
@@ -66,6 +67,7 @@ fn captured() -> Payment {
         usd("10.00"),
         Lang::En,
     )
+    .unwrap()
 }
 
 fn dec(text: &str) -> Decimal {
@@ -963,7 +965,7 @@ fn signed_and_unsigned_rc_calls_against_each_sandbox_choice() {
         let result = http.terminate_recurring(&mut recurring, MerchantParams::default());
         match (works, result) {
             (true, Ok(_)) => {}
-            (false, Err(ClientError::Declined(g))) => assert_eq!(g.rescode.as_str(), "EC00"),
+            (false, Err(ClientError::Rejected(g))) => assert_eq!(g.rescode.as_str(), "EC00"),
             (works, other) => {
                 panic!("{required:?} {client:?}: expected works={works}, got {other:?}")
             }
@@ -1133,7 +1135,8 @@ fn a_full_refund_after_partials_and_an_unknown_id_under_each_choice() {
                 Currency::Usd,
                 usd("1.00"),
                 Lang::En,
-            );
+            )
+            .unwrap();
             ghost
                 .apply(PaymentOutcome::Ambiguous {
                     command: PaymentCommand::Capture,
@@ -1145,9 +1148,7 @@ fn a_full_refund_after_partials_and_an_unknown_id_under_each_choice() {
                     matches!(err, ClientError::Apply(InvalidTransition::UnknownAtGateway)),
                     "{label}: {err}"
                 ),
-                UnknownTransaction::Ec1002 => {
-                    assert!(matches!(err, ClientError::Declined(_)), "{label}: {err}")
-                }
+                UnknownTransaction::Ec1002 => assert!(err.is_rejected_request(), "{label}: {err}"),
             }
             assert_eq!(ghost.status(), PaymentStatus::NeedsReconcile, "{label}");
         }

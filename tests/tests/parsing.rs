@@ -172,12 +172,34 @@ fn html_error_pages_are_typed_with_status_and_truncated_body() {
         "<html><head><title>502 Bad Gateway</title></head><body>{}</body></html>",
         "x".repeat(4000)
     );
-    match capture().parse(response(502, page.clone())).unwrap_err() {
-        ResponseError::HttpStatus { status, body } => {
+    let mut html = response(502, page.clone());
+    html.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html"),
+    );
+    match capture().parse(html).unwrap_err() {
+        error @ ResponseError::HttpStatus { .. } => {
+            let ResponseError::HttpStatus {
+                status,
+                ref content_type,
+                ref body,
+            } = error
+            else {
+                unreachable!()
+            };
             assert_eq!(status, 502);
+            assert_eq!(content_type.as_deref(), Some("text/html"));
             assert!(body.as_str().starts_with("<html><head><title>502"));
             assert!(body.is_truncated());
             assert!(body.as_str().len() <= eximbay_core::error::BODY_EXCERPT_LIMIT);
+            // A person reads the status, the content type and the start of the first line,
+            // never the whole page.
+            let message = error.to_string();
+            assert!(
+                message.starts_with("HTTP 502 (text/html) without a gateway result, starting \"<html><head><title>502 Bad Gateway"),
+                "{message}"
+            );
+            assert!(message.len() < 250, "{message}");
         }
         other => panic!("unexpected {other:?}"),
     }

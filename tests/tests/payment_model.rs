@@ -418,7 +418,8 @@ impl StateMachineTest for Harness {
                 Currency::Usd,
                 amount,
                 Lang::En,
-            ),
+            )
+            .unwrap(),
             gateway,
             last_refund_answer: None,
             last_notice: None,

@@ -14,7 +14,8 @@ fn payment_round_trips_through_json() {
         Currency::Krw,
         Amount::parse("15000").unwrap(),
         Lang::Kr,
-    );
+    )
+    .unwrap();
     let stored = serde_json::to_string(&payment).unwrap();
     assert!(
         stored.contains("\"15000\""),

@@ -130,7 +130,7 @@ fn ready_and_the_v1_recurring_endpoints() {
     assert!(matches!(
         client
             .send(&eximbay_core::ops::v1_recurring_delete::V1RecurringDelete { recurring_id: id }),
-        Err(ClientError::Declined(_))
+        Err(ClientError::Rejected(_))
     ));
 }
 
@@ -203,7 +203,7 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
             PaymentStatus::PartiallyRefunded
         );
 
-        // A refusal: final, nothing changes. (An `EX*` code would be an internal exception
+        // A rejected request: final, nothing changes. (An `EX*` code would be an internal exception
         // with an unknown outcome, not a refusal.)
         fault(
             &sandbox,
@@ -213,7 +213,7 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
             .refund_partial(&mut payment, "1.00", "k2")
             .unwrap_err()
         {
-            ClientError::Declined(g) => assert_eq!(g.rescode.as_str(), "EC00"),
+            ClientError::Rejected(g) => assert_eq!(g.rescode.as_str(), "EC00"),
             other => panic!("{name}: {other}"),
         }
         assert_eq!(payment.refunded_amount().to_string(), "1.00");
@@ -328,7 +328,7 @@ fn status_callbacks_are_signed_and_redelivered_until_acknowledged() {
     let tampered = body.replace("amt=3.00", "amt=30.00");
     assert!(matches!(
         adapter.send(&eximbay_core::ops::verify::Verify { data: tampered }),
-        Err(ClientError::Declined(_))
+        Err(ClientError::Rejected(_))
     ));
 }
 
@@ -536,7 +536,7 @@ fn merchant_termination_and_the_charge_day_rule_in_the_sandbox() {
     );
     let (now, _) = clock(&sandbox);
     match adapter.adjust(&mut stale, "12000", now).unwrap_err() {
-        ClientError::Declined(g) => assert_eq!(g.rescode.as_str(), "EC00"),
+        ClientError::Rejected(g) => assert_eq!(g.rescode.as_str(), "EC00"),
         other => panic!("{other}"),
     }
     let mut seen = 0;

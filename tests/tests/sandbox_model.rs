@@ -205,15 +205,15 @@ proptest! {
             let body = last_callback.clone().unwrap();
             Payment::from_status_notification(&Notification::parse(body.as_bytes()).unwrap(), Lang::En).unwrap()
         } else {
-            Payment::authorized(TransactionId::new(tid.clone()), OrderId::new("MODEL-1"), Currency::Usd, cents(amount), Lang::En)
+            Payment::authorized(TransactionId::new(tid.clone()), OrderId::new("MODEL-1"), Currency::Usd, cents(amount), Lang::En).unwrap()
         };
 
         for step in &steps {
             let result = match step {
-                Step::Capture(f) => { inject(&sandbox, "/capture", f); Some(client.capture(&mut payment)) }
-                Step::RefundPartial(c, k, f) => { inject(&sandbox, "/cancel", f); Some(client.refund_partial(&mut payment, cents(*c), &format!("key-{k}"), None)) }
-                Step::RefundFull(k, f) => { inject(&sandbox, "/cancel", f); Some(client.refund_full(&mut payment, &format!("key-{k}"), None)) }
-                Step::Reconcile(f) => { inject(&sandbox, "/retrieve", f); Some(client.reconcile(&mut payment)) }
+                Step::Capture(f) => { inject(&sandbox, "/capture", f); Some(client.capture(&mut payment).map(|applied| applied.transition)) }
+                Step::RefundPartial(c, k, f) => { inject(&sandbox, "/cancel", f); Some(client.refund_partial(&mut payment, cents(*c), &format!("key-{k}"), None).map(|applied| applied.transition)) }
+                Step::RefundFull(k, f) => { inject(&sandbox, "/cancel", f); Some(client.refund_full(&mut payment, &format!("key-{k}"), None).map(|applied| applied.transition)) }
+                Step::Reconcile(f) => { inject(&sandbox, "/retrieve", f); Some(client.reconcile(&mut payment).map(|applied| applied.transition)) }
                 Step::Settle(delivered) | Step::Expire(delivered) => {
                     let mut sim = sandbox.lock().unwrap();
                     let moved = if matches!(step, Step::Settle(_)) { sim.settle_cash(&tid) } else { sim.expire_cash(&tid) };

@@ -44,7 +44,8 @@ fn requests_operations_and_state_are_clean() {
         Currency::Usd,
         Amount::parse("10.00").unwrap(),
         Lang::En,
-    );
+    )
+    .unwrap();
     let cancel = payment
         .refund_partial(Amount::parse("2.50").unwrap(), "k1", None)
         .unwrap();
@@ -90,6 +91,7 @@ fn errors_are_clean() {
         Amount::parse("1").unwrap(),
         Lang::En,
     )
+    .unwrap()
     .capture()
     .unwrap();
     let err = capture

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use eximbay_core::notification::Deduplicator;
 use eximbay_core::ops::MerchantParams;
+use eximbay_core::ops::cancel::Refunded;
 use eximbay_core::payment::Transition;
 use eximbay_core::recurring::{ChargeResult, RecurringOutcome, RecurringTransition};
 use eximbay_core::registration::RegistrationResult;
 use eximbay_core::{
-    Amount, ApiKey, Config, Currency, Date, Environment, Lang, Mid, Notification, Payment,
+    Amount, ApiKey, Applied, Config, Currency, Date, Environment, Lang, Mid, Notification, Payment,
     Recurring, SecretKey, Timestamp,
 };
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
@@ -92,6 +93,41 @@ fn show(label: &str, t: &Transition) {
     say!("  {label:<44} {:?} → {:?}", t.from, t.to);
 }
 
+/// A refund's transition and what the gateway answered about it.
+fn show_refund(label: &str, applied: &Applied<Refunded>) {
+    show(label, &applied.transition);
+    let refund = &applied.response.refund;
+    say!(
+        "  {:<44} gateway: refunded {} as {}, balance {}",
+        "",
+        refund.refund_amount,
+        refund
+            .refund_transaction_id
+            .as_ref()
+            .map_or("?", |t| t.as_str()),
+        applied
+            .response
+            .payment
+            .balance
+            .as_ref()
+            .map_or("?", |b| b.as_str()),
+    );
+}
+
+/// A charge result as the recurringURL notification told it.
+fn charge_line(charge: &ChargeResult) -> String {
+    format!(
+        "{} {} (rescode {})",
+        charge.amount.as_ref().map_or("?", |a| a.as_str()),
+        if charge.rescode.is_success() {
+            "charged"
+        } else {
+            "declined"
+        },
+        charge.rescode
+    )
+}
+
 fn show_recurring(label: &str, t: &RecurringTransition) {
     say!("  {label:<44} {:?} → {:?}", t.from, t.to);
 }
@@ -147,8 +183,8 @@ pub fn run() -> Result<()> {
     if Some(payment.transaction_id().as_str()) != field(&created, "transaction_id").as_str() {
         return Err("the notification is about another payment".into());
     }
-    show("capture", &client.capture(&mut payment)?);
-    show(
+    show("capture", &client.capture(&mut payment)?.transition);
+    show_refund(
         "refund 5.50 (ticket-1)",
         &client.refund_partial(
             &mut payment,
@@ -177,7 +213,18 @@ pub fn run() -> Result<()> {
         "  refund the rest now?                         refused: {}",
         refused.err().map(|e| e.to_string()).unwrap_or_default()
     );
-    show("reconcile (retrieve)", &client.reconcile(&mut payment)?);
+    let reconciled = client.reconcile(&mut payment)?;
+    show("reconcile (retrieve)", &reconciled.transition);
+    say!(
+        "  {:<44} gateway record: {} with balance {}",
+        "",
+        reconciled.response.status,
+        reconciled
+            .response
+            .balance
+            .as_ref()
+            .map_or("?", |b| b.as_str())
+    );
     say!(
         "  {:<44} refunded {} of {}, refundable {}",
         "",
@@ -185,7 +232,7 @@ pub fn run() -> Result<()> {
         payment.amount(),
         payment.refundable()
     );
-    show(
+    show_refund(
         "refund the rest (ticket-3)",
         &client.refund_full(&mut payment, "ticket-3", Some("order cancelled"))?,
     );
@@ -233,7 +280,11 @@ pub fn run() -> Result<()> {
     advance_to(recurring.next_charge())?;
     let charge = ChargeResult::from_notification(&inbox.next(&controls)?)?;
     show_recurring(
-        &format!("charge on {}", recurring.next_charge()),
+        &format!(
+            "charge day {}: {}",
+            recurring.next_charge(),
+            charge_line(&charge)
+        ),
         &recurring.apply(RecurringOutcome::Charged(charge))?,
     );
     say!("  {:<44} next charge {}", "", recurring.next_charge());
@@ -246,13 +297,18 @@ pub fn run() -> Result<()> {
     advance_to(recurring.next_charge())?;
     let failed = ChargeResult::from_notification(&inbox.next(&controls)?)?;
     show_recurring(
-        &format!("charge on {} declined (HE01)", recurring.next_charge()),
+        &format!(
+            "charge day {}: {}",
+            recurring.next_charge(),
+            charge_line(&failed)
+        ),
         &recurring.apply(RecurringOutcome::Charged(failed))?,
     );
     controls.post("/_sim/clock", &json!({"advance_days": 1}))?;
+    let retry_day = clock_date(&controls.get("/_sim/clock")?)?;
     let retried = ChargeResult::from_notification(&inbox.next(&controls)?)?;
     show_recurring(
-        "retried the next day: charged",
+        &format!("retry day {retry_day}: {}", charge_line(&retried)),
         &recurring.apply(RecurringOutcome::Charged(retried))?,
     );
 
@@ -278,12 +334,14 @@ pub fn run() -> Result<()> {
     let now = clock_now(&controls)?;
     show_recurring(
         "adjust to 12.00 the next day",
-        &client.adjust_recurring(
-            &mut recurring,
-            Amount::parse("12.00")?,
-            now,
-            MerchantParams::default(),
-        )?,
+        &client
+            .adjust_recurring(
+                &mut recurring,
+                Amount::parse("12.00")?,
+                now,
+                MerchantParams::default(),
+            )?
+            .transition,
     );
     say!(
         "  {:<44} now {} a month from {}",
@@ -293,7 +351,9 @@ pub fn run() -> Result<()> {
     );
     show_recurring(
         "terminate",
-        &client.terminate_recurring(&mut recurring, MerchantParams::default())?,
+        &client
+            .terminate_recurring(&mut recurring, MerchantParams::default())?
+            .transition,
     );
     say!("\nDone: every request went over HTTP to the sandbox; every notification was verified.");
     Ok(())

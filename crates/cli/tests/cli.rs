@@ -89,10 +89,12 @@ fn capture_refund_retrieve_with_exit_codes() {
     assert_eq!(captured["state"], "Captured");
     assert_eq!(captured["response"]["partially_cancelable"], true);
 
-    // Captured twice: the gateway declines; the rescode is in the JSON.
+    // Captured twice: the gateway rejects the request (EC*: exit 6, not a decline); the
+    // rescode is in the JSON.
     let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), 6);
     assert_eq!(json(&out)["rescode"], "EC00");
+    assert_eq!(json(&out)["outcome"], "rejected");
 
     let refund = [
         &["refund"],
@@ -364,7 +366,7 @@ fn recurring_terminate_and_adjust() {
         &["recurring", "terminate", "--recurring-id", &id],
         None,
     );
-    assert_eq!(code(&out), 3, "terminating twice is declined");
+    assert_eq!(code(&out), 6, "terminating twice is a rejected request");
 }
 
 #[test]
@@ -396,9 +398,9 @@ fn recurring_calls_are_signed_on_request() {
         .unwrap()
         .recurring_id;
     let terminate = ["recurring", "terminate", "--recurring-id", id.as_str()];
-    // The integration guide's unsigned form is refused by such a gateway…
+    // The integration guide's unsigned form is rejected by such a gateway…
     let out = eximbay(Some(&base), &terminate, None);
-    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(json(&out)["rescode"], "EC00");
     assert!(!sandbox.sandbox().registrations[&id].status.is_terminated());
     // …and the signed one goes through.
@@ -409,6 +411,49 @@ fn recurring_calls_are_signed_on_request() {
     );
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     assert!(sandbox.sandbox().registrations[&id].status.is_terminated());
+}
+
+/// With no network at all (a network namespace of its own, where the machine allows one),
+/// the gateway's name cannot resolve: nothing was sent, so the capture is safe to retry
+/// (exit 5), never "outcome unknown". No DNS server is asked: the namespace has no route.
+#[test]
+fn no_network_is_a_safe_failure() {
+    let namespaces = Command::new("unshare")
+        .args(["-n", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !namespaces {
+        eprintln!(
+            "no network namespaces here; the adapters' resolver tests cover the lookup failure"
+        );
+        return;
+    }
+    let out = Command::new("unshare")
+        .arg("-n")
+        .arg(env!("CARGO_BIN_EXE_eximbay"))
+        .args([
+            "capture",
+            "--transaction-id",
+            "1849705C6420220922000016",
+            "--order-id",
+            "O-1",
+            "--currency",
+            "USD",
+            "--amount",
+            "1.00",
+        ])
+        .env("EXIMBAY_MID", DEFAULT_MID)
+        .env("EXIMBAY_API_KEY", DEFAULT_API_KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        code(&out),
+        5,
+        "{stderr}{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(stderr.contains("did not resolve"), "{stderr}");
 }
 
 #[test]

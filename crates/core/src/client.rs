@@ -2,10 +2,14 @@
 //! command that checks the state, sends, and applies the outcome.
 //!
 //! ```text
-//! client.capture(&mut payment)?                       -> Transition
-//! client.refund_partial(&mut payment, amount, key, reason)?
+//! client.capture(&mut payment)?                       -> Applied { transition, response: Captured }
+//! client.refund_partial(&mut payment, amount, key, reason)?   -> Applied<Refunded>
 //! client.reconcile(&mut payment)?                     (after ClientError::Ambiguous)
 //! ```
+//!
+//! Every method returns the transition *and* the gateway's answer ([`Applied`]). After an
+//! `Err` the payment is already in its new state — a decline changed nothing, an ambiguous
+//! outcome moved it to `NeedsReconcile` — so persist it either way.
 //!
 //! The adapters (`eximbay-ureq`, `eximbay-async`) wrap these with their HTTP client, sleep
 //! and jitter seed; any other client plugs in the same way. Sleep and the jitter seed are
@@ -17,12 +21,17 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::drive::{
-    AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, apply_payment_result, send,
+    Applied, AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, apply_payment_answer, send,
     send_blocking,
 };
 use crate::money::Amount;
+use crate::ops::cancel::Refunded;
+use crate::ops::capture::Captured;
+use crate::ops::recurring_adjust::RecurringAdjusted;
+use crate::ops::recurring_terminate::RecurringTerminated;
+use crate::ops::retrieve::Retrieved;
 use crate::ops::{MerchantParams, Operation};
-use crate::payment::{Payment, PaymentCommand, PaymentOutcome, Transition};
+use crate::payment::{Payment, PaymentCommand, PaymentOutcome};
 use crate::recurring::{InvalidRecurringTransition, Recurring, RecurringTransition};
 use crate::retry::Backoff;
 use crate::time::Timestamp;
@@ -60,16 +69,22 @@ fn recurring_error(error: InvalidRecurringTransition) -> ClientError {
     ClientError::InvalidRecurringCommand(error)
 }
 
-/// Applies the result of a recurring command.
+/// Applies the result of a recurring command and keeps the gateway's answer.
 fn apply_recurring_result<T>(
     recurring: &mut Recurring,
     result: Result<T, ClientError>,
-) -> Result<RecurringTransition, ClientError>
+) -> Result<Applied<T, RecurringTransition>, ClientError>
 where
-    T: Into<crate::recurring::RecurringOutcome>,
+    T: Clone + Into<crate::recurring::RecurringOutcome>,
 {
-    let output = result?;
-    recurring.apply(output.into()).map_err(recurring_error)
+    let response = result?;
+    let transition = recurring
+        .apply(response.clone().into())
+        .map_err(recurring_error)?;
+    Ok(Applied {
+        transition,
+        response,
+    })
 }
 
 /// The methods both facades share, written once: `$($async)?` and `$(.$await)?` make the
@@ -99,10 +114,10 @@ macro_rules! facade_methods {
         }
 
         /// Captures an authorized payment.
-        pub $($async)? fn capture(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+        pub $($async)? fn capture(&self, payment: &mut Payment) -> Result<Applied<Captured>, ClientError> {
             let op = payment.capture()?;
             let result = self.send(&op)$(.$await)?;
-            apply_payment_result(payment, result, PaymentCommand::Capture, PaymentOutcome::Captured)
+            apply_payment_answer(payment, result, PaymentCommand::Capture, PaymentOutcome::Captured)
         }
 
         /// Refunds everything still refundable (voids an uncaptured authorization).
@@ -113,10 +128,10 @@ macro_rules! facade_methods {
             payment: &mut Payment,
             command_key: &str,
             reason: Option<&str>,
-        ) -> Result<Transition, ClientError> {
+        ) -> Result<Applied<Refunded>, ClientError> {
             let op = payment.refund_full(command_key, reason)?;
             let result = self.send(&op)$(.$await)?;
-            apply_payment_result(payment, result, PaymentCommand::of_cancel(&op), PaymentOutcome::Refunded)
+            apply_payment_answer(payment, result, PaymentCommand::of_cancel(&op), PaymentOutcome::Refunded)
         }
 
         /// Refunds part of a captured payment; more than the balance is refused before
@@ -127,17 +142,17 @@ macro_rules! facade_methods {
             amount: Amount,
             command_key: &str,
             reason: Option<&str>,
-        ) -> Result<Transition, ClientError> {
+        ) -> Result<Applied<Refunded>, ClientError> {
             let op = payment.refund_partial(amount, command_key, reason)?;
             let result = self.send(&op)$(.$await)?;
-            apply_payment_result(payment, result, PaymentCommand::of_cancel(&op), PaymentOutcome::Refunded)
+            apply_payment_answer(payment, result, PaymentCommand::of_cancel(&op), PaymentOutcome::Refunded)
         }
 
         /// Retrieves the payment from the gateway and applies its true state.
-        pub $($async)? fn reconcile(&self, payment: &mut Payment) -> Result<Transition, ClientError> {
+        pub $($async)? fn reconcile(&self, payment: &mut Payment) -> Result<Applied<Retrieved>, ClientError> {
             let op = payment.reconcile();
             let result = self.send(&op)$(.$await)?;
-            apply_payment_result(payment, result, PaymentCommand::Reconcile, PaymentOutcome::Retrieved)
+            apply_payment_answer(payment, result, PaymentCommand::Reconcile, PaymentOutcome::Retrieved)
         }
 
         /// Terminates a recurring payment (`RC_TERMINATE`).
@@ -145,7 +160,7 @@ macro_rules! facade_methods {
             &self,
             recurring: &mut Recurring,
             params: MerchantParams,
-        ) -> Result<RecurringTransition, ClientError> {
+        ) -> Result<Applied<RecurringTerminated, RecurringTransition>, ClientError> {
             let op = recurring.terminate(params).map_err(recurring_error)?;
             let result = self.send(&op)$(.$await)?;
             apply_recurring_result(recurring, result)
@@ -159,7 +174,7 @@ macro_rules! facade_methods {
             amount: Amount,
             now: Timestamp,
             params: MerchantParams,
-        ) -> Result<RecurringTransition, ClientError> {
+        ) -> Result<Applied<RecurringAdjusted, RecurringTransition>, ClientError> {
             let op = recurring.adjust(amount, now, params).map_err(recurring_error)?;
             let result = self.send(&op)$(.$await)?;
             apply_recurring_result(recurring, result)

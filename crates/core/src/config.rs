@@ -3,7 +3,9 @@
 //! Keys are never printed: [`ApiKey`] and [`SecretKey`] have a redacted `Debug`, no
 //! `Display` and no `PartialEq` (so they cannot be compared in non-constant time by
 //! accident). A `live_` key is refused with the test host and a `test_` key with the live
-//! host, before any request exists.
+//! host, before any request exists; a `live_` key never leaves for a host that is not
+//! Eximbay's live host unless the caller opts in by name
+//! ([`Environment::allow_live_key_to_custom_host`]).
 
 use std::fmt;
 
@@ -38,6 +40,12 @@ pub enum ConfigError {
         /// `test` or `live`.
         environment: &'static str,
     },
+    /// A live key with a custom host, without the explicit opt-in.
+    #[error(
+        "a live API key is only sent to Eximbay's live host; for a custom host (a proxy of your own) \
+         opt in with Environment::allow_live_key_to_custom_host"
+    )]
+    LiveKeyToCustomHost,
     /// A custom base URL is not an absolute http(s) URL without path, query or fragment.
     #[error("base URL {0:?} must be an absolute http(s) URL such as https://host:port")]
     InvalidBaseUrl(String),
@@ -50,12 +58,16 @@ pub enum Environment {
     Test,
     /// The live gateway (`live_` keys).
     Live,
-    /// Any other host pair, such as the local sandbox; either key kind is accepted.
+    /// Any other host pair, such as the local sandbox. A `test_` key is accepted; a `live_`
+    /// key only with `allow_live_key_to_custom_host`.
     Custom {
         /// Base URL of the v1 REST API, e.g. `http://127.0.0.1:8080`.
         v1_base_url: String,
         /// Base URL of the legacy host serving `/Gateway/DirectProcessor.krp`.
         legacy_base_url: String,
+        /// Whether a `live_` key may be sent to these hosts (a proxy of your own in front
+        /// of the live gateway). Off unless set by name.
+        allow_live_key_to_custom_host: bool,
     },
 }
 
@@ -66,7 +78,27 @@ impl Environment {
         Ok(Environment::Custom {
             v1_base_url: base.clone(),
             legacy_base_url: base,
+            allow_live_key_to_custom_host: false,
         })
+    }
+
+    /// Lets a `live_` key be sent to this custom environment's hosts — only for a host you
+    /// run in front of Eximbay's live gateway. Without it, a live key with a custom URL is
+    /// refused before anything is built. No effect on [`Environment::Test`] /
+    /// [`Environment::Live`].
+    pub fn allow_live_key_to_custom_host(self) -> Self {
+        match self {
+            Environment::Custom {
+                v1_base_url,
+                legacy_base_url,
+                ..
+            } => Environment::Custom {
+                v1_base_url,
+                legacy_base_url,
+                allow_live_key_to_custom_host: true,
+            },
+            other => other,
+        }
     }
 
     fn name(&self) -> &'static str {
@@ -254,6 +286,7 @@ impl Config {
             Environment::Custom {
                 v1_base_url,
                 legacy_base_url,
+                ..
             } => (
                 normalise_base_url(v1_base_url)?,
                 normalise_base_url(legacy_base_url)?,
@@ -269,6 +302,16 @@ impl Config {
                 key,
                 environment: environment.name(),
             });
+        }
+        if let (
+            Environment::Custom {
+                allow_live_key_to_custom_host: false,
+                ..
+            },
+            KeyMode::Live,
+        ) = (&environment, api_key.mode())
+        {
+            return Err(ConfigError::LiveKeyToCustomHost);
         }
         let authorization = basic_authorization(&api_key)?;
         Ok(Config {
@@ -359,7 +402,14 @@ mod tests {
         assert!(Config::new(Environment::Live, mid.clone(), test.clone()).is_err());
         assert!(Config::new(Environment::Test, mid.clone(), test).is_ok());
         let sandbox = Environment::custom("http://127.0.0.1:8080/").unwrap();
-        let cfg = Config::new(sandbox, mid, live).unwrap();
+        // A live key never leaves for a custom host unless asked for by name.
+        assert_eq!(
+            Config::new(sandbox.clone(), mid.clone(), live.clone()).unwrap_err(),
+            ConfigError::LiveKeyToCustomHost
+        );
+        let test_key = ApiKey::new(KEY).unwrap();
+        assert!(Config::new(sandbox.clone(), mid.clone(), test_key).is_ok());
+        let cfg = Config::new(sandbox.allow_live_key_to_custom_host(), mid, live).unwrap();
         assert_eq!(cfg.v1_base_url(), "http://127.0.0.1:8080");
         assert_eq!(
             cfg.direct_processor_url(),

@@ -112,9 +112,16 @@ pub enum ClientError {
     /// sent.
     #[error("not sent: {0}")]
     Refused(String),
-    /// The gateway refused (final).
+    /// The gateway declined the payment operation (final): a card or issuer decline
+    /// (`HE*`), fraud screening (`DP*`), the acquirer, or a code this crate does not know.
+    /// Tell the buyer or the operator; retrying the same request gets the same answer.
     #[error("{0}")]
     Declined(GatewayError),
+    /// The gateway rejected the request itself (`EC*`: bad key, bad transaction id, a bad or
+    /// undeclared field): an integration error to fix in code or configuration, not a
+    /// decline. Nothing was applied.
+    #[error("the gateway rejected the request: {0}")]
+    Rejected(GatewayError),
     /// The outcome is unknown: the call may have been applied. Reconcile (retrieve) before
     /// anything else; never replay it blindly.
     #[error(
@@ -148,9 +155,30 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// Whether the caller must reconcile before anything else.
+    /// Whether the caller must reconcile before anything else: the call may have been
+    /// applied. The payment was moved to `NeedsReconcile` (persist it).
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, ClientError::Ambiguous { .. })
+    }
+
+    /// Whether the gateway declined the operation (card, issuer, fraud screening): tell the
+    /// buyer or the operator. Nothing changed.
+    pub fn is_declined(&self) -> bool {
+        matches!(self, ClientError::Declined(_))
+    }
+
+    /// Whether the gateway rejected the request itself (`EC*`): fix the integration. Nothing
+    /// changed.
+    pub fn is_rejected_request(&self) -> bool {
+        matches!(self, ClientError::Rejected(_))
+    }
+
+    /// The gateway's answer, when it declined or rejected.
+    pub fn gateway_error(&self) -> Option<&GatewayError> {
+        match self {
+            ClientError::Declined(error) | ClientError::Rejected(error) => Some(error),
+            _ => None,
+        }
     }
 
     /// Whether nothing was sent at all.
@@ -212,6 +240,9 @@ fn judge<O: Operation>(
         RetryClass::Final => {
             span.record("outcome", "declined");
             Step::Stop(match error {
+                Some(ResponseError::Declined(gateway)) if gateway.rescode.is_request_rejected() => {
+                    ClientError::Rejected(gateway)
+                }
                 Some(ResponseError::Declined(gateway)) => ClientError::Declined(gateway),
                 Some(other) => ClientError::Response(other),
                 None => ClientError::Transport {
@@ -311,11 +342,58 @@ where
     }
 }
 
-/// Applies the result of a payment command to the payment.
+/// What a command did: the state machine's transition and the gateway's answer (refund
+/// transaction id, dates, balances), both kept.
+///
+/// It reads as its transition (`applied.to`, `applied.event`), and the answer is in
+/// `applied.response`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied<R, T = Transition> {
+    /// How the state moved.
+    pub transition: T,
+    /// What the gateway answered.
+    pub response: R,
+}
+
+impl<R, T> std::ops::Deref for Applied<R, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.transition
+    }
+}
+
+/// Applies the result of a payment command to the payment and keeps the gateway's answer.
 ///
 /// Success and declines are applied (a decline changes nothing) — a decline is then returned
 /// as [`ClientError::Declined`]; an ambiguous result moves the payment to `NeedsReconcile`
-/// and is returned as [`ClientError::Ambiguous`]. Other errors leave the payment as it was.
+/// and is returned as [`ClientError::Ambiguous`]. Other errors (a rejected request, a
+/// transport failure, nothing sent) leave the payment as it was.
+///
+/// After an `Err`, the payment is already in its new state: persist it. In particular an
+/// ambiguous outcome leaves it in `NeedsReconcile`, and only `reconcile` is allowed until the
+/// gateway's record has been applied.
+pub fn apply_payment_answer<T: Clone>(
+    payment: &mut Payment,
+    result: Result<T, ClientError>,
+    command: PaymentCommand,
+    wrap: impl FnOnce(T) -> PaymentOutcome,
+) -> Result<Applied<T>, ClientError> {
+    match result {
+        Ok(response) => {
+            let transition = payment
+                .apply(wrap(response.clone()))
+                .map_err(ClientError::Apply)?;
+            Ok(Applied {
+                transition,
+                response,
+            })
+        }
+        Err(error) => Err(apply_payment_failure(payment, error, command)),
+    }
+}
+
+/// Applies the result of a payment command to the payment; like [`apply_payment_answer`]
+/// without keeping the answer.
 pub fn apply_payment_result<T>(
     payment: &mut Payment,
     result: Result<T, ClientError>,
@@ -324,22 +402,28 @@ pub fn apply_payment_result<T>(
 ) -> Result<Transition, ClientError> {
     match result {
         Ok(output) => payment.apply(wrap(output)).map_err(ClientError::Apply),
-        Err(ClientError::Declined(error)) => {
-            payment
-                .apply(PaymentOutcome::Declined {
-                    command,
-                    error: error.clone(),
-                })
-                .map_err(ClientError::Apply)?;
-            Err(ClientError::Declined(error))
-        }
-        Err(error @ ClientError::Ambiguous { .. }) => {
-            payment
-                .apply(PaymentOutcome::Ambiguous { command })
-                .map_err(ClientError::Apply)?;
-            Err(error)
-        }
-        Err(other) => Err(other),
+        Err(error) => Err(apply_payment_failure(payment, error, command)),
+    }
+}
+
+/// A failed command: a decline is applied (nothing changes), an ambiguous outcome moves the
+/// payment to `NeedsReconcile`; the error is handed back.
+fn apply_payment_failure(
+    payment: &mut Payment,
+    error: ClientError,
+    command: PaymentCommand,
+) -> ClientError {
+    let outcome = match &error {
+        ClientError::Declined(gateway) => PaymentOutcome::Declined {
+            command,
+            error: gateway.clone(),
+        },
+        ClientError::Ambiguous { .. } => PaymentOutcome::Ambiguous { command },
+        _ => return error,
+    };
+    match payment.apply(outcome) {
+        Ok(_) => error,
+        Err(invalid) => ClientError::Apply(invalid),
     }
 }
 
@@ -370,6 +454,7 @@ mod tests {
             Amount::parse("1").unwrap(),
             Lang::En,
         )
+        .unwrap()
     }
 
     const CAPTURED: &str = r#"{"rescode":"0000","resmsg":"Success.","payment":{"amount":"1","transaction_id":"1849705C6420220922000016"}}"#;

@@ -88,9 +88,29 @@ impl fmt::Debug for BodyExcerpt {
     }
 }
 
+/// Longest first line shown when an excerpt is displayed.
+const DISPLAY_LINE_LIMIT: usize = 120;
+
+impl BodyExcerpt {
+    /// The first non-blank line, at most [`DISPLAY_LINE_LIMIT`] characters, and whether
+    /// anything was left out.
+    pub fn first_line(&self) -> (&str, bool) {
+        let mut lines = self.text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.next().unwrap_or_default();
+        let (shown, cut) = match first.char_indices().nth(DISPLAY_LINE_LIMIT) {
+            Some((at, _)) => (first.get(..at).unwrap_or(first), true),
+            None => (first, false),
+        };
+        (shown, cut || lines.next().is_some() || self.truncated)
+    }
+}
+
+/// Shows only the first line: a whole HTML error page in a message helps nobody. The whole
+/// excerpt stays available through [`BodyExcerpt::as_str`] and `Debug`.
 impl fmt::Display for BodyExcerpt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.text, if self.truncated { "…" } else { "" })
+        let (line, more) = self.first_line();
+        write!(f, "{line:?}{}", if more { " …" } else { "" })
     }
 }
 
@@ -125,10 +145,15 @@ pub enum ResponseError {
     #[error("{0}")]
     Declined(GatewayError),
     /// A non-2xx answer that is not a gateway result (an HTML error page, a proxy error).
-    #[error("HTTP {status} without a gateway result: {body}")]
+    #[error(
+        "HTTP {status} ({}) without a gateway result, starting {body}",
+        content_type.as_deref().unwrap_or("no content type")
+    )]
     HttpStatus {
         /// HTTP status.
         status: u16,
+        /// The answer's `Content-Type`, when sent.
+        content_type: Option<String>,
         /// Start of the body.
         body: BodyExcerpt,
     },

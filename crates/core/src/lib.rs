@@ -23,7 +23,7 @@
 //!     Currency::Usd,
 //!     Amount::parse("1")?,
 //!     Lang::En,
-//! );
+//! )?;
 //! let capture = payment.capture()?;            // refused unless the payment is Authorized
 //! let request = capture.to_http(&cfg)?;        // send it with any HTTP client
 //! assert_eq!(request.uri(), "https://api-test.eximbay.com/v1/payments/1849705C6420220922000016/capture");
@@ -66,7 +66,8 @@ pub use config::{
     ApiKey, Config, ConfigError, Environment, KeyMode, LegacySigning, Mid, SecretKey,
 };
 pub use drive::{
-    AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, TransportError, send, send_blocking,
+    Applied, AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, TransportError, send,
+    send_blocking,
 };
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
 pub use ids::{OrderId, RecurringId, RefundId, TransactionId};

@@ -202,6 +202,20 @@ impl Amount {
         })
     }
 
+    /// Parses an amount a person typed for a currency: as [`Amount::parse`], except that a
+    /// zero fraction on a currency without minor unit is whole (`"10000.00"` KRW is sent as
+    /// `"10000"`); a non-zero one is refused, as are decimals the currency does not have.
+    pub fn parse_in(text: &str, currency: &Currency) -> Result<Self, AmountError> {
+        let amount = Amount::parse(text)?;
+        let amount = if currency.exponent() == 0 && amount.value().fract().is_zero() {
+            Amount::from_decimal(amount.value().trunc())?
+        } else {
+            amount
+        };
+        amount.check_currency(currency)?;
+        Ok(amount)
+    }
+
     /// Builds an amount from a decimal, keeping its scale (`Decimal` `1.50` becomes `"1.50"`).
     pub fn from_decimal(value: Decimal) -> Result<Self, AmountError> {
         Amount::parse(&value.to_string())
@@ -479,6 +493,26 @@ mod tests {
         // A KRW amount read this way is one a request can carry.
         let krw = Amount::from_gateway("1000.00", &Currency::Krw).unwrap();
         assert!(krw.check_currency(&Currency::Krw).is_ok());
+    }
+
+    #[test]
+    fn typed_amounts_take_a_zero_fraction_as_whole_for_whole_currencies() {
+        let typed = |text: &str, currency: &Currency| {
+            Amount::parse_in(text, currency).map(|a| a.as_str().to_owned())
+        };
+        assert_eq!(typed("10000.00", &Currency::Krw).as_deref(), Ok("10000"));
+        assert_eq!(typed("10000", &Currency::Krw).as_deref(), Ok("10000"));
+        assert!(matches!(
+            typed("10000.5", &Currency::Krw),
+            Err(AmountError::FractionalForCurrency { .. })
+        ));
+        // Other currencies keep the text as typed.
+        assert_eq!(typed("10.5", &Currency::Usd).as_deref(), Ok("10.5"));
+        assert_eq!(typed("10.00", &Currency::Usd).as_deref(), Ok("10.00"));
+        assert!(matches!(
+            typed("-1", &Currency::Usd),
+            Err(AmountError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -243,12 +243,14 @@ mod tests {
         );
         let html = ResponseError::HttpStatus {
             status: 502,
+            content_type: Some("text/html".into()),
             body: BodyExcerpt::new(b"<html>"),
         };
         assert_eq!(classify_response(&html, true), RetryClass::Ambiguous);
         assert_eq!(classify_response(&html, false), RetryClass::Safe);
         let not_found = ResponseError::HttpStatus {
             status: 404,
+            content_type: None,
             body: BodyExcerpt::new(b""),
         };
         assert_eq!(classify_response(&not_found, true), RetryClass::Final);

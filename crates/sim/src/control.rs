@@ -127,6 +127,9 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
             Vec::new(),
         )),
         (["_sim", "clock"], true) => parse::<ClockChange>(body).map(|change| {
+            if change.advance_days < 0 || change.advance_seconds < 0 {
+                return bad_request("the test clock only moves forward: advance_days and advance_seconds must not be negative");
+            }
             let seconds = change
                 .advance_days
                 .saturating_mul(86_400)

@@ -33,6 +33,8 @@ pub struct ServerOptions {
     pub callback_retry_delay: Duration,
     /// Timeout of one callback delivery.
     pub callback_timeout: Duration,
+    /// Print one line per request on stderr: method, path, status, rescode, time taken.
+    pub log_requests: bool,
 }
 
 impl Default for ServerOptions {
@@ -40,6 +42,7 @@ impl Default for ServerOptions {
         ServerOptions {
             callback_retry_delay: Duration::from_millis(200),
             callback_timeout: Duration::from_secs(5),
+            log_requests: false,
         }
     }
 }
@@ -97,7 +100,11 @@ async fn respond(
         }
     };
     let request = http::Request::from_parts(parts, body);
+    let started = std::time::Instant::now();
     let handled = lock(&sandbox).handle(&request);
+    if options.log_requests {
+        log_request(&request, &handled, started.elapsed());
+    }
     for callback in handled.callbacks {
         tokio::spawn(deliver(
             callback,
@@ -116,6 +123,32 @@ async fn respond(
         }
         Disposition::Drop => Err(Dropped),
     }
+}
+
+/// One line per request: what was asked, what was answered (the rescode, never a body).
+fn log_request(request: &http::Request<Vec<u8>>, handled: &crate::Handled, took: Duration) {
+    let body = handled.response.body();
+    let rescode = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("rescode").and_then(|c| c.as_str()).map(str::to_owned))
+        .or_else(|| {
+            form_urlencoded::parse(body.trim_ascii())
+                .find(|(k, _)| k == "rescode")
+                .map(|(_, v)| v.into_owned())
+        });
+    let disposition = match handled.disposition {
+        Disposition::Respond => String::new(),
+        Disposition::Delay(delay) => format!(", delayed {} ms (fault)", delay.as_millis()),
+        Disposition::Drop => ", connection dropped (fault)".to_owned(),
+    };
+    eprintln!(
+        "sim: {} {} → {}{}{disposition} in {} µs",
+        request.method(),
+        request.uri().path(),
+        handled.response.status().as_u16(),
+        rescode.map(|c| format!(" rescode {c}")).unwrap_or_default(),
+        took.as_micros()
+    );
 }
 
 /// POSTs a signed callback until the merchant acknowledges it (`rescode=0000`), at most

@@ -11,7 +11,7 @@
 //! let client = eximbay_ureq::Client::new(cfg)?;
 //! let mut payment = Payment::authorized(
 //!     TransactionId::new("1849705C6420220922000016"), OrderId::new("ORDER-1"),
-//!     Currency::Usd, Amount::parse("25.00")?, Lang::En);
+//!     Currency::Usd, Amount::parse("25.00")?, Lang::En)?;
 //! client.capture(&mut payment)?;
 //! client.refund_partial(&mut payment, Amount::parse("5.50")?, "ticket-1", Some("returned"))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -5,11 +5,15 @@
 use std::time::Duration;
 
 use eximbay_core::ops::MerchantParams;
-use eximbay_core::payment::Transition;
+use eximbay_core::ops::cancel::Refunded;
+use eximbay_core::ops::capture::Captured;
+use eximbay_core::ops::recurring_adjust::RecurringAdjusted;
+use eximbay_core::ops::recurring_terminate::RecurringTerminated;
+use eximbay_core::ops::retrieve::Retrieved;
 use eximbay_core::recurring::RecurringTransition;
 use eximbay_core::{
-    Amount, ApiKey, ClientError, Config, Currency, Environment, Lang, Mid, OrderId, Payment,
-    Recurring, Timestamp, TransactionId,
+    Amount, ApiKey, Applied, ClientError, Config, Currency, Environment, Lang, Mid, OrderId,
+    Payment, Recurring, Timestamp, TransactionId,
 };
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
@@ -114,7 +118,7 @@ impl Adapter {
         }
     }
 
-    pub fn capture(&self, p: &mut Payment) -> Result<Transition, ClientError> {
+    pub fn capture(&self, p: &mut Payment) -> Result<Applied<Captured>, ClientError> {
         match self {
             Adapter::Ureq(c) => c.capture(p),
             Adapter::Async(c, rt) => rt.block_on(c.capture(p)),
@@ -126,7 +130,7 @@ impl Adapter {
         p: &mut Payment,
         amount: &str,
         key: &str,
-    ) -> Result<Transition, ClientError> {
+    ) -> Result<Applied<Refunded>, ClientError> {
         let amount = Amount::parse(amount).unwrap();
         match self {
             Adapter::Ureq(c) => c.refund_partial(p, amount, key, Some("test")),
@@ -134,21 +138,28 @@ impl Adapter {
         }
     }
 
-    pub fn refund_full(&self, p: &mut Payment, key: &str) -> Result<Transition, ClientError> {
+    pub fn refund_full(
+        &self,
+        p: &mut Payment,
+        key: &str,
+    ) -> Result<Applied<Refunded>, ClientError> {
         match self {
             Adapter::Ureq(c) => c.refund_full(p, key, None),
             Adapter::Async(c, rt) => rt.block_on(c.refund_full(p, key, None)),
         }
     }
 
-    pub fn reconcile(&self, p: &mut Payment) -> Result<Transition, ClientError> {
+    pub fn reconcile(&self, p: &mut Payment) -> Result<Applied<Retrieved>, ClientError> {
         match self {
             Adapter::Ureq(c) => c.reconcile(p),
             Adapter::Async(c, rt) => rt.block_on(c.reconcile(p)),
         }
     }
 
-    pub fn terminate(&self, r: &mut Recurring) -> Result<RecurringTransition, ClientError> {
+    pub fn terminate(
+        &self,
+        r: &mut Recurring,
+    ) -> Result<Applied<RecurringTerminated, RecurringTransition>, ClientError> {
         match self {
             Adapter::Ureq(c) => c.terminate_recurring(r, MerchantParams::default()),
             Adapter::Async(c, rt) => {
@@ -162,7 +173,7 @@ impl Adapter {
         r: &mut Recurring,
         amount: &str,
         now: Timestamp,
-    ) -> Result<RecurringTransition, ClientError> {
+    ) -> Result<Applied<RecurringAdjusted, RecurringTransition>, ClientError> {
         let amount = Amount::parse(amount).unwrap();
         match self {
             Adapter::Ureq(c) => c.adjust_recurring(r, amount, now, MerchantParams::default()),
@@ -188,6 +199,7 @@ pub fn authorized(sandbox: &RunningSandbox, order: &str, currency: &str, amount:
         Amount::parse(amount).unwrap(),
         Lang::En,
     )
+    .unwrap()
 }
 
 pub fn ledger_entry(sandbox: &RunningSandbox, payment: &Payment) -> Value {

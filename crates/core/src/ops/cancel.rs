@@ -35,6 +35,19 @@ pub enum RefundKind {
     Partial(Amount),
 }
 
+impl RefundKind {
+    /// The refund of everything refundable: `F` while nothing was refunded (the balance is
+    /// the whole amount), otherwise `P` for the balance — the gateway's `F` refunds only an
+    /// unrefunded payment. The library's `refund_full` and the CLI's `--full` both use it.
+    pub fn rest_of(amount: &Amount, balance: &Amount) -> RefundKind {
+        if balance.value() == amount.value() {
+            RefundKind::Full
+        } else {
+            RefundKind::Partial(balance.clone())
+        }
+    }
+}
+
 /// Bank account for refunds of bank-transfer payments.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct RefundAccount {

@@ -164,6 +164,7 @@ fn declined(
 pub(crate) struct RawResponse<'b> {
     pub status: http::StatusCode,
     pub body: &'b [u8],
+    pub content_type: Option<&'b http::HeaderValue>,
 }
 
 impl<'b> RawResponse<'b> {
@@ -171,6 +172,7 @@ impl<'b> RawResponse<'b> {
         RawResponse {
             status: resp.status(),
             body: resp.body().as_ref(),
+            content_type: resp.headers().get(CONTENT_TYPE),
         }
     }
 
@@ -181,6 +183,10 @@ impl<'b> RawResponse<'b> {
     fn http_status_error(&self) -> ResponseError {
         ResponseError::HttpStatus {
             status: self.code(),
+            content_type: self
+                .content_type
+                .and_then(|v| v.to_str().ok())
+                .map(crate::money::truncate_for_error),
             body: crate::error::BodyExcerpt::new(self.body),
         }
     }

@@ -29,7 +29,7 @@ use rust_decimal::Decimal;
 use crate::codes::{Lang, NotificationStatus, TransactionType};
 use crate::error::GatewayError;
 use crate::ids::{OrderId, RefundId, TransactionId};
-use crate::money::{Amount, Currency};
+use crate::money::{Amount, AmountError, Currency};
 use crate::notification::{Notification, NotificationError};
 use crate::ops::cancel::{Cancel, RefundKind, Refunded};
 use crate::ops::capture::{Capture, Captured};
@@ -176,21 +176,48 @@ impl<'de> serde::Deserialize<'de> for Payment {
 
 impl Payment {
     /// A payment authorized through an `AUTHORIZE` / `AUTHORIZE_PA` window, to be captured.
+    ///
+    /// The amount must fit the currency (`AmountError` otherwise: a fractional KRW amount,
+    /// an unsendable currency code), so no payment exists that no command could touch.
     pub fn authorized(
         transaction_id: TransactionId,
         order_id: OrderId,
         currency: Currency,
         amount: Amount,
         lang: Lang,
+    ) -> Result<Self, AmountError> {
+        amount.check_currency(&currency)?;
+        Ok(Payment::starting(
+            PaymentStatus::Authorized,
+            transaction_id,
+            order_id,
+            currency,
+            amount,
+            lang,
+        ))
+    }
+
+    fn starting(
+        status: PaymentStatus,
+        transaction_id: TransactionId,
+        order_id: OrderId,
+        currency: Currency,
+        amount: Amount,
+        lang: Lang,
     ) -> Self {
+        let captured = if status == PaymentStatus::Captured {
+            amount.value()
+        } else {
+            Decimal::ZERO
+        };
         Payment {
             transaction_id,
             order_id,
             currency,
             amount,
             lang,
-            status: PaymentStatus::Authorized,
-            captured: Decimal::ZERO,
+            status,
+            captured,
             refunded: Decimal::ZERO,
             applied_refunds: Vec::new(),
             in_doubt: None,
@@ -199,31 +226,43 @@ impl Payment {
     }
 
     /// A cash or bank-transfer payment the gateway registered (`status=Registered`) and the
-    /// buyer has not paid yet.
+    /// buyer has not paid yet. The amount must fit the currency.
     pub fn registered(
         transaction_id: TransactionId,
         order_id: OrderId,
         currency: Currency,
         amount: Amount,
         lang: Lang,
-    ) -> Self {
-        let mut payment = Payment::authorized(transaction_id, order_id, currency, amount, lang);
-        payment.status = PaymentStatus::Registered;
-        payment
+    ) -> Result<Self, AmountError> {
+        amount.check_currency(&currency)?;
+        Ok(Payment::starting(
+            PaymentStatus::Registered,
+            transaction_id,
+            order_id,
+            currency,
+            amount,
+            lang,
+        ))
     }
 
     /// A payment made through a `PAYMENT` / `PAYMENT_PA` window: captured automatically.
+    /// The amount must fit the currency.
     pub fn captured(
         transaction_id: TransactionId,
         order_id: OrderId,
         currency: Currency,
         amount: Amount,
         lang: Lang,
-    ) -> Self {
-        let mut payment = Payment::authorized(transaction_id, order_id, currency, amount, lang);
-        payment.status = PaymentStatus::Captured;
-        payment.captured = payment.amount.value();
-        payment
+    ) -> Result<Self, AmountError> {
+        amount.check_currency(&currency)?;
+        Ok(Payment::starting(
+            PaymentStatus::Captured,
+            transaction_id,
+            order_id,
+            currency,
+            amount,
+            lang,
+        ))
     }
 
     /// The payment a successful `status_url` notification reports (verify it first):
@@ -274,17 +313,21 @@ impl Payment {
                 Amount::from_gateway(a.as_str(), &currency)
                     .map_err(|_| NotificationError::InvalidField("amount"))
             })?;
-        let start: fn(TransactionId, OrderId, Currency, Amount, Lang) -> Payment =
-            match notification.transaction_type() {
-                _ if registered => Payment::registered,
-                Some(TransactionType::Authorize | TransactionType::AuthorizePa) => {
-                    Payment::authorized
-                }
-                Some(TransactionType::Payment | TransactionType::PaymentPa) => Payment::captured,
-                Some(_) => return Err(NotificationError::InvalidField("transaction type")),
-                None => return Err(NotificationError::MissingField("transaction type")),
-            };
-        Ok(start(transaction_id, order_id, currency, amount, lang))
+        let start: fn(
+            TransactionId,
+            OrderId,
+            Currency,
+            Amount,
+            Lang,
+        ) -> Result<Payment, AmountError> = match notification.transaction_type() {
+            _ if registered => Payment::registered,
+            Some(TransactionType::Authorize | TransactionType::AuthorizePa) => Payment::authorized,
+            Some(TransactionType::Payment | TransactionType::PaymentPa) => Payment::captured,
+            Some(_) => return Err(NotificationError::InvalidField("transaction type")),
+            None => return Err(NotificationError::MissingField("transaction type")),
+        };
+        start(transaction_id, order_id, currency, amount, lang)
+            .map_err(|_| NotificationError::InvalidField("amount"))
     }
 
     /// The payment's transaction id.
@@ -408,12 +451,17 @@ impl Payment {
     ) -> Result<Cancel, InvalidTransition> {
         self.refuse_when_in_doubt()?;
         match self.status {
-            PaymentStatus::Authorized | PaymentStatus::Captured => {
-                self.cancel(self.amount.clone(), RefundKind::Full, command_key, reason)
-            }
-            PaymentStatus::PartiallyRefunded => {
-                let rest = Amount::from_decimal(self.refundable())?;
-                self.cancel(rest.clone(), RefundKind::Partial(rest), command_key, reason)
+            PaymentStatus::Authorized
+            | PaymentStatus::Captured
+            | PaymentStatus::PartiallyRefunded => {
+                let rest = self.refundable();
+                let balance = if rest == self.amount.value() {
+                    self.amount.clone()
+                } else {
+                    Amount::from_decimal(rest)?
+                };
+                let kind = RefundKind::rest_of(&self.amount, &balance);
+                self.cancel(balance, kind, command_key, reason)
             }
             status => Err(InvalidTransition::NotAllowed {
                 command: "refund",

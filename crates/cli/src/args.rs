@@ -1,0 +1,202 @@
+//! The command line, as clap reads it. Values stay text here; `input` turns them into typed
+//! values (and refuses what is invalid, with exit code 2, before anything is sent).
+
+use std::net::SocketAddr;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "eximbay",
+    version,
+    about = "Eximbay payments from the command line: capture, refund, retrieve, recurring, notifications, and a local sandbox",
+    after_help = "Exit codes: 0 success; 1 notification did not verify; 2 bad usage or invalid input (nothing sent); \
+3 declined (card, issuer, fraud screening); 4 outcome unknown (reconcile with `eximbay retrieve`); \
+5 failed before anything was sent (safe to retry); 6 the gateway rejected the request (EC*: fix the call or the configuration)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Env {
+    Test,
+    Live,
+}
+
+#[derive(Args)]
+pub struct Global {
+    /// Gateway environment (ignored when --base-url is given).
+    #[arg(long, global = true, value_enum, default_value = "test")]
+    pub env: Env,
+    /// Base URL of the v1 REST API (e.g. a sandbox: http://127.0.0.1:8080).
+    #[arg(long, global = true)]
+    pub base_url: Option<String>,
+    /// Base URL of the legacy DirectProcessor host (defaults to --base-url).
+    #[arg(long, global = true)]
+    pub legacy_base_url: Option<String>,
+    /// Merchant id.
+    #[arg(long, global = true, env = "EXIMBAY_MID")]
+    pub mid: Option<String>,
+    /// Sign the legacy recurring calls (RC_TERMINATE / RC_ADJUST) with ver=230,
+    /// charset=UTF-8 and an fgkey (needs EXIMBAY_SECRET_KEY). Eximbay's integration guide
+    /// sends them unsigned; turn this on if the gateway answers them with an fgkey error.
+    #[arg(long, global = true)]
+    pub sign_legacy: bool,
+    /// Send a live_ API key to a --base-url that is not Eximbay's live host (a proxy of your
+    /// own in front of it). Without it a live key is only ever sent to the live host.
+    #[arg(long, global = true)]
+    pub allow_live_key_to_custom_host: bool,
+    /// Longest time for one call to the gateway, e.g. 30s, 2.5s or 800ms (default 30s).
+    #[arg(long, global = true)]
+    pub timeout: Option<String>,
+    /// Print each request line, its HTTP status, latency and rescode on stderr (never bodies
+    /// or keys).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Capture an authorized payment.
+    Capture {
+        #[command(flatten)]
+        payment: PaymentArgs,
+    },
+    /// Refund a payment, fully or in part.
+    #[command(group(ArgGroup::new("refund_name").required(true).args(["refund_key", "refund_id"])))]
+    Refund {
+        #[command(flatten)]
+        payment: PaymentArgs,
+        /// What is refundable before this refund (the gateway checks it).
+        #[arg(long, allow_hyphen_values = true)]
+        balance: String,
+        /// Refund everything still refundable: F when nothing was refunded yet (balance =
+        /// amount), otherwise P for the balance, as the library's refund_full does.
+        #[arg(long, conflicts_with = "partial", required_unless_present = "partial")]
+        full: bool,
+        /// Refund this amount.
+        #[arg(long, allow_hyphen_values = true)]
+        partial: Option<String>,
+        /// Names this refund: the refund_id is derived from it and the transaction id, exactly
+        /// as the library derives it, so retrying with the same key resends the same id.
+        #[arg(long)]
+        refund_key: Option<String>,
+        /// The raw refund_id to send, as is (overrides the derivation; reuse it only to retry
+        /// the same refund).
+        #[arg(long)]
+        refund_id: Option<String>,
+        /// Reason shown to people.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Retrieve a payment's state from the gateway.
+    Retrieve {
+        /// Look up by transaction id.
+        #[arg(long, required_unless_present = "order_id")]
+        transaction_id: Option<String>,
+        /// Look up by order id (with --transaction-id, sent alongside).
+        #[arg(long)]
+        order_id: Option<String>,
+        /// Currency of the payment. Required: the gateway's retrieve request carries the
+        /// payment's currency and amount, and the state is read from the refundable balance
+        /// against that amount.
+        #[arg(long)]
+        currency: String,
+        /// Amount of the payment (see --currency for why it is needed).
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Language of the gateway's messages.
+        #[arg(long, default_value = "EN")]
+        lang: String,
+    },
+    /// Recurring payments (legacy API).
+    Recurring {
+        #[command(subcommand)]
+        command: RecurringCommand,
+    },
+    /// Notifications (status_url, return_url, recurringURL bodies).
+    Notification {
+        #[command(subcommand)]
+        command: NotificationCommand,
+    },
+    /// Print the fgkey of a form body read from stdin (secret from EXIMBAY_SECRET_KEY).
+    Fgkey,
+    /// Run the local sandbox (MID from --mid / EXIMBAY_MID, keys from EXIMBAY_API_KEY and
+    /// EXIMBAY_SECRET_KEY; the public test MID, key and secret otherwise). Logs one line per
+    /// request on stderr.
+    Sim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Walk a payment and a recurring payment through their lives against an embedded sandbox.
+    Demo,
+}
+
+#[derive(Args)]
+pub struct PaymentArgs {
+    /// The payment's transaction id (24 characters).
+    #[arg(long)]
+    pub transaction_id: String,
+    /// The merchant's order id.
+    #[arg(long)]
+    pub order_id: String,
+    /// Currency (ISO 4217, any case: usd, KRW).
+    #[arg(long)]
+    pub currency: String,
+    /// The payment's amount (KRW, JPY, VND: whole; 10000.00 is taken as 10000).
+    #[arg(long, allow_hyphen_values = true)]
+    pub amount: String,
+    /// Language of the gateway's messages.
+    #[arg(long, default_value = "EN")]
+    pub lang: String,
+}
+
+#[derive(Subcommand)]
+pub enum RecurringCommand {
+    /// Terminate a recurring payment (RC_TERMINATE).
+    Terminate {
+        /// The registration.
+        #[arg(long)]
+        recurring_id: String,
+        #[command(flatten)]
+        params: Params,
+    },
+    /// Change a recurring payment's amount (RC_ADJUST).
+    Adjust {
+        /// The registration.
+        #[arg(long)]
+        recurring_id: String,
+        /// The new monthly amount.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// The registration's currency (checks whole amounts for KRW, JPY, VND; not sent).
+        #[arg(long)]
+        currency: Option<String>,
+        #[command(flatten)]
+        params: Params,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum NotificationCommand {
+    /// Verify the fgkey of a notification body read from stdin (secret from EXIMBAY_SECRET_KEY).
+    Verify,
+}
+
+#[derive(Args)]
+pub struct Params {
+    /// Merchant data echoed back.
+    #[arg(long)]
+    pub param1: Option<String>,
+    /// Merchant data echoed back.
+    #[arg(long)]
+    pub param2: Option<String>,
+    /// Merchant data echoed back.
+    #[arg(long)]
+    pub param3: Option<String>,
+}

@@ -1,0 +1,265 @@
+//! One function per command: typed input → the core's operation → the gateway's answer and
+//! the state the core reads from it, printed as one JSON object.
+
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::ops::cancel::{Cancel, RefundKind};
+use eximbay_core::ops::recurring_adjust::RecurringAdjust;
+use eximbay_core::ops::recurring_terminate::RecurringTerminate;
+use eximbay_core::ops::retrieve::{KeyField, Retrieve, Retrieved};
+use eximbay_core::payment::InvalidTransition;
+use eximbay_core::{
+    ApiKey, Currency, Mid, Notification, OrderId, Payment, PaymentOutcome, RecurringId, RefundId,
+    SecretKey, TransactionId, fgkey,
+};
+use serde_json::{Value, json};
+
+use crate::args::{Global, Params, PaymentArgs, RecurringCommand};
+use crate::failure::Failure;
+use crate::input::{amount, client, currency, lang, secret_key, stdin};
+
+fn print(value: Value) {
+    say!("{value}");
+}
+
+pub fn capture(global: &Global, payment: &PaymentArgs) -> Result<(), Failure> {
+    let op = payment.to_capture()?;
+    let captured = client(global)?.send(&op)?;
+    print(json!({"operation": "capture", "response": captured, "state": "Captured"}));
+    Ok(())
+}
+
+/// What `refund` was asked for.
+pub struct RefundRequest {
+    pub balance: String,
+    pub full: bool,
+    pub partial: Option<String>,
+    pub refund_key: Option<String>,
+    pub refund_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+pub fn refund(
+    global: &Global,
+    payment: &PaymentArgs,
+    request: RefundRequest,
+) -> Result<(), Failure> {
+    let payment = payment.to_capture()?;
+    let balance = amount("--balance", &request.balance, &payment.currency)?;
+    let kind = match (request.full, &request.partial) {
+        // The library's path: F while nothing was refunded, P for the balance after that.
+        (true, _) => RefundKind::rest_of(&payment.amount, &balance),
+        (false, Some(part)) => RefundKind::Partial(amount("--partial", part, &payment.currency)?),
+        (false, None) => return Err(Failure::usage("give --full or --partial AMOUNT")),
+    };
+    let refund_id = match (&request.refund_key, request.refund_id) {
+        (Some(key), None) => RefundId::derive(&payment.transaction_id, key),
+        (None, Some(id)) => RefundId::new(id),
+        _ => return Err(Failure::usage("give --refund-key KEY or --refund-id ID")),
+    };
+    let op = Cancel {
+        transaction_id: payment.transaction_id,
+        order_id: payment.order_id,
+        currency: payment.currency,
+        amount: payment.amount,
+        balance,
+        kind,
+        refund_id,
+        reason: request.reason,
+        lang: payment.lang,
+        refund_account: None,
+    };
+    let refunded = client(global)?.send(&op)?;
+    let rest = refunded
+        .payment
+        .balance
+        .as_ref()
+        .and_then(|b| b.to_decimal());
+    let state = match rest {
+        Some(rest) if rest.is_zero() => "Refunded",
+        Some(_) => "PartiallyRefunded",
+        None => "Unknown",
+    };
+    print(json!({"operation": "refund", "response": refunded, "state": state}));
+    Ok(())
+}
+
+/// What `retrieve` was asked for.
+pub struct RetrieveRequest {
+    pub transaction_id: Option<String>,
+    pub order_id: Option<String>,
+    pub currency: String,
+    pub amount: String,
+    pub lang: String,
+}
+
+pub fn retrieve(global: &Global, request: RetrieveRequest) -> Result<(), Failure> {
+    let key_field = if request.transaction_id.is_some() {
+        KeyField::TransactionId
+    } else {
+        KeyField::OrderId
+    };
+    // The integration guide's own example sends the transaction id as order id when only
+    // it is known.
+    let order_id = request
+        .order_id
+        .or_else(|| request.transaction_id.clone())
+        .unwrap_or_default();
+    let currency = currency(&request.currency)?;
+    let op = Retrieve {
+        key_field,
+        order_id: OrderId::new(order_id),
+        transaction_id: request.transaction_id.map(TransactionId::new),
+        amount: amount("--amount", &request.amount, &currency)?,
+        currency,
+        lang: lang(&request.lang)?,
+    };
+    let retrieved = client(global)?.send(&op)?;
+    let state = remote_state(&op, &retrieved);
+    print(json!({"operation": "retrieve", "response": retrieved, "state": state}));
+    Ok(())
+}
+
+/// The payment's state as the core reads the gateway's record (the same reading a
+/// `reconcile` applies), or `"Unknown"` when the record does not tell.
+fn remote_state(op: &Retrieve, retrieved: &Retrieved) -> String {
+    let transaction_id = retrieved
+        .transaction_id
+        .clone()
+        .or_else(|| op.transaction_id.clone());
+    let Some(transaction_id) = transaction_id else {
+        return "Unknown".to_owned();
+    };
+    let Ok(mut payment) = Payment::authorized(
+        transaction_id,
+        op.order_id.clone(),
+        op.currency.clone(),
+        op.amount.clone(),
+        op.lang.clone(),
+    ) else {
+        return "Unknown".to_owned();
+    };
+    match payment.apply(PaymentOutcome::Retrieved(retrieved.clone())) {
+        Ok(transition) => format!("{:?}", transition.to),
+        Err(InvalidTransition::UnknownAtGateway) => "NoSuchTransaction".to_owned(),
+        Err(_) => "Unknown".to_owned(),
+    }
+}
+
+pub fn recurring(global: &Global, command: RecurringCommand) -> Result<(), Failure> {
+    match command {
+        RecurringCommand::Terminate {
+            recurring_id,
+            params,
+        } => {
+            let op = RecurringTerminate {
+                recurring_id: RecurringId::new(recurring_id),
+                params: params.into(),
+            };
+            let done = client(global)?.send(&op)?;
+            print(
+                json!({"operation": "recurring_terminate", "response": done, "state": "Terminated"}),
+            );
+        }
+        RecurringCommand::Adjust {
+            recurring_id,
+            amount: amt,
+            currency: cur,
+            params,
+        } => {
+            // Without a currency, only what every currency shares is checked (two decimals).
+            let currency = match cur {
+                Some(code) => currency(&code)?,
+                None => Currency::Unknown("XXX".to_owned()),
+            };
+            let op = RecurringAdjust {
+                recurring_id: RecurringId::new(recurring_id),
+                amount: amount("--amount", &amt, &currency)?,
+                currency,
+                params: params.into(),
+            };
+            let adjusted = client(global)?.send(&op)?;
+            print(
+                json!({"operation": "recurring_adjust", "response": adjusted, "state": "Active"}),
+            );
+        }
+    }
+    Ok(())
+}
+
+impl From<Params> for MerchantParams {
+    fn from(p: Params) -> Self {
+        MerchantParams {
+            param1: p.param1,
+            param2: p.param2,
+            param3: p.param3,
+        }
+    }
+}
+
+pub fn verify_notification() -> Result<(), Failure> {
+    let secret = secret_key()?;
+    let body = stdin()?;
+    let notification = Notification::parse(body.trim_ascii_end()).map_err(Failure::not_verified)?;
+    let fields: serde_json::Map<String, Value> = notification
+        .iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    let verified = notification.verify(&secret);
+    print(json!({
+        "verified": verified.is_ok(),
+        "transaction_id": notification.transaction_id(),
+        "order_id": notification.order_id(),
+        "amount": notification.amount(),
+        "currency": notification.currency(),
+        "rescode": notification.rescode().map(|c| c.as_str().to_owned()),
+        "status": notification.status().map(|s| s.as_str().to_owned()),
+        "paid": notification.is_paid(),
+        "holds_order": notification.holds_order(),
+        "fields": fields,
+    }));
+    verified.map_err(Failure::not_verified)
+}
+
+pub fn fgkey_of_stdin() -> Result<(), Failure> {
+    let secret = secret_key()?;
+    let body = stdin()?;
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.trim_ascii_end())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    say!(
+        "{}",
+        fgkey::sign(&secret, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    );
+    Ok(())
+}
+
+pub fn sim(global: &Global, addr: std::net::SocketAddr) -> Result<(), Failure> {
+    let defaults = eximbay_sim::SandboxConfig::default();
+    let env = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned());
+    let sandbox = eximbay_sim::SandboxConfig {
+        mid: global.mid.clone().unwrap_or(defaults.mid),
+        api_key: env("EXIMBAY_API_KEY").unwrap_or(defaults.api_key),
+        secret_key: env("EXIMBAY_SECRET_KEY").unwrap_or(defaults.secret_key),
+        ..defaults
+    };
+    Mid::new(&sandbox.mid).map_err(Failure::usage)?;
+    ApiKey::new(&sandbox.api_key).map_err(Failure::usage)?;
+    SecretKey::new(&sandbox.secret_key).map_err(Failure::usage)?;
+    let mid = sandbox.mid.clone();
+    let running = eximbay_sim::RunningSandbox::start(
+        sandbox,
+        addr,
+        eximbay_sim::ServerOptions {
+            log_requests: true,
+            ..eximbay_sim::ServerOptions::default()
+        },
+    )
+    .map_err(|e| Failure::usage(format!("cannot listen on {addr}: {e}")))?;
+    eprintln!(
+        "eximbay sandbox listening on {} (MID {mid}); Ctrl-C to stop",
+        running.base_url()
+    );
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,95 @@
+//! What went wrong, as an exit code a script can branch on, a JSON object on stdout where
+//! the gateway answered, and a message on stderr that never holds a key.
+//!
+//! | code | meaning | from |
+//! |---|---|---|
+//! | 0 | success | |
+//! | 1 | the notification did not verify | `notification verify` |
+//! | 2 | bad usage or invalid input; nothing was sent | arguments, amounts, ids, configuration |
+//! | 3 | declined: card, issuer, fraud screening, acquirer | `HE*`, `DP*`, other final codes, a final 4xx page |
+//! | 4 | outcome unknown: reconcile with `eximbay retrieve` | `EE*`, `EX*`, any 5xx, timeouts and resets after sending, on a capture or refund |
+//! | 5 | failed before anything was sent; safe to retry | DNS, connect, TLS, retries exhausted |
+//! | 6 | the gateway rejected the request itself: fix the call or the configuration | `EC*` (bad key, bad transaction id, bad or undeclared field) |
+
+use eximbay_core::ClientError;
+use serde_json::{Value, json};
+
+/// Exit codes.
+pub mod exit {
+    /// The notification did not verify.
+    pub const NOT_VERIFIED: u8 = 1;
+    /// Bad usage or invalid input; nothing was sent.
+    pub const USAGE: u8 = 2;
+    /// The gateway declined.
+    pub const DECLINED: u8 = 3;
+    /// The outcome is unknown.
+    pub const AMBIGUOUS: u8 = 4;
+    /// Nothing was sent; safe to retry.
+    pub const TRANSPORT: u8 = 5;
+    /// The gateway rejected the request itself.
+    pub const REJECTED: u8 = 6;
+}
+
+/// A failure, with its exit code.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+    pub stdout: Option<Value>,
+}
+
+impl Failure {
+    /// Bad usage or invalid input (exit 2).
+    pub fn usage(message: impl std::fmt::Display) -> Self {
+        Failure {
+            code: exit::USAGE,
+            message: message.to_string(),
+            stdout: None,
+        }
+    }
+
+    /// The notification did not verify (exit 1).
+    pub fn not_verified(message: impl std::fmt::Display) -> Self {
+        Failure {
+            code: exit::NOT_VERIFIED,
+            message: message.to_string(),
+            stdout: None,
+        }
+    }
+}
+
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        let message = error.to_string();
+        let answered = |outcome: &str, gateway: &eximbay_core::GatewayError| {
+            json!({
+                "outcome": outcome,
+                "status": gateway.status,
+                "rescode": gateway.rescode.as_str(),
+                "resmsg": gateway.resmsg,
+                "errcode": gateway.errcode,
+            })
+        };
+        let (code, stdout) = match &error {
+            ClientError::Declined(gateway) => (exit::DECLINED, Some(answered("declined", gateway))),
+            ClientError::Rejected(gateway) => (exit::REJECTED, Some(answered("rejected", gateway))),
+            ClientError::Response(response) => (
+                exit::DECLINED,
+                Some(json!({"outcome": "declined", "status": response.status()})),
+            ),
+            ClientError::Ambiguous { .. } | ClientError::Apply(_) => (
+                exit::AMBIGUOUS,
+                Some(json!({"outcome": "unknown", "next": "reconcile with `eximbay retrieve`"})),
+            ),
+            ClientError::Transport { .. } => (exit::TRANSPORT, None),
+            ClientError::InvalidCommand(_)
+            | ClientError::InvalidRecurringCommand(_)
+            | ClientError::Build(_)
+            | ClientError::Refused(_) => (exit::USAGE, None),
+        };
+        Failure {
+            code,
+            message,
+            stdout,
+        }
+    }
+}
