@@ -105,12 +105,27 @@ impl BodyExcerpt {
     }
 }
 
-/// Shows only the first line: a whole HTML error page in a message helps nobody. The whole
-/// excerpt stays available through [`BodyExcerpt::as_str`] and `Debug`.
+/// Shows what a person needs: an HTML page's `<title>`, or else the first line. A whole
+/// HTML error page in a message helps nobody; the whole excerpt stays available through
+/// [`BodyExcerpt::as_str`] and `Debug`.
 impl fmt::Display for BodyExcerpt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(title) = self.html_title() {
+            return write!(f, "an HTML page titled {title:?}");
+        }
         let (line, more) = self.first_line();
         write!(f, "{line:?}{}", if more { " …" } else { "" })
+    }
+}
+
+impl BodyExcerpt {
+    /// The text of an HTML page's `<title>`, when the excerpt holds one.
+    pub fn html_title(&self) -> Option<&str> {
+        let lower = self.text.to_ascii_lowercase();
+        let start = lower.find("<title>")? + "<title>".len();
+        let end = start + lower.get(start..)?.find("</title>")?;
+        let title = self.text.get(start..end)?.trim();
+        (!title.is_empty() && title.len() <= DISPLAY_LINE_LIMIT).then_some(title)
     }
 }
 
@@ -146,7 +161,7 @@ pub enum ResponseError {
     Declined(GatewayError),
     /// A non-2xx answer that is not a gateway result (an HTML error page, a proxy error).
     #[error(
-        "HTTP {status} ({}) without a gateway result, starting {body}",
+        "HTTP {status} ({}) without a gateway result: {body}",
         content_type.as_deref().unwrap_or("no content type")
     )]
     HttpStatus {
