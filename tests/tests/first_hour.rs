@@ -25,15 +25,14 @@ fn authorized() -> Payment {
     .unwrap()
 }
 
+/// An HTTP layer that answers every call with the same response.
+type Scripted =
+    Box<dyn Fn(Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, eximbay_core::TransportError>>;
+
 /// A client whose HTTP layer answers every call with this status and body.
-fn answering(
-    status: u16,
-    body: String,
-) -> BlockingClient<
-    impl Fn(Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, eximbay_core::TransportError>,
-> {
+fn answering(status: u16, body: String) -> BlockingClient<Scripted> {
     BlockingClient::new(
-        move |_req| Ok(response(status, body.clone())),
+        Box::new(move |_req| Ok(response(status, body.clone()))),
         test_config(),
         |_| {},
     )

@@ -451,6 +451,12 @@ fn a_cash_payment_through_the_sandbox_settles_or_expires() {
         assert_eq!(p.amount().as_str(), "15000");
         made.push(p);
     }
+    // Callbacks arrive in any order: line the payments up with the transactions created.
+    made.sort_by_key(|p| {
+        payments
+            .iter()
+            .position(|t| p.transaction_id().as_str() == t)
+    });
     let adapters = Adapter::both(&sandbox);
     // Before the buyer pays, the gateway's record says REGISTERED: still registered.
     let t = adapters[0].reconcile(&mut made[0]).unwrap();
