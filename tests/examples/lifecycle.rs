@@ -20,8 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Currency::Usd,
         Amount::parse("25.00")?,
         Lang::En,
-    )
-    .unwrap();
+    )?;
     println!(
         "payment {TID}: {:?}, 25.00 USD authorized\n",
         payment.status()

@@ -92,7 +92,7 @@ impl fmt::Debug for BodyExcerpt {
 const DISPLAY_LINE_LIMIT: usize = 120;
 
 impl BodyExcerpt {
-    /// The first non-blank line, at most [`DISPLAY_LINE_LIMIT`] characters, and whether
+    /// The first non-blank line, at most 120 characters, and whether
     /// anything was left out.
     pub fn first_line(&self) -> (&str, bool) {
         let mut lines = self.text.lines().map(str::trim).filter(|l| !l.is_empty());
