@@ -934,11 +934,11 @@ fn legacy_calls_are_signed_only_when_asked() {
 #[test]
 fn signed_and_unsigned_rc_calls_against_each_sandbox_choice() {
     for (required, client, works) in [
-        (LegacySignature::Either, LegacySigning::SeedForm, true),
+        (LegacySignature::Either, LegacySigning::Unsigned, true),
         (LegacySignature::Either, LegacySigning::Fgkey, true),
-        (LegacySignature::Unsigned, LegacySigning::SeedForm, true),
+        (LegacySignature::Unsigned, LegacySigning::Unsigned, true),
         (LegacySignature::Unsigned, LegacySigning::Fgkey, false),
-        (LegacySignature::Required, LegacySigning::SeedForm, false),
+        (LegacySignature::Required, LegacySigning::Unsigned, false),
         (LegacySignature::Required, LegacySigning::Fgkey, true),
     ] {
         let sandbox = start_with(SandboxConfig {

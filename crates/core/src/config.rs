@@ -252,13 +252,13 @@ fn basic_authorization(key: &ApiKey) -> Result<http::HeaderValue, ConfigError> {
 /// How legacy DirectProcessor calls (`RC_TERMINATE`, `RC_ADJUST`) are sent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum LegacySigning {
-    /// The integration guide's form (seed 002): `mid`, `txntype`, the call's own fields and
+    /// The integration guide's form (Eximbay's recurring-payment guide): `mid`, `txntype`, the call's own fields and
     /// `param1..3`, no signature.
     #[default]
-    SeedForm,
+    Unsigned,
     /// Adds `ver=230`, `charset=UTF-8` and an `fgkey` over all sent fields, as every other
     /// DirectProcessor call in public integrations does. Needs the secret key. Turn it on if
-    /// the gateway answers the seed's form with an fgkey error.
+    /// the gateway answers the integration guide's form with an fgkey error.
     Fgkey,
 }
 
@@ -322,11 +322,11 @@ impl Config {
             api_key,
             authorization,
             secret_key: None,
-            legacy_signing: LegacySigning::SeedForm,
+            legacy_signing: LegacySigning::Unsigned,
         })
     }
 
-    /// Chooses how legacy DirectProcessor calls are sent ([`LegacySigning`]; the seed's
+    /// Chooses how legacy DirectProcessor calls are sent ([`LegacySigning`]; the integration guide's
     /// unsigned form by default).
     pub fn with_legacy_signing(mut self, signing: LegacySigning) -> Self {
         self.legacy_signing = signing;

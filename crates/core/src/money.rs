@@ -11,7 +11,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The largest number of integer digits the gateway accepts (`N(10,2)` in the seeds).
+/// The largest number of integer digits the gateway accepts (`N(10,2)` in Eximbay's integration guide).
 pub const MAX_INTEGER_DIGITS: usize = 10;
 /// The largest number of decimals the gateway accepts for any currency.
 pub const MAX_DECIMALS: u32 = 2;

@@ -1,4 +1,4 @@
-//! Registering a recurring payment through the payment window (seed 002, §3.1).
+//! Registering a recurring payment through the payment window (Eximbay's recurring-payment guide, §3.1).
 //!
 //! The payment window's form takes extra fields: `recurringPayment=Y`, `recurringAmount`
 //! (`N(10,2)`, mandatory with `Y`), `recurringDate` (`YYYYMMDD`, strictly after today in
@@ -57,7 +57,7 @@ impl RecurringRegistration {
         self
     }
 
-    /// The form fields to add to the payment-window request, in the seed's order. `now` is
+    /// The form fields to add to the payment-window request, in the integration guide's order. `now` is
     /// the caller's clock: `recurringDate` must be after today in Korea.
     pub fn form_fields(
         &self,

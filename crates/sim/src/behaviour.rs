@@ -86,15 +86,15 @@ pub enum UnknownTransaction {
     Ec1002,
 }
 
-/// Seed 002 lists no `ver`/`charset`/`fgkey` for `RC_TERMINATE` / `RC_ADJUST`; every other
+/// Eximbay's recurring-payment guide lists no `ver`/`charset`/`fgkey` for `RC_TERMINATE` / `RC_ADJUST`; every other
 /// DirectProcessor call in public integrations signs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LegacySignature {
-    /// Accept both: the seed's unsigned form, and a signed form whose fgkey verifies.
+    /// Accept both: the integration guide's unsigned form, and a signed form whose fgkey verifies.
     #[default]
     Either,
-    /// The seed's form only: `ver`, `charset` and `fgkey` are undeclared fields (`EC00`).
+    /// The integration guide's form only: `ver`, `charset` and `fgkey` are undeclared fields (`EC00`).
     Unsigned,
     /// A valid fgkey over all fields is required (`EC00` otherwise).
     Required,

@@ -22,7 +22,7 @@ use crate::wire;
 
 /// The public test MID, API key and secret the sandbox uses unless configured otherwise.
 pub const DEFAULT_MID: &str = "1849705C64";
-/// Default API key (the seeds' test key).
+/// Default API key (Eximbay's public test key).
 pub const DEFAULT_API_KEY: &str = "test_1849705C642C217E0B2D";
 /// Default secret key (the public test secret).
 pub const DEFAULT_SECRET_KEY: &str = "289F40E6640124B2628640168C3C5464";

@@ -1,9 +1,9 @@
 //! The sandbox's own reading of the gateway's request shapes.
 //!
 //! These types are deliberately independent of the core's operation types: end-to-end
-//! tests then check the client's wire format against a second reading of the seeds, not
+//! tests then check the client's wire format against a second reading of Eximbay's integration guide, not
 //! against itself. Unknown fields are refused (`EC00`), as the gateway refuses undeclared
-//! fields — a client that sent the seeds' typo `oreder_id` would fail here.
+//! fields — a client that sent the integration guide's typo `oreder_id` would fail here.
 
 use serde::Deserialize;
 
@@ -133,7 +133,7 @@ pub(crate) struct V1AdjustRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct V1DeleteRequest {}
 
-/// The fields a signed legacy request adds (not in seed 002; see
+/// The fields a signed legacy request adds (not in the recurring-payment guide; see
 /// [`LegacySignature`](crate::behaviour::LegacySignature)).
 pub(crate) const LEGACY_SIGNATURE_FIELDS: [&str; 3] = ["ver", "charset", "fgkey"];
 

@@ -96,8 +96,8 @@ impl UreqHttp {
 
 /// Maps a ureq error to how far the request got, judging by the error alone. The client
 /// itself also knows the stage the call reached (observed by its resolver and connector),
-/// which decides when the error
-/// does not: a lookup failure and a broken TLS handshake both arrive as plain I/O errors.
+/// which decides when the error does not: a lookup failure and a broken TLS handshake both
+/// arrive as plain I/O errors.
 pub fn classify(error: &ureq::Error) -> TransportFailure {
     use ureq::Timeout;
     match error {

@@ -1,4 +1,4 @@
-//! Full or partial cancel (refund) of a payment (seed 001).
+//! Full or partial cancel (refund) of a payment (Eximbay's cancel and refund guide).
 //!
 //! `POST /v1/payments/{transaction_id}/cancel` with
 //! `{"mid", "refund": {"refund_type", "refund_amount", "refund_id", "reason"},
@@ -9,7 +9,7 @@
 //!   works as an optimistic-concurrency guard: it is always sent.
 //! * `refund_id` must be unique per refund request and is reused when the same request is
 //!   retried ([`RefundId::derive`]).
-//! * Some seed samples send `"oreder_id"`: a documentation typo that is never sent.
+//! * Some of the integration guide's samples send `"oreder_id"`: a documentation typo that is never sent.
 //! * The answer spells the foreign-currency fields `foregin_*`; both spellings are read and
 //!   exposed as `foreign_*`.
 

@@ -1,4 +1,4 @@
-//! Manual capture of an authorized payment (seed 000).
+//! Manual capture of an authorized payment (Eximbay's manual-capture guide).
 //!
 //! `POST /v1/payments/{transaction_id}/capture` with
 //! `{"mid", "payment": {"order_id", "currency", "amount", "lang"}}`. Only payments made with

@@ -70,8 +70,8 @@ pub(crate) fn v1_post<T: Serialize>(
 /// Version and charset fields of a signed legacy call.
 const LEGACY_SIGNED_FIELDS: [(&str, &str); 2] = [("ver", "230"), ("charset", "UTF-8")];
 
-/// A legacy call: form POST to DirectProcessor, fields in the given order. In the seed's
-/// form no credentials besides the MID travel (seed 002 declares none); with
+/// A legacy call: form POST to DirectProcessor, fields in the given order. In the integration guide's
+/// form no credentials besides the MID travel (the recurring-payment guide declares none); with
 /// [`LegacySigning::Fgkey`](crate::config::LegacySigning::Fgkey) `ver`, `charset` and an
 /// `fgkey` over every sent field are added.
 pub(crate) fn legacy_post(
@@ -95,7 +95,7 @@ pub(crate) fn legacy_post(
         .map_err(|e| BuildError::Http(e.to_string()))
 }
 
-/// The `payment` object of v1 requests. Field order follows the seeds.
+/// The `payment` object of v1 requests. Field order follows Eximbay's integration guide.
 #[derive(Serialize)]
 pub(crate) struct PaymentFields<'a> {
     pub order_id: &'a str,

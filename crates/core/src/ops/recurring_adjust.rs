@@ -1,7 +1,7 @@
-//! Change the amount of a recurring payment (seed 002, §3.3): legacy form POST to
+//! Change the amount of a recurring payment (Eximbay's recurring-payment guide, §3.3): legacy form POST to
 //! DirectProcessor.
 //!
-//! Fields, in the seed's order: `mid`, `txntype=RC_ADJUST`, `adjustType=A` (amount change,
+//! Fields, in the integration guide's order: `mid`, `txntype=RC_ADJUST`, `adjustType=A` (amount change,
 //! the only type), `recurringID`, `adjustAmount`, `param1..3` (only when set). The gateway
 //! refuses an adjustment on the charge day (KST); [`crate::recurring::Recurring::adjust`]
 //! checks that before building this operation.

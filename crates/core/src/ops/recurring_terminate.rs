@@ -1,6 +1,6 @@
-//! Terminate a recurring payment (seed 002, §3.2): legacy form POST to DirectProcessor.
+//! Terminate a recurring payment (Eximbay's recurring-payment guide, §3.2): legacy form POST to DirectProcessor.
 //!
-//! Fields, in the seed's order: `mid`, `txntype=RC_TERMINATE`, `recurringID`,
+//! Fields, in the integration guide's order: `mid`, `txntype=RC_TERMINATE`, `recurringID`,
 //! `param1..3` (only when set). The reply is `k=v&k=v` text with `mid, txntype,
 //! recurringID, rescode, resmsg, param1..3`.
 
