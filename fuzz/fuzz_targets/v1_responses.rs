@@ -23,7 +23,7 @@ fuzz_target!(|input: (u16, &[u8])| {
     let retrieve = Retrieve { key_field: KeyField::TransactionId, order_id: order.clone(), transaction_id: Some(tid.clone()), currency: Currency::Usd, amount: amount.clone(), lang: Lang::En };
     let _ = Verify { data: "x".to_owned() }.parse(resp());
     // Whatever parses must also apply to a payment without panicking or breaking its invariant.
-    let mut payment = Payment::authorized(tid, order, Currency::Usd, amount, Lang::En);
+    let Ok(mut payment) = Payment::authorized(tid, order, Currency::Usd, amount, Lang::En) else { return };
     if let Ok(captured) = capture.parse(resp()) {
         let _ = payment.apply(PaymentOutcome::Captured(captured));
     }
