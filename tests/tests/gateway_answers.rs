@@ -976,7 +976,9 @@ fn signed_and_unsigned_rc_calls_against_each_sandbox_choice() {
                 panic!("{required:?} {client:?}: expected works={works}, got {other:?}")
             }
         }
-        let terminated = sandbox.sandbox().registrations[id].status.is_terminated();
+        let terminated = sandbox.sandbox().recurring.registrations[id]
+            .status
+            .is_terminated();
         assert_eq!(terminated, works, "{required:?} {client:?}");
     }
 }

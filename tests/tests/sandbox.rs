@@ -716,7 +716,10 @@ fn the_sandbox_checks_what_the_gateway_checks() {
         ),
         "0000"
     );
-    assert_eq!(sandbox.payments[&tid].refunded, "0.5".parse().unwrap());
+    assert_eq!(
+        sandbox.ledger.payments[&tid].refunded,
+        "0.5".parse().unwrap()
+    );
 
     // Legacy: undeclared fields and unknown registrations are refused.
     let legacy = |body: &str| {

@@ -239,7 +239,7 @@ proptest! {
                 sandbox.lock().unwrap().clear_faults();
             }
             prop_assert!(payment.invariant_holds(), "{payment:?}");
-            let ledger = sandbox.lock().unwrap().payments[&tid].clone();
+            let ledger = sandbox.lock().unwrap().ledger.payments[&tid].clone();
             prop_assert!(ledger.captures_applied <= 1, "captured twice");
             // Refunds are kept by id: a refund id applied twice (the sandbox's `RefundAgain`
             // choice) would leave the total above the sum of the kept refunds.
@@ -262,7 +262,7 @@ proptest! {
 
         // A final reconcile brings the view to the gateway's truth.
         client.reconcile(&mut payment).unwrap();
-        let ledger = sandbox.lock().unwrap().payments[&tid].clone();
+        let ledger = sandbox.lock().unwrap().ledger.payments[&tid].clone();
         prop_assert_eq!(payment.captured_amount() > Decimal::ZERO, ledger.captured);
         prop_assert_eq!(payment.status() == PaymentStatus::Voided, ledger.voided);
         prop_assert_eq!(payment.status() == PaymentStatus::Registered, ledger.awaiting_payment);
@@ -297,11 +297,11 @@ fn charge_history(declines: &[u32]) -> (RecurringId, Date, Vec<ChargeResult>, Re
                 results.push(ChargeResult::from_notification(&n).unwrap());
             }
         }
-        if sandbox.registrations[&id].status.is_terminated() {
+        if sandbox.recurring.registrations[&id].status.is_terminated() {
             break;
         }
     }
-    let status = sandbox.registrations[&id].status;
+    let status = sandbox.recurring.registrations[&id].status;
     (
         RecurringId::new(id),
         registration.first_charge,

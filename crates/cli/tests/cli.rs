@@ -79,14 +79,14 @@ fn capture_refund_retrieve_with_exit_codes() {
     let out = eximbay(Some(&base), &reused, None);
     assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stdout));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\"refund_amount\":\"3.00\""));
-    assert_eq!(sandbox.sandbox().payments[&tid].refunds.len(), 1);
+    assert_eq!(sandbox.sandbox().ledger.payments[&tid].refunds.len(), 1);
     assert_eq!(
-        sandbox.sandbox().payments[&tid].refunded.to_string(),
+        sandbox.sandbox().ledger.payments[&tid].refunded.to_string(),
         "2.50"
     );
 
     // Invalid input: exit 2, nothing sent.
-    let before = sandbox.sandbox().payments[&tid].refunds.len();
+    let before = sandbox.sandbox().ledger.payments[&tid].refunds.len();
     let bad = [
         &["refund"],
         &payment[..],
@@ -117,7 +117,10 @@ fn capture_refund_retrieve_with_exit_codes() {
     ]
     .concat();
     assert_eq!(code(&eximbay(Some(&base), &over, None)), 2);
-    assert_eq!(sandbox.sandbox().payments[&tid].refunds.len(), before);
+    assert_eq!(
+        sandbox.sandbox().ledger.payments[&tid].refunds.len(),
+        before
+    );
 
     // Apply, then drop: outcome unknown (4); retrieve shows the truth.
     sandbox.sandbox().add_fault(Fault {
@@ -280,7 +283,10 @@ fn recurring_terminate_and_adjust() {
     let adjusted = json(&out);
     assert_eq!(adjusted["response"]["amount"], "12000");
     assert_eq!(adjusted["response"]["params"][0], "x y");
-    assert_eq!(sandbox.sandbox().registrations[&id].amount, "12000");
+    assert_eq!(
+        sandbox.sandbox().recurring.registrations[&id].amount,
+        "12000"
+    );
     // Fractional KRW: refused before sending.
     let out = eximbay(
         Some(&base),
@@ -345,7 +351,11 @@ fn recurring_calls_are_signed_on_request() {
     let out = eximbay(Some(&base), &terminate, None);
     assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(json(&out)["rescode"], "EC00");
-    assert!(!sandbox.sandbox().registrations[&id].status.is_terminated());
+    assert!(
+        !sandbox.sandbox().recurring.registrations[&id]
+            .status
+            .is_terminated()
+    );
     // …and the signed one goes through.
     let out = eximbay(
         Some(&base),
@@ -353,7 +363,11 @@ fn recurring_calls_are_signed_on_request() {
         None,
     );
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(sandbox.sandbox().registrations[&id].status.is_terminated());
+    assert!(
+        sandbox.sandbox().recurring.registrations[&id]
+            .status
+            .is_terminated()
+    );
 }
 
 /// With no network at all (a network namespace of its own, where the machine allows one),
@@ -511,7 +525,7 @@ fn every_scripted_fault_through_the_cli() {
     let out = eximbay(Some(&base), &capture, None);
     assert_eq!(code(&out), 3, "EM00 retried, then the decline is final");
     assert_eq!(json(&out)["rescode"], "HE07");
-    assert_eq!(sandbox.sandbox().payments[&tid].captures_applied, 0);
+    assert_eq!(sandbox.sandbox().ledger.payments[&tid].captures_applied, 0);
     // HTTP 500 on a capture: the outcome is unknown (exit 4); retrieve says it did not happen.
     fault("/capture", FaultKind::Http500);
     assert_eq!(code(&eximbay(Some(&base), &capture, None)), 4);
@@ -523,5 +537,5 @@ fn every_scripted_fault_through_the_cli() {
     // A slow answer within the timeout is just slow.
     fault("/capture", FaultKind::Delay { ms: 200 });
     assert_eq!(code(&eximbay(Some(&base), &capture, None)), 0);
-    assert_eq!(sandbox.sandbox().payments[&tid].captures_applied, 1);
+    assert_eq!(sandbox.sandbox().ledger.payments[&tid].captures_applied, 1);
 }

@@ -21,11 +21,16 @@
 //!   charge retried on the next two days, termination after the third failure, every result
 //!   POSTed signed to the `recurringURL`; adjustments refused on the charge day (KST).
 //! * Signed `status_url` callbacks, redelivered until acknowledged (up to 3 retries).
-//! * Test controls under `/_sim/` ([`control`]) and a built-in merchant inbox.
+//! * Test controls under `/_sim/` ([`routes::control`]) and a built-in merchant inbox.
 //!
 //! [`Sandbox::handle`] is sans-IO and usable in-process; [`server`] serves it over HTTP.
 //!
-//! The sandbox reads requests with its own types (module `wire`), sharing only primitives
+//! The state — [`ledger`], [`recurring`] on the test clock, [`callbacks`] (signing, delivery
+//! log, inbox), [`faults`] — is held by [`Sandbox`]; one module per surface under [`routes`]
+//! (`v1`, `legacy`, `control`) turns a request into a command on that state and the result
+//! into the gateway's answer. Routes depend on the state, never the other way.
+//!
+//! The sandbox reads requests with its own types (`routes::wire`), sharing only primitives
 //! (`Amount`, `Currency`, fgkey) with the client core, so end-to-end tests check the
 //! client's wire format against an independent reading of it.
 #![forbid(unsafe_code)]
@@ -40,14 +45,27 @@
 )]
 
 pub mod behaviour;
-pub mod control;
+pub mod callbacks;
+pub mod commands;
+pub mod faults;
+pub mod ledger;
+pub mod recurring;
+pub mod routes;
 pub mod sandbox;
 pub mod server;
-mod wire;
 
 pub use behaviour::Behaviour;
-pub use sandbox::{Callback, Disposition, Fault, FaultKind, Handled, Sandbox, SandboxConfig};
+pub use callbacks::Callback;
+pub use faults::{Fault, FaultKind};
+pub use routes::{Disposition, Handled};
+pub use sandbox::{Sandbox, SandboxConfig};
 pub use server::{RunningSandbox, ServerOptions};
+
+/// The test controls' request types (`POST /_sim/payments`), where they were before the
+/// sandbox was split into state and route modules.
+pub mod control {
+    pub use crate::ledger::{NewPayment, NewRecurring};
+}
 
 /// The legacy server-to-server path.
 pub const DIRECT_PROCESSOR_PATH: &str = eximbay_core::config::DIRECT_PROCESSOR_PATH;

@@ -11,7 +11,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 
-use crate::sandbox::{CALLBACK_ATTEMPTS, Callback, Delivery, Disposition, Sandbox, SandboxConfig};
+use crate::callbacks::{CALLBACK_ATTEMPTS, Callback, Delivery};
+use crate::routes::Disposition;
+use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// Largest request body the sandbox reads.
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -126,7 +128,7 @@ async fn respond(
 }
 
 /// One line per request: what was asked, what was answered (the rescode, never a body).
-fn log_request(request: &http::Request<Vec<u8>>, handled: &crate::Handled, took: Duration) {
+fn log_request(request: &http::Request<Vec<u8>>, handled: &crate::routes::Handled, took: Duration) {
     let body = handled.response.body();
     let rescode = serde_json::from_slice::<serde_json::Value>(body)
         .ok()

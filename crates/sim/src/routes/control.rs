@@ -18,49 +18,11 @@ use http::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::sandbox::{Callback, Fault, Handled, Sandbox, json_response};
-
-/// `POST /_sim/payments`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewPayment {
-    /// The merchant's order id.
-    pub order_id: String,
-    /// Currency code.
-    pub currency: String,
-    /// Amount.
-    pub amount: String,
-    /// `AUTHORIZE` (default for cards) or `PAYMENT` (the only type, and the default, for
-    /// cash).
-    #[serde(default)]
-    pub transaction_type: Option<String>,
-    /// `card` (default) or `cash`: a cash / bank-transfer payment is registered first
-    /// (`status=Registered` with a `paymentURL`) and paid or expired later.
-    #[serde(default)]
-    pub method: Option<String>,
-    /// Where the signed status callback goes.
-    #[serde(default)]
-    pub status_url: Option<String>,
-    /// Merchant data echoed in the callback.
-    #[serde(default)]
-    pub param1: Option<String>,
-    /// A recurring registration made with the payment.
-    #[serde(default)]
-    pub recurring: Option<NewRecurring>,
-}
-
-/// The recurring part of a new payment (`recurringAmount`, `recurringURL`, `recurringDate`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewRecurring {
-    /// Monthly amount.
-    pub amount: String,
-    /// Where charge results go.
-    pub url: String,
-    /// First charge `YYYYMMDD` (default: one month from today, KST).
-    #[serde(default)]
-    pub date: Option<String>,
-}
+use super::{Handled, json_response, text_response};
+use crate::callbacks::Callback;
+use crate::faults::Fault;
+use crate::ledger::NewPayment;
+use crate::sandbox::Sandbox;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,11 +59,7 @@ fn bad_request(message: impl std::fmt::Display) -> Handled {
 }
 
 fn handled(response: Response<Vec<u8>>, callbacks: Vec<Callback>) -> Handled {
-    Handled {
-        response,
-        disposition: crate::sandbox::Disposition::Respond,
-        callbacks,
-    }
+    Handled::with_callbacks(response, callbacks)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Handled>> {
@@ -181,7 +139,7 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
             json_response(StatusCode::OK, &json!(sandbox.behaviour())),
             Vec::new(),
         )),
-        (["_sim", "behaviour"], true) => parse::<crate::Behaviour>(body).map(|behaviour| {
+        (["_sim", "behaviour"], true) => parse::<crate::behaviour::Behaviour>(body).map(|behaviour| {
             sandbox.set_behaviour(behaviour);
             handled(json_response(StatusCode::OK, &json!(behaviour)), Vec::new())
         }),
@@ -230,10 +188,23 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
                 .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "nack"))
                 .and_then(|(_, v)| v.parse().ok())
                 .unwrap_or(0);
-            Ok(handled(sandbox.receive(body, nack), Vec::new()))
+            let response = if sandbox.receive(body, nack) {
+                text_response(
+                    StatusCode::OK,
+                    "application/x-www-form-urlencoded",
+                    eximbay_core::notification::ACK_BODY.to_owned(),
+                )
+            } else {
+                text_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    "not now".to_owned(),
+                )
+            };
+            Ok(handled(response, Vec::new()))
         }
         (["_sim", "inbox"], false) => Ok(handled(
-            json_response(StatusCode::OK, &json!(sandbox.inbox)),
+            json_response(StatusCode::OK, &json!(&sandbox.inbox)),
             Vec::new(),
         )),
         _ => Err(Box::new(handled(

@@ -1,0 +1,65 @@
+//! The commands the state modules take, as plain values read from requests: a completed
+//! payment window (`NewPayment`, with its recurring part) and a cancel (`CancelCommand`).
+
+use serde::Deserialize;
+
+/// `POST /_sim/payments`: a payment as if the buyer completed the payment window.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPayment {
+    /// The merchant's order id.
+    pub order_id: String,
+    /// Currency code.
+    pub currency: String,
+    /// Amount.
+    pub amount: String,
+    /// `AUTHORIZE` (default for cards) or `PAYMENT` (the only type, and the default, for
+    /// cash).
+    #[serde(default)]
+    pub transaction_type: Option<String>,
+    /// `card` (default) or `cash`: a cash / bank-transfer payment is registered first
+    /// (`status=Registered` with a `paymentURL`) and paid or expired later.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Where the signed status callback goes.
+    #[serde(default)]
+    pub status_url: Option<String>,
+    /// Merchant data echoed in the callback.
+    #[serde(default)]
+    pub param1: Option<String>,
+    /// A recurring registration made with the payment.
+    #[serde(default)]
+    pub recurring: Option<NewRecurring>,
+}
+
+/// The recurring part of a new payment (`recurringAmount`, `recurringURL`, `recurringDate`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRecurring {
+    /// Monthly amount.
+    pub amount: String,
+    /// Where charge results go.
+    pub url: String,
+    /// First charge `YYYYMMDD` (default: one month from today, KST).
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+/// What a cancel request asks for, as the wire wrote it.
+#[derive(Clone, Copy, Debug)]
+pub struct CancelCommand<'a> {
+    /// `payment.order_id`.
+    pub order_id: &'a str,
+    /// `payment.currency`.
+    pub currency: &'a str,
+    /// `payment.amount`.
+    pub amount: &'a str,
+    /// `payment.balance` (the guard).
+    pub balance: Option<&'a str>,
+    /// `refund.refund_type`.
+    pub refund_type: &'a str,
+    /// `refund.refund_amount`.
+    pub refund_amount: &'a str,
+    /// `refund.refund_id`.
+    pub refund_id: &'a str,
+}

@@ -1,0 +1,375 @@
+//! The gateway's ledger: payments, their refunds, and the rules that move them — capture
+//! `AUTHORIZE` payments once for the whole amount, refund up to the balance with the
+//! `balance` guard, whole amounts for KRW / JPY / VND, cash payments registered before they
+//! are paid. Commands come in as plain values; a refused one changes nothing and says why
+//! with the gateway's result code.
+
+use std::collections::BTreeMap;
+
+use eximbay_core::{Amount, Currency, Timestamp};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::behaviour::{Behaviour, FullRefundAfterPartial, RepeatedRefundId};
+pub use crate::commands::{CancelCommand, NewPayment, NewRecurring};
+
+/// Why the gateway refuses a command: its result code and message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The result code.
+    pub rescode: &'static str,
+    /// The message.
+    pub message: &'static str,
+}
+
+pub(crate) fn refuse(rescode: &'static str, message: &'static str) -> Refusal {
+    Refusal { rescode, message }
+}
+
+/// One payment in the ledger.
+#[derive(Clone, Debug, Serialize)]
+pub struct LedgerPayment {
+    /// The gateway's id.
+    pub transaction_id: String,
+    /// The merchant's order id.
+    pub order_id: String,
+    /// Currency code.
+    pub currency: String,
+    /// Amount as registered.
+    pub amount: String,
+    /// `AUTHORIZE` or `PAYMENT`.
+    pub transaction_type: String,
+    /// Paid by a cash or bank-transfer method (registered first, paid later).
+    pub cash: bool,
+    /// Registered, the buyer has not paid yet (cash and bank-transfer methods).
+    pub awaiting_payment: bool,
+    /// Captured (manually, or automatically for `PAYMENT`).
+    pub captured: bool,
+    /// Cancelled before capture (or, for cash methods, expired before payment).
+    pub voided: bool,
+    /// Refunded so far.
+    pub refunded: Decimal,
+    /// Refunds by refund id.
+    pub refunds: BTreeMap<String, LedgerRefund>,
+    /// Capture requests applied (never more than one).
+    pub captures_applied: u32,
+    /// Where the status callback goes.
+    pub status_url: Option<String>,
+    /// `YYYYMMDDhhmmss` (KST) of the capture.
+    pub captured_date: Option<String>,
+}
+
+/// One refund.
+#[derive(Clone, Debug, Serialize)]
+pub struct LedgerRefund {
+    /// Amount.
+    pub amount: Decimal,
+    /// The refund's own transaction id.
+    pub refund_transaction_id: String,
+    /// `YYYYMMDDhhmmss` (KST).
+    pub refund_date: String,
+}
+
+impl LedgerPayment {
+    /// The registered amount.
+    pub fn total(&self) -> Decimal {
+        Amount::parse(&self.amount)
+            .map(|a| a.value())
+            .unwrap_or_default()
+    }
+
+    /// What is still refundable.
+    pub fn balance(&self) -> Decimal {
+        if self.voided {
+            Decimal::ZERO
+        } else {
+            self.total() - self.refunded
+        }
+    }
+
+    /// The retrieve `status`: the gateway's vocabulary is `SALE | AUTH | REGISTERED | NONE`,
+    /// read with `balance` — a refunded sale is `SALE` with balance 0, a reversed
+    /// authorization `AUTH` with balance 0, an expired registration `REGISTERED` with 0.
+    pub fn remote_status(&self) -> &'static str {
+        if self.captured {
+            "SALE"
+        } else if self.cash {
+            "REGISTERED"
+        } else {
+            "AUTH"
+        }
+    }
+}
+
+/// Checks an amount string for a currency the way the gateway does.
+pub(crate) fn valid_amount(text: &str, currency: &str) -> Option<Decimal> {
+    let amount = Amount::parse(text).ok()?;
+    amount.check_currency(&Currency::from_code(currency)).ok()?;
+    Some(amount.value())
+}
+
+/// A 24-character transaction id: MID + KST date + the last six digits of the sequence.
+pub(crate) fn transaction_id(mid: &str, now: Timestamp, sequence: u64) -> String {
+    format!(
+        "{mid}{}{:06}",
+        now.kst_date().to_yyyymmdd(),
+        sequence % 1_000_000
+    )
+}
+
+/// Payments by transaction id, and the sequence ids are drawn from.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// Payments by transaction id.
+    pub payments: BTreeMap<String, LedgerPayment>,
+    sequence: u64,
+}
+
+impl Ledger {
+    /// The next number of the sandbox's one sequence (transaction and recurring ids).
+    pub fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
+    /// A new 24-character transaction id.
+    pub fn new_transaction_id(&mut self, mid: &str, now: Timestamp) -> String {
+        let sequence = self.next_sequence();
+        transaction_id(mid, now, sequence)
+    }
+
+    /// The payment a completed payment window creates (not inserted yet), or why the
+    /// request is refused.
+    pub fn open(
+        &mut self,
+        new: &NewPayment,
+        mid: &str,
+        now: Timestamp,
+        date: &str,
+    ) -> Result<LedgerPayment, String> {
+        let cash = match new.method.as_deref() {
+            None | Some("card") => false,
+            Some("cash") => true,
+            Some(_) => return Err("method must be card or cash".to_owned()),
+        };
+        let transaction_type = new
+            .transaction_type
+            .clone()
+            .unwrap_or_else(|| if cash { "PAYMENT" } else { "AUTHORIZE" }.to_owned());
+        if !matches!(transaction_type.as_str(), "AUTHORIZE" | "PAYMENT") {
+            return Err("transaction_type must be AUTHORIZE or PAYMENT".to_owned());
+        }
+        if cash && (transaction_type != "PAYMENT" || new.recurring.is_some()) {
+            return Err("a cash payment is a PAYMENT without recurring registration".to_owned());
+        }
+        if valid_amount(&new.amount, &new.currency).is_none() {
+            return Err("invalid amount for the currency".to_owned());
+        }
+        let captured = transaction_type == "PAYMENT" && !cash;
+        Ok(LedgerPayment {
+            transaction_id: self.new_transaction_id(mid, now),
+            order_id: new.order_id.clone(),
+            currency: new.currency.clone(),
+            amount: new.amount.clone(),
+            transaction_type,
+            cash,
+            awaiting_payment: cash,
+            captured,
+            voided: false,
+            refunded: Decimal::ZERO,
+            refunds: BTreeMap::new(),
+            captures_applied: 0,
+            status_url: new.status_url.clone(),
+            captured_date: captured.then(|| date.to_owned()),
+        })
+    }
+
+    /// Records a payment.
+    pub fn insert(&mut self, payment: LedgerPayment) {
+        self.payments
+            .insert(payment.transaction_id.clone(), payment);
+    }
+
+    /// A payment by transaction id or, failing that, by order id (`key_field`).
+    pub fn find(
+        &self,
+        key_field: &str,
+        transaction_id: Option<&str>,
+        order_id: &str,
+    ) -> Result<Option<&LedgerPayment>, Refusal> {
+        match key_field {
+            "transaction_id" => Ok(transaction_id.and_then(|tid| self.payments.get(tid))),
+            "order_id" => Ok(self.payments.values().find(|p| p.order_id == order_id)),
+            _ => Err(refuse(
+                "EC00",
+                "key_field must be order_id or transaction_id",
+            )),
+        }
+    }
+
+    /// Captures an `AUTHORIZE` payment, once, for its whole amount.
+    pub fn capture(
+        &mut self,
+        tid: &str,
+        order_id: &str,
+        currency: &str,
+        amount: &str,
+        date: &str,
+    ) -> Result<&LedgerPayment, Refusal> {
+        let payment = self
+            .payments
+            .get_mut(tid)
+            .ok_or(refuse("EC1002", "Invalid transaction_id"))?;
+        if order_id != payment.order_id || currency != payment.currency {
+            return Err(refuse(
+                "EC00",
+                "order_id or currency does not match the payment",
+            ));
+        }
+        if valid_amount(amount, currency) != Some(payment.total()) {
+            return Err(refuse(
+                "EC00",
+                "amount must be the authorized amount (no partial capture)",
+            ));
+        }
+        // No documented code says "not capturable"; `EX*` means an internal exception
+        // (outcome unknown), so the refusal is a request error.
+        if payment.transaction_type != "AUTHORIZE" {
+            return Err(refuse(
+                "EC00",
+                "Only AUTHORIZE payments are captured manually",
+            ));
+        }
+        if payment.captured || payment.voided || payment.awaiting_payment {
+            return Err(refuse("EC00", "The payment is not capturable"));
+        }
+        payment.captured = true;
+        payment.captures_applied += 1;
+        payment.captured_date = Some(date.to_owned());
+        Ok(payment)
+    }
+
+    /// Refunds (or, before capture, voids) a payment. A repeated `refund_id` is answered as
+    /// [`Behaviour::repeated_refund_id`] says, since the gateway's documents do not.
+    pub fn cancel(
+        &mut self,
+        tid: &str,
+        command: CancelCommand<'_>,
+        behaviour: Behaviour,
+        refund_transaction_id: impl FnOnce(&mut Self) -> String,
+        date: &str,
+    ) -> Result<(&LedgerPayment, LedgerRefund), Refusal> {
+        let unknown = refuse("EC1002", "Invalid transaction_id");
+        let repeated = self
+            .payments
+            .get(tid)
+            .ok_or(unknown)?
+            .refunds
+            .get(command.refund_id)
+            .cloned();
+        if let Some(refund) = repeated {
+            match behaviour.repeated_refund_id {
+                RepeatedRefundId::AnswerOriginal => {
+                    return Ok((self.payments.get(tid).ok_or(unknown)?, refund));
+                }
+                RepeatedRefundId::Refuse => {
+                    return Err(refuse("EC00", "refund_id was already used"));
+                }
+                RepeatedRefundId::RefundAgain => {}
+            }
+        }
+        let amount = check_refund(self.payments.get(tid).ok_or(unknown)?, command, behaviour)?;
+        let refund = LedgerRefund {
+            amount,
+            // Only an applied refund takes a transaction id (refused ones leave no gap).
+            refund_transaction_id: refund_transaction_id(self),
+            refund_date: date.to_owned(),
+        };
+        let payment = self.payments.get_mut(tid).ok_or(unknown)?;
+        if payment.captured {
+            payment.refunded += amount;
+        } else {
+            payment.voided = true;
+        }
+        // Under `RefundAgain` a repeated id's newest refund is the one kept by id (the
+        // total refunded keeps them all).
+        payment
+            .refunds
+            .insert(command.refund_id.to_owned(), refund.clone());
+        Ok((payment, refund))
+    }
+
+    /// A registered cash payment is paid (`Sale`) or expires (`Void`).
+    pub fn finish_cash(
+        &mut self,
+        tid: &str,
+        paid: bool,
+        date: &str,
+    ) -> Result<&LedgerPayment, String> {
+        let payment = self.payments.get_mut(tid).ok_or("no such transaction id")?;
+        if !payment.awaiting_payment {
+            return Err("the payment is not a registered cash payment awaiting the buyer".into());
+        }
+        payment.awaiting_payment = false;
+        if paid {
+            payment.captured = true;
+            payment.captured_date = Some(date.to_owned());
+        } else {
+            payment.voided = true;
+        }
+        Ok(payment)
+    }
+}
+
+/// The gateway's checks of a refund; the refunded amount when it may be applied.
+fn check_refund(
+    payment: &LedgerPayment,
+    command: CancelCommand<'_>,
+    behaviour: Behaviour,
+) -> Result<Decimal, Refusal> {
+    if command.refund_id.is_empty() || command.refund_id.len() > 64 {
+        return Err(refuse("EC00", "Invalid refund_id"));
+    }
+    if command.order_id != payment.order_id || command.currency != payment.currency {
+        return Err(refuse(
+            "EC00",
+            "order_id or currency does not match the payment",
+        ));
+    }
+    if valid_amount(command.amount, command.currency) != Some(payment.total()) {
+        return Err(refuse("EC00", "amount does not match the payment"));
+    }
+    let balance = command
+        .balance
+        .and_then(|b| valid_amount(b, command.currency))
+        .ok_or(refuse("EC00", "balance is missing or invalid"))?;
+    if balance != payment.balance() {
+        return Err(refuse(
+            "EC00",
+            "balance does not match the refundable amount",
+        ));
+    }
+    let amount = valid_amount(command.refund_amount, command.currency)
+        .ok_or(refuse("EC00", "Invalid refund_amount"))?;
+    if payment.awaiting_payment {
+        return Err(refuse("EC00", "The payment has not been paid"));
+    }
+    if payment.voided || amount > payment.balance() {
+        return Err(refuse("EC00", "refund_amount exceeds the balance"));
+    }
+    let full_after_partial = behaviour.full_refund_after_partial
+        == FullRefundAfterPartial::RefundBalance
+        && !payment.refunded.is_zero()
+        && amount == payment.balance();
+    match command.refund_type {
+        "F" if amount == payment.total() && payment.refunded.is_zero() => Ok(amount),
+        "F" if full_after_partial => Ok(amount),
+        "F" => Err(refuse(
+            "EC00",
+            "F refunds the whole amount of an unrefunded payment",
+        )),
+        "P" if payment.captured => Ok(amount),
+        "P" => Err(refuse("EC00", "Partial cancel needs a captured payment")),
+        _ => Err(refuse("EC00", "Invalid refund_type")),
+    }
+}

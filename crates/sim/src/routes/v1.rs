@@ -1,0 +1,300 @@
+//! The v1 REST surface: Basic auth (`EC1000`), JSON content type (`EC1001`), 24-character
+//! transaction ids (`EC1002`), POST only (`EC1003`), undeclared fields refused (`EC00`);
+//! capture, cancel, retrieve, verify, ready, and recurring delete / adjust.
+
+use base64::Engine as _;
+use http::{Method, Request, Response, StatusCode};
+use serde_json::json;
+
+use super::{Handled, gateway_error, json_response, not_found, wire};
+use crate::behaviour::UnknownTransaction;
+use crate::ledger::{CancelCommand, LedgerPayment, LedgerRefund, Refusal, valid_amount};
+use crate::sandbox::Sandbox;
+
+fn refused(refusal: Refusal) -> Response<Vec<u8>> {
+    gateway_error(refusal.rescode, refusal.message)
+}
+
+fn authorized(sandbox: &Sandbox, request: &Request<Vec<u8>>) -> bool {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:", sandbox.config().api_key))
+    );
+    request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|given| given == expected)
+}
+
+/// Routes one `/v1/…` request.
+pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> Handled {
+    if request.method() != Method::POST {
+        return Handled::respond(gateway_error("EC1003", "Method not allowed"));
+    }
+    if !authorized(sandbox, request) {
+        return Handled::respond(gateway_error("EC1000", "Authentication failed"));
+    }
+    let json = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !json {
+        return Handled::respond(gateway_error(
+            "EC1001",
+            "Content-Type must be application/json",
+        ));
+    }
+    let body = request.body().as_slice();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["v1", "payments", "retrieve"] => with_body(sandbox, body, retrieve),
+        ["v1", "payments", "verify"] => with_body(sandbox, body, verify),
+        ["v1", "payments", "ready"] => with_body(sandbox, body, ready),
+        ["v1", "payments", "recurring", id, "delete"] => {
+            with_body(sandbox, body, |s, _: wire::V1DeleteRequest| {
+                match s.recurring.terminate(id) {
+                    Ok(()) => json_response(
+                        StatusCode::OK,
+                        &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
+                    ),
+                    Err(refusal) => refused(refusal),
+                }
+            })
+        }
+        ["v1", "payments", "recurring", id, "adjust"] => {
+            with_body(sandbox, body, |s, r: wire::V1AdjustRequest| {
+                let today = s.now().kst_date();
+                match s.recurring.adjust(id, &r.adjust_amount, today) {
+                    Ok(()) => json_response(
+                        StatusCode::OK,
+                        &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
+                    ),
+                    Err(refusal) => refused(refusal),
+                }
+            })
+        }
+        ["v1", "payments", tid, operation @ ("capture" | "cancel")] => {
+            if tid.len() != 24 {
+                return Handled::respond(gateway_error(
+                    "EC1002",
+                    "transaction_id must be 24 characters",
+                ));
+            }
+            if *operation == "capture" {
+                with_body(sandbox, body, |s, r| capture(s, tid, r))
+            } else {
+                with_body(sandbox, body, |s, r| cancel(s, tid, r))
+            }
+        }
+        _ => Handled::respond(not_found()),
+    }
+}
+
+fn with_body<T: serde::de::DeserializeOwned>(
+    sandbox: &mut Sandbox,
+    body: &[u8],
+    handler: impl FnOnce(&mut Sandbox, T) -> Response<Vec<u8>>,
+) -> Handled {
+    match serde_json::from_slice::<T>(body) {
+        Ok(parsed) => Handled::respond(handler(sandbox, parsed)),
+        Err(error) => Handled::respond(gateway_error(
+            "EC00",
+            &format!("Invalid parameter: {error}"),
+        )),
+    }
+}
+
+fn wrong_mid(sandbox: &Sandbox, mid: &str) -> Option<Response<Vec<u8>>> {
+    (mid != sandbox.config().mid).then(|| gateway_error("EC00", "Invalid mid"))
+}
+
+fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> Response<Vec<u8>> {
+    if let Some(response) = wrong_mid(sandbox, &request.mid) {
+        return response;
+    }
+    let p = &request.payment;
+    if !p.lang_is_valid() {
+        return gateway_error("EC00", "Invalid lang");
+    }
+    let date = sandbox.kst_datetime();
+    let payment = match sandbox
+        .ledger
+        .capture(tid, &p.order_id, &p.currency, &p.amount, &date)
+    {
+        Ok(payment) => payment.clone(),
+        Err(refusal) => return refused(refusal),
+    };
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
+            "payment": {
+                "order_id": payment.order_id, "currency": payment.currency,
+                "amount": sandbox.echo(payment.total(), &payment.currency),
+                "transaction_id": tid,
+                "captured_date": date, "partially_cancelable ": "Y"
+            }
+        }),
+    )
+}
+
+fn refund_answer(
+    sandbox: &Sandbox,
+    payment: &LedgerPayment,
+    refund_id: &str,
+    refund: &LedgerRefund,
+) -> Response<Vec<u8>> {
+    let amount = |value| sandbox.echo(value, &payment.currency);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
+            "refund": {
+                "refund_amount": amount(refund.amount),
+                "refund_id": refund_id,
+                "refund_date": refund.refund_date,
+                "refund_transaction_id": refund.refund_transaction_id,
+            },
+            "payment": {
+                "order_id": payment.order_id, "currency": payment.currency,
+                "amount": amount(payment.total()),
+                "transaction_id": payment.transaction_id,
+                "balance": amount(payment.balance()),
+                "base_amount": amount(payment.total()),
+                "base_rate": "1.000000", "dcc_rate": "1.000000", "payment_method": "P101"
+            },
+            "foreign": {
+                "foregin_currency": payment.currency,
+                "foregin_amount": amount(payment.total()),
+                "foregin_rate": "0"
+            }
+        }),
+    )
+}
+
+fn cancel(sandbox: &mut Sandbox, tid: &str, request: wire::CancelRequest) -> Response<Vec<u8>> {
+    if let Some(response) = wrong_mid(sandbox, &request.mid) {
+        return response;
+    }
+    let (p, r) = (&request.payment, &request.refund);
+    if !p.lang_is_valid() || !request.extras_are_valid() {
+        return gateway_error("EC00", "Invalid lang, reason or refund_account");
+    }
+    let command = CancelCommand {
+        order_id: &p.order_id,
+        currency: &p.currency,
+        amount: &p.amount,
+        balance: p.balance.as_deref(),
+        refund_type: &r.refund_type,
+        refund_amount: &r.refund_amount,
+        refund_id: &r.refund_id,
+    };
+    let date = sandbox.kst_datetime();
+    let (mid, now, behaviour) = (
+        sandbox.config().mid.clone(),
+        sandbox.now(),
+        sandbox.behaviour(),
+    );
+    let refund_tid = |ledger: &mut crate::ledger::Ledger| ledger.new_transaction_id(&mid, now);
+    match sandbox
+        .ledger
+        .cancel(tid, command, behaviour, refund_tid, &date)
+    {
+        Ok((payment, refund)) => {
+            let payment = payment.clone();
+            refund_answer(sandbox, &payment, &r.refund_id, &refund)
+        }
+        Err(refusal) => refused(refusal),
+    }
+}
+
+fn retrieve(sandbox: &mut Sandbox, request: wire::RetrieveRequest) -> Response<Vec<u8>> {
+    if let Some(response) = wrong_mid(sandbox, &request.mid) {
+        return response;
+    }
+    if !request.payment.lang_is_valid() {
+        return gateway_error("EC00", "Invalid lang");
+    }
+    let found = sandbox.ledger.find(
+        &request.key_field,
+        request.payment.transaction_id.as_deref(),
+        &request.payment.order_id,
+    );
+    let payment = match found {
+        Ok(Some(payment)) => payment,
+        Ok(None) => {
+            return match sandbox.behaviour().unknown_transaction {
+                UnknownTransaction::Ec1002 => gateway_error("EC1002", "No such transaction"),
+                UnknownTransaction::StatusNone => json_response(
+                    StatusCode::OK,
+                    &json!({"rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
+                            "payment": {"status": "NONE"}}),
+                ),
+            };
+        }
+        Err(refusal) => return refused(refusal),
+    };
+    let amount = |value| sandbox.echo(value, &payment.currency);
+    let mut body = json!({
+        "order_id": payment.order_id,
+        "currency": payment.currency,
+        "amount": amount(payment.total()),
+        "transaction_id": payment.transaction_id,
+        "transaction_type": payment.transaction_type,
+        "status": payment.remote_status(),
+        "balance": amount(payment.balance()),
+        // The method code of cash payments is not documented: none is claimed.
+        "payment_method": if payment.cash { None } else { Some("P101") },
+    });
+    // Only captured payments have a capture date.
+    if let (Some(date), Some(fields)) = (&payment.captured_date, body.as_object_mut()) {
+        fields.insert("captured_date".to_owned(), json!(date));
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({"rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid, "payment": body}),
+    )
+}
+
+fn verify(sandbox: &mut Sandbox, request: wire::VerifyRequest) -> Response<Vec<u8>> {
+    if sandbox.verify_form(request.data.as_bytes()) {
+        gateway_error("0000", "Success.")
+    } else {
+        gateway_error("EC00", "Verification failed")
+    }
+}
+
+fn ready(sandbox: &mut Sandbox, request: wire::ReadyRequest) -> Response<Vec<u8>> {
+    if let Some(response) = wrong_mid(sandbox, &request.merchant.mid) {
+        return response;
+    }
+    let p = &request.payment;
+    if valid_amount(&p.amount, &p.currency).is_none() {
+        return gateway_error("EC00", "Invalid amount");
+    }
+    if !matches!(
+        p.transaction_type.as_str(),
+        "PAYMENT" | "AUTHORIZE" | "PAYER_AUTH" | "REBILL"
+    ) {
+        return gateway_error("EC00", "Invalid transaction_type");
+    }
+    let fields = [
+        ("mid", sandbox.config().mid.as_str()),
+        ("ref", p.order_id.as_str()),
+        ("cur", p.currency.as_str()),
+        ("amt", p.amount.as_str()),
+        ("txntype", p.transaction_type.as_str()),
+        ("lang", p.lang.as_str()),
+        ("buyer", request.buyer.name.as_str()),
+        ("email", request.buyer.email.as_str()),
+        ("returnurl", request.url.return_url.as_str()),
+        ("statusurl", request.url.status_url.as_str()),
+    ];
+    let fgkey = sandbox.signer.fgkey(fields);
+    json_response(
+        StatusCode::OK,
+        &json!({"rescode": "0000", "resmsg": "Success.", "fgkey": fgkey}),
+    )
+}
