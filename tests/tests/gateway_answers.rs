@@ -997,6 +997,11 @@ fn ready_takes_only_the_window_transaction_types() {
         buyer_email: "buyer@example.com".into(),
         return_url: "https://shop.example/return".into(),
         status_url: "https://shop.example/status".into(),
+        products: Vec::new(),
+        surcharges: Vec::new(),
+        other_param: Default::default(),
+        tax: Default::default(),
+        settings: Default::default(),
     };
     for ok in [
         TransactionType::Payment,

@@ -293,6 +293,11 @@ fn parse_with_every_operation(status: u16, body: &[u8]) {
         buyer_email: "b@x".into(),
         return_url: "https://x".into(),
         status_url: "https://x".into(),
+        products: Vec::new(),
+        surcharges: Vec::new(),
+        other_param: Default::default(),
+        tax: Default::default(),
+        settings: Default::default(),
     }
     .parse(resp());
     let rid = RecurringId::new("RC1");

@@ -77,6 +77,11 @@ fn ready_and_the_v1_recurring_endpoints() {
             buyer_email: "buyer@example.com".into(),
             return_url: "https://shop.example/return".into(),
             status_url: "https://shop.example/status".into(),
+            products: Vec::new(),
+            surcharges: Vec::new(),
+            other_param: Default::default(),
+            tax: Default::default(),
+            settings: Default::default(),
         })
         .unwrap();
     assert_eq!(prepared.fgkey.len(), 64);

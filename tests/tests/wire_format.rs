@@ -199,6 +199,11 @@ fn retrieve_verify_ready_requests() {
         buyer_email: "test@eximbay.com".to_owned(),
         return_url: "https://shop.example/return".to_owned(),
         status_url: "https://shop.example/status".to_owned(),
+        products: Vec::new(),
+        surcharges: Vec::new(),
+        other_param: Default::default(),
+        tax: Default::default(),
+        settings: Default::default(),
     };
     insta::assert_snapshot!("ready", render_request(&ready.to_http(&cfg).unwrap()));
 }

@@ -359,6 +359,12 @@ impl Config {
         &self.v1_base_url
     }
 
+    /// Base URL of the legacy host (DirectProcessor, the payment window), without trailing
+    /// slash.
+    pub fn legacy_base_url(&self) -> &str {
+        &self.legacy_base_url
+    }
+
     /// Full URL of the legacy DirectProcessor endpoint.
     pub fn direct_processor_url(&self) -> String {
         format!("{}{}", self.legacy_base_url, DIRECT_PROCESSOR_PATH)

@@ -56,6 +56,7 @@ pub mod registration;
 pub mod retry;
 pub mod time;
 pub mod transport;
+pub mod window;
 
 pub use client::{AsyncClient, BlockingClient};
 pub use codes::{

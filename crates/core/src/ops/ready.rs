@@ -1,19 +1,27 @@
 //! Payment preparation: `POST /v1/payments/ready` returns the `fgkey` the payment window
-//! (JavaScript SDK) needs.
+//! (JavaScript SDK) needs, and [`Ready::request_pay`] builds what the page hands to
+//! `EXIMBAY.request_pay`.
 //!
 //! Body `{"payment": {"transaction_type", "order_id", "currency", "amount", "lang"},
-//! "merchant": {"mid"}, "buyer": {"name", "email"}, "url": {"return_url", "status_url"}}`.
+//! "merchant": {"mid"}, "buyer": {"name", "email"}, "url": {"return_url", "status_url"},
+//! "product": [{"name", "quantity", "unit_price"}], "surcharge": [...], "other_param":
+//! {"param1", "param2"}, "tax": {...}, "settings": {...}}` (the last five only when set).
+//! The SDK checks the fgkey against the very same objects, so the ready body and the
+//! `request_pay` payload are serialised from one value: they cannot drift.
+
+use std::collections::BTreeMap;
 
 use http::{Request, Response};
 use serde::Serialize;
 use serde::de::IgnoredAny;
 
-use super::{Operation, RawResponse, check_payment_fields, v1_post};
+use super::{MerchantParams, Operation, RawResponse, check_payment_fields, v1_post};
 use crate::codes::{Lang, TransactionType};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::ids::{OrderId, check_free_text, check_required_text};
 use crate::money::{Amount, Currency};
+use crate::window::Line;
 
 /// Longest URL the gateway takes.
 pub const URL_MAX_LEN: usize = 255;
@@ -40,14 +48,88 @@ pub struct Ready {
     pub return_url: String,
     /// Where the gateway posts the authoritative result.
     pub status_url: String,
+    /// `product`: the order's lines (optional; when given, they add up to the amount with
+    /// the surcharges).
+    pub products: Vec<Line>,
+    /// `surcharge`: shipping, fees.
+    pub surcharges: Vec<Line>,
+    /// `other_param`: `param1`, `param2` echoed in the results (`param3` is not part of
+    /// the v1 request and is refused).
+    pub other_param: MerchantParams,
+    /// `tax`: keys and values as Eximbay's SDK documentation names them
+    /// (`receipt_status`, `amount_tax_free`, `amount_taxable`, `amount_vat`, …), sent as
+    /// given.
+    pub tax: BTreeMap<String, String>,
+    /// `settings`: keys and values as the SDK documentation names them (`display_type`,
+    /// `ostype`, `issuer_country`, …), sent as given.
+    pub settings: BTreeMap<String, String>,
 }
 
+impl Ready {
+    /// A ready request with only the required parts; set the optional ones on the value.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        transaction_type: TransactionType,
+        order_id: OrderId,
+        currency: Currency,
+        amount: Amount,
+        lang: Lang,
+        buyer: (impl Into<String>, impl Into<String>),
+        return_url: impl Into<String>,
+        status_url: impl Into<String>,
+    ) -> Self {
+        Ready {
+            transaction_type,
+            order_id,
+            currency,
+            amount,
+            lang,
+            buyer_name: buyer.0.into(),
+            buyer_email: buyer.1.into(),
+            return_url: return_url.into(),
+            status_url: status_url.into(),
+            products: Vec::new(),
+            surcharges: Vec::new(),
+            other_param: MerchantParams::default(),
+            tax: BTreeMap::new(),
+            settings: BTreeMap::new(),
+        }
+    }
+}
+
+/// The ready body, and (with the fgkey) the `request_pay` payload: one value, so the two
+/// are the same bytes.
 #[derive(Serialize)]
 struct ReadyBody<'a> {
     payment: ReadyPayment<'a>,
     merchant: Merchant<'a>,
     buyer: Buyer<'a>,
     url: Urls<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    product: Vec<LineFields<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    surcharge: Vec<LineFields<'a>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    other_param: BTreeMap<&'static str, &'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    tax: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    settings: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct LineFields<'a> {
+    name: &'a str,
+    quantity: String,
+    unit_price: &'a str,
+}
+
+/// `EXIMBAY.request_pay`'s argument: the fgkey the ready call returned, then the ready body.
+#[derive(Serialize)]
+struct RequestPay<'a> {
+    fgkey: &'a str,
+    #[serde(flatten)]
+    body: ReadyBody<'a>,
 }
 
 #[derive(Serialize)]
@@ -96,12 +178,9 @@ pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), BuildError
     Ok(())
 }
 
-impl Operation for Ready {
-    type Output = Prepared;
-    const NAME: &'static str = "ready";
-    const MOVES_MONEY: bool = false;
-
-    fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+impl Ready {
+    /// Checks every value and borrows them into the body both calls serialise.
+    fn body<'a>(&'a self, cfg: &'a Config) -> Result<ReadyBody<'a>, BuildError> {
         check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
         // The payment window starts these four; the others (capture, refund, …) are calls of
         // their own.
@@ -127,7 +206,59 @@ impl Operation for Ready {
         check_free_text("buyer.email", &self.buyer_email, 100)?;
         check_url("url.return_url", &self.return_url)?;
         check_url("url.status_url", &self.status_url)?;
-        let body = ReadyBody {
+        if self.other_param.param3.is_some() {
+            return Err(BuildError::InvalidField {
+                field: "other_param",
+                reason: "takes param1 and param2 only",
+            });
+        }
+        let other_param: BTreeMap<&'static str, &str> =
+            self.other_param.fields()?.into_iter().collect();
+        for (field, entries) in [("tax", &self.tax), ("settings", &self.settings)] {
+            for (key, value) in entries.iter() {
+                check_required_text(field, key, 40)?;
+                check_free_text(field, value, 255)?;
+            }
+        }
+        let line_fields = |lines: &'a [Line], field: &'static str| {
+            lines
+                .iter()
+                .map(|line| {
+                    check_required_text(field, &line.name, 100)?;
+                    line.unit_price
+                        .check_currency(&self.currency)
+                        .map_err(BuildError::amount("unit_price"))?;
+                    if line.quantity == 0 {
+                        return Err(BuildError::InvalidField {
+                            field,
+                            reason: "quantity must be at least 1",
+                        });
+                    }
+                    Ok(LineFields {
+                        name: &line.name,
+                        quantity: line.quantity.to_string(),
+                        unit_price: line.unit_price.as_str(),
+                    })
+                })
+                .collect::<Result<Vec<_>, BuildError>>()
+        };
+        let product = line_fields(&self.products, "product")?;
+        let surcharge = line_fields(&self.surcharges, "surcharge")?;
+        if !self.products.is_empty() {
+            let total: rust_decimal::Decimal = self
+                .products
+                .iter()
+                .chain(&self.surcharges)
+                .map(|l| l.unit_price.value() * rust_decimal::Decimal::from(l.quantity))
+                .sum();
+            if total != self.amount.value() {
+                return Err(BuildError::InvalidField {
+                    field: "payment.amount",
+                    reason: "must equal the sum of the products and surcharges",
+                });
+            }
+        }
+        Ok(ReadyBody {
             payment: ReadyPayment {
                 transaction_type: self.transaction_type.as_str(),
                 order_id: self.order_id.as_str(),
@@ -146,8 +277,33 @@ impl Operation for Ready {
                 return_url: &self.return_url,
                 status_url: &self.status_url,
             },
+            product,
+            surcharge,
+            other_param,
+            tax: &self.tax,
+            settings: &self.settings,
+        })
+    }
+
+    /// The JSON the checkout page passes to `EXIMBAY.request_pay(…)`: the fgkey `ready`
+    /// returned, followed by exactly the objects of the ready body (serialised from the same
+    /// value, so the SDK's fgkey check holds).
+    pub fn request_pay(&self, cfg: &Config, prepared: &Prepared) -> Result<String, BuildError> {
+        let payload = RequestPay {
+            fgkey: &prepared.fgkey,
+            body: self.body(cfg)?,
         };
-        v1_post(cfg, "/v1/payments/ready", &body)
+        serde_json::to_string(&payload).map_err(|e| BuildError::Http(e.to_string()))
+    }
+}
+
+impl Operation for Ready {
+    type Output = Prepared;
+    const NAME: &'static str = "ready";
+    const MOVES_MONEY: bool = false;
+
+    fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        v1_post(cfg, "/v1/payments/ready", &self.body(cfg)?)
     }
 
     fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Prepared, ResponseError> {

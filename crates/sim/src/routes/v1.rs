@@ -280,6 +280,22 @@ fn ready(sandbox: &mut Sandbox, request: wire::ReadyRequest) -> Response<Vec<u8>
     ) {
         return gateway_error("EC00", "Invalid transaction_type");
     }
+    if !request.product.is_empty() {
+        let lines = request.product.iter().chain(&request.surcharge);
+        let total: Option<rust_decimal::Decimal> = lines
+            .map(|line| {
+                let quantity: u32 = line.quantity.parse().ok().filter(|q| *q > 0)?;
+                let price = valid_amount(&line.unit_price, &p.currency)?;
+                (!line.name.is_empty()).then(|| price * rust_decimal::Decimal::from(quantity))
+            })
+            .sum();
+        if total != valid_amount(&p.amount, &p.currency) {
+            return gateway_error(
+                "EC00",
+                "product and surcharge lines must add up to the amount",
+            );
+        }
+    }
     let fields = [
         ("mid", sandbox.config().mid.as_str()),
         ("ref", p.order_id.as_str()),

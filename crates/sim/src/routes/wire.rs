@@ -85,6 +85,33 @@ pub(crate) struct ReadyRequest {
     pub merchant: ReadyMerchant,
     pub buyer: ReadyBuyer,
     pub url: ReadyUrls,
+    #[serde(default)]
+    pub product: Vec<ReadyLine>,
+    #[serde(default)]
+    pub surcharge: Vec<ReadyLine>,
+    // Read so that a body carrying them is accepted; their values do not change the
+    // sandbox's answer.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub other_param: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub tax: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+/// A `product` or `surcharge` line of a ready request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadyLine {
+    pub name: String,
+    pub quantity: String,
+    pub unit_price: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub link: Option<String>,
 }
 
 /// `payment` of a ready request.

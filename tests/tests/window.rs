@@ -1,0 +1,194 @@
+//! What the merchant's server hands the buyer's browser: the legacy `PaymentForm` (signed
+//! `BasicProcessor.krp` fields and an auto-submitting page) and the v1 `request_pay` payload,
+//! built from the same value as the `ready` body.
+
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::ops::ready::{Prepared, Ready};
+use eximbay_core::registration::RecurringRegistration;
+use eximbay_core::window::{Line, PaymentForm};
+use eximbay_core::{
+    Amount, BuildError, Currency, Date, Lang, Operation, OrderId, SecretKey, Timestamp,
+    TransactionType, fgkey,
+};
+use eximbay_tests::{SECRET_KEY, render_request, test_config};
+
+fn amount(text: &str) -> Amount {
+    Amount::parse(text).unwrap()
+}
+
+/// 2026-01-01 12:00 in Korea.
+const NOW: Timestamp = Timestamp(1_767_236_400);
+
+fn form() -> PaymentForm {
+    PaymentForm {
+        transaction_type: TransactionType::Payment,
+        order_id: OrderId::new("SUB-2026-0001"),
+        currency: Currency::Usd,
+        amount: amount("12.00"),
+        shop: "Tea & Co".into(),
+        buyer: "Kim \"Min\" <Jun>".into(),
+        email: "buyer+1@example.com".into(),
+        tel: Some("+82-10-0000-0000".into()),
+        lang: Lang::En,
+        return_url: "https://shop.example/return?order=SUB-2026-0001&x=1".into(),
+        status_url: "https://shop.example/status".into(),
+        display_type: Some("R".into()),
+        os_type: None,
+        params: MerchantParams {
+            param1: Some("customer-42".into()),
+            ..MerchantParams::default()
+        },
+        items: vec![Line::new("Monthly tea box", 1, amount("10.00"))],
+        surcharges: vec![Line::new("Shipping", 1, amount("2.00"))],
+        recurring: Some(
+            RecurringRegistration::new(amount("12.00"), "https://shop.example/recurring")
+                .first_charge_on(Date::parse_yyyymmdd("20260201").unwrap()),
+        ),
+    }
+}
+
+#[test]
+fn the_legacy_form_is_signed_over_every_field() {
+    let signed = form().sign(&test_config(), NOW).unwrap();
+    assert_eq!(
+        signed.action,
+        "https://secureapi.test.eximbay.com/Gateway/BasicProcessor.krp"
+    );
+    let rendered: String = signed
+        .fields
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    insta::assert_snapshot!(rendered);
+    let (fgkey_field, fields) = signed.fields.split_last().unwrap();
+    assert_eq!(fgkey_field.0, "fgkey");
+    assert!(fgkey::verify(
+        &SecretKey::new(SECRET_KEY).unwrap(),
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &fgkey_field.1
+    ));
+    // The page posts every field, escaped, to the window.
+    let page = signed.html();
+    assert!(
+        page.contains(r#"action="https://secureapi.test.eximbay.com/Gateway/BasicProcessor.krp""#)
+    );
+    assert!(
+        page.contains(r#"name="buyer" value="Kim &quot;Min&quot; &lt;Jun&gt;""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"name="shop" value="Tea &amp; Co""#));
+    assert_eq!(
+        page.matches("<input type=\"hidden\"").count(),
+        signed.fields.len()
+    );
+    assert!(
+        !format!("{signed:?}").contains("buyer+1@example.com"),
+        "Debug shows no personal data"
+    );
+}
+
+#[test]
+fn a_form_that_does_not_add_up_or_cannot_be_sent_is_refused() {
+    let cfg = test_config();
+    let refused = |change: &dyn Fn(&mut PaymentForm)| {
+        let mut f = form();
+        change(&mut f);
+        f.sign(&cfg, NOW).unwrap_err()
+    };
+    assert!(matches!(
+        refused(&|f| f.amount = amount("13.00")),
+        BuildError::InvalidField { field: "amt", .. }
+    ));
+    assert!(matches!(
+        refused(&|f| f.items.clear()),
+        BuildError::InvalidField {
+            field: "item_1_product",
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(&|f| f.transaction_type = TransactionType::Capture),
+        BuildError::InvalidField {
+            field: "txntype",
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(&|f| f.items[0].quantity = 0),
+        BuildError::InvalidField { field: "item", .. }
+    ));
+    assert!(matches!(
+        refused(&|f| f.recurring = Some(
+            RecurringRegistration::new(amount("12.00"), "https://shop.example/r")
+                .first_charge_on(Date::parse_yyyymmdd("20260101").unwrap())
+        )),
+        BuildError::InvalidField {
+            field: "recurringDate",
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(&|f| {
+            f.currency = Currency::Krw;
+            f.amount = amount("12000");
+            f.items = vec![Line::new("Box", 2, amount("5999.5"))];
+            f.surcharges = vec![Line::new("Ship", 1, amount("1"))];
+            f.recurring = None;
+        }),
+        BuildError::Amount {
+            field: "unitPrice",
+            ..
+        }
+    ));
+    let no_secret = eximbay_core::Config::new(
+        eximbay_core::Environment::Test,
+        eximbay_core::Mid::new(eximbay_tests::MID).unwrap(),
+        eximbay_core::ApiKey::new(eximbay_tests::API_KEY).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        form().sign(&no_secret, NOW).unwrap_err(),
+        BuildError::MissingSecretKey
+    );
+}
+
+#[test]
+fn request_pay_repeats_the_ready_body_exactly() {
+    let mut ready = Ready::new(
+        TransactionType::Payment,
+        OrderId::new("ONE-1"),
+        Currency::Usd,
+        amount("25.00"),
+        Lang::En,
+        ("Buyer", "buyer@example.com"),
+        "https://shop.example/return",
+        "https://shop.example/status",
+    );
+    ready.products = vec![Line::new("Teapot", 1, amount("20.00"))];
+    ready.surcharges = vec![Line::new("Shipping", 1, amount("5.00"))];
+    ready.other_param.param1 = Some("cart-9".into());
+    ready.settings.insert("display_type".into(), "R".into());
+    let cfg = test_config();
+    let request = ready.to_http(&cfg).unwrap();
+    insta::assert_snapshot!(render_request(&request));
+    let prepared = Prepared {
+        resmsg: "Success.".into(),
+        fgkey: "ABC123".into(),
+    };
+    let payload = ready.request_pay(&cfg, &prepared).unwrap();
+    let body = String::from_utf8(request.body().clone()).unwrap();
+    assert_eq!(payload, format!(r#"{{"fgkey":"ABC123",{}"#, &body[1..]));
+    // Lines that do not add up, or a param3 the v1 request has no room for, are refused.
+    let mut wrong = ready.clone();
+    wrong.amount = amount("24.00");
+    assert!(matches!(
+        wrong.request_pay(&cfg, &prepared),
+        Err(BuildError::InvalidField {
+            field: "payment.amount",
+            ..
+        })
+    ));
+    let mut param3 = ready;
+    param3.other_param.param3 = Some("x".into());
+    assert!(param3.to_http(&cfg).is_err());
+}
