@@ -192,3 +192,102 @@ fn request_pay_repeats_the_ready_body_exactly() {
     param3.other_param.param3 = Some("x".into());
     assert!(param3.to_http(&cfg).is_err());
 }
+
+// ---- the sandbox's window, in-process -------------------------------------------------
+
+use eximbay_sim::{Sandbox, SandboxConfig};
+
+fn post_form(path: &str, body: String) -> http::Request<Vec<u8>> {
+    http::Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.into_bytes())
+        .unwrap()
+}
+
+fn encoded(fields: &[(String, String)]) -> String {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        form.append_pair(k, v);
+    }
+    form.finish()
+}
+
+/// The window id in a window page's form action.
+fn window_id(page: &str) -> String {
+    let at = page.find("action=\"/window/").expect("a window page") + "action=\"/window/".len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+#[test]
+fn the_sandbox_window_approves_declines_and_refuses_a_tampered_form() {
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    let mut simple = form();
+    simple.recurring = None;
+    let signed = simple.sign(&test_config(), NOW).unwrap();
+    let body = encoded(&signed.fields);
+
+    // A tampered amount: the fgkey no longer matches; an error page, nothing created.
+    let tampered = body.replace("amt=12.00", "amt=1.00");
+    let handled = sandbox.handle(&post_form("/Gateway/BasicProcessor.krp", tampered));
+    let page = String::from_utf8(handled.response.body().clone()).unwrap();
+    assert!(page.contains("<p id=\"rescode\">EC00</p>"), "{page}");
+    assert!(sandbox.ledger.payments.is_empty());
+
+    // The window: shop, order, lines, amount, a test card, and the three buttons.
+    let handled = sandbox.handle(&post_form("/Gateway/BasicProcessor.krp", body.clone()));
+    let page = String::from_utf8(handled.response.body().clone()).unwrap();
+    for shown in [
+        "Tea &amp; Co",
+        "SUB-2026-0001",
+        "Monthly tea box",
+        "Shipping",
+        "12.00",
+        "USD",
+        "4111 1111 1111 1111",
+        ">Approve<",
+        ">Decline<",
+        ">Cancel<",
+    ] {
+        assert!(page.contains(shown), "{shown} in {page}");
+    }
+    let id = window_id(&page);
+    let approved = sandbox.handle(&post_form(
+        &format!("/window/{id}"),
+        "action=approve".into(),
+    ));
+    let back = String::from_utf8(approved.response.body().clone()).unwrap();
+    assert!(
+        back.contains(r#"action="https://shop.example/return?order=SUB-2026-0001&amp;x=1""#),
+        "{back}"
+    );
+    assert!(back.contains(r#"name="rescode" value="0000""#));
+    // The status_url callback carries the same signed fields the browser brings back.
+    assert_eq!(approved.callbacks.len(), 1);
+    assert_eq!(approved.callbacks[0].url, "https://shop.example/status");
+    assert!(sandbox.verify_form(approved.callbacks[0].body.as_bytes()));
+    let payment = sandbox.ledger.payments.values().next().unwrap();
+    assert!(payment.captured, "a PAYMENT window captures");
+    // A window is finished once.
+    let again = sandbox.handle(&post_form(
+        &format!("/window/{id}"),
+        "action=approve".into(),
+    ));
+    assert!(
+        String::from_utf8(again.response.body().clone())
+            .unwrap()
+            .contains("EC00")
+    );
+    assert_eq!(sandbox.ledger.payments.len(), 1);
+
+    // Decline: back with a decline code, nothing moves, no callback by default.
+    let handled = sandbox.handle(&post_form("/Gateway/BasicProcessor.krp", body));
+    let id = window_id(&String::from_utf8(handled.response.body().clone()).unwrap());
+    let declined = sandbox.handle(&post_form(
+        &format!("/window/{id}"),
+        "action=decline".into(),
+    ));
+    let back = String::from_utf8(declined.response.body().clone()).unwrap();
+    assert!(back.contains(r#"name="rescode" value="HE01""#), "{back}");
+    assert!(declined.callbacks.is_empty());
+    assert_eq!(sandbox.ledger.payments.len(), 1);
+}

@@ -280,13 +280,13 @@ impl SignedForm {
         );
         page.push_str(&format!(
             "<form id=\"eximbay\" method=\"post\" accept-charset=\"UTF-8\" action=\"{}\">\n",
-            escape(&self.action)
+            escape_html(&self.action)
         ));
         for (key, value) in &self.fields {
             page.push_str(&format!(
                 "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-                escape(key),
-                escape(value)
+                escape_html(key),
+                escape_html(value)
             ));
         }
         page.push_str("<noscript><button type=\"submit\">Pay</button></noscript>\n</form>\n");
@@ -298,7 +298,7 @@ impl SignedForm {
 }
 
 /// Escapes text for an HTML attribute value or element content.
-fn escape(text: &str) -> String {
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

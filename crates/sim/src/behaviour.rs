@@ -24,6 +24,41 @@ pub struct Behaviour {
     pub unknown_transaction: UnknownTransaction,
     /// Whether legacy DirectProcessor calls must be signed.
     pub legacy_signing: LegacySignature,
+    /// The field names of the callbacks of the v1 (SDK) payment window.
+    pub window_callback_names: CallbackNames,
+    /// Whether a declined or cancelled payment window also POSTs to `status_url` (it always
+    /// returns the browser to `return_url`).
+    pub window_failures_to_status_url: bool,
+}
+
+/// The field names of a payment window's results. The legacy window uses the legacy names;
+/// for the v1 SDK flow the documents use snake_case, but the gateway's test host has been
+/// seen sending the legacy names there too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackNames {
+    /// `ref`, `cur`, `amt`, `txntype`, `transid`, `resdt`.
+    #[default]
+    Legacy,
+    /// `order_id`, `currency`, `amount`, `transaction_type`, `transaction_id`,
+    /// `transaction_date`.
+    V1,
+}
+
+impl CallbackNames {
+    /// The name of a result field under this naming (given by its legacy name).
+    pub fn name(self, legacy: &'static str) -> &'static str {
+        match (self, legacy) {
+            (CallbackNames::Legacy, _) => legacy,
+            (CallbackNames::V1, "ref") => "order_id",
+            (CallbackNames::V1, "cur") => "currency",
+            (CallbackNames::V1, "amt") => "amount",
+            (CallbackNames::V1, "txntype") => "transaction_type",
+            (CallbackNames::V1, "transid") => "transaction_id",
+            (CallbackNames::V1, "resdt") => "transaction_date",
+            (CallbackNames::V1, other) => other,
+        }
+    }
 }
 
 /// How the gateway writes amounts it echoes. Real replies show `"1"` coming back as

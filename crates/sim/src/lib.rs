@@ -53,6 +53,7 @@ pub mod recurring;
 pub mod routes;
 pub mod sandbox;
 pub mod server;
+pub mod windows;
 
 pub use behaviour::Behaviour;
 pub use callbacks::Callback;

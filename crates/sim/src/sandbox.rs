@@ -9,11 +9,12 @@ use eximbay_core::{Amount, Date, Timestamp};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::behaviour::Behaviour;
+use crate::behaviour::{Behaviour, CallbackNames};
 use crate::callbacks::{Callback, Delivery, Inbox, Signer};
 use crate::faults::{Fault, Faults};
 use crate::ledger::{Ledger, LedgerPayment, NewPayment};
 use crate::recurring::{Registration, Registrations};
+use crate::windows::Windows;
 
 pub use crate::callbacks::CALLBACK_ATTEMPTS;
 pub use crate::recurring::RegistrationStatus;
@@ -68,6 +69,8 @@ pub struct Sandbox {
     pub deliveries: Vec<Delivery>,
     /// What the built-in merchant inbox received.
     pub inbox: Inbox,
+    /// Payment windows opened and not finished yet, and the bodies `ready` signed.
+    pub windows: Windows,
 }
 
 impl Sandbox {
@@ -82,6 +85,7 @@ impl Sandbox {
             faults: Faults::default(),
             deliveries: Vec::new(),
             inbox: Inbox::default(),
+            windows: Windows::default(),
         }
     }
 
@@ -163,6 +167,15 @@ impl Sandbox {
         &mut self,
         new: NewPayment,
     ) -> Result<(LedgerPayment, Option<Registration>, Vec<Callback>), String> {
+        self.create_payment_named(new, CallbackNames::Legacy)
+    }
+
+    /// [`Sandbox::create_payment`], with the callback's fields named as `names` says.
+    pub fn create_payment_named(
+        &mut self,
+        new: NewPayment,
+        names: CallbackNames,
+    ) -> Result<(LedgerPayment, Option<Registration>, Vec<Callback>), String> {
         let date = self.kst_datetime();
         let payment = self.ledger.open(&new, &self.cfg.mid, self.now, &date)?;
         let registration = match &new.recurring {
@@ -181,7 +194,7 @@ impl Sandbox {
         };
         let mut callbacks = Vec::new();
         if let Some(url) = &new.status_url {
-            let mut fields = self.status_fields(&payment, new.param1.as_deref());
+            let mut fields = self.status_fields(&payment, new.param1.as_deref(), names);
             if payment.cash {
                 let tid = &payment.transaction_id;
                 fields.push(("status", "Registered".to_owned()));
@@ -206,13 +219,14 @@ impl Sandbox {
     }
 
     /// The fields of a `status_url` notification about a payment (before `status` and the
-    /// fgkey).
+    /// fgkey), named as `names` says.
     fn status_fields(
         &self,
         payment: &LedgerPayment,
         param1: Option<&str>,
+        names: CallbackNames,
     ) -> Vec<(&'static str, String)> {
-        vec![
+        [
             ("mid", self.cfg.mid.clone()),
             ("ref", payment.order_id.clone()),
             ("cur", payment.currency.clone()),
@@ -224,6 +238,9 @@ impl Sandbox {
             ("resdt", self.kst_datetime()),
             ("param1", param1.unwrap_or_default().to_owned()),
         ]
+        .into_iter()
+        .map(|(key, value)| (names.name(key), value))
+        .collect()
     }
 
     /// The buyer of a registered cash payment paid: the payment becomes a sale and the
@@ -247,7 +264,7 @@ impl Sandbox {
         let Some(url) = payment.status_url.clone() else {
             return Ok(Vec::new());
         };
-        let mut fields = self.status_fields(&payment, None);
+        let mut fields = self.status_fields(&payment, None, CallbackNames::Legacy);
         fields.push(("status", if paid { "Sale" } else { "Void" }.to_owned()));
         Ok(vec![Callback {
             url,

@@ -1,5 +1,6 @@
 //! The sandbox's HTTP surfaces, one module each: [`v1`] (the REST API), [`legacy`]
-//! (`DirectProcessor.krp`), [`control`] (the `/_sim/` test controls). Each reads a request
+//! (`DirectProcessor.krp`), [`window`] (the buyer's payment window), [`control`] (the
+//! `/_sim/` test controls). Each reads a request
 //! with the sandbox's own wire types (`wire`), turns it into a command on the state
 //! modules, and turns the result into the gateway's answer. Routes depend on the state;
 //! the state never on a route.
@@ -16,6 +17,7 @@ use crate::sandbox::Sandbox;
 pub mod control;
 pub mod legacy;
 pub mod v1;
+pub mod window;
 mod wire;
 
 /// How to answer.
@@ -135,6 +137,8 @@ impl Sandbox {
         }
         let mut handled = if path == eximbay_core::config::DIRECT_PROCESSOR_PATH {
             legacy::handle(self, request)
+        } else if window::serves(&path) {
+            window::handle(self, request, &path)
         } else if path.starts_with("/v1/") {
             v1::handle(self, request, &path)
         } else {

@@ -51,7 +51,11 @@ pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &s
     match parts.as_slice() {
         ["v1", "payments", "retrieve"] => with_body(sandbox, body, retrieve),
         ["v1", "payments", "verify"] => with_body(sandbox, body, verify),
-        ["v1", "payments", "ready"] => with_body(sandbox, body, ready),
+        ["v1", "payments", "ready"] => {
+            // The body as sent, kept so that request_pay can be held to it exactly.
+            let raw: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+            with_body(sandbox, body, |s, r| ready(s, r, raw))
+        }
         ["v1", "payments", "recurring", id, "delete"] => {
             with_body(sandbox, body, |s, _: wire::V1DeleteRequest| {
                 match s.recurring.terminate(id) {
@@ -266,7 +270,11 @@ fn verify(sandbox: &mut Sandbox, request: wire::VerifyRequest) -> Response<Vec<u
     }
 }
 
-fn ready(sandbox: &mut Sandbox, request: wire::ReadyRequest) -> Response<Vec<u8>> {
+fn ready(
+    sandbox: &mut Sandbox,
+    request: wire::ReadyRequest,
+    raw: Option<serde_json::Value>,
+) -> Response<Vec<u8>> {
     if let Some(response) = wrong_mid(sandbox, &request.merchant.mid) {
         return response;
     }
@@ -308,7 +316,15 @@ fn ready(sandbox: &mut Sandbox, request: wire::ReadyRequest) -> Response<Vec<u8>
         ("returnurl", request.url.return_url.as_str()),
         ("statusurl", request.url.status_url.as_str()),
     ];
-    let fgkey = sandbox.signer.fgkey(fields);
+    // The whole body is signed too, so two ready calls that differ anywhere (a product
+    // line) get different fgkeys, and request_pay is held to its own body.
+    let whole = raw.as_ref().map(|r| r.to_string()).unwrap_or_default();
+    let fgkey = sandbox
+        .signer
+        .fgkey(fields.into_iter().chain([("body", whole.as_str())]));
+    if let Some(raw) = raw {
+        sandbox.windows.remember_ready(fgkey.clone(), raw);
+    }
     json_response(
         StatusCode::OK,
         &json!({"rescode": "0000", "resmsg": "Success.", "fgkey": fgkey}),

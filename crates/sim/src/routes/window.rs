@@ -1,0 +1,430 @@
+//! The buyer's side: the payment window.
+//!
+//! * `POST /Gateway/BasicProcessor.krp` — the legacy form ([`eximbay_core::window`]): the
+//!   fgkey is checked with the merchant's secret, then the fields (Σ lines = `amt`, the
+//!   currency's decimals, return and status URLs); a bad request gets an error page with the
+//!   gateway-style rescode and creates nothing.
+//! * `GET /v1/javascriptSDK.js` — a stand-in for Eximbay's SDK: `EXIMBAY.request_pay(payload)`
+//!   posts the payload to `POST /v1/window`, where its fgkey must be one `ready` returned for
+//!   exactly that body.
+//! * The window page shows the shop, order, lines, amount and currency and a prefilled test
+//!   card, with three buttons: **Approve** (the payment is created, the signed status_url
+//!   callback sent, and the browser returned to return_url with the same fields),
+//!   **Decline** (a card decline, nothing moves) and **Cancel** (the buyer gave up).
+
+use http::{Method, Request, StatusCode};
+use serde_json::Value;
+
+use super::{Handled, text_response};
+use crate::behaviour::CallbackNames;
+use crate::callbacks::Callback;
+use crate::commands::{NewPayment, NewRecurring};
+use crate::ledger::valid_amount;
+use crate::sandbox::Sandbox;
+use crate::windows::{Flow, WindowLine, WindowSession};
+use eximbay_core::window::{SignedForm, escape_html};
+
+/// The result code a card decline in the window returns (the sandbox's choice of the
+/// card-data family the gateway documents).
+pub const WINDOW_DECLINE_RESCODE: &str = "HE01";
+/// The result code of a window the buyer cancelled. Undocumented: the sandbox's choice.
+pub const WINDOW_CANCEL_RESCODE: &str = "XX01";
+/// The test card the window shows, prefilled.
+pub const TEST_CARD: &str = "4111 1111 1111 1111";
+
+/// Whether a path is one of the window's.
+pub(crate) fn serves(path: &str) -> bool {
+    path == eximbay_core::window::BASIC_PROCESSOR_PATH
+        || path == "/v1/javascriptSDK.js"
+        || path == "/v1/window"
+        || path.starts_with("/window/")
+}
+
+/// Routes one window request.
+pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> Handled {
+    match (request.method(), path) {
+        (&Method::POST, eximbay_core::window::BASIC_PROCESSOR_PATH) => {
+            legacy_form(sandbox, request)
+        }
+        (&Method::GET, "/v1/javascriptSDK.js") => Handled::respond(text_response(
+            StatusCode::OK,
+            "application/javascript",
+            sdk(request),
+        )),
+        (&Method::POST, "/v1/window") => request_pay(sandbox, request),
+        (&Method::POST, _) => match path.strip_prefix("/window/") {
+            Some(id) => finish(sandbox, id, request),
+            None => error_page("EC1003", "Method not allowed"),
+        },
+        _ => error_page("EC1003", "Method not allowed"),
+    }
+}
+
+fn html(status: StatusCode, body: String) -> Handled {
+    Handled::respond(text_response(status, "text/html; charset=utf-8", body))
+}
+
+/// The gateway-style error page: nothing was created.
+fn error_page(rescode: &str, message: &str) -> Handled {
+    html(
+        StatusCode::OK,
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Eximbay: payment error</title></head>\n\
+             <body><h1>Payment error</h1><p id=\"rescode\">{}</p><p id=\"resmsg\">{}</p></body></html>\n",
+            escape_html(rescode),
+            escape_html(message)
+        ),
+    )
+}
+
+/// Reads form fields, refusing a repeated one (it would make the signed content ambiguous).
+fn form_fields(body: &[u8]) -> Option<Vec<(String, String)>> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        if fields.iter().any(|(seen, _)| *seen == k) {
+            return None;
+        }
+        fields.push((k.into_owned(), v.into_owned()));
+    }
+    Some(fields)
+}
+
+fn legacy_form(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
+    let Some(fields) = form_fields(request.body()) else {
+        return error_page("EC00", "A field appears twice");
+    };
+    let get = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    if get("fgkey").is_none() || !sandbox.verify_form(request.body()) {
+        return error_page("EC00", "The fgkey does not match the fields");
+    }
+    if get("mid") != Some(sandbox.config().mid.as_str()) {
+        return error_page("EC00", "Invalid mid");
+    }
+    let transaction_type = get("txntype").unwrap_or_default();
+    if !matches!(transaction_type, "PAYMENT" | "AUTHORIZE") {
+        return error_page(
+            "EC00",
+            "txntype must be PAYMENT or AUTHORIZE (PAYER_AUTH is not served by this sandbox)",
+        );
+    }
+    let (currency, amount) = (
+        get("cur").unwrap_or_default(),
+        get("amt").unwrap_or_default(),
+    );
+    let Some(total) = valid_amount(amount, currency) else {
+        return error_page("EC00", "Invalid amt for cur");
+    };
+    let mut lines = Vec::new();
+    for (prefix, name) in [("item", "product"), ("surcharge", "name")] {
+        for n in 1.. {
+            let Some(line_name) = get(&format!("{prefix}_{n}_{name}")) else {
+                break;
+            };
+            let quantity = get(&format!("{prefix}_{n}_quantity")).and_then(|q| q.parse().ok());
+            let price = get(&format!("{prefix}_{n}_unitPrice")).unwrap_or_default();
+            match (quantity, valid_amount(price, currency)) {
+                (Some(quantity), Some(_)) if quantity > 0 && !line_name.is_empty() => {
+                    lines.push(WindowLine {
+                        name: line_name.to_owned(),
+                        quantity,
+                        unit_price: price.to_owned(),
+                    })
+                }
+                _ => return error_page("EC00", "Invalid item or surcharge line"),
+            }
+        }
+    }
+    if lines.is_empty() || line_total(&lines, currency) != Some(total) {
+        return error_page("EC00", "The items and surcharges must add up to amt");
+    }
+    let (Some(return_url), Some(status_url)) = (get("returnurl"), get("statusurl")) else {
+        return error_page("EC00", "returnurl and statusurl are required");
+    };
+    let order_id = get("ref").unwrap_or_default();
+    if order_id.is_empty() || return_url.is_empty() || status_url.is_empty() {
+        return error_page("EC00", "ref, returnurl and statusurl are required");
+    }
+    let recurring = match get("recurringPayment") {
+        Some("Y") => Some(NewRecurring {
+            amount: get("recurringAmount").unwrap_or_default().to_owned(),
+            url: get("recurringURL").unwrap_or_default().to_owned(),
+            date: get("recurringDate").map(str::to_owned),
+        }),
+        _ => None,
+    };
+    let session = WindowSession {
+        flow: Flow::Legacy,
+        shop: get("shop").unwrap_or_default().to_owned(),
+        lines,
+        return_url: return_url.to_owned(),
+        payment: NewPayment {
+            order_id: order_id.to_owned(),
+            currency: currency.to_owned(),
+            amount: amount.to_owned(),
+            transaction_type: Some(transaction_type.to_owned()),
+            method: None,
+            status_url: Some(status_url.to_owned()),
+            param1: get("param1").map(str::to_owned),
+            recurring,
+        },
+    };
+    open(sandbox, session)
+}
+
+fn line_total(lines: &[WindowLine], currency: &str) -> Option<rust_decimal::Decimal> {
+    lines
+        .iter()
+        .map(|l| {
+            Some(valid_amount(&l.unit_price, currency)? * rust_decimal::Decimal::from(l.quantity))
+        })
+        .sum()
+}
+
+/// The SDK stand-in. It posts the payload back to the host it was loaded from.
+fn sdk(request: &Request<Vec<u8>>) -> String {
+    let host = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!(
+        "// Stand-in for Eximbay's javascriptSDK.js, served by eximbay-sim.\n\
+         window.EXIMBAY = {{\n\
+         \x20 request_pay: function (payload) {{\n\
+         \x20   var form = document.createElement('form');\n\
+         \x20   form.method = 'post';\n\
+         \x20   form.action = 'http://{host}/v1/window';\n\
+         \x20   var input = document.createElement('input');\n\
+         \x20   input.type = 'hidden';\n\
+         \x20   input.name = 'payload';\n\
+         \x20   input.value = JSON.stringify(payload);\n\
+         \x20   form.appendChild(input);\n\
+         \x20   document.body.appendChild(form);\n\
+         \x20   form.submit();\n\
+         \x20 }}\n\
+         }};\n"
+    )
+}
+
+/// `request_pay`: the payload's fgkey must be one `ready` returned, for exactly this body.
+fn request_pay(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
+    let payload: Option<Value> = form_urlencoded::parse(request.body())
+        .find(|(k, _)| k == "payload")
+        .and_then(|(_, v)| serde_json::from_str(&v).ok());
+    let Some(Value::Object(mut payload)) = payload else {
+        return error_page("EC00", "request_pay needs a JSON payload");
+    };
+    let fgkey = payload
+        .remove("fgkey")
+        .and_then(|f| f.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let body = Value::Object(payload);
+    if sandbox.windows.ready_body(&fgkey) != Some(&body) {
+        return error_page(
+            "EC00",
+            "The fgkey does not match a ready call for this payload",
+        );
+    }
+    let text = |pointer: &str| {
+        body.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let transaction_type = text("/payment/transaction_type");
+    if !matches!(transaction_type.as_str(), "PAYMENT" | "AUTHORIZE") {
+        return error_page(
+            "EC00",
+            "transaction_type must be PAYMENT or AUTHORIZE (others are not served by this sandbox)",
+        );
+    }
+    let lines = ["product", "surcharge"]
+        .iter()
+        .flat_map(|key| {
+            body.get(*key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|line| WindowLine {
+            name: line
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            quantity: line
+                .get("quantity")
+                .and_then(Value::as_str)
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(1),
+            unit_price: line
+                .get("unit_price")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        })
+        .collect();
+    let session = WindowSession {
+        flow: Flow::V1,
+        shop: sandbox.config().mid.clone(),
+        lines,
+        return_url: text("/url/return_url"),
+        payment: NewPayment {
+            order_id: text("/payment/order_id"),
+            currency: text("/payment/currency"),
+            amount: text("/payment/amount"),
+            transaction_type: Some(transaction_type),
+            method: None,
+            status_url: Some(text("/url/status_url")),
+            param1: body
+                .pointer("/other_param/param1")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            recurring: None,
+        },
+    };
+    open(sandbox, session)
+}
+
+/// Opens the window and shows it.
+fn open(sandbox: &mut Sandbox, session: WindowSession) -> Handled {
+    let page = window_page(&session);
+    let id = sandbox.windows.open(session);
+    html(StatusCode::OK, page.replace("{WINDOW_ID}", &id))
+}
+
+fn window_page(session: &WindowSession) -> String {
+    let p = &session.payment;
+    let rows: String = session
+        .lines
+        .iter()
+        .map(|l| {
+            format!(
+                "<tr><td class=\"name\">{}</td><td class=\"quantity\">{}</td><td class=\"price\">{}</td></tr>\n",
+                escape_html(&l.name),
+                l.quantity,
+                escape_html(&l.unit_price)
+            )
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Eximbay payment window (sandbox)</title>\n\
+         <style>body{{font-family:sans-serif;max-width:32em;margin:2em auto}}table{{width:100%}}td.price,td.quantity{{text-align:right}}\
+         .total{{font-size:1.4em}}button{{font-size:1.1em;margin-right:.5em}}</style></head>\n<body>\n\
+         <h1 id=\"shop\">{shop}</h1>\n<p>Order <span id=\"order\">{order}</span></p>\n\
+         <table id=\"lines\">\n{rows}</table>\n\
+         <p class=\"total\"><span id=\"amount\">{amount}</span> <span id=\"currency\">{currency}</span></p>\n\
+         <form method=\"post\" action=\"/window/{{WINDOW_ID}}\">\n\
+         <p><label>Card number <input name=\"card\" value=\"{card}\" readonly></label>\n\
+         <label>Expiry <input name=\"expiry\" value=\"12/30\" size=\"5\" readonly></label>\n\
+         <label>CVC <input name=\"cvc\" value=\"123\" size=\"3\" readonly></label></p>\n\
+         <button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\
+         <button type=\"submit\" name=\"action\" value=\"decline\">Decline</button>\
+         <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n\
+         </form>\n</body></html>\n",
+        shop = escape_html(&session.shop),
+        order = escape_html(&p.order_id),
+        amount = escape_html(&p.amount),
+        currency = escape_html(&p.currency),
+        card = TEST_CARD,
+    )
+}
+
+/// Approve, Decline or Cancel: the window closes, the browser goes back to return_url with
+/// the signed result, and the status_url callback carries the same fields.
+fn finish(sandbox: &mut Sandbox, id: &str, request: &Request<Vec<u8>>) -> Handled {
+    let action = form_urlencoded::parse(request.body())
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if !matches!(action.as_str(), "approve" | "decline" | "cancel")
+        || sandbox.windows.get(id).is_none()
+    {
+        return error_page("EC00", "No such open payment window, or no such action");
+    }
+    let Some(session) = sandbox.windows.close(id) else {
+        return error_page("EC00", "No such open payment window");
+    };
+    let names = match session.flow {
+        Flow::Legacy => CallbackNames::Legacy,
+        Flow::V1 => sandbox.behaviour().window_callback_names,
+    };
+    let (body, callbacks) = if action == "approve" {
+        match sandbox.create_payment_named(session.payment.clone(), names) {
+            Ok((_, _, callbacks)) => {
+                let body = callbacks
+                    .first()
+                    .map(|c| c.body.clone())
+                    .unwrap_or_default();
+                (body, callbacks)
+            }
+            Err(message) => return error_page("EC00", &message),
+        }
+    } else {
+        let rescode = if action == "decline" {
+            WINDOW_DECLINE_RESCODE
+        } else {
+            WINDOW_CANCEL_RESCODE
+        };
+        let failed = failure_fields(sandbox, &session, rescode, names);
+        let body = sandbox.signed_form(&failed);
+        let callbacks = match (
+            &session.payment.status_url,
+            sandbox.behaviour().window_failures_to_status_url,
+        ) {
+            (Some(url), true) => vec![Callback {
+                url: url.clone(),
+                body: body.clone(),
+                transaction_id: String::new(),
+            }],
+            _ => Vec::new(),
+        };
+        (body, callbacks)
+    };
+    let back = SignedForm {
+        action: session.return_url,
+        fields: form_urlencoded::parse(body.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    };
+    Handled::with_callbacks(
+        text_response(StatusCode::OK, "text/html; charset=utf-8", back.html()),
+        callbacks,
+    )
+}
+
+/// The fields of a declined or cancelled window: no transaction, nothing moved.
+fn failure_fields(
+    sandbox: &Sandbox,
+    session: &WindowSession,
+    rescode: &str,
+    names: CallbackNames,
+) -> Vec<(&'static str, String)> {
+    let p = &session.payment;
+    [
+        ("mid", sandbox.config().mid.clone()),
+        ("ref", p.order_id.clone()),
+        ("cur", p.currency.clone()),
+        ("amt", p.amount.clone()),
+        ("txntype", p.transaction_type.clone().unwrap_or_default()),
+        ("rescode", rescode.to_owned()),
+        (
+            "resmsg",
+            if rescode == WINDOW_DECLINE_RESCODE {
+                "Declined by the issuer (sandbox)".to_owned()
+            } else {
+                "Cancelled by the buyer (sandbox)".to_owned()
+            },
+        ),
+        ("resdt", sandbox.kst_datetime()),
+        ("param1", p.param1.clone().unwrap_or_default()),
+    ]
+    .into_iter()
+    .map(|(key, value)| (names.name(key), value))
+    .collect()
+}
