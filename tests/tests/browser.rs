@@ -1,0 +1,391 @@
+//! The payment window in a real browser: headless Chromium (Debian's `chromium`) driven over
+//! WebDriver (`chromedriver`, with `fantoccini`), against the sandbox over loopback, from a
+//! merchant page of our own that posts `PaymentForm`'s output or calls `request_pay` with
+//! the core's payload.
+//!
+//! `.ci/run` installs `chromium` and `chromium-driver`. Screenshots of the window are kept
+//! in `target/tmp/browser/` as test artifacts.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use eximbay_core::ops::ready::Ready;
+use eximbay_core::registration::RecurringRegistration;
+use eximbay_core::window::{Line, PaymentForm};
+use eximbay_core::{
+    Amount, ApiKey, Config, Currency, Environment, Lang, Mid, Notification, OrderId, SecretKey,
+    Timestamp, TransactionType,
+};
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use eximbay_tests::loopback::{Action, LoopbackServer};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// A WebDriver session on a headless Chromium of its own; the driver stops with it.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: PathBuf,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver) is installed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = std::env::temp_dir().join(format!("eximbay-chromium-{port}"));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=900,1000",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Clicks the window button whose visible text is exactly `text`.
+    async fn click(&self, text: &str) {
+        self.client
+            .wait()
+            .for_element(Locator::XPath(&format!(
+                "//button[normalize-space()='{text}']"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn text_of(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The merchant's site: a checkout page to open (set once its own URL is known, since the
+/// page's return_url points back here), and the return_url, which thanks the buyer.
+struct Shop {
+    server: LoopbackServer,
+    checkout: Arc<Mutex<String>>,
+}
+
+impl Shop {
+    fn start() -> Shop {
+        let checkout = Arc::new(Mutex::new(String::new()));
+        let page = checkout.clone();
+        let server = LoopbackServer::start(move |req| {
+            let html = if req.uri().path() == "/checkout" {
+                page.lock().unwrap().clone()
+            } else {
+                "<html><body><h1 id=\"thanks\">Back at the shop</h1></body></html>".to_owned()
+            };
+            Action::Respond(
+                http::Response::builder()
+                    .header("content-type", "text/html; charset=utf-8")
+                    .body(html.into_bytes())
+                    .unwrap(),
+            )
+        });
+        Shop { server, checkout }
+    }
+
+    fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    fn sell(&self, page: String) -> String {
+        *self.checkout.lock().unwrap() = page;
+        format!("{}/checkout", self.base_url())
+    }
+
+    /// The fields the browser brought back to return_url (the latest visit).
+    fn returned(&self) -> Vec<(String, String)> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(back) = self
+                .server
+                .requests()
+                .into_iter()
+                .rev()
+                .find(|r| r.uri().path() == "/return" && r.method() == http::Method::POST)
+            {
+                return form_urlencoded::parse(back.body())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the browser never came back to return_url"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn sandbox() -> RunningSandbox {
+    RunningSandbox::start(
+        SandboxConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions {
+            callback_retry_delay: Duration::from_millis(20),
+            ..ServerOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn config(sandbox: &RunningSandbox) -> Config {
+    Config::new(
+        Environment::custom(&sandbox.base_url()).unwrap(),
+        Mid::new(DEFAULT_MID).unwrap(),
+        ApiKey::new(DEFAULT_API_KEY).unwrap(),
+    )
+    .unwrap()
+    .with_secret_key(SecretKey::new(DEFAULT_SECRET_KEY).unwrap())
+}
+
+fn amount(text: &str) -> Amount {
+    Amount::parse(text).unwrap()
+}
+
+fn payment_form(sandbox: &RunningSandbox, shop: &Shop, order: &str) -> PaymentForm {
+    PaymentForm {
+        transaction_type: TransactionType::Payment,
+        order_id: OrderId::new(order),
+        currency: Currency::Usd,
+        amount: amount("12.00"),
+        shop: "Tea & Co".into(),
+        buyer: "Min-jun Kim".into(),
+        email: "buyer@example.com".into(),
+        tel: None,
+        lang: Lang::En,
+        return_url: format!("{}/return", shop.base_url()),
+        status_url: format!("{}/_sim/inbox", sandbox.base_url()),
+        display_type: None,
+        os_type: None,
+        params: Default::default(),
+        items: vec![Line::new("Monthly tea box", 1, amount("10.00"))],
+        surcharges: vec![Line::new("Shipping", 1, amount("2.00"))],
+        recurring: None,
+    }
+}
+
+fn field<'a>(fields: &'a [(String, String)], key: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v)
+}
+
+fn now(sandbox: &RunningSandbox) -> Timestamp {
+    sandbox.sandbox().now()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_legacy_window_approve_then_decline() {
+    let sandbox = sandbox();
+    let shop = Shop::start();
+    let cfg = config(&sandbox);
+    let approve = payment_form(&sandbox, &shop, "B-1")
+        .sign(&cfg, now(&sandbox))
+        .unwrap();
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&shop.sell(approve.html()))
+        .await
+        .unwrap();
+    assert_eq!(browser.text_of("#shop").await, "Tea & Co");
+    assert_eq!(browser.text_of("#order").await, "B-1");
+    assert_eq!(browser.text_of("#amount").await, "12.00");
+    assert!(browser.text_of("#lines").await.contains("Monthly tea box"));
+    browser.screenshot("legacy-window").await;
+    browser.click("Approve").await;
+    browser.text_of("#thanks").await;
+    let back = shop.returned();
+    assert_eq!(field(&back, "rescode"), "0000");
+    assert_eq!(field(&back, "ref"), "B-1");
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&back)
+        .finish();
+    Notification::parse(body.as_bytes())
+        .unwrap()
+        .verify(&SecretKey::new(DEFAULT_SECRET_KEY).unwrap())
+        .unwrap();
+    let tid = field(&back, "transid").to_owned();
+    assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
+        s.inbox.iter().any(|e| e.verified && e.body.contains(&tid))
+    }));
+    assert!(sandbox.sandbox().ledger.payments[&tid].captured);
+
+    // Decline: back with a decline code, nothing moves.
+    let decline = payment_form(&sandbox, &shop, "B-2")
+        .sign(&cfg, now(&sandbox))
+        .unwrap();
+    browser
+        .client
+        .goto(&shop.sell(decline.html()))
+        .await
+        .unwrap();
+    browser.click("Decline").await;
+    browser.text_of("#thanks").await;
+    assert_eq!(field(&shop.returned(), "rescode"), "HE01");
+    assert_eq!(sandbox.sandbox().ledger.payments.len(), 1);
+    browser.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_tampered_form_is_refused() {
+    let sandbox = sandbox();
+    let shop = Shop::start();
+    let signed = payment_form(&sandbox, &shop, "B-3")
+        .sign(&config(&sandbox), now(&sandbox))
+        .unwrap();
+    // The buyer edits the amount in the page before it is posted.
+    let page = signed.html().replace("value=\"12.00\"", "value=\"1.00\"");
+    let browser = Browser::start().await;
+    browser.client.goto(&shop.sell(page)).await.unwrap();
+    assert_eq!(browser.text_of("#rescode").await, "EC00");
+    browser.screenshot("tampered-form").await;
+    assert!(sandbox.sandbox().ledger.payments.is_empty());
+    browser.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_v1_request_pay_approve() {
+    let sandbox = sandbox();
+    let shop = Shop::start();
+    let cfg = config(&sandbox);
+    let ready = Ready::new(
+        TransactionType::Authorize,
+        OrderId::new("V1-1"),
+        Currency::Usd,
+        amount("25.00"),
+        Lang::En,
+        ("Buyer", "buyer@example.com"),
+        format!("{}/return", shop.base_url()),
+        format!("{}/_sim/inbox", sandbox.base_url()),
+    );
+    let prepared = eximbay_ureq::Client::new(cfg.clone())
+        .unwrap()
+        .send(&ready)
+        .unwrap();
+    let payload = ready.request_pay(&cfg, &prepared).unwrap();
+    let page = format!(
+        "<!DOCTYPE html><html><body><script src=\"{}/v1/javascriptSDK.js\"></script>\
+         <script>EXIMBAY.request_pay({payload});</script></body></html>",
+        sandbox.base_url()
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&shop.sell(page)).await.unwrap();
+    assert_eq!(browser.text_of("#order").await, "V1-1");
+    browser.screenshot("v1-window").await;
+    browser.click("Approve").await;
+    browser.text_of("#thanks").await;
+    let back = shop.returned();
+    assert_eq!(field(&back, "rescode"), "0000");
+    browser.stop().await;
+    // The payment exists, authorized, and the callback arrived signed.
+    assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
+        s.inbox
+            .iter()
+            .any(|e| e.verified && e.body.contains("V1-1"))
+    }));
+    let sim = sandbox.sandbox();
+    let payment = sim
+        .ledger
+        .payments
+        .values()
+        .find(|p| p.order_id == "V1-1")
+        .unwrap();
+    assert!(
+        !payment.captured && !payment.voided,
+        "an AUTHORIZE window authorizes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_recurring_registration_is_charged_after_a_month() {
+    let sandbox = sandbox();
+    let shop = Shop::start();
+    let cfg = config(&sandbox);
+    let mut form = payment_form(&sandbox, &shop, "SUB-1");
+    form.recurring = Some(RecurringRegistration::new(
+        amount("12.00"),
+        format!("{}/_sim/inbox", sandbox.base_url()),
+    ));
+    let page = form.sign(&cfg, now(&sandbox)).unwrap().html();
+    let browser = Browser::start().await;
+    browser.client.goto(&shop.sell(page)).await.unwrap();
+    browser.click("Approve").await;
+    // The page is closed right after Approve: the callbacks do not need the browser.
+    browser.stop().await;
+    assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
+        !s.recurring.registrations.is_empty() && s.inbox.iter().any(|e| e.body.contains("SUB-1"))
+    }));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let advanced = agent
+        .post(format!("{}/_sim/clock", sandbox.base_url()))
+        .send(r#"{"advance_days": 32}"#)
+        .unwrap();
+    assert_eq!(advanced.status(), 200);
+    assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
+        s.inbox.iter().any(|e| {
+            e.verified && e.body.contains("recurringRetry=1") && e.body.contains("rescode=0000")
+        })
+    }));
+}
