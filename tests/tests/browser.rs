@@ -389,3 +389,25 @@ async fn browser_recurring_registration_is_charged_after_a_month() {
         })
     }));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_sandbox_checkout_by_hand() {
+    // What `eximbay demo --serve` offers a person: the sandbox's own sample checkout.
+    let sandbox = sandbox();
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{}/_sim/checkout", sandbox.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(browser.text_of("#shop").await, "eximbay-rs sandbox shop");
+    browser.click("Approve").await;
+    assert_eq!(browser.text_of("#verified").await, "fgkey verified");
+    browser.screenshot("returned").await;
+    browser.stop().await;
+    assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
+        s.inbox
+            .iter()
+            .any(|e| e.verified && e.body.contains("CHECKOUT-"))
+    }));
+}

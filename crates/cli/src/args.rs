@@ -134,7 +134,12 @@ pub enum Command {
         addr: SocketAddr,
     },
     /// Walk a payment and a recurring payment through their lives against an embedded sandbox.
-    Demo,
+    Demo {
+        /// Afterwards keep the sandbox up (until Ctrl-C) and print the URL of a checkout page
+        /// to go through the payment window by hand in your own browser.
+        #[arg(long)]
+        serve: bool,
+    },
 }
 
 #[derive(Args)]

@@ -133,7 +133,7 @@ fn show_recurring(label: &str, t: &RecurringTransition) {
 }
 
 /// Runs the demo.
-pub fn run() -> Result<()> {
+pub fn run(serve: bool) -> Result<()> {
     let sandbox = RunningSandbox::start(
         SandboxConfig::default(),
         "127.0.0.1:0".parse()?,
@@ -356,6 +356,15 @@ pub fn run() -> Result<()> {
             .transition,
     );
     say!("\nDone: every request went over HTTP to the sandbox; every notification was verified.");
+    if serve {
+        say!(
+            "\nThe sandbox stays up. Open {base}/_sim/checkout in a browser to pay through the payment \
+             window by hand (Approve, Decline or Cancel); {base}/_sim/inbox shows the callbacks. Ctrl-C to stop."
+        );
+        loop {
+            std::thread::park();
+        }
+    }
     Ok(())
 }
 

@@ -114,6 +114,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::verify_notification(),
         Command::Fgkey => commands::fgkey_of_stdin(),
         Command::Sim { addr } => commands::sim(global, addr),
-        Command::Demo => demo::run().map_err(|e| Failure::usage(format!("demo failed: {e}"))),
+        Command::Demo { serve } => {
+            demo::run(serve).map_err(|e| Failure::usage(format!("demo failed: {e}")))
+        }
     }
 }

@@ -348,3 +348,28 @@ fn the_sandbox_logs_each_request_and_refuses_a_clock_going_back() {
     );
     assert!(retrieve_line.ends_with(" µs"), "{retrieve_line}");
 }
+
+#[test]
+fn the_demo_can_keep_the_sandbox_up_for_a_person() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eximbay"))
+        .args(["demo", "--serve"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.split_whitespace()
+                .find(|w| w.ends_with("/_sim/checkout"))
+                .map(str::to_owned)
+        })
+        .expect("the demo prints the checkout URL");
+    let mut page = ureq::get(&url).call().unwrap();
+    let html = page.body_mut().read_to_string().unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(html.contains("/Gateway/BasicProcessor.krp"), "{html}");
+    assert!(html.contains("name=\"fgkey\""), "{html}");
+}

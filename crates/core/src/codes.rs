@@ -89,14 +89,8 @@ impl Default for Lang {
 
 impl Lang {
     /// Only the eight declared languages are sent.
-    pub(crate) fn check_sendable(&self) -> Result<(), crate::BuildError> {
-        match self {
-            Lang::Other(_) => Err(crate::BuildError::InvalidField {
-                field: "lang",
-                reason: "must be one of KR EN CN JP RU TH TW VN",
-            }),
-            _ => Ok(()),
-        }
+    pub fn is_sendable(&self) -> bool {
+        !matches!(self, Lang::Other(_))
     }
 }
 
@@ -421,7 +415,7 @@ mod tests {
         );
         assert!(TransactionType::AuthorizePa.needs_manual_capture());
         assert!(!TransactionType::Payment.needs_manual_capture());
-        assert!(Lang::from_code("XX").check_sendable().is_err());
+        assert!(!Lang::from_code("XX").is_sendable());
         assert_eq!(RemoteStatus::from_code("SALE\n"), RemoteStatus::Sale);
         assert_eq!(
             RemoteStatus::from_code("CANCEL"),

@@ -186,6 +186,21 @@ pub(crate) fn check_free_text(
     Ok(())
 }
 
+/// Longest URL the gateway takes.
+pub const URL_MAX_LEN: usize = 255;
+
+/// A URL the gateway takes: required, at most [`URL_MAX_LEN`] characters, no spaces.
+pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), BuildError> {
+    check_required_text(field, url, URL_MAX_LEN)?;
+    if url.chars().any(char::is_whitespace) {
+        return Err(BuildError::InvalidField {
+            field,
+            reason: "must not contain spaces",
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,10 +11,9 @@
 //! one month later; with it, the first recurring charge is on that date.
 
 use crate::error::BuildError;
-use crate::ids::RecurringId;
+use crate::ids::{RecurringId, check_url};
 use crate::money::{Amount, Currency};
 use crate::notification::{Notification, NotificationError};
-use crate::ops::ready::check_url;
 use crate::time::{Date, Timestamp};
 
 /// The gateway's default for `recurringEmail`.

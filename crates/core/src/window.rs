@@ -13,10 +13,9 @@
 use crate::codes::{Lang, TransactionType};
 use crate::config::Config;
 use crate::error::BuildError;
-use crate::ids::{OrderId, check_free_text, check_required_text};
+use crate::ids::{OrderId, check_free_text, check_required_text, check_url};
 use crate::money::{Amount, Currency};
 use crate::ops::MerchantParams;
-use crate::ops::ready::check_url;
 use crate::registration::RecurringRegistration;
 use crate::time::Timestamp;
 
@@ -26,28 +25,7 @@ pub const BASIC_PROCESSOR_PATH: &str = "/Gateway/BasicProcessor.krp";
 /// The form's version field (`ver`).
 pub const FORM_VERSION: &str = "230";
 
-/// One line of the order (`item_N_product`, `item_N_quantity`, `item_N_unitPrice`), or a
-/// surcharge (`surcharge_N_name`, `surcharge_N_quantity`, `surcharge_N_unitPrice`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Line {
-    /// What it is.
-    pub name: String,
-    /// How many.
-    pub quantity: u32,
-    /// The price of one.
-    pub unit_price: Amount,
-}
-
-impl Line {
-    /// A line of `quantity` × `unit_price`.
-    pub fn new(name: impl Into<String>, quantity: u32, unit_price: Amount) -> Self {
-        Line {
-            name: name.into(),
-            quantity,
-            unit_price,
-        }
-    }
-}
+pub use crate::ops::Line;
 
 /// The legacy payment window's request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,7 +123,7 @@ impl PaymentForm {
         self.amount
             .check_currency(&self.currency)
             .map_err(BuildError::amount("amt"))?;
-        self.lang.check_sendable()?;
+        crate::ops::check_lang(&self.lang)?;
         check_required_text("shop", &self.shop, 50)?;
         check_required_text("buyer", &self.buyer, 50)?;
         if !self.email.contains('@') {

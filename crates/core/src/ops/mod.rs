@@ -119,7 +119,19 @@ pub(crate) fn check_payment_fields(
     amount
         .check_currency(currency)
         .map_err(BuildError::amount("amount"))?;
-    lang.check_sendable()
+    check_lang(lang)
+}
+
+/// Only the eight declared languages are sent.
+pub(crate) fn check_lang(lang: &Lang) -> Result<(), BuildError> {
+    if lang.is_sendable() {
+        Ok(())
+    } else {
+        Err(BuildError::InvalidField {
+            field: "lang",
+            reason: "must be one of KR EN CN JP RU TH TW VN",
+        })
+    }
 }
 
 /// Every v1 answer: a result code and message, and objects that depend on the operation.
@@ -295,6 +307,29 @@ impl LegacyReply {
     /// `param1`..`param3`, echoed back.
     pub fn params(&self) -> [Option<&str>; 3] {
         [self.get("param1"), self.get("param2"), self.get("param3")]
+    }
+}
+
+/// One line of the order (`item_N_product`, `item_N_quantity`, `item_N_unitPrice`), or a
+/// surcharge (`surcharge_N_name`, `surcharge_N_quantity`, `surcharge_N_unitPrice`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// What it is.
+    pub name: String,
+    /// How many.
+    pub quantity: u32,
+    /// The price of one.
+    pub unit_price: Amount,
+}
+
+impl Line {
+    /// A line of `quantity` × `unit_price`.
+    pub fn new(name: impl Into<String>, quantity: u32, unit_price: Amount) -> Self {
+        Line {
+            name: name.into(),
+            quantity,
+            unit_price,
+        }
     }
 }
 

@@ -15,16 +15,15 @@ use http::{Request, Response};
 use serde::Serialize;
 use serde::de::IgnoredAny;
 
-use super::{MerchantParams, Operation, RawResponse, check_payment_fields, v1_post};
+use super::{Line, MerchantParams, Operation, RawResponse, check_payment_fields, v1_post};
 use crate::codes::{Lang, TransactionType};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
-use crate::ids::{OrderId, check_free_text, check_required_text};
+use crate::ids::{OrderId, check_free_text, check_required_text, check_url};
 use crate::money::{Amount, Currency};
-use crate::window::Line;
 
 /// Longest URL the gateway takes.
-pub const URL_MAX_LEN: usize = 255;
+pub use crate::ids::URL_MAX_LEN;
 
 /// Prepare a payment window.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,17 +164,6 @@ pub struct Prepared {
     pub resmsg: String,
     /// The signature for the payment window.
     pub fgkey: String,
-}
-
-pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), BuildError> {
-    check_required_text(field, url, URL_MAX_LEN)?;
-    if url.chars().any(char::is_whitespace) {
-        return Err(BuildError::InvalidField {
-            field,
-            reason: "must not contain spaces",
-        });
-    }
-    Ok(())
 }
 
 impl Ready {

@@ -9,6 +9,8 @@
 //! | `POST /_sim/payments/{tid}/expire` | a registered cash payment expired unpaid: `status=Void` |
 //! | `GET /_sim/behaviour` / `POST /_sim/behaviour` | the choices where the gateway is undocumented ([`crate::behaviour`]) |
 //! | `GET /_sim/ledger` | payments, registrations, callback deliveries, inbox |
+//! | `GET /_sim/checkout` | a sample order, signed with `PaymentForm`, sent to the payment window (try it by hand) |
+//! | `POST /_sim/returned` | the sample order's return_url: shows what came back, verified |
 //! | `POST /_sim/faults` | scripts a fault (or a list) for the next matching requests |
 //! | `POST /_sim/recurring/{id}/decline_next` `{"count": n, "rescode": "HE01"}` | scripts failed charges |
 //! | `POST /_sim/inbox[?nack=n]` | a merchant endpoint: verifies, records and acknowledges callbacks |
@@ -135,6 +137,8 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
                 Err(message) => bad_request(message),
             })
         }
+        (["_sim", "checkout"], false) => Ok(super::checkout::checkout(sandbox, request)),
+        (["_sim", "returned"], true) => Ok(super::checkout::returned(sandbox, request)),
         (["_sim", "behaviour"], false) => Ok(handled(
             json_response(StatusCode::OK, &json!(sandbox.behaviour())),
             Vec::new(),

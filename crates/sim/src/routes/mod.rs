@@ -14,10 +14,12 @@ use crate::callbacks::Callback;
 use crate::faults::FaultKind;
 use crate::sandbox::Sandbox;
 
+pub mod checkout;
 pub mod control;
 pub mod legacy;
 pub mod v1;
 pub mod window;
+mod window_pages;
 mod wire;
 
 /// How to answer.

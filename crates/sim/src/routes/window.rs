@@ -15,6 +15,8 @@
 use http::{Method, Request, StatusCode};
 use serde_json::Value;
 
+pub use super::window_pages::TEST_CARD;
+use super::window_pages::{error_page, html, window_page};
 use super::{Handled, text_response};
 use crate::behaviour::CallbackNames;
 use crate::callbacks::Callback;
@@ -22,15 +24,13 @@ use crate::commands::{NewPayment, NewRecurring};
 use crate::ledger::valid_amount;
 use crate::sandbox::Sandbox;
 use crate::windows::{Flow, WindowLine, WindowSession};
-use eximbay_core::window::{SignedForm, escape_html};
+use eximbay_core::window::SignedForm;
 
 /// The result code a card decline in the window returns (the sandbox's choice of the
 /// card-data family the gateway documents).
 pub const WINDOW_DECLINE_RESCODE: &str = "HE01";
 /// The result code of a window the buyer cancelled. Undocumented: the sandbox's choice.
 pub const WINDOW_CANCEL_RESCODE: &str = "XX01";
-/// The test card the window shows, prefilled.
-pub const TEST_CARD: &str = "4111 1111 1111 1111";
 
 /// Whether a path is one of the window's.
 pub(crate) fn serves(path: &str) -> bool {
@@ -58,23 +58,6 @@ pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &s
         },
         _ => error_page("EC1003", "Method not allowed"),
     }
-}
-
-fn html(status: StatusCode, body: String) -> Handled {
-    Handled::respond(text_response(status, "text/html; charset=utf-8", body))
-}
-
-/// The gateway-style error page: nothing was created.
-fn error_page(rescode: &str, message: &str) -> Handled {
-    html(
-        StatusCode::OK,
-        format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Eximbay: payment error</title></head>\n\
-             <body><h1>Payment error</h1><p id=\"rescode\">{}</p><p id=\"resmsg\">{}</p></body></html>\n",
-            escape_html(rescode),
-            escape_html(message)
-        ),
-    )
 }
 
 /// Reads form fields, refusing a repeated one (it would make the signed content ambiguous).
@@ -296,43 +279,6 @@ fn open(sandbox: &mut Sandbox, session: WindowSession) -> Handled {
     let page = window_page(&session);
     let id = sandbox.windows.open(session);
     html(StatusCode::OK, page.replace("{WINDOW_ID}", &id))
-}
-
-fn window_page(session: &WindowSession) -> String {
-    let p = &session.payment;
-    let rows: String = session
-        .lines
-        .iter()
-        .map(|l| {
-            format!(
-                "<tr><td class=\"name\">{}</td><td class=\"quantity\">{}</td><td class=\"price\">{}</td></tr>\n",
-                escape_html(&l.name),
-                l.quantity,
-                escape_html(&l.unit_price)
-            )
-        })
-        .collect();
-    format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Eximbay payment window (sandbox)</title>\n\
-         <style>body{{font-family:sans-serif;max-width:32em;margin:2em auto}}table{{width:100%}}td.price,td.quantity{{text-align:right}}\
-         .total{{font-size:1.4em}}button{{font-size:1.1em;margin-right:.5em}}</style></head>\n<body>\n\
-         <h1 id=\"shop\">{shop}</h1>\n<p>Order <span id=\"order\">{order}</span></p>\n\
-         <table id=\"lines\">\n{rows}</table>\n\
-         <p class=\"total\"><span id=\"amount\">{amount}</span> <span id=\"currency\">{currency}</span></p>\n\
-         <form method=\"post\" action=\"/window/{{WINDOW_ID}}\">\n\
-         <p><label>Card number <input name=\"card\" value=\"{card}\" readonly></label>\n\
-         <label>Expiry <input name=\"expiry\" value=\"12/30\" size=\"5\" readonly></label>\n\
-         <label>CVC <input name=\"cvc\" value=\"123\" size=\"3\" readonly></label></p>\n\
-         <button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\
-         <button type=\"submit\" name=\"action\" value=\"decline\">Decline</button>\
-         <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n\
-         </form>\n</body></html>\n",
-        shop = escape_html(&session.shop),
-        order = escape_html(&p.order_id),
-        amount = escape_html(&p.amount),
-        currency = escape_html(&p.currency),
-        card = TEST_CARD,
-    )
 }
 
 /// Approve, Decline or Cancel: the window closes, the browser goes back to return_url with
