@@ -291,3 +291,122 @@ fn the_sandbox_window_approves_declines_and_refuses_a_tampered_form() {
     assert!(declined.callbacks.is_empty());
     assert_eq!(sandbox.ledger.payments.len(), 1);
 }
+
+/// Opens a v1 window in-process: ready, then the SDK's request_pay post.
+fn v1_window(sandbox: &mut Sandbox, order: &str) -> String {
+    let ready = Ready::new(
+        TransactionType::Payment,
+        OrderId::new(order),
+        Currency::Krw,
+        amount("15000"),
+        Lang::Kr,
+        ("Buyer", "buyer@example.com"),
+        "https://shop.example/return",
+        "https://shop.example/status",
+    );
+    let cfg = test_config();
+    let mut request = ready.to_http(&cfg).unwrap();
+    *request.uri_mut() = "/v1/payments/ready".parse().unwrap();
+    let answer = sandbox.handle(&request);
+    let prepared = ready.parse(answer.response).unwrap();
+    let payload = ready.request_pay(&cfg, &prepared).unwrap();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload)
+        .finish();
+    let page = sandbox.handle(&post_form("/v1/window", body));
+    window_id(&String::from_utf8(page.response.body().clone()).unwrap())
+}
+
+#[test]
+fn v1_window_results_under_either_naming_make_the_same_payment() {
+    use eximbay_sim::behaviour::{Behaviour, CallbackNames};
+    for names in [CallbackNames::Legacy, CallbackNames::V1] {
+        let mut sandbox = Sandbox::new(SandboxConfig {
+            behaviour: Behaviour {
+                window_callback_names: names,
+                ..Behaviour::default()
+            },
+            ..SandboxConfig::default()
+        });
+        let id = v1_window(&mut sandbox, "V1-N");
+        let approved = sandbox.handle(&post_form(
+            &format!("/window/{id}"),
+            "action=approve".into(),
+        ));
+        let body = &approved.callbacks[0].body;
+        let expected_key = match names {
+            CallbackNames::Legacy => "transid=",
+            CallbackNames::V1 => "transaction_id=",
+        };
+        assert!(body.contains(expected_key), "{names:?}: {body}");
+        let notification = eximbay_core::Notification::parse(body.as_bytes()).unwrap();
+        notification
+            .verify(&SecretKey::new(SECRET_KEY).unwrap())
+            .unwrap();
+        let payment =
+            eximbay_core::Payment::from_status_notification(&notification, Lang::Kr).unwrap();
+        assert_eq!(
+            payment.status(),
+            eximbay_core::PaymentStatus::Captured,
+            "{names:?}"
+        );
+        assert_eq!(payment.amount().as_str(), "15000", "{names:?}");
+        assert_eq!(payment.order_id().as_str(), "V1-N");
+    }
+}
+
+#[test]
+fn a_tampered_request_pay_is_refused_and_failures_reach_status_url_only_when_chosen() {
+    use eximbay_sim::behaviour::Behaviour;
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    // A payload whose amount was changed after ready: no ready call signed that body.
+    let ready = Ready::new(
+        TransactionType::Payment,
+        OrderId::new("V1-T"),
+        Currency::Usd,
+        amount("5.00"),
+        Lang::En,
+        ("Buyer", "buyer@example.com"),
+        "https://shop.example/return",
+        "https://shop.example/status",
+    );
+    let cfg = test_config();
+    let mut request = ready.to_http(&cfg).unwrap();
+    *request.uri_mut() = "/v1/payments/ready".parse().unwrap();
+    let prepared = ready.parse(sandbox.handle(&request).response).unwrap();
+    let payload = ready
+        .request_pay(&cfg, &prepared)
+        .unwrap()
+        .replace(r#""amount":"5.00""#, r#""amount":"0.50""#);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload)
+        .finish();
+    let page = sandbox.handle(&post_form("/v1/window", body));
+    assert!(
+        String::from_utf8(page.response.body().clone())
+            .unwrap()
+            .contains("<p id=\"rescode\">EC00</p>")
+    );
+
+    for to_status_url in [false, true] {
+        sandbox.set_behaviour(Behaviour {
+            window_failures_to_status_url: to_status_url,
+            ..Behaviour::default()
+        });
+        let id = v1_window(&mut sandbox, "V1-C");
+        let cancelled =
+            sandbox.handle(&post_form(&format!("/window/{id}"), "action=cancel".into()));
+        let back = String::from_utf8(cancelled.response.body().clone()).unwrap();
+        assert!(back.contains(r#"name="rescode" value="XX01""#), "{back}");
+        assert_eq!(cancelled.callbacks.len(), usize::from(to_status_url));
+        if let Some(callback) = cancelled.callbacks.first() {
+            // A merchant's status_url sees a failure, never a payment.
+            let n = eximbay_core::Notification::parse(callback.body.as_bytes()).unwrap();
+            assert!(matches!(
+                eximbay_core::Payment::from_status_notification(&n, Lang::En),
+                Err(eximbay_core::NotificationError::NotSuccessful(_))
+            ));
+        }
+    }
+    assert!(sandbox.ledger.payments.is_empty());
+}
