@@ -186,17 +186,17 @@ impl Payment {
         amount: Amount,
         lang: Lang,
     ) -> Result<Self, AmountError> {
-        amount.check_currency(&currency)?;
-        Ok(Payment::starting(
+        Payment::starting(
             PaymentStatus::Authorized,
             transaction_id,
             order_id,
             currency,
             amount,
             lang,
-        ))
+        )
     }
 
+    /// A payment starting in `status`, after checking the amount fits the currency.
     fn starting(
         status: PaymentStatus,
         transaction_id: TransactionId,
@@ -204,13 +204,14 @@ impl Payment {
         currency: Currency,
         amount: Amount,
         lang: Lang,
-    ) -> Self {
+    ) -> Result<Self, AmountError> {
+        amount.check_currency(&currency)?;
         let captured = if status == PaymentStatus::Captured {
             amount.value()
         } else {
             Decimal::ZERO
         };
-        Payment {
+        Ok(Payment {
             transaction_id,
             order_id,
             currency,
@@ -222,7 +223,7 @@ impl Payment {
             applied_refunds: Vec::new(),
             in_doubt: None,
             partially_cancelable: None,
-        }
+        })
     }
 
     /// A cash or bank-transfer payment the gateway registered (`status=Registered`) and the
@@ -234,15 +235,14 @@ impl Payment {
         amount: Amount,
         lang: Lang,
     ) -> Result<Self, AmountError> {
-        amount.check_currency(&currency)?;
-        Ok(Payment::starting(
+        Payment::starting(
             PaymentStatus::Registered,
             transaction_id,
             order_id,
             currency,
             amount,
             lang,
-        ))
+        )
     }
 
     /// A payment made through a `PAYMENT` / `PAYMENT_PA` window: captured automatically.
@@ -254,15 +254,14 @@ impl Payment {
         amount: Amount,
         lang: Lang,
     ) -> Result<Self, AmountError> {
-        amount.check_currency(&currency)?;
-        Ok(Payment::starting(
+        Payment::starting(
             PaymentStatus::Captured,
             transaction_id,
             order_id,
             currency,
             amount,
             lang,
-        ))
+        )
     }
 
     /// The payment a successful `status_url` notification reports (verify it first):
