@@ -4,9 +4,9 @@
 //! are paid. Commands come in as plain values; a refused one changes nothing and says why
 //! with the gateway's result code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use eximbay_core::{Amount, Currency, Timestamp};
+use eximbay_core::{Amount, Currency};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -108,20 +108,19 @@ pub(crate) fn valid_amount(text: &str, currency: &str) -> Option<Decimal> {
     Some(amount.value())
 }
 
-/// A 24-character transaction id: MID + KST date + the last six digits of the sequence.
-pub(crate) fn transaction_id(mid: &str, now: Timestamp, sequence: u64) -> String {
-    format!(
-        "{mid}{}{:06}",
-        now.kst_date().to_yyyymmdd(),
-        sequence % 1_000_000
-    )
+/// A 24-character transaction id in the form seen from the real gateway: the MID, `W`, and
+/// 13 digits — here the sequence, so ids never repeat (10¹³ of them) and sort in order.
+pub(crate) fn transaction_id(mid: &str, sequence: u64) -> String {
+    format!("{mid}W{sequence:013}")
 }
 
-/// Payments by transaction id, and the sequence ids are drawn from.
+/// Payments by transaction id, an index by order id, and the sequence ids are drawn from.
 #[derive(Debug, Default)]
 pub struct Ledger {
     /// Payments by transaction id.
     pub payments: BTreeMap<String, LedgerPayment>,
+    /// The first payment of each order id (retrieve by `order_id` without a scan).
+    by_order: HashMap<String, String>,
     sequence: u64,
 }
 
@@ -133,9 +132,9 @@ impl Ledger {
     }
 
     /// A new 24-character transaction id.
-    pub fn new_transaction_id(&mut self, mid: &str, now: Timestamp) -> String {
+    pub fn new_transaction_id(&mut self, mid: &str) -> String {
         let sequence = self.next_sequence();
-        transaction_id(mid, now, sequence)
+        transaction_id(mid, sequence)
     }
 
     /// The payment a completed payment window creates (not inserted yet), or why the
@@ -144,7 +143,6 @@ impl Ledger {
         &mut self,
         new: &NewPayment,
         mid: &str,
-        now: Timestamp,
         date: &str,
     ) -> Result<LedgerPayment, String> {
         let cash = match new.method.as_deref() {
@@ -167,7 +165,7 @@ impl Ledger {
         }
         let captured = transaction_type == "PAYMENT" && !cash;
         Ok(LedgerPayment {
-            transaction_id: self.new_transaction_id(mid, now),
+            transaction_id: self.new_transaction_id(mid),
             order_id: new.order_id.clone(),
             currency: new.currency.clone(),
             amount: new.amount.clone(),
@@ -184,10 +182,22 @@ impl Ledger {
         })
     }
 
-    /// Records a payment.
-    pub fn insert(&mut self, payment: LedgerPayment) {
-        self.payments
-            .insert(payment.transaction_id.clone(), payment);
+    /// Records a payment. A transaction id already in the ledger is an error, never an
+    /// overwrite: no payment (and no refund history) is ever lost.
+    pub fn insert(&mut self, payment: LedgerPayment) -> Result<(), String> {
+        match self.payments.entry(payment.transaction_id.clone()) {
+            std::collections::btree_map::Entry::Occupied(_) => Err(format!(
+                "transaction id {} is already in the ledger",
+                payment.transaction_id
+            )),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                self.by_order
+                    .entry(payment.order_id.clone())
+                    .or_insert_with(|| payment.transaction_id.clone());
+                slot.insert(payment);
+                Ok(())
+            }
+        }
     }
 
     /// A payment by transaction id or, failing that, by order id (`key_field`).
@@ -199,7 +209,10 @@ impl Ledger {
     ) -> Result<Option<&LedgerPayment>, Refusal> {
         match key_field {
             "transaction_id" => Ok(transaction_id.and_then(|tid| self.payments.get(tid))),
-            "order_id" => Ok(self.payments.values().find(|p| p.order_id == order_id)),
+            "order_id" => Ok(self
+                .by_order
+                .get(order_id)
+                .and_then(|tid| self.payments.get(tid))),
             _ => Err(refuse(
                 "EC00",
                 "key_field must be order_id or transaction_id",

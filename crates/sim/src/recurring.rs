@@ -188,6 +188,15 @@ impl Registrations {
         }
     }
 
+    /// The earliest day a live registration's next attempt is due.
+    pub fn next_attempt(&self) -> Option<Date> {
+        self.registrations
+            .values()
+            .filter(|r| !r.status.is_terminated())
+            .map(|r| r.next_attempt)
+            .min()
+    }
+
     /// The registrations with an attempt due on or before `today`.
     pub fn due(&self, today: Date) -> Vec<String> {
         self.registrations

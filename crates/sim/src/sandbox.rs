@@ -26,6 +26,13 @@ pub const DEFAULT_API_KEY: &str = "test_1849705C642C217E0B2D";
 /// Default secret key (the public test secret).
 pub const DEFAULT_SECRET_KEY: &str = "289F40E6640124B2628640168C3C5464";
 
+/// The most payments (and deliveries, and inbox entries) one `/_sim/ledger` answer holds.
+pub const LEDGER_PAGE_MAX: usize = 1_000;
+
+/// The longest one clock advance may be (ten years): a request cannot make the sandbox
+/// compute for ever.
+pub const MAX_ADVANCE_DAYS: i64 = 3_660;
+
 /// Who the sandbox is.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -157,7 +164,7 @@ impl Sandbox {
 
     /// A new 24-character transaction id: MID + KST date + sequence.
     pub(crate) fn new_transaction_id(&mut self) -> String {
-        self.ledger.new_transaction_id(&self.cfg.mid, self.now)
+        self.ledger.new_transaction_id(&self.cfg.mid)
     }
 
     /// Creates a payment as if the buyer completed the payment window, optionally with a
@@ -177,7 +184,7 @@ impl Sandbox {
         names: CallbackNames,
     ) -> Result<(LedgerPayment, Option<Registration>, Vec<Callback>), String> {
         let date = self.kst_datetime();
-        let payment = self.ledger.open(&new, &self.cfg.mid, self.now, &date)?;
+        let payment = self.ledger.open(&new, &self.cfg.mid, &date)?;
         let registration = match &new.recurring {
             Some(recurring) => {
                 let id = format!("RC{:018}", self.ledger.next_sequence());
@@ -211,7 +218,7 @@ impl Sandbox {
                 transaction_id: payment.transaction_id.clone(),
             });
         }
-        self.ledger.insert(payment.clone());
+        self.ledger.insert(payment.clone())?;
         if let Some(r) = &registration {
             self.recurring.insert(r.clone());
         }
@@ -273,17 +280,20 @@ impl Sandbox {
         }])
     }
 
-    /// Moves the test clock forward, running every charge that falls due, day by day.
+    /// Moves the test clock forward (at most [`MAX_ADVANCE_DAYS`]; beyond is clamped),
+    /// running every charge that falls due on the way. The clock jumps from one due date to
+    /// the next: the work is one step per charge, not per day.
     pub fn advance(&mut self, seconds: i64) -> Vec<Callback> {
-        let target = Timestamp(self.now.0.saturating_add(seconds.max(0)));
-        let mut callbacks = Vec::new();
-        loop {
-            callbacks.extend(self.run_due_charges());
-            let tomorrow = Timestamp::kst_midnight(self.now.kst_date().succ());
-            if tomorrow > target {
+        let seconds = seconds.clamp(0, MAX_ADVANCE_DAYS * 86_400);
+        let target = Timestamp(self.now.0.saturating_add(seconds));
+        let mut callbacks = self.run_due_charges();
+        while let Some(day) = self.recurring.next_attempt() {
+            let midnight = Timestamp::kst_midnight(day);
+            if midnight > target || day <= self.now.kst_date() {
                 break;
             }
-            self.now = tomorrow;
+            self.now = midnight;
+            callbacks.extend(self.run_due_charges());
         }
         self.now = target;
         callbacks.extend(self.run_due_charges());
@@ -304,7 +314,9 @@ impl Sandbox {
         let attempt = self.recurring.charge(recurring_id, today)?;
         let registration = &attempt.registration;
         if attempt.charged() {
-            self.ledger.insert(LedgerPayment {
+            // Ids come from one sequence, so a clash cannot happen; were it to, the charge's
+            // payment would be refused, never written over another.
+            let _ = self.ledger.insert(LedgerPayment {
                 transaction_id: tid.clone(),
                 order_id: registration.order_id.clone(),
                 currency: registration.currency.clone(),
@@ -365,15 +377,37 @@ impl Sandbox {
         self.recurring.decline_next(recurring_id, count, rescode)
     }
 
-    /// The ledger as JSON.
-    pub fn ledger_json(&self) -> Value {
+    /// The ledger as JSON: payments in transaction-id order (those of one `order_id`, or a
+    /// page of at most `limit` after the id `after`; never more than [`LEDGER_PAGE_MAX`],
+    /// with `next` naming where the following page starts), the registrations, and the last
+    /// [`LEDGER_PAGE_MAX`] deliveries and inbox entries.
+    pub fn ledger_json(&self, order_id: Option<&str>, after: Option<&str>, limit: usize) -> Value {
+        let limit = limit.clamp(1, LEDGER_PAGE_MAX);
+        let range = match after {
+            Some(after) => self
+                .ledger
+                .payments
+                .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)),
+            None => self.ledger.payments.range::<str, _>(..),
+        };
+        let mut payments = serde_json::Map::new();
+        let mut next = None;
+        for (tid, payment) in range.filter(|(_, p)| order_id.is_none_or(|o| p.order_id == o)) {
+            if payments.len() == limit {
+                next = payments.keys().last().cloned();
+                break;
+            }
+            payments.insert(tid.clone(), json!(payment));
+        }
+        let tail = |len: usize| len.saturating_sub(LEDGER_PAGE_MAX);
         json!({
             "now": self.now.0,
             "kst_date": self.now.kst_date().to_yyyymmdd(),
-            "payments": self.ledger.payments,
+            "payments": payments,
+            "next": next,
             "recurring": self.recurring.registrations,
-            "deliveries": self.deliveries,
-            "inbox": self.inbox,
+            "deliveries": self.deliveries.get(tail(self.deliveries.len())..).unwrap_or_default(),
+            "inbox": self.inbox.get(tail(self.inbox.len())..).unwrap_or_default(),
         })
     }
 }

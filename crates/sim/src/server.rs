@@ -15,8 +15,9 @@ use crate::callbacks::{CALLBACK_ATTEMPTS, Callback, Delivery};
 use crate::routes::Disposition;
 use crate::sandbox::{Sandbox, SandboxConfig};
 
-/// Largest request body the sandbox reads.
-pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Largest request body the sandbox reads: larger ones are refused (413) before anything
+/// is parsed or locked.
+pub const MAX_REQUEST_BYTES: usize = crate::routes::MAX_BODY_BYTES;
 
 /// Shared sandbox state.
 pub type SharedSandbox = Arc<Mutex<Sandbox>>;

@@ -8,7 +8,7 @@
 //! | `POST /_sim/payments/{tid}/settle` | the buyer of a registered cash payment paid: `status=Sale` |
 //! | `POST /_sim/payments/{tid}/expire` | a registered cash payment expired unpaid: `status=Void` |
 //! | `GET /_sim/behaviour` / `POST /_sim/behaviour` | the choices where the gateway is undocumented ([`crate::behaviour`]) |
-//! | `GET /_sim/ledger` | payments, registrations, callback deliveries, inbox |
+//! | `GET /_sim/ledger[?order_id=O][&after=TID&limit=N]` | payments (one order's, or a page of at most 1,000 with `next`), registrations, the last deliveries and inbox entries |
 //! | `GET /_sim/checkout` | a sample order, signed with `PaymentForm`, sent to the payment window (try it by hand) |
 //! | `POST /_sim/returned` | the sample order's return_url: shows what came back, verified |
 //! | `POST /_sim/faults` | scripts a fault (or a list) for the next matching requests |
@@ -94,6 +94,12 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
                 .advance_days
                 .saturating_mul(86_400)
                 .saturating_add(change.advance_seconds);
+            if seconds > crate::sandbox::MAX_ADVANCE_DAYS * 86_400 {
+                return bad_request(format!(
+                    "one advance moves the clock at most {} days",
+                    crate::sandbox::MAX_ADVANCE_DAYS
+                ));
+            }
             let callbacks = sandbox.advance(seconds);
             let clock = json!({
                 "now": sandbox.now().0,
@@ -147,10 +153,26 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
             sandbox.set_behaviour(behaviour);
             handled(json_response(StatusCode::OK, &json!(behaviour)), Vec::new())
         }),
-        (["_sim", "ledger"], false) => Ok(handled(
-            json_response(StatusCode::OK, &sandbox.ledger_json()),
-            Vec::new(),
-        )),
+        (["_sim", "ledger"], false) => {
+            let query: Vec<(String, String)> = request
+                .uri()
+                .query()
+                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default();
+            let get = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+            let limit = match get("limit").map(str::parse::<usize>) {
+                None => crate::sandbox::LEDGER_PAGE_MAX,
+                Some(Ok(limit)) => limit,
+                Some(Err(_)) => return bad_request("limit must be a number"),
+            };
+            Ok(handled(
+                json_response(
+                    StatusCode::OK,
+                    &sandbox.ledger_json(get("order_id"), get("after"), limit),
+                ),
+                Vec::new(),
+            ))
+        }
         (["_sim", "faults"], true) => parse::<Faults>(body).map(|faults| {
             let faults = match faults {
                 Faults::One(fault) => vec![fault],

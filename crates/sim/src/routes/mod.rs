@@ -22,6 +22,10 @@ pub mod window;
 mod window_pages;
 mod wire;
 
+/// Largest request body any route reads (every gateway request, form and control body is
+/// far smaller): larger ones are refused with 413 before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// How to answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Disposition {
@@ -108,6 +112,13 @@ impl Sandbox {
     /// Handles one request: the test controls, or a gateway surface behind the scripted
     /// faults.
     pub fn handle(&mut self, request: &Request<Vec<u8>>) -> Handled {
+        if request.body().len() > MAX_BODY_BYTES {
+            return Handled::respond(text_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text/plain",
+                format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+            ));
+        }
         let path = request.uri().path().to_owned();
         if path.starts_with("/_sim/") {
             return control::handle(self, request, &path);

@@ -196,12 +196,8 @@ fn cancel(sandbox: &mut Sandbox, tid: &str, request: wire::CancelRequest) -> Res
         refund_id: &r.refund_id,
     };
     let date = sandbox.kst_datetime();
-    let (mid, now, behaviour) = (
-        sandbox.config().mid.clone(),
-        sandbox.now(),
-        sandbox.behaviour(),
-    );
-    let refund_tid = |ledger: &mut crate::ledger::Ledger| ledger.new_transaction_id(&mid, now);
+    let (mid, behaviour) = (sandbox.config().mid.clone(), sandbox.behaviour());
+    let refund_tid = |ledger: &mut crate::ledger::Ledger| ledger.new_transaction_id(&mid);
     match sandbox
         .ledger
         .cancel(tid, command, behaviour, refund_tid, &date)
