@@ -391,13 +391,14 @@ impl Sandbox {
             None => self.ledger.payments.range::<str, _>(..),
         };
         let mut payments = serde_json::Map::new();
-        let mut next = None;
+        let (mut last, mut next) = (None, None);
         for (tid, payment) in range.filter(|(_, p)| order_id.is_none_or(|o| p.order_id == o)) {
             if payments.len() == limit {
-                next = payments.keys().last().cloned();
+                next = last;
                 break;
             }
             payments.insert(tid.clone(), json!(payment));
+            last = Some(tid.clone());
         }
         let tail = |len: usize| len.saturating_sub(LEDGER_PAGE_MAX);
         json!({
