@@ -128,7 +128,7 @@ fn the_ledger_is_paginated_and_filtered() {
     let first = page["payments"].as_object().unwrap();
     assert_eq!(first.len(), LEDGER_PAGE_MAX);
     let next = page["next"].as_str().unwrap().to_owned();
-    assert_eq!(first.keys().last().unwrap(), &next);
+    assert_eq!(first.keys().next_back().unwrap(), &next);
     let (_, rest) = control(
         &mut sandbox,
         "GET",
