@@ -166,3 +166,70 @@ fn oversized_bodies_are_refused_before_parsing() {
     assert!(sandbox.inbox.is_empty());
     assert!(sandbox.ledger.payments.is_empty());
 }
+
+// ---- hostile notifications ------------------------------------------------------------
+
+use eximbay_core::notification::MAX_NOTIFICATION_BYTES;
+use eximbay_core::{Notification, NotificationError, SecretKey, fgkey};
+
+#[test]
+fn a_signed_free_text_value_cannot_smuggle_a_field_past_strict_mode() {
+    let secret = SecretKey::new(eximbay_sim::sandbox::DEFAULT_SECRET_KEY).unwrap();
+    let fields = [
+        ("mid", "1849705C64"),
+        ("ref", "O-1"),
+        ("cur", "USD"),
+        ("amt", "10.00"),
+        ("txntype", "PAYMENT"),
+        ("rescode", "0000"),
+        ("transid", "1849705C64W0000000000001"),
+        ("email", "a@b.c&fake=1"), // chosen by the buyer, signed by the gateway
+    ];
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        form.append_pair(k, v);
+    }
+    form.append_pair("fgkey", &fgkey::sign(&secret, fields));
+    let genuine = form.finish();
+    assert!(genuine.contains("email=a%40b.c%26fake%3D1"));
+    let notification = Notification::parse(genuine.as_bytes()).unwrap();
+    notification.verify_strict(&secret).unwrap();
+
+    // Re-posted with the value split into two fields: the fgkey still verifies (the
+    // scheme's limit, documented) — strict mode refuses the invented key.
+    let split = genuine.replace("email=a%40b.c%26fake%3D1", "email=a%40b.c&fake=1");
+    let forged = Notification::parse(split.as_bytes()).unwrap();
+    assert_eq!(forged.get("fake"), Some("1"));
+    assert_eq!(forged.verify(&secret), Ok(()));
+    assert_eq!(
+        forged.verify_strict(&secret),
+        Err(NotificationError::UndocumentedField("fake".into()))
+    );
+    // Re-splitting into a field the notification already has is refused always.
+    let twice = genuine.replace("email=a%40b.c%26fake%3D1", "email=a%40b.c&amt=1");
+    assert_eq!(
+        Notification::parse(twice.as_bytes()),
+        Err(NotificationError::DuplicateField("amt".into()))
+    );
+}
+
+#[test]
+fn notification_bodies_are_bounded_and_read_in_linear_time() {
+    let too_large = vec![b'a'; MAX_NOTIFICATION_BYTES + 1];
+    assert_eq!(
+        Notification::parse(&too_large),
+        Err(NotificationError::TooLarge(MAX_NOTIFICATION_BYTES + 1))
+    );
+    // Thousands of distinct fields under the limit parse; a repeat far apart is still found.
+    let many: String = (0..5_000).map(|n| format!("k{n}=v&")).collect();
+    assert!(many.len() < MAX_NOTIFICATION_BYTES);
+    assert_eq!(
+        Notification::parse(many.as_bytes()).unwrap().iter().count(),
+        5_000
+    );
+    let repeated = format!("{many}k0=again");
+    assert_eq!(
+        Notification::parse(repeated.as_bytes()),
+        Err(NotificationError::DuplicateField("k0".into()))
+    );
+}

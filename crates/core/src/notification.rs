@@ -29,6 +29,86 @@ use crate::ids::{OrderId, RecurringId, TransactionId};
 use crate::money::{Currency, GatewayAmount};
 use crate::time::Date;
 
+/// Largest notification body read (real ones are a few hundred bytes).
+pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
+
+/// The keys Eximbay documents for `status_url`, `return_url` and `recurringURL` bodies, in
+/// both the legacy and the v1 spellings (strict mode, [`Notification::check_documented`]).
+pub const DOCUMENTED_FIELDS: &[&str] = &[
+    "ver",
+    "version",
+    "mid",
+    "txntype",
+    "transaction_type",
+    "ref",
+    "order_id",
+    "cur",
+    "currency",
+    "amt",
+    "amount",
+    "shop",
+    "buyer",
+    "email",
+    "tel",
+    "lang",
+    "charset",
+    "rescode",
+    "resmsg",
+    "errcode",
+    "transid",
+    "transaction_id",
+    "resdt",
+    "transaction_date",
+    "authcode",
+    "auth_code",
+    "paymethod",
+    "payment_method",
+    "card_holder",
+    "cardholder",
+    "card_number1",
+    "card_number4",
+    "cardno1",
+    "cardno4",
+    "status",
+    "paymentURL",
+    "payment_url",
+    "dm_decision",
+    "dm_review",
+    "dm_reject",
+    "foreign_currency",
+    "foregin_currency",
+    "foreign_amount",
+    "foregin_amount",
+    "foreign_rate",
+    "foregin_rate",
+    "dcc_rate",
+    "base_amount",
+    "base_rate",
+    "payerauthid",
+    "payer_auth_id",
+    "cavv",
+    "xid",
+    "eci",
+    "token_id",
+    "param1",
+    "param2",
+    "param3",
+    "recurringID",
+    "recurring_id",
+    "recurringRetry",
+    "recurring_retry",
+    "recurringNext",
+    "recurring_next",
+    "recurringAmount",
+    "recurringDate",
+    "recurringURL",
+    "recurringEmail",
+    "recurringPayment",
+    "pay_to",
+    "access_country",
+    "fgkey",
+];
+
 /// What the merchant answers to every notification, duplicates included.
 pub const ACK_BODY: &str = "rescode=0000&resmsg=Success";
 /// `Content-Type` of [`ACK_BODY`].
@@ -58,6 +138,12 @@ pub enum NotificationError {
     /// The notification reports a failure (`rescode` other than `0000`).
     #[error("the notification reports rescode {0}")]
     NotSuccessful(String),
+    /// The body is larger than [`MAX_NOTIFICATION_BYTES`]; nothing was read.
+    #[error("the notification body is {0} bytes, over the {MAX_NOTIFICATION_BYTES}-byte limit")]
+    TooLarge(usize),
+    /// Strict mode: a key Eximbay does not document for notifications.
+    #[error("the notification carries the undocumented field {0:?}")]
+    UndocumentedField(String),
     /// The notification reports a payment that was never paid (`status=Void`).
     #[error("the notification reports status {0}: nothing was paid")]
     NotPaid(String),
@@ -71,13 +157,15 @@ pub struct Notification<'a> {
 
 impl<'a> Notification<'a> {
     /// Decodes a form body. Invalid UTF-8 in a value is replaced (U+FFFD), which then fails
-    /// signature verification rather than being read as something else.
+    /// signature verification rather than being read as something else. A body over
+    /// [`MAX_NOTIFICATION_BYTES`] is refused before anything is read; the work is linear in
+    /// the body (keys are checked for repeats by sorting once).
     pub fn parse(body: &'a [u8]) -> Result<Self, NotificationError> {
+        if body.len() > MAX_NOTIFICATION_BYTES {
+            return Err(NotificationError::TooLarge(body.len()));
+        }
         let mut fields: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(24);
-        let mut push = |key: Cow<'a, str>, value: Cow<'a, str>| {
-            if fields.iter().any(|(k, _)| *k == key) {
-                return Err(NotificationError::DuplicateField(key.into_owned()));
-            }
+        let mut push = |key: Cow<'a, str>, value: Cow<'a, str>| -> Result<(), NotificationError> {
             fields.push((key, value));
             Ok(())
         };
@@ -122,7 +210,46 @@ impl<'a> Notification<'a> {
         if fields.is_empty() {
             return Err(NotificationError::Empty);
         }
+        let mut keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_ref()).collect();
+        keys.sort_unstable();
+        if let Some(repeated) = keys.windows(2).find_map(|pair| match pair {
+            [a, b] if a == b => Some(*a),
+            _ => None,
+        }) {
+            return Err(NotificationError::DuplicateField(repeated.to_owned()));
+        }
         Ok(Notification { fields })
+    }
+
+    /// Strict mode: refuses a key outside the fields Eximbay documents for notifications
+    /// ([`DOCUMENTED_FIELDS`]).
+    ///
+    /// The fgkey joins decoded values with `&` and `=`, so it cannot tell where one field
+    /// ends: a genuine notification whose free-text value (a buyer's name or e-mail) is
+    /// `a@b.c&fake=1` verifies just as well re-posted as the two fields `email=a@b.c` and
+    /// `fake=1`. Checking values for `&` cannot catch it (the re-split values hold none, and
+    /// `paymentURL` legitimately holds both). Strict mode refuses the invented key; a
+    /// repeated key is refused always. What it cannot refuse is a *documented* key that the
+    /// genuine notification did not carry: before acting on an optional field — `status`,
+    /// `dm_decision`, the recurring fields — of a notification that also carries buyer-chosen
+    /// free text (`buyer`, `email`, `param1..3`), confirm it with the gateway's remote
+    /// [`Verify`](crate::ops::verify::Verify).
+    pub fn check_documented(&self) -> Result<(), NotificationError> {
+        match self
+            .fields
+            .iter()
+            .find(|(k, _)| !DOCUMENTED_FIELDS.contains(&k.as_ref()))
+        {
+            Some((key, _)) => Err(NotificationError::UndocumentedField(key.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Notification::verify`] in strict mode: the keys are all documented
+    /// ([`Notification::check_documented`]) and the fgkey matches.
+    pub fn verify_strict(&self, secret: &SecretKey) -> Result<(), NotificationError> {
+        self.check_documented()?;
+        self.verify(secret)
     }
 
     /// Detaches the notification from the body it was parsed from.
