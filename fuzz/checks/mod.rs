@@ -1,0 +1,207 @@
+#![allow(dead_code)] // each target calls one of these
+//! What every fuzz target checks, written once: the cargo-fuzz targets (nightly) call these
+//! on generated inputs, and `tests/tests/fuzz_replay.rs` (stable, in CI) calls them on every
+//! committed seed and corpus file. Each function must never panic except on a broken
+//! invariant.
+
+use eximbay_core::notification::Deduplicator;
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::ops::cancel::{Cancel, RefundKind};
+use eximbay_core::ops::capture::Capture;
+use eximbay_core::ops::ready::Ready;
+use eximbay_core::ops::recurring_adjust::RecurringAdjust;
+use eximbay_core::ops::recurring_terminate::RecurringTerminate;
+use eximbay_core::ops::retrieve::{KeyField, Retrieve};
+use eximbay_core::ops::v1_recurring_adjust::V1RecurringAdjust;
+use eximbay_core::ops::v1_recurring_delete::V1RecurringDelete;
+use eximbay_core::ops::verify::Verify;
+use eximbay_core::recurring::ChargeResult;
+use eximbay_core::registration::RegistrationResult;
+use eximbay_core::{
+    Amount, Currency, Date, GatewayAmount, Lang, Notification, Operation, OrderId, Payment,
+    PaymentNotice, PaymentOutcome, Recurring, RecurringId, RefundId, SecretKey, TransactionId,
+    TransactionType,
+};
+
+/// Notification parsing, typed accessors and fgkey verification take any bytes; nothing
+/// unsigned verifies; a payment made from a notification, and every later notification
+/// applied to it, keeps the payment's invariant.
+pub fn notifications(body: &[u8]) {
+    let Ok(notification) = Notification::parse(body) else {
+        return;
+    };
+    let _ = (
+        notification.transaction_id(),
+        notification.order_id(),
+        notification.amount().map(|a| a.to_decimal()),
+        notification.currency(),
+        notification.transaction_type(),
+        notification.recurring_next(),
+        notification.recurring_retry(),
+        notification.status(),
+        notification.is_paid(),
+        notification.dm_decision(),
+        notification.holds_order(),
+        notification.foreign_amount().map(|a| a.to_decimal()),
+        notification.payment_method(),
+        notification.check_documented(),
+        Deduplicator::key(&notification),
+    );
+    let _ = ChargeResult::from_notification(&notification);
+    let _ = RegistrationResult::from_notification(&notification);
+    if let Ok(payment) = Payment::from_status_notification(&notification, Lang::En) {
+        assert!(payment.invariant_holds());
+        // The amount it holds is one a request can carry.
+        assert!(payment.amount().check_currency(payment.currency()).is_ok());
+        if let Ok(notice) = PaymentNotice::from_notification(&notification) {
+            let mut again = payment.clone();
+            let _ = again.apply(PaymentOutcome::Notified(notice));
+            assert!(again.invariant_holds());
+        }
+    }
+    let Ok(secret) = SecretKey::new("289F40E6640124B2628640168C3C5464") else {
+        return;
+    };
+    // Forging a SHA-256 signature by chance is not something a fuzzer does.
+    assert!(notification.verify(&secret).is_err());
+}
+
+/// Every v1 response parser takes any status and bytes; whatever parses applies to a
+/// payment without breaking its invariant.
+pub fn v1_responses(status: u16, body: &[u8]) {
+    let status = 100 + status % 500;
+    let resp = || {
+        http::Response::builder()
+            .status(status)
+            .body(body)
+            .expect("valid status")
+    };
+    let Ok(amount) = Amount::parse("10.00") else {
+        return;
+    };
+    let tid = TransactionId::new("1849705C6420220922000016");
+    let order = OrderId::new("O-1");
+    let capture = Capture {
+        transaction_id: tid.clone(),
+        order_id: order.clone(),
+        currency: Currency::Usd,
+        amount: amount.clone(),
+        lang: Lang::En,
+    };
+    let cancel = Cancel {
+        transaction_id: tid.clone(),
+        order_id: order.clone(),
+        currency: Currency::Usd,
+        amount: amount.clone(),
+        balance: amount.clone(),
+        kind: RefundKind::Full,
+        refund_id: RefundId::new("R1"),
+        reason: None,
+        lang: Lang::En,
+        refund_account: None,
+    };
+    let retrieve = Retrieve {
+        key_field: KeyField::TransactionId,
+        order_id: order.clone(),
+        transaction_id: Some(tid.clone()),
+        currency: Currency::Usd,
+        amount: amount.clone(),
+        lang: Lang::En,
+    };
+    let ready = Ready::new(
+        TransactionType::Payment,
+        order.clone(),
+        Currency::Usd,
+        amount.clone(),
+        Lang::En,
+        ("B", "b@example.com"),
+        "https://s.example/r",
+        "https://s.example/s",
+    );
+    let id = RecurringId::new("RC1");
+    let _ = Verify {
+        data: "x".to_owned(),
+    }
+    .parse(resp());
+    let _ = ready.parse(resp());
+    let _ = V1RecurringDelete {
+        recurring_id: id.clone(),
+    }
+    .parse(resp());
+    let _ = V1RecurringAdjust {
+        recurring_id: id,
+        currency: Currency::Usd,
+        amount: amount.clone(),
+    }
+    .parse(resp());
+    let Ok(mut payment) = Payment::authorized(tid, order, Currency::Usd, amount, Lang::En) else {
+        return;
+    };
+    if let Ok(captured) = capture.parse(resp()) {
+        let _ = payment.apply(PaymentOutcome::Captured(captured));
+    }
+    if let Ok(refunded) = cancel.parse(resp()) {
+        let _ = payment.apply(PaymentOutcome::Refunded(refunded));
+    }
+    if let Ok(retrieved) = retrieve.parse(resp()) {
+        let _ = payment.apply(PaymentOutcome::Retrieved(retrieved));
+    }
+    assert!(payment.invariant_holds());
+}
+
+/// The legacy `k=v&k=v` reply parsers take any bytes.
+pub fn legacy_replies(body: &[u8]) {
+    let resp = || {
+        http::Response::builder()
+            .status(200)
+            .body(body)
+            .expect("valid status")
+    };
+    let id = RecurringId::new("RC1");
+    let _ = RecurringTerminate {
+        recurring_id: id.clone(),
+        params: MerchantParams::default(),
+    }
+    .parse(resp());
+    if let Ok(amount) = Amount::parse("9.15") {
+        let _ = RecurringAdjust {
+            recurring_id: id,
+            currency: Currency::Usd,
+            amount,
+            params: MerchantParams::default(),
+        }
+        .parse(resp());
+    }
+}
+
+/// Amounts and dates: parsing never panics, what parses round-trips exactly, and an echoed
+/// amount read for a currency is one a request can carry.
+pub fn amounts(text: &str) {
+    let _ = GatewayAmount::new(text).to_decimal();
+    if let Some(date) = Date::parse_yyyymmdd(text) {
+        assert_eq!(date.to_yyyymmdd(), text);
+    }
+    for currency in [Currency::Usd, Currency::Krw] {
+        if let Ok(echoed) = Amount::from_gateway(text, &currency) {
+            assert!(echoed.check_currency(&currency).is_ok());
+        }
+    }
+    if let Ok(amount) = Amount::parse(text) {
+        assert_eq!(amount.as_str(), text);
+        for currency in [Currency::Usd, Currency::Krw] {
+            if let Ok(units) = amount.to_minor_units(&currency) {
+                let back = Amount::from_minor_units(units, &currency).expect("positive units");
+                assert_eq!(back.value(), amount.value());
+            }
+        }
+    }
+}
+
+/// Stored records: loading any bytes as a `Payment` or a `Recurring` never panics, and a
+/// payment that loads keeps its invariant.
+pub fn stored(bytes: &[u8]) {
+    if let Ok(payment) = serde_json::from_slice::<Payment>(bytes) {
+        assert!(payment.invariant_holds());
+    }
+    let _ = serde_json::from_slice::<Recurring>(bytes);
+}
