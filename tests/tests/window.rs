@@ -410,3 +410,30 @@ fn a_tampered_request_pay_is_refused_and_failures_reach_status_url_only_when_cho
     }
     assert!(sandbox.ledger.payments.is_empty());
 }
+
+#[test]
+fn a_payer_auth_window_authenticates_and_moves_no_money() {
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    let mut auth = form();
+    auth.transaction_type = TransactionType::PayerAuth;
+    auth.recurring = None;
+    let body = encoded(&auth.sign(&test_config(), NOW).unwrap().fields);
+    let page = sandbox.handle(&post_form("/Gateway/BasicProcessor.krp", body));
+    let id = window_id(&String::from_utf8(page.response.body().clone()).unwrap());
+    let approved = sandbox.handle(&post_form(
+        &format!("/window/{id}"),
+        "action=approve".into(),
+    ));
+    let callback = &approved.callbacks[0];
+    let n = eximbay_core::Notification::parse(callback.body.as_bytes()).unwrap();
+    n.verify(&SecretKey::new(SECRET_KEY).unwrap()).unwrap();
+    assert!(n.is_success());
+    assert_eq!(n.transaction_type(), Some(TransactionType::PayerAuth));
+    assert!(n.payer_auth_id().unwrap().starts_with("PA"));
+    for field in ["cavv", "xid", "eci"] {
+        assert!(n.get(field).is_some_and(|v| !v.is_empty()), "{field}");
+    }
+    // An authentication is not a payment.
+    assert!(sandbox.ledger.payments.is_empty());
+    assert!(eximbay_core::Payment::from_status_notification(&n, Lang::En).is_err());
+}

@@ -89,11 +89,8 @@ fn legacy_form(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
         return error_page("EC00", "Invalid mid");
     }
     let transaction_type = get("txntype").unwrap_or_default();
-    if !matches!(transaction_type, "PAYMENT" | "AUTHORIZE") {
-        return error_page(
-            "EC00",
-            "txntype must be PAYMENT or AUTHORIZE (PAYER_AUTH is not served by this sandbox)",
-        );
+    if !matches!(transaction_type, "PAYMENT" | "AUTHORIZE" | "PAYER_AUTH") {
+        return error_page("EC00", "txntype must be PAYMENT, AUTHORIZE or PAYER_AUTH");
     }
     let (currency, amount) = (
         get("cur").unwrap_or_default(),
@@ -220,10 +217,13 @@ fn request_pay(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
             .to_owned()
     };
     let transaction_type = text("/payment/transaction_type");
-    if !matches!(transaction_type.as_str(), "PAYMENT" | "AUTHORIZE") {
+    if !matches!(
+        transaction_type.as_str(),
+        "PAYMENT" | "AUTHORIZE" | "PAYER_AUTH"
+    ) {
         return error_page(
             "EC00",
-            "transaction_type must be PAYMENT or AUTHORIZE (others are not served by this sandbox)",
+            "transaction_type must be PAYMENT, AUTHORIZE or PAYER_AUTH (others are not served by this sandbox)",
         );
     }
     let lines = ["product", "surcharge"]
@@ -300,7 +300,22 @@ fn finish(sandbox: &mut Sandbox, id: &str, request: &Request<Vec<u8>>) -> Handle
         Flow::Legacy => CallbackNames::Legacy,
         Flow::V1 => sandbox.behaviour().window_callback_names,
     };
-    let (body, callbacks) = if action == "approve" {
+    let payer_auth = session.payment.transaction_type.as_deref() == Some("PAYER_AUTH");
+    let (body, callbacks) = if action == "approve" && payer_auth {
+        let fields = authentication_fields(sandbox, &session, names);
+        let body = sandbox.signed_form(&fields);
+        let callbacks = session
+            .payment
+            .status_url
+            .iter()
+            .map(|url| Callback {
+                url: url.clone(),
+                body: body.clone(),
+                transaction_id: String::new(),
+            })
+            .collect();
+        (body, callbacks)
+    } else if action == "approve" {
         match sandbox.create_payment_named(session.payment.clone(), names) {
             Ok((_, _, callbacks)) => {
                 let body = callbacks
@@ -342,6 +357,42 @@ fn finish(sandbox: &mut Sandbox, id: &str, request: &Request<Vec<u8>>) -> Handle
         text_response(StatusCode::OK, "text/html; charset=utf-8", back.html()),
         callbacks,
     )
+}
+
+/// The fields of an approved `PAYER_AUTH` window: the buyer is authenticated (3-D Secure),
+/// no money moved; the merchant authorizes later with the `payerauthid` (and `cavv`, `xid`,
+/// `eci`). The values are the sandbox's own, derived from its sequence.
+fn authentication_fields(
+    sandbox: &mut Sandbox,
+    session: &WindowSession,
+    names: CallbackNames,
+) -> Vec<(&'static str, String)> {
+    let sequence = sandbox.ledger.next_sequence();
+    let p = &session.payment;
+    [
+        ("mid", sandbox.config().mid.clone()),
+        ("ref", p.order_id.clone()),
+        ("cur", p.currency.clone()),
+        ("amt", p.amount.clone()),
+        ("txntype", "PAYER_AUTH".to_owned()),
+        ("rescode", "0000".to_owned()),
+        ("resmsg", "Success.".to_owned()),
+        ("payerauthid", format!("PA{sequence:018}")),
+        ("cavv", format!("AAABCZIhcQAAAABZlyFxAAAAAA{sequence:02}")),
+        ("xid", format!("SIMXID{sequence:022}")),
+        ("eci", "05".to_owned()),
+        ("resdt", sandbox.kst_datetime()),
+        ("param1", p.param1.clone().unwrap_or_default()),
+    ]
+    .into_iter()
+    .map(|(key, value)| {
+        let key = match (names, key) {
+            (CallbackNames::V1, "payerauthid") => "payer_auth_id",
+            (names, key) => names.name(key),
+        };
+        (key, value)
+    })
+    .collect()
 }
 
 /// The fields of a declined or cancelled window: no transaction, nothing moved.
