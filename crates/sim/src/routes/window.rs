@@ -16,7 +16,7 @@ use http::{Method, Request, StatusCode};
 use serde_json::Value;
 
 pub use super::window_pages::TEST_CARD;
-use super::window_pages::{error_page, html, window_page};
+use super::window_pages::{error_page, html, sdk, window_page};
 use super::{Handled, text_response};
 use crate::behaviour::CallbackNames;
 use crate::callbacks::Callback;
@@ -163,32 +163,6 @@ fn line_total(lines: &[WindowLine], currency: &str) -> Option<rust_decimal::Deci
             Some(valid_amount(&l.unit_price, currency)? * rust_decimal::Decimal::from(l.quantity))
         })
         .sum()
-}
-
-/// The SDK stand-in. It posts the payload back to the host it was loaded from.
-fn sdk(request: &Request<Vec<u8>>) -> String {
-    let host = request
-        .headers()
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!(
-        "// Stand-in for Eximbay's javascriptSDK.js, served by eximbay-sim.\n\
-         window.EXIMBAY = {{\n\
-         \x20 request_pay: function (payload) {{\n\
-         \x20   var form = document.createElement('form');\n\
-         \x20   form.method = 'post';\n\
-         \x20   form.action = 'http://{host}/v1/window';\n\
-         \x20   var input = document.createElement('input');\n\
-         \x20   input.type = 'hidden';\n\
-         \x20   input.name = 'payload';\n\
-         \x20   input.value = JSON.stringify(payload);\n\
-         \x20   form.appendChild(input);\n\
-         \x20   document.body.appendChild(form);\n\
-         \x20   form.submit();\n\
-         \x20 }}\n\
-         }};\n"
-    )
 }
 
 /// `request_pay`: the payload's fgkey must be one `ready` returned, for exactly this body.

@@ -1,7 +1,8 @@
-//! The payment window's pages: the window itself and the gateway-style error page.
+//! The payment window's pages: the window itself, the gateway-style error page, and the
+//! stand-in SDK script.
 
 use eximbay_core::window::escape_html;
-use http::StatusCode;
+use http::{Request, StatusCode};
 
 use super::{Handled, text_response};
 use crate::windows::WindowSession;
@@ -60,5 +61,31 @@ pub(super) fn window_page(session: &WindowSession) -> String {
         amount = escape_html(&p.amount),
         currency = escape_html(&p.currency),
         card = TEST_CARD,
+    )
+}
+
+/// The SDK stand-in. It posts the payload back to the host it was loaded from.
+pub(super) fn sdk(request: &Request<Vec<u8>>) -> String {
+    let host = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!(
+        "// Stand-in for Eximbay's javascriptSDK.js, served by eximbay-sim.\n\
+         window.EXIMBAY = {{\n\
+         \x20 request_pay: function (payload) {{\n\
+         \x20   var form = document.createElement('form');\n\
+         \x20   form.method = 'post';\n\
+         \x20   form.action = 'http://{host}/v1/window';\n\
+         \x20   var input = document.createElement('input');\n\
+         \x20   input.type = 'hidden';\n\
+         \x20   input.name = 'payload';\n\
+         \x20   input.value = JSON.stringify(payload);\n\
+         \x20   form.appendChild(input);\n\
+         \x20   document.body.appendChild(form);\n\
+         \x20   form.submit();\n\
+         \x20 }}\n\
+         }};\n"
     )
 }
