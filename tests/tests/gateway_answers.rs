@@ -1188,3 +1188,43 @@ fn the_sandbox_answers_retrieve_in_the_gateways_vocabulary() {
         PaymentStatus::Voided
     );
 }
+
+#[test]
+fn a_termination_whose_answer_was_lost_is_in_doubt_not_refused() {
+    // Before: the lost answer was retried blindly, the gateway refused the repeat ("already
+    // terminated"), and the merchant was told the termination failed — while it happened.
+    let sandbox = start();
+    for (i, adapter) in Adapter::both(&sandbox).iter().enumerate() {
+        let created = control(
+            &sandbox,
+            "POST",
+            "/_sim/payments",
+            Some(
+                json!({"order_id": format!("T-{i}"), "currency": "USD", "amount": "9.00", "transaction_type": "PAYMENT",
+                        "recurring": {"amount": "9.00", "url": format!("{}/_sim/inbox", sandbox.base_url())}}),
+            ),
+        );
+        let id = created["recurring_id"].as_str().unwrap().to_owned();
+        let mut recurring = Recurring::new(
+            RecurringId::new(id.clone()),
+            Currency::Usd,
+            usd("9.00"),
+            Date::parse_yyyymmdd("20300101").unwrap(),
+        );
+        fault(
+            &sandbox,
+            json!({"path_contains": "DirectProcessor", "kind": "apply_then_drop"}),
+        );
+        let err = adapter.terminate(&mut recurring).unwrap_err();
+        assert!(err.is_ambiguous(), "{}: {err}", adapter.name());
+        assert!(
+            sandbox.sandbox().recurring.registrations[&id]
+                .status
+                .is_terminated()
+        );
+        assert!(!matches!(
+            recurring.status(),
+            eximbay_core::RecurringStatus::Terminated { .. }
+        ));
+    }
+}

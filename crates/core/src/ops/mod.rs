@@ -35,8 +35,9 @@ pub trait Operation {
     type Output;
     /// A short stable name for logs and metrics (`"capture"`, `"cancel"`, …).
     const NAME: &'static str;
-    /// Whether the call moves money. A failure whose outcome is unknown on such a call is
-    /// *ambiguous* and must be reconciled, never replayed blindly.
+    /// Whether the call moves money (or, like a termination, changes something for good
+    /// that a repeat would be refused for). A failure whose outcome is unknown on such a call
+    /// is *ambiguous* and must be reconciled, never replayed blindly.
     const MOVES_MONEY: bool;
 
     /// Builds the HTTP request. Any invalid input is a [`BuildError`] and nothing is built.

@@ -39,7 +39,10 @@ pub(crate) fn echoed_params(reply: &LegacyReply) -> [Option<String>; 3] {
 impl Operation for RecurringTerminate {
     type Output = RecurringTerminated;
     const NAME: &'static str = "recurring_terminate";
-    const MOVES_MONEY: bool = false;
+    // No money moves, but the change cannot be undone and a repeat is refused ("already
+    // terminated"): after an unknown outcome a blind retry would report a failure for a
+    // termination that happened. So an unknown outcome is ambiguous, as for money.
+    const MOVES_MONEY: bool = true;
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         self.recurring_id.check_for_request()?;

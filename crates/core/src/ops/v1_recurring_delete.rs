@@ -32,7 +32,10 @@ struct EmptyBody {}
 impl Operation for V1RecurringDelete {
     type Output = V1RecurringDeleted;
     const NAME: &'static str = "v1_recurring_delete";
-    const MOVES_MONEY: bool = false;
+    // No money moves, but the change cannot be undone and a repeat is refused ("already
+    // terminated"): after an unknown outcome a blind retry would report a failure for a
+    // termination that happened. So an unknown outcome is ambiguous, as for money.
+    const MOVES_MONEY: bool = true;
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         self.recurring_id.check_for_request()?;
