@@ -17,7 +17,7 @@ import sys
 GROUPS = {
     "capture_request": 1.1,
     "capture_response": 1.1,
-    "notification_verify": 0.5,
+    "notification_verify": 1.1,
     "ureq_call": 1.05,
 }
 

@@ -294,7 +294,7 @@ impl Operation for Cancel {
             },
             refund_account: self.refund_account.as_ref(),
         };
-        let path = format!("/v1/payments/{}/cancel", self.transaction_id);
+        let path = ["/v1/payments/", self.transaction_id.as_str(), "/cancel"];
         v1_post(cfg, &path, &body)
     }
 

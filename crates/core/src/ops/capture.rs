@@ -90,7 +90,7 @@ impl Operation for Capture {
                 lang: self.lang.as_str(),
             },
         };
-        let path = format!("/v1/payments/{}/capture", self.transaction_id);
+        let path = ["/v1/payments/", self.transaction_id.as_str(), "/capture"];
         v1_post(cfg, &path, &body)
     }
 

@@ -52,16 +52,24 @@ pub const JSON_CONTENT_TYPE: &str = "application/json";
 /// `Content-Type` of legacy DirectProcessor requests.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
-/// A v1 REST call: `POST {v1_base}{path}` with Basic auth and a JSON body.
+/// A v1 REST call: `POST {v1_base}` followed by the path's parts, with Basic auth and a JSON
+/// body. The URL is written once into one allocation (ids are checked before they get here:
+/// no escaping is needed).
 pub(crate) fn v1_post<T: Serialize>(
     cfg: &Config,
-    path: &str,
+    path: &[&str],
     body: &T,
 ) -> Result<Request<Vec<u8>>, BuildError> {
     let body = serde_json::to_vec(body).map_err(|e| BuildError::Http(e.to_string()))?;
+    let base = cfg.v1_base_url();
+    let mut url = String::with_capacity(base.len() + path.iter().map(|p| p.len()).sum::<usize>());
+    url.push_str(base);
+    for part in path {
+        url.push_str(part);
+    }
     Request::builder()
         .method(Method::POST)
-        .uri(format!("{}{}", cfg.v1_base_url(), path))
+        .uri(url)
         .header(AUTHORIZATION, cfg.authorization().clone())
         .header(CONTENT_TYPE, JSON_CONTENT_TYPE)
         .body(body)

@@ -291,7 +291,7 @@ impl Operation for Ready {
     const MOVES_MONEY: bool = false;
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        v1_post(cfg, "/v1/payments/ready", &self.body(cfg)?)
+        v1_post(cfg, &["/v1/payments/ready"], &self.body(cfg)?)
     }
 
     fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Prepared, ResponseError> {

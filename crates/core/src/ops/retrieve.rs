@@ -126,7 +126,7 @@ impl Operation for Retrieve {
                 lang: self.lang.as_str(),
             },
         };
-        v1_post(cfg, "/v1/payments/retrieve", &body)
+        v1_post(cfg, &["/v1/payments/retrieve"], &body)
     }
 
     fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Retrieved, ResponseError> {

@@ -48,7 +48,11 @@ impl Operation for V1RecurringAdjust {
         self.amount
             .check_currency(&self.currency)
             .map_err(BuildError::amount("adjust_amount"))?;
-        let path = format!("/v1/payments/recurring/{}/adjust", self.recurring_id);
+        let path = [
+            "/v1/payments/recurring/",
+            self.recurring_id.as_str(),
+            "/adjust",
+        ];
         v1_post(
             cfg,
             &path,

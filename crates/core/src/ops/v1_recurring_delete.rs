@@ -39,7 +39,11 @@ impl Operation for V1RecurringDelete {
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         self.recurring_id.check_for_request()?;
-        let path = format!("/v1/payments/recurring/{}/delete", self.recurring_id);
+        let path = [
+            "/v1/payments/recurring/",
+            self.recurring_id.as_str(),
+            "/delete",
+        ];
         v1_post(cfg, &path, &EmptyBody {})
     }
 

@@ -43,7 +43,11 @@ impl Operation for Verify {
                 reason: "must not be empty",
             });
         }
-        v1_post(cfg, "/v1/payments/verify", &VerifyBody { data: &self.data })
+        v1_post(
+            cfg,
+            &["/v1/payments/verify"],
+            &VerifyBody { data: &self.data },
+        )
     }
 
     fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Verified, ResponseError> {
