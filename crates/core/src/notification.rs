@@ -27,7 +27,7 @@ use crate::config::SecretKey;
 use crate::fgkey::{self, FGKEY_FIELD};
 use crate::ids::{OrderId, RecurringId, TransactionId};
 use crate::money::{Currency, GatewayAmount};
-use crate::time::Date;
+use crate::time::{Date, Timestamp};
 
 /// Largest notification body read (real ones are a few hundred bytes).
 pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
@@ -90,6 +90,7 @@ pub const DOCUMENTED_FIELDS: &[&str] = &[
     "xid",
     "eci",
     "token_id",
+    "tokenID",
     "param1",
     "param2",
     "param3",
@@ -452,6 +453,33 @@ impl<'a> Notification<'a> {
     /// `foreign_rate` (or `foregin_rate`): the conversion rate, as sent.
     pub fn foreign_rate(&self) -> Option<&str> {
         self.either("foreign_rate", "foregin_rate")
+    }
+
+    /// `transaction_date` or `resdt`: when the gateway processed it (Korean local time
+    /// `YYYYMMDDhhmmss`, read as a [`Timestamp`]); `None` when absent or not such a time.
+    pub fn transaction_date(&self) -> Option<Timestamp> {
+        self.either("transaction_date", "resdt")
+            .and_then(Timestamp::parse_kst_datetime)
+    }
+
+    /// `cavv` of a payer authentication (3-D Secure), as sent.
+    pub fn cavv(&self) -> Option<&str> {
+        self.get("cavv").map(str::trim)
+    }
+
+    /// `xid` of a payer authentication, as sent.
+    pub fn xid(&self) -> Option<&str> {
+        self.get("xid").map(str::trim)
+    }
+
+    /// `eci` of a payer authentication (the e-commerce indicator), as sent.
+    pub fn eci(&self) -> Option<&str> {
+        self.get("eci").map(str::trim)
+    }
+
+    /// `token_id`: the stored card a payment with token creation left, as sent.
+    pub fn token_id(&self) -> Option<&str> {
+        self.either("token_id", "tokenID")
     }
 
     /// `dcc_rate`: the DCC rate, as sent.

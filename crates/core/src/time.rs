@@ -41,6 +41,25 @@ impl Timestamp {
     pub fn kst_midnight(date: Date) -> Self {
         Timestamp(date.days_since_epoch() * 86_400 - KST_OFFSET_SECONDS)
     }
+
+    /// Reads a Korean local date-time `YYYYMMDDhhmmss` (the gateway's `resdt` /
+    /// `transaction_date`), surrounding whitespace ignored; `None` when it is not one.
+    pub fn parse_kst_datetime(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let date = Date::parse_yyyymmdd(text.get(..8)?)?;
+        let time = text.get(8..)?;
+        if time.len() != 6 || !time.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let part = |range: std::ops::Range<usize>| time.get(range)?.parse::<i64>().ok();
+        let (hour, minute, second) = (part(0..2)?, part(2..4)?, part(4..6)?);
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        Some(Timestamp(
+            Timestamp::kst_midnight(date).0 + hour * 3600 + minute * 60 + second,
+        ))
+    }
 }
 
 /// A calendar date, written `YYYYMMDD` on the wire.

@@ -184,6 +184,15 @@ pub enum InvalidTransition {
         /// The refund id.
         refund_id: RefundId,
     },
+    /// The authorization is older than the payment's expiry policy: the issuer has likely
+    /// released it, and a capture would fail or, worse, succeed on a stale hold.
+    #[error("the authorization of {authorized_at:?} is older than the {days}-day expiry policy")]
+    AuthorizationExpired {
+        /// When it was authorized.
+        authorized_at: crate::time::Timestamp,
+        /// The policy's limit.
+        days: u32,
+    },
     /// The capture answer said `partially_cancelable = N`: only a full refund is possible.
     #[error("the gateway marked this payment as not partially refundable; refund it in full")]
     PartialRefundNotAllowed,
