@@ -19,8 +19,6 @@
 //!   ([`Notification::holds_order`]).
 
 use std::borrow::Cow;
-use std::collections::HashSet;
-use std::fmt;
 
 use crate::codes::{FraudDecision, NotificationStatus, PaymentMethod, ResultCode, TransactionType};
 use crate::config::SecretKey;
@@ -29,86 +27,14 @@ use crate::ids::{OrderId, RecurringId, TransactionId};
 use crate::money::{Currency, GatewayAmount};
 use crate::time::{Date, Timestamp};
 
+mod dedupe;
+mod documented;
+
+pub use dedupe::{Deduplicator, NotificationKey};
+pub use documented::DOCUMENTED_FIELDS;
+
 /// Largest notification body read (real ones are a few hundred bytes).
 pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
-
-/// The keys Eximbay documents for `status_url`, `return_url` and `recurringURL` bodies, in
-/// both the legacy and the v1 spellings (strict mode, [`Notification::check_documented`]).
-pub const DOCUMENTED_FIELDS: &[&str] = &[
-    "ver",
-    "version",
-    "mid",
-    "txntype",
-    "transaction_type",
-    "ref",
-    "order_id",
-    "cur",
-    "currency",
-    "amt",
-    "amount",
-    "shop",
-    "buyer",
-    "email",
-    "tel",
-    "lang",
-    "charset",
-    "rescode",
-    "resmsg",
-    "errcode",
-    "transid",
-    "transaction_id",
-    "resdt",
-    "transaction_date",
-    "authcode",
-    "auth_code",
-    "paymethod",
-    "payment_method",
-    "card_holder",
-    "cardholder",
-    "card_number1",
-    "card_number4",
-    "cardno1",
-    "cardno4",
-    "status",
-    "paymentURL",
-    "payment_url",
-    "dm_decision",
-    "dm_review",
-    "dm_reject",
-    "foreign_currency",
-    "foregin_currency",
-    "foreign_amount",
-    "foregin_amount",
-    "foreign_rate",
-    "foregin_rate",
-    "dcc_rate",
-    "base_amount",
-    "base_rate",
-    "payerauthid",
-    "payer_auth_id",
-    "cavv",
-    "xid",
-    "eci",
-    "token_id",
-    "tokenID",
-    "param1",
-    "param2",
-    "param3",
-    "recurringID",
-    "recurring_id",
-    "recurringRetry",
-    "recurring_retry",
-    "recurringNext",
-    "recurring_next",
-    "recurringAmount",
-    "recurringDate",
-    "recurringURL",
-    "recurringEmail",
-    "recurringPayment",
-    "pay_to",
-    "access_country",
-    "fgkey",
-];
 
 /// What the merchant answers to every notification, duplicates included.
 pub const ACK_BODY: &str = "rescode=0000&resmsg=Success";
@@ -505,83 +431,6 @@ impl<'a> Notification<'a> {
         } else {
             Err(NotificationError::BadSignature)
         }
-    }
-}
-
-/// The identity of one notification: transaction id, `status` and `rescode` (trimmed).
-///
-/// A redelivery repeats all three; a later, different notification about the same
-/// transaction (`Registered` → `Sale`, a failure → a success) differs in one of them and is
-/// applied. Its [`Display`](fmt::Display) form (`<transaction id>|<status>|<rescode>`) is
-/// what a database keeps under a unique constraint.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct NotificationKey {
-    /// The transaction.
-    pub transaction_id: TransactionId,
-    /// `status` as sent (trimmed), empty when absent.
-    pub status: String,
-    /// `rescode` as sent (trimmed), empty when absent.
-    pub rescode: String,
-}
-
-impl fmt::Display for NotificationKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}|{}|{}",
-            self.transaction_id, self.status, self.rescode
-        )
-    }
-}
-
-/// Remembers which notifications were already applied, so that a redelivered `status_url`
-/// is acknowledged but not applied twice, while a new notification about the same
-/// transaction (another `status` or `rescode`) is applied.
-///
-/// In memory: a service with several instances keeps the same set in its database, keyed the
-/// same way ([`Deduplicator::key`]).
-#[derive(Clone, Debug, Default)]
-pub struct Deduplicator {
-    seen: HashSet<NotificationKey>,
-}
-
-impl Deduplicator {
-    /// An empty set.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The dedupe key of a notification: transaction id, status and rescode.
-    pub fn key(notification: &Notification<'_>) -> Result<NotificationKey, NotificationError> {
-        let transaction_id = notification
-            .transaction_id()
-            .ok_or(NotificationError::MissingField("transaction id"))?;
-        let trimmed = |key: &str| notification.get(key).map_or("", str::trim).to_owned();
-        Ok(NotificationKey {
-            transaction_id,
-            status: trimmed("status"),
-            rescode: trimmed("rescode"),
-        })
-    }
-
-    /// Records the notification; `Ok(true)` the first time its identity is seen,
-    /// `Ok(false)` for a redelivery.
-    pub fn first_delivery(
-        &mut self,
-        notification: &Notification<'_>,
-    ) -> Result<bool, NotificationError> {
-        let key = Self::key(notification)?;
-        Ok(self.seen.insert(key))
-    }
-
-    /// How many distinct notifications were recorded.
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
     }
 }
 
