@@ -92,10 +92,7 @@ impl<'a> Notification<'a> {
             return Err(NotificationError::TooLarge(body.len()));
         }
         let mut fields: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(24);
-        let mut push = |key: Cow<'a, str>, value: Cow<'a, str>| -> Result<(), NotificationError> {
-            fields.push((key, value));
-            Ok(())
-        };
+        let mut push = |key: Cow<'a, str>, value: Cow<'a, str>| fields.push((key, value));
         match std::str::from_utf8(body) {
             // Fast path: a field without `%` or `+` decodes to itself, so it is borrowed as
             // it is; the others go through `form_urlencoded`. Same result, fewer copies.
@@ -113,7 +110,7 @@ impl<'a> Notification<'a> {
                     let raw = segment.as_bytes();
                     if raw.iter().any(|&b| b == b'%' || b == b'+') {
                         for (key, value) in form_urlencoded::parse(raw) {
-                            push(key, value)?;
+                            push(key, value);
                         }
                     } else if !segment.is_empty() {
                         let (key, value) = match raw.iter().position(|&b| b == b'=') {
@@ -123,14 +120,14 @@ impl<'a> Notification<'a> {
                             ),
                             None => (segment, ""),
                         };
-                        push(Cow::Borrowed(key), Cow::Borrowed(value))?;
+                        push(Cow::Borrowed(key), Cow::Borrowed(value));
                     }
                     start = end + 1;
                 }
             }
             Err(_) => {
                 for (key, value) in form_urlencoded::parse(body) {
-                    push(key, value)?;
+                    push(key, value);
                 }
             }
         }
