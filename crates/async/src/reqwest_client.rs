@@ -147,9 +147,15 @@ impl ReqwestHttp {
             .status(response.status())
             .version(response.version());
         if let Some(headers) = builder.headers_mut() {
-            *headers = response.headers().clone();
+            // Taken, not cloned: the response is consumed below anyway.
+            *headers = std::mem::take(response.headers_mut());
         }
-        let mut body = Vec::new();
+        // One allocation when the length is announced (bounded by the limit above).
+        let announced = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        let mut body = Vec::with_capacity(announced);
         while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
             if body.len() as u64 + chunk.len() as u64 > self.max_response_bytes {
                 return Err(too_large());

@@ -5,6 +5,7 @@
 //! advance runs charges into the ledger). The HTTP surfaces that drive it are in
 //! [`crate::routes`]; nothing here knows about them.
 
+use base64::Engine as _;
 use eximbay_core::{Amount, Date, Timestamp};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -65,6 +66,8 @@ impl Default for SandboxConfig {
 #[derive(Debug)]
 pub struct Sandbox {
     cfg: SandboxConfig,
+    /// `Basic base64("<api_key>:")`, computed once.
+    expected_authorization: String,
     pub(crate) signer: Signer,
     now: Timestamp,
     /// Payments and refunds.
@@ -86,6 +89,10 @@ impl Sandbox {
         Sandbox {
             now: cfg.start,
             signer: Signer::new(&cfg.secret_key),
+            expected_authorization: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{}:", cfg.api_key))
+            ),
             cfg,
             ledger: Ledger::default(),
             recurring: Registrations::default(),
@@ -94,6 +101,11 @@ impl Sandbox {
             inbox: Inbox::default(),
             windows: Windows::default(),
         }
+    }
+
+    /// The `Authorization` header v1 requests must carry.
+    pub(crate) fn expected_authorization(&self) -> &str {
+        &self.expected_authorization
     }
 
     /// The configuration.

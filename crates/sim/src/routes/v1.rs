@@ -2,7 +2,6 @@
 //! transaction ids (`EC1002`), POST only (`EC1003`), undeclared fields refused (`EC00`);
 //! capture, cancel, retrieve, verify, ready, and recurring delete / adjust.
 
-use base64::Engine as _;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
@@ -16,15 +15,10 @@ fn refused(refusal: Refusal) -> Response<Vec<u8>> {
 }
 
 fn authorized(sandbox: &Sandbox, request: &Request<Vec<u8>>) -> bool {
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:", sandbox.config().api_key))
-    );
     request
         .headers()
         .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|given| given == expected)
+        .is_some_and(|given| given.as_bytes() == sandbox.expected_authorization().as_bytes())
 }
 
 /// Routes one `/v1/…` request.
