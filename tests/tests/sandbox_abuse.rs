@@ -1,6 +1,7 @@
 //! The sandbox under abuse, in-process: transaction ids that never repeat and a ledger that
 //! never overwrites, clock advances bounded and computed from due dates, a paginated ledger,
-//! bodies over the limit refused before parsing.
+//! bodies over the limit refused before parsing, v1 requests parsed before the lock and
+//! answered as in-process.
 
 use eximbay_sim::commands::NewPayment;
 use eximbay_sim::sandbox::{LEDGER_PAGE_MAX, MAX_ADVANCE_DAYS};
@@ -316,4 +317,256 @@ proptest! {
             }
         }
     }
+}
+
+/// (what, method, path, authorization, content type, body, a fault scripted before it).
+type V1Case<'a> = (
+    &'a str,
+    &'a str,
+    String,
+    Option<&'a str>,
+    &'a str,
+    String,
+    Option<eximbay_sim::faults::FaultKind>,
+);
+
+/// The server reads, authenticates and parses a v1 request before it takes the sandbox
+/// lock, then applies it holding the lock; in-process, `Sandbox::handle` does both at once.
+/// Either way the answers are the same, byte for byte, and in the same order of checks: a
+/// scripted fault meets the request before its body is judged, and is used up by it.
+#[test]
+fn v1_requests_parsed_before_the_lock_answer_as_in_process() {
+    use eximbay_sim::faults::{Fault, FaultKind};
+    use eximbay_sim::{RunningSandbox, ServerOptions};
+
+    let running = RunningSandbox::start(
+        SandboxConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    let mut in_process = Sandbox::new(SandboxConfig::default());
+    let tid = running
+        .sandbox()
+        .create_payment(new_payment("O-lock"))
+        .unwrap()
+        .0
+        .transaction_id
+        .clone();
+    assert_eq!(
+        in_process
+            .create_payment(new_payment("O-lock"))
+            .unwrap()
+            .0
+            .transaction_id,
+        tid,
+        "both sandboxes start alike"
+    );
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:", SandboxConfig::default().api_key)
+        )
+    );
+    let capture = format!("/v1/payments/{tid}/capture");
+    let good = format!(
+        r#"{{"mid":"{}","payment":{{"order_id":"O-lock","currency":"USD","amount":"1.00","lang":"EN"}}}}"#,
+        SandboxConfig::default().mid
+    );
+    let cases: Vec<V1Case> = vec![
+        (
+            "GET",
+            "GET",
+            capture.clone(),
+            Some(&basic),
+            "application/json",
+            String::new(),
+            None,
+        ),
+        (
+            "no auth",
+            "POST",
+            capture.clone(),
+            None,
+            "application/json",
+            good.clone(),
+            None,
+        ),
+        (
+            "wrong auth",
+            "POST",
+            capture.clone(),
+            Some("Basic eDo="),
+            "application/json",
+            good.clone(),
+            None,
+        ),
+        (
+            "form type",
+            "POST",
+            capture.clone(),
+            Some(&basic),
+            "text/plain",
+            good.clone(),
+            None,
+        ),
+        (
+            "short tid",
+            "POST",
+            "/v1/payments/abc/capture".into(),
+            Some(&basic),
+            "application/json",
+            good.clone(),
+            None,
+        ),
+        (
+            "bad json",
+            "POST",
+            capture.clone(),
+            Some(&basic),
+            "application/json",
+            "{".into(),
+            None,
+        ),
+        (
+            "undeclared",
+            "POST",
+            capture.clone(),
+            Some(&basic),
+            "application/json",
+            r#"{"mid":"x","payment":{},"extra":1}"#.into(),
+            None,
+        ),
+        (
+            "unknown route",
+            "POST",
+            "/v1/payments/nothing".into(),
+            Some(&basic),
+            "application/json",
+            "{}".into(),
+            None,
+        ),
+        (
+            "fault, then bad json",
+            "POST",
+            capture.clone(),
+            Some(&basic),
+            "application/json",
+            "{".into(),
+            Some(FaultKind::Http500),
+        ),
+        (
+            "fault, then no auth",
+            "POST",
+            capture.clone(),
+            None,
+            "application/json",
+            good.clone(),
+            Some(FaultKind::Html502),
+        ),
+        (
+            "fault used up: bad json again",
+            "POST",
+            capture.clone(),
+            Some(&basic),
+            "application/json",
+            "{".into(),
+            None,
+        ),
+        (
+            "the capture",
+            "POST",
+            capture.clone(),
+            Some(&basic),
+            "application/json",
+            good.clone(),
+            None,
+        ),
+        (
+            "the capture again",
+            "POST",
+            capture.clone(),
+            Some(&basic),
+            "application/json",
+            good.clone(),
+            None,
+        ),
+    ];
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut answers = Vec::new();
+    for (what, method, path, authorization, content_type, body, fault) in cases {
+        if let Some(kind) = fault {
+            let fault = Fault {
+                path_contains: "/capture".into(),
+                count: 1,
+                kind,
+            };
+            running.sandbox().add_fault(fault.clone());
+            in_process.add_fault(fault);
+        }
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", running.base_url()))
+            .header("content-type", content_type);
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        let request = request.body(body.into_bytes()).unwrap();
+        let mut over_http = agent.run(request.clone()).unwrap();
+        let http_body = over_http.body_mut().read_to_vec().unwrap();
+        let here = in_process.handle(&request);
+        assert_eq!(
+            (
+                over_http.status().as_u16(),
+                String::from_utf8_lossy(&http_body)
+            ),
+            (
+                here.response.status().as_u16(),
+                String::from_utf8_lossy(here.response.body())
+            ),
+            "{what}"
+        );
+        let text = String::from_utf8_lossy(here.response.body()).into_owned();
+        let rescode = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["rescode"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        answers.push((what, here.response.status().as_u16(), rescode));
+    }
+    let expected = [
+        ("GET", 200, "EC1003"),
+        ("no auth", 200, "EC1000"),
+        ("wrong auth", 200, "EC1000"),
+        ("form type", 200, "EC1001"),
+        ("short tid", 200, "EC1002"),
+        ("bad json", 200, "EC00"),
+        ("undeclared", 200, "EC00"),
+        ("unknown route", 404, ""),
+        ("fault, then bad json", 500, ""),
+        ("fault, then no auth", 502, ""),
+        ("fault used up: bad json again", 200, "EC00"),
+        ("the capture", 200, "0000"),
+        ("the capture again", 200, "EC00"),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(what, status, rescode)| (*what, *status, (*rescode).to_owned()))
+        .collect();
+    assert_eq!(answers, expected);
+    // And the states agree: one capture each, nothing applied by a refused request.
+    let (a, b) = (running.sandbox(), &in_process);
+    assert_eq!(a.ledger.payments.len(), b.ledger.payments.len());
+    let status = |s: &Sandbox| {
+        s.ledger
+            .payments
+            .values()
+            .map(|p| p.remote_status())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(status(&a), status(b));
+    assert_eq!(status(b), vec!["SALE"]);
 }

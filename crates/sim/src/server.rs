@@ -66,9 +66,12 @@ pub async fn serve(
         .timeout(options.callback_timeout)
         .build()
         .map_err(std::io::Error::other)?;
+    // Fixed when the sandbox is made: read once, so requests are parsed before the lock.
+    let authorization: Arc<str> = lock(&sandbox).expected_authorization().into();
     loop {
         let (stream, _) = listener.accept().await?;
         let sandbox = sandbox.clone();
+        let authorization = authorization.clone();
         let callbacks = callbacks.clone();
         let options = options.clone();
         tokio::spawn(async move {
@@ -76,7 +79,8 @@ pub async fn serve(
                 let sandbox = sandbox.clone();
                 let callbacks = callbacks.clone();
                 let options = options.clone();
-                async move { respond(request, sandbox, callbacks, options).await }
+                let authorization = authorization.clone();
+                async move { respond(request, &authorization, sandbox, callbacks, options).await }
             });
             // Errors here are dropped connections (scripted or by the peer).
             let _ = http1::Builder::new()
@@ -88,6 +92,7 @@ pub async fn serve(
 
 async fn respond(
     request: hyper::Request<Incoming>,
+    authorization: &str,
     sandbox: SharedSandbox,
     client: reqwest::Client,
     options: ServerOptions,
@@ -104,7 +109,10 @@ async fn respond(
     };
     let request = http::Request::from_parts(parts, body);
     let started = std::time::Instant::now();
-    let handled = lock(&sandbox).handle(&request);
+    // Authentication and parsing happen here, before the lock; only the state change
+    // (and the scripted fault it may meet) is done holding it.
+    let prepared = crate::routes::prepare(authorization, &request);
+    let handled = lock(&sandbox).handle_prepared(&request, prepared);
     if options.log_requests {
         log_request(&request, &handled, started.elapsed());
     }

@@ -108,22 +108,70 @@ pub(crate) fn not_found() -> Response<Vec<u8>> {
     )
 }
 
+/// What a request is, read without the sandbox's state: the size check, the route, and
+/// for the v1 API authentication and the parsed body. The server prepares a request
+/// before it takes the sandbox lock, so a slow or hostile body never holds it.
+#[derive(Debug)]
+pub(crate) struct Prepared(Route);
+
+#[derive(Debug)]
+enum Route {
+    TooLarge,
+    Control,
+    Legacy,
+    Window,
+    V1(Result<v1::V1Command, Box<Response<Vec<u8>>>>),
+    NotFound,
+}
+
+/// Reads `request` with the only state it needs, the `Authorization` header the v1 API
+/// expects (fixed when the sandbox is made).
+pub(crate) fn prepare(expected_authorization: &str, request: &Request<Vec<u8>>) -> Prepared {
+    let path = request.uri().path();
+    Prepared(if request.body().len() > MAX_BODY_BYTES {
+        Route::TooLarge
+    } else if path.starts_with("/_sim/") {
+        Route::Control
+    } else if path == eximbay_core::config::DIRECT_PROCESSOR_PATH {
+        Route::Legacy
+    } else if window::serves(path) {
+        Route::Window
+    } else if path.starts_with("/v1/") {
+        Route::V1(v1::parse(expected_authorization, request, path))
+    } else {
+        Route::NotFound
+    })
+}
+
 impl Sandbox {
     /// Handles one request: the test controls, or a gateway surface behind the scripted
     /// faults.
     pub fn handle(&mut self, request: &Request<Vec<u8>>) -> Handled {
-        if request.body().len() > MAX_BODY_BYTES {
-            return Handled::respond(text_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "text/plain",
-                format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
-            ));
-        }
-        let path = request.uri().path().to_owned();
-        if path.starts_with("/_sim/") {
-            return control::handle(self, request, &path);
-        }
-        let fault = self.faults.take(&path);
+        let prepared = prepare(self.expected_authorization(), request);
+        self.handle_prepared(request, prepared)
+    }
+
+    /// Handles a request [`prepare`]d outside the lock: everything that reads or changes
+    /// the sandbox's state, in the same order as [`Sandbox::handle`] (a scripted fault
+    /// answers before a malformed body does, as it would on a real gateway's front).
+    pub(crate) fn handle_prepared(
+        &mut self,
+        request: &Request<Vec<u8>>,
+        prepared: Prepared,
+    ) -> Handled {
+        let route = match prepared.0 {
+            Route::TooLarge => {
+                return Handled::respond(text_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "text/plain",
+                    format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+                ));
+            }
+            Route::Control => return control::handle(self, request, request.uri().path()),
+            route => route,
+        };
+        let path = request.uri().path();
+        let fault = self.faults.take(path);
         match &fault {
             Some(FaultKind::Http500) => {
                 return Handled::respond(text_response(
@@ -148,14 +196,12 @@ impl Sandbox {
             }
             _ => {}
         }
-        let mut handled = if path == eximbay_core::config::DIRECT_PROCESSOR_PATH {
-            legacy::handle(self, request)
-        } else if window::serves(&path) {
-            window::handle(self, request, &path)
-        } else if path.starts_with("/v1/") {
-            v1::handle(self, request, &path)
-        } else {
-            Handled::respond(not_found())
+        let mut handled = match route {
+            Route::Legacy => legacy::handle(self, request),
+            Route::Window => window::handle(self, request, path),
+            Route::V1(Ok(command)) => v1::apply(self, command),
+            Route::V1(Err(refused)) => Handled::respond(*refused),
+            Route::TooLarge | Route::Control | Route::NotFound => Handled::respond(not_found()),
         };
         handled.disposition = match fault {
             Some(FaultKind::Delay { ms }) => Disposition::Delay(Duration::from_millis(ms)),

@@ -14,20 +14,39 @@ fn refused(refusal: Refusal) -> Response<Vec<u8>> {
     gateway_error(refusal.rescode, refusal.message)
 }
 
-fn authorized(sandbox: &Sandbox, request: &Request<Vec<u8>>) -> bool {
-    request
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .is_some_and(|given| given.as_bytes() == sandbox.expected_authorization().as_bytes())
+/// One `/v1/…` request, authenticated and parsed: what [`apply`] does under the sandbox
+/// lock. Reading, authenticating and parsing need no state, so the server does them
+/// before taking the lock.
+#[derive(Debug)]
+pub(crate) enum V1Command {
+    Retrieve(wire::RetrieveRequest),
+    Verify(wire::VerifyRequest),
+    /// The request and the body as sent, kept so that request_pay can be held to it
+    /// exactly.
+    Ready(Box<wire::ReadyRequest>, Option<serde_json::Value>),
+    Terminate(String),
+    Adjust(String, wire::V1AdjustRequest),
+    Capture(String, Box<wire::CaptureRequest>),
+    Cancel(String, Box<wire::CancelRequest>),
 }
 
-/// Routes one `/v1/…` request.
-pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> Handled {
+/// Reads one `/v1/…` request: method, `Authorization` against `expected_authorization`,
+/// content type, path and body. `Err` is the gateway's answer to a request it refuses
+/// before looking at any state.
+pub(crate) fn parse(
+    expected_authorization: &str,
+    request: &Request<Vec<u8>>,
+    path: &str,
+) -> Result<V1Command, Box<Response<Vec<u8>>>> {
     if request.method() != Method::POST {
-        return Handled::respond(gateway_error("EC1003", "Method not allowed"));
+        return Err(Box::new(gateway_error("EC1003", "Method not allowed")));
     }
-    if !authorized(sandbox, request) {
-        return Handled::respond(gateway_error("EC1000", "Authentication failed"));
+    let authorized = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .is_some_and(|given| given.as_bytes() == expected_authorization.as_bytes());
+    if !authorized {
+        return Err(Box::new(gateway_error("EC1000", "Authentication failed")));
     }
     let json = request
         .headers()
@@ -35,73 +54,80 @@ pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &s
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json"));
     if !json {
-        return Handled::respond(gateway_error(
+        return Err(Box::new(gateway_error(
             "EC1001",
             "Content-Type must be application/json",
-        ));
+        )));
     }
     let body = request.body().as_slice();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["v1", "payments", "retrieve"] => with_body(sandbox, body, retrieve),
-        ["v1", "payments", "verify"] => with_body(sandbox, body, verify),
+        ["v1", "payments", "retrieve"] => body_of(body).map(V1Command::Retrieve),
+        ["v1", "payments", "verify"] => body_of(body).map(V1Command::Verify),
         ["v1", "payments", "ready"] => {
-            // The body as sent, kept so that request_pay can be held to it exactly.
             let raw: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-            with_body(sandbox, body, |s, r| ready(s, r, raw))
+            body_of(body).map(|request| V1Command::Ready(Box::new(request), raw))
         }
         ["v1", "payments", "recurring", id, "delete"] => {
-            with_body(sandbox, body, |s, _: wire::V1DeleteRequest| {
-                match s.recurring.terminate(id) {
-                    Ok(()) => json_response(
-                        StatusCode::OK,
-                        &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
-                    ),
-                    Err(refusal) => refused(refusal),
-                }
-            })
+            body_of::<wire::V1DeleteRequest>(body).map(|_| V1Command::Terminate((*id).to_owned()))
         }
         ["v1", "payments", "recurring", id, "adjust"] => {
-            with_body(sandbox, body, |s, r: wire::V1AdjustRequest| {
-                let today = s.now().kst_date();
-                match s.recurring.adjust(id, &r.adjust_amount, today) {
-                    Ok(()) => json_response(
-                        StatusCode::OK,
-                        &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
-                    ),
-                    Err(refusal) => refused(refusal),
-                }
-            })
+            body_of(body).map(|request| V1Command::Adjust((*id).to_owned(), request))
         }
         ["v1", "payments", tid, operation @ ("capture" | "cancel")] => {
             if tid.len() != 24 {
-                return Handled::respond(gateway_error(
+                return Err(Box::new(gateway_error(
                     "EC1002",
                     "transaction_id must be 24 characters",
-                ));
+                )));
             }
+            let tid = (*tid).to_owned();
             if *operation == "capture" {
-                with_body(sandbox, body, |s, r| capture(s, tid, r))
+                body_of(body).map(|request| V1Command::Capture(tid, Box::new(request)))
             } else {
-                with_body(sandbox, body, |s, r| cancel(s, tid, r))
+                body_of(body).map(|request| V1Command::Cancel(tid, Box::new(request)))
             }
         }
-        _ => Handled::respond(not_found()),
+        _ => Err(Box::new(not_found())),
     }
 }
 
-fn with_body<T: serde::de::DeserializeOwned>(
-    sandbox: &mut Sandbox,
-    body: &[u8],
-    handler: impl FnOnce(&mut Sandbox, T) -> Response<Vec<u8>>,
-) -> Handled {
-    match serde_json::from_slice::<T>(body) {
-        Ok(parsed) => Handled::respond(handler(sandbox, parsed)),
-        Err(error) => Handled::respond(gateway_error(
+/// Applies one parsed `/v1/…` request to the sandbox.
+pub(crate) fn apply(sandbox: &mut Sandbox, command: V1Command) -> Handled {
+    Handled::respond(match command {
+        V1Command::Retrieve(request) => retrieve(sandbox, request),
+        V1Command::Verify(request) => verify(sandbox, request),
+        V1Command::Ready(request, raw) => ready(sandbox, *request, raw),
+        V1Command::Terminate(id) => match sandbox.recurring.terminate(&id) {
+            Ok(()) => json_response(
+                StatusCode::OK,
+                &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
+            ),
+            Err(refusal) => refused(refusal),
+        },
+        V1Command::Adjust(id, request) => {
+            let today = sandbox.now().kst_date();
+            match sandbox.recurring.adjust(&id, &request.adjust_amount, today) {
+                Ok(()) => json_response(
+                    StatusCode::OK,
+                    &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
+                ),
+                Err(refusal) => refused(refusal),
+            }
+        }
+        V1Command::Capture(tid, request) => capture(sandbox, &tid, *request),
+        V1Command::Cancel(tid, request) => cancel(sandbox, &tid, *request),
+    })
+}
+
+/// A JSON body in one of the sandbox's wire types; undeclared fields are `EC00`.
+fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response<Vec<u8>>>> {
+    serde_json::from_slice::<T>(body).map_err(|error| {
+        Box::new(gateway_error(
             "EC00",
             &format!("Invalid parameter: {error}"),
-        )),
-    }
+        ))
+    })
 }
 
 fn wrong_mid(sandbox: &Sandbox, mid: &str) -> Option<Response<Vec<u8>>> {
