@@ -1,7 +1,7 @@
 //! The sandbox under abuse, in-process: transaction ids that never repeat and a ledger that
 //! never overwrites, clock advances bounded and computed from due dates, a paginated ledger,
-//! bodies over the limit refused before parsing, v1 requests parsed before the lock and
-//! answered as in-process.
+//! bodies over the limit refused before parsing, requests parsed (and fgkeys checked) before
+//! the lock and answered as in-process.
 
 use eximbay_sim::commands::NewPayment;
 use eximbay_sim::sandbox::{LEDGER_PAGE_MAX, MAX_ADVANCE_DAYS};
@@ -320,7 +320,7 @@ proptest! {
 }
 
 /// (what, method, path, authorization, content type, body, a fault scripted before it).
-type V1Case<'a> = (
+type Case<'a> = (
     &'a str,
     &'a str,
     String,
@@ -330,12 +330,12 @@ type V1Case<'a> = (
     Option<eximbay_sim::faults::FaultKind>,
 );
 
-/// The server reads, authenticates and parses a v1 request before it takes the sandbox
-/// lock, then applies it holding the lock; in-process, `Sandbox::handle` does both at once.
+/// The server reads, authenticates and parses a v1 request (and checks a DirectProcessor
+/// form's fgkey) before it takes the sandbox lock, then applies it holding the lock; in-process, `Sandbox::handle` does both at once.
 /// Either way the answers are the same, byte for byte, and in the same order of checks: a
 /// scripted fault meets the request before its body is judged, and is used up by it.
 #[test]
-fn v1_requests_parsed_before_the_lock_answer_as_in_process() {
+fn requests_parsed_before_the_lock_answer_as_in_process() {
     use eximbay_sim::faults::{Fault, FaultKind};
     use eximbay_sim::{RunningSandbox, ServerOptions};
 
@@ -374,7 +374,7 @@ fn v1_requests_parsed_before_the_lock_answer_as_in_process() {
         r#"{{"mid":"{}","payment":{{"order_id":"O-lock","currency":"USD","amount":"1.00","lang":"EN"}}}}"#,
         SandboxConfig::default().mid
     );
-    let cases: Vec<V1Case> = vec![
+    let mut cases: Vec<Case> = vec![
         (
             "GET",
             "GET",
@@ -493,6 +493,44 @@ fn v1_requests_parsed_before_the_lock_answer_as_in_process() {
             None,
         ),
     ];
+    let legacy = eximbay_core::config::DIRECT_PROCESSOR_PATH.to_owned();
+    let mid = SandboxConfig::default().mid;
+    let form = "application/x-www-form-urlencoded";
+    let signed = in_process.signed_form(&[
+        ("mid", mid.clone()),
+        ("txntype", "RC_TERMINATE".into()),
+        ("recurringID", "R-none".into()),
+    ]);
+    let tampered = signed.replace("R-none", "R-other");
+    cases.extend([
+        (
+            "legacy, bad txntype",
+            "POST",
+            legacy.clone(),
+            None,
+            form,
+            format!("mid={mid}&txntype=X"),
+            None,
+        ),
+        (
+            "legacy, tampered",
+            "POST",
+            legacy.clone(),
+            None,
+            form,
+            tampered,
+            None,
+        ),
+        (
+            "legacy, signed",
+            "POST",
+            legacy.clone(),
+            None,
+            form,
+            signed,
+            None,
+        ),
+    ]);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -534,6 +572,16 @@ fn v1_requests_parsed_before_the_lock_answer_as_in_process() {
         let rescode = serde_json::from_str::<Value>(&text)
             .ok()
             .and_then(|v| v["rescode"].as_str().map(str::to_owned))
+            .or_else(|| {
+                // The legacy reply: its rescode and resmsg (EC00 says little alone).
+                let reply: std::collections::HashMap<_, _> =
+                    form_urlencoded::parse(text.trim_end().as_bytes()).collect();
+                Some(format!(
+                    "{} {}",
+                    reply.get("rescode")?,
+                    reply.get("resmsg")?
+                ))
+            })
             .unwrap_or_default();
         answers.push((what, here.response.status().as_u16(), rescode));
     }
@@ -551,6 +599,9 @@ fn v1_requests_parsed_before_the_lock_answer_as_in_process() {
         ("fault used up: bad json again", 200, "EC00"),
         ("the capture", 200, "0000"),
         ("the capture again", 200, "EC00"),
+        ("legacy, bad txntype", 200, "EC00 Invalid txntype"),
+        ("legacy, tampered", 200, "EC00 Invalid fgkey"),
+        ("legacy, signed", 200, "EC00 Invalid recurringID"),
     ];
     let expected: Vec<_> = expected
         .iter()

@@ -5,6 +5,8 @@
 //! advance runs charges into the ledger). The HTTP surfaces that drive it are in
 //! [`crate::routes`]; nothing here knows about them.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use eximbay_core::{Amount, Date, Timestamp};
 use rust_decimal::Decimal;
@@ -62,13 +64,23 @@ impl Default for SandboxConfig {
     }
 }
 
+/// The part of the sandbox fixed when it is made, which requests are read with before the
+/// lock is taken: nothing in it ever changes.
+#[derive(Clone, Debug)]
+pub(crate) struct FrontDoor {
+    /// `Basic base64("<api_key>:")`, computed once.
+    pub(crate) expected_authorization: Arc<str>,
+    /// Signs and verifies fgkeys.
+    pub(crate) signer: Arc<Signer>,
+}
+
 /// The whole sandbox state.
 #[derive(Debug)]
 pub struct Sandbox {
     cfg: SandboxConfig,
-    /// `Basic base64("<api_key>:")`, computed once.
-    expected_authorization: String,
-    pub(crate) signer: Signer,
+    /// What requests are read with before the lock: the `Authorization` header the v1
+    /// API expects and the signer. Fixed when the sandbox is made.
+    front_door: FrontDoor,
     now: Timestamp,
     /// Payments and refunds.
     pub ledger: Ledger,
@@ -88,11 +100,14 @@ impl Sandbox {
     pub fn new(cfg: SandboxConfig) -> Self {
         Sandbox {
             now: cfg.start,
-            signer: Signer::new(&cfg.secret_key),
-            expected_authorization: format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{}:", cfg.api_key))
-            ),
+            front_door: FrontDoor {
+                signer: Arc::new(Signer::new(&cfg.secret_key)),
+                expected_authorization: format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{}:", cfg.api_key))
+                )
+                .into(),
+            },
             cfg,
             ledger: Ledger::default(),
             recurring: Registrations::default(),
@@ -103,9 +118,14 @@ impl Sandbox {
         }
     }
 
-    /// The `Authorization` header v1 requests must carry.
-    pub(crate) fn expected_authorization(&self) -> &str {
-        &self.expected_authorization
+    /// What requests are read with before the lock (cheap to clone).
+    pub(crate) fn front_door(&self) -> &FrontDoor {
+        &self.front_door
+    }
+
+    /// Signs and verifies forms with the sandbox's secret key.
+    pub(crate) fn signer(&self) -> &Signer {
+        &self.front_door.signer
     }
 
     /// The configuration.
@@ -153,12 +173,12 @@ impl Sandbox {
 
     /// Signs form fields with the sandbox secret and encodes them.
     pub fn signed_form(&self, fields: &[(&str, String)]) -> String {
-        self.signer.signed_form(fields)
+        self.signer().signed_form(fields)
     }
 
     /// Whether a form body carries a valid fgkey from this sandbox.
     pub fn verify_form(&self, body: &[u8]) -> bool {
-        self.signer.verify_form(body)
+        self.signer().verify_form(body)
     }
 
     /// `YYYYMMDDhhmmss` in KST.

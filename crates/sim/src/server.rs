@@ -67,11 +67,11 @@ pub async fn serve(
         .build()
         .map_err(std::io::Error::other)?;
     // Fixed when the sandbox is made: read once, so requests are parsed before the lock.
-    let authorization: Arc<str> = lock(&sandbox).expected_authorization().into();
+    let front_door = lock(&sandbox).front_door().clone();
     loop {
         let (stream, _) = listener.accept().await?;
         let sandbox = sandbox.clone();
-        let authorization = authorization.clone();
+        let front_door = front_door.clone();
         let callbacks = callbacks.clone();
         let options = options.clone();
         tokio::spawn(async move {
@@ -79,8 +79,8 @@ pub async fn serve(
                 let sandbox = sandbox.clone();
                 let callbacks = callbacks.clone();
                 let options = options.clone();
-                let authorization = authorization.clone();
-                async move { respond(request, &authorization, sandbox, callbacks, options).await }
+                let front_door = front_door.clone();
+                async move { respond(request, &front_door, sandbox, callbacks, options).await }
             });
             // Errors here are dropped connections (scripted or by the peer).
             let _ = http1::Builder::new()
@@ -92,7 +92,7 @@ pub async fn serve(
 
 async fn respond(
     request: hyper::Request<Incoming>,
-    authorization: &str,
+    front_door: &crate::sandbox::FrontDoor,
     sandbox: SharedSandbox,
     client: reqwest::Client,
     options: ServerOptions,
@@ -109,9 +109,9 @@ async fn respond(
     };
     let request = http::Request::from_parts(parts, body);
     let started = std::time::Instant::now();
-    // Authentication and parsing happen here, before the lock; only the state change
-    // (and the scripted fault it may meet) is done holding it.
-    let prepared = crate::routes::prepare(authorization, &request);
+    // Authentication, parsing and fgkey checks happen here, before the lock; only the
+    // state change (and the scripted fault it may meet) is done holding it.
+    let prepared = crate::routes::prepare(front_door, &request);
     let handled = lock(&sandbox).handle_prepared(&request, prepared);
     if options.log_requests {
         log_request(&request, &handled, started.elapsed());

@@ -5,14 +5,37 @@ use http::{Request, StatusCode};
 
 use super::{Handled, text_response, wire};
 use crate::behaviour::LegacySignature;
+use crate::callbacks::Signer;
 use crate::ledger::refuse;
 use crate::sandbox::Sandbox;
 
-/// Handles one DirectProcessor request.
-pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
+/// One DirectProcessor form, read and its fgkey checked before the sandbox lock is taken
+/// (whether a valid fgkey is *required* is the sandbox's behaviour, decided under it).
+#[derive(Debug)]
+pub(crate) struct LegacyForm {
+    fields: Vec<(String, String)>,
+    /// The form carries an fgkey, and it is this sandbox's over the other fields.
+    fgkey_valid: bool,
+}
+
+/// Reads a DirectProcessor form and checks its fgkey.
+pub(crate) fn parse(signer: &Signer, request: &Request<Vec<u8>>) -> LegacyForm {
     let fields: Vec<(String, String)> = form_urlencoded::parse(request.body())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
+    let signed = fields.iter().any(|(k, _)| k == "fgkey");
+    LegacyForm {
+        fgkey_valid: signed && signer.verify_form(request.body()),
+        fields,
+    }
+}
+
+/// Handles one DirectProcessor form.
+pub(crate) fn handle(sandbox: &mut Sandbox, form: LegacyForm) -> Handled {
+    let LegacyForm {
+        fields,
+        fgkey_valid,
+    } = form;
     let get = |key: &str| {
         fields
             .iter()
@@ -51,7 +74,7 @@ pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handl
         return reply("EC00", &format!("Undeclared parameter {undeclared}"));
     }
     let signed = get("fgkey").is_some();
-    if (signed || signing == LegacySignature::Required) && !sandbox.verify_form(request.body()) {
+    if (signed || signing == LegacySignature::Required) && !fgkey_valid {
         return reply("EC00", "Invalid fgkey");
     }
     if get("mid").as_deref() != Some(sandbox.config().mid.as_str()) {

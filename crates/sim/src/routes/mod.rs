@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::callbacks::Callback;
 use crate::faults::FaultKind;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{FrontDoor, Sandbox};
 
 pub mod checkout;
 pub mod control;
@@ -118,26 +118,26 @@ pub(crate) struct Prepared(Route);
 enum Route {
     TooLarge,
     Control,
-    Legacy,
+    Legacy(legacy::LegacyForm),
     Window,
     V1(Result<v1::V1Command, Box<Response<Vec<u8>>>>),
     NotFound,
 }
 
-/// Reads `request` with the only state it needs, the `Authorization` header the v1 API
-/// expects (fixed when the sandbox is made).
-pub(crate) fn prepare(expected_authorization: &str, request: &Request<Vec<u8>>) -> Prepared {
+/// Reads `request` with the only state it needs, the sandbox's [`FrontDoor`] (fixed when
+/// the sandbox is made): v1 authentication and parsing, DirectProcessor fgkey checks.
+pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Prepared {
     let path = request.uri().path();
     Prepared(if request.body().len() > MAX_BODY_BYTES {
         Route::TooLarge
     } else if path.starts_with("/_sim/") {
         Route::Control
     } else if path == eximbay_core::config::DIRECT_PROCESSOR_PATH {
-        Route::Legacy
+        Route::Legacy(legacy::parse(&front_door.signer, request))
     } else if window::serves(path) {
         Route::Window
     } else if path.starts_with("/v1/") {
-        Route::V1(v1::parse(expected_authorization, request, path))
+        Route::V1(v1::parse(&front_door.expected_authorization, request, path))
     } else {
         Route::NotFound
     })
@@ -147,7 +147,7 @@ impl Sandbox {
     /// Handles one request: the test controls, or a gateway surface behind the scripted
     /// faults.
     pub fn handle(&mut self, request: &Request<Vec<u8>>) -> Handled {
-        let prepared = prepare(self.expected_authorization(), request);
+        let prepared = prepare(self.front_door(), request);
         self.handle_prepared(request, prepared)
     }
 
@@ -197,7 +197,7 @@ impl Sandbox {
             _ => {}
         }
         let mut handled = match route {
-            Route::Legacy => legacy::handle(self, request),
+            Route::Legacy(form) => legacy::handle(self, form),
             Route::Window => window::handle(self, request, path),
             Route::V1(Ok(command)) => v1::apply(self, command),
             Route::V1(Err(refused)) => Handled::respond(*refused),

@@ -336,7 +336,7 @@ fn ready(
     // line) get different fgkeys, and request_pay is held to its own body.
     let whole = raw.as_ref().map(|r| r.to_string()).unwrap_or_default();
     let fgkey = sandbox
-        .signer
+        .signer()
         .fgkey(fields.into_iter().chain([("body", whole.as_str())]));
     if let Some(raw) = raw {
         sandbox.windows.remember_ready(fgkey.clone(), raw);
