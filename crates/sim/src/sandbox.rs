@@ -72,6 +72,8 @@ pub(crate) struct FrontDoor {
     pub(crate) expected_authorization: Arc<str>,
     /// Signs and verifies fgkeys.
     pub(crate) signer: Arc<Signer>,
+    /// The merchant id forms must carry.
+    pub(crate) mid: Arc<str>,
 }
 
 /// The whole sandbox state.
@@ -107,6 +109,7 @@ impl Sandbox {
                     base64::engine::general_purpose::STANDARD.encode(format!("{}:", cfg.api_key))
                 )
                 .into(),
+                mid: cfg.mid.as_str().into(),
             },
             cfg,
             ledger: Ledger::default(),

@@ -119,13 +119,14 @@ enum Route {
     TooLarge,
     Control,
     Legacy(legacy::LegacyForm),
-    Window,
+    Window(window::WindowRequest),
     V1(Result<v1::V1Command, Box<Response<Vec<u8>>>>),
     NotFound,
 }
 
 /// Reads `request` with the only state it needs, the sandbox's [`FrontDoor`] (fixed when
-/// the sandbox is made): v1 authentication and parsing, DirectProcessor fgkey checks.
+/// the sandbox is made): v1 authentication and parsing, DirectProcessor fgkey checks, the
+/// payment window's forms checked whole.
 pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Prepared {
     let path = request.uri().path();
     Prepared(if request.body().len() > MAX_BODY_BYTES {
@@ -135,7 +136,7 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Pre
     } else if path == eximbay_core::config::DIRECT_PROCESSOR_PATH {
         Route::Legacy(legacy::parse(&front_door.signer, request))
     } else if window::serves(path) {
-        Route::Window
+        Route::Window(window::parse(front_door, request, path))
     } else if path.starts_with("/v1/") {
         Route::V1(v1::parse(&front_door.expected_authorization, request, path))
     } else {
@@ -198,7 +199,7 @@ impl Sandbox {
         }
         let mut handled = match route {
             Route::Legacy(form) => legacy::handle(self, form),
-            Route::Window => window::handle(self, request, path),
+            Route::Window(window_request) => window::handle(self, window_request),
             Route::V1(Ok(command)) => v1::apply(self, command),
             Route::V1(Err(refused)) => Handled::respond(*refused),
             Route::TooLarge | Route::Control | Route::NotFound => Handled::respond(not_found()),

@@ -22,7 +22,7 @@ use crate::behaviour::CallbackNames;
 use crate::callbacks::Callback;
 use crate::commands::{NewPayment, NewRecurring};
 use crate::ledger::valid_amount;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{FrontDoor, Sandbox};
 use crate::windows::{Flow, WindowLine, WindowSession};
 use eximbay_core::window::SignedForm;
 
@@ -40,23 +40,66 @@ pub(crate) fn serves(path: &str) -> bool {
         || path.starts_with("/window/")
 }
 
-/// Routes one window request.
-pub(crate) fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> Handled {
+/// One window request, read before the sandbox lock is taken: a legacy form is checked
+/// whole (fgkey, mid, lines, URLs), a `request_pay` payload and a button press are parsed;
+/// only what needs the sandbox's state is left for [`handle`].
+#[derive(Debug)]
+pub(crate) enum WindowRequest {
+    /// A legacy form: the window to open, or why it is refused.
+    LegacyForm(Result<Box<WindowSession>, &'static str>),
+    /// The SDK script, made for the host it was asked from.
+    Sdk(String),
+    /// A `request_pay` payload (a JSON object), if the body carried one.
+    RequestPay(Option<serde_json::Map<String, Value>>),
+    /// A button pressed in window `id`.
+    Finish { id: String, action: String },
+    /// A method the path does not serve.
+    NotAllowed,
+}
+
+/// Reads one window request with the sandbox's fixed [`FrontDoor`].
+pub(crate) fn parse(
+    front_door: &FrontDoor,
+    request: &Request<Vec<u8>>,
+    path: &str,
+) -> WindowRequest {
     match (request.method(), path) {
         (&Method::POST, eximbay_core::window::BASIC_PROCESSOR_PATH) => {
-            legacy_form(sandbox, request)
+            WindowRequest::LegacyForm(legacy_form(front_door, request).map(Box::new))
         }
-        (&Method::GET, "/v1/javascriptSDK.js") => Handled::respond(text_response(
+        (&Method::GET, "/v1/javascriptSDK.js") => WindowRequest::Sdk(sdk(request)),
+        (&Method::POST, "/v1/window") => WindowRequest::RequestPay(
+            form_urlencoded::parse(request.body())
+                .find(|(k, _)| k == "payload")
+                .and_then(|(_, v)| serde_json::from_str(&v).ok()),
+        ),
+        (&Method::POST, _) => match path.strip_prefix("/window/") {
+            Some(id) => WindowRequest::Finish {
+                id: id.to_owned(),
+                action: form_urlencoded::parse(request.body())
+                    .find(|(k, _)| k == "action")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default(),
+            },
+            None => WindowRequest::NotAllowed,
+        },
+        _ => WindowRequest::NotAllowed,
+    }
+}
+
+/// Handles one window request read by [`parse`].
+pub(crate) fn handle(sandbox: &mut Sandbox, request: WindowRequest) -> Handled {
+    match request {
+        WindowRequest::LegacyForm(Ok(session)) => open(sandbox, *session),
+        WindowRequest::LegacyForm(Err(why)) => error_page("EC00", why),
+        WindowRequest::Sdk(script) => Handled::respond(text_response(
             StatusCode::OK,
             "application/javascript",
-            sdk(request),
+            script,
         )),
-        (&Method::POST, "/v1/window") => request_pay(sandbox, request),
-        (&Method::POST, _) => match path.strip_prefix("/window/") {
-            Some(id) => finish(sandbox, id, request),
-            None => error_page("EC1003", "Method not allowed"),
-        },
-        _ => error_page("EC1003", "Method not allowed"),
+        WindowRequest::RequestPay(payload) => request_pay(sandbox, payload),
+        WindowRequest::Finish { id, action } => finish(sandbox, &id, &action),
+        WindowRequest::NotAllowed => error_page("EC1003", "Method not allowed"),
     }
 }
 
@@ -72,9 +115,13 @@ fn form_fields(body: &[u8]) -> Option<Vec<(String, String)>> {
     Some(fields)
 }
 
-fn legacy_form(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
+/// Checks a legacy form whole; `Err` is why it is refused (an `EC00` error page).
+fn legacy_form(
+    front_door: &FrontDoor,
+    request: &Request<Vec<u8>>,
+) -> Result<WindowSession, &'static str> {
     let Some(fields) = form_fields(request.body()) else {
-        return error_page("EC00", "A field appears twice");
+        return Err("A field appears twice");
     };
     let get = |key: &str| {
         fields
@@ -82,22 +129,22 @@ fn legacy_form(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     };
-    if get("fgkey").is_none() || !sandbox.verify_form(request.body()) {
-        return error_page("EC00", "The fgkey does not match the fields");
+    if get("fgkey").is_none() || !front_door.signer.verify_form(request.body()) {
+        return Err("The fgkey does not match the fields");
     }
-    if get("mid") != Some(sandbox.config().mid.as_str()) {
-        return error_page("EC00", "Invalid mid");
+    if get("mid") != Some(&*front_door.mid) {
+        return Err("Invalid mid");
     }
     let transaction_type = get("txntype").unwrap_or_default();
     if !matches!(transaction_type, "PAYMENT" | "AUTHORIZE" | "PAYER_AUTH") {
-        return error_page("EC00", "txntype must be PAYMENT, AUTHORIZE or PAYER_AUTH");
+        return Err("txntype must be PAYMENT, AUTHORIZE or PAYER_AUTH");
     }
     let (currency, amount) = (
         get("cur").unwrap_or_default(),
         get("amt").unwrap_or_default(),
     );
     let Some(total) = valid_amount(amount, currency) else {
-        return error_page("EC00", "Invalid amt for cur");
+        return Err("Invalid amt for cur");
     };
     let mut lines = Vec::new();
     for (prefix, name) in [("item", "product"), ("surcharge", "name")] {
@@ -115,19 +162,19 @@ fn legacy_form(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
                         unit_price: price.to_owned(),
                     })
                 }
-                _ => return error_page("EC00", "Invalid item or surcharge line"),
+                _ => return Err("Invalid item or surcharge line"),
             }
         }
     }
     if lines.is_empty() || line_total(&lines, currency) != Some(total) {
-        return error_page("EC00", "The items and surcharges must add up to amt");
+        return Err("The items and surcharges must add up to amt");
     }
     let (Some(return_url), Some(status_url)) = (get("returnurl"), get("statusurl")) else {
-        return error_page("EC00", "returnurl and statusurl are required");
+        return Err("returnurl and statusurl are required");
     };
     let order_id = get("ref").unwrap_or_default();
     if order_id.is_empty() || return_url.is_empty() || status_url.is_empty() {
-        return error_page("EC00", "ref, returnurl and statusurl are required");
+        return Err("ref, returnurl and statusurl are required");
     }
     let recurring = match get("recurringPayment") {
         Some("Y") => Some(NewRecurring {
@@ -153,7 +200,7 @@ fn legacy_form(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
             recurring,
         },
     };
-    open(sandbox, session)
+    Ok(session)
 }
 
 fn line_total(lines: &[WindowLine], currency: &str) -> Option<rust_decimal::Decimal> {
@@ -166,11 +213,8 @@ fn line_total(lines: &[WindowLine], currency: &str) -> Option<rust_decimal::Deci
 }
 
 /// `request_pay`: the payload's fgkey must be one `ready` returned, for exactly this body.
-fn request_pay(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Handled {
-    let payload: Option<Value> = form_urlencoded::parse(request.body())
-        .find(|(k, _)| k == "payload")
-        .and_then(|(_, v)| serde_json::from_str(&v).ok());
-    let Some(Value::Object(mut payload)) = payload else {
+fn request_pay(sandbox: &mut Sandbox, payload: Option<serde_json::Map<String, Value>>) -> Handled {
+    let Some(mut payload) = payload else {
         return error_page("EC00", "request_pay needs a JSON payload");
     };
     let fgkey = payload
@@ -257,14 +301,8 @@ fn open(sandbox: &mut Sandbox, session: WindowSession) -> Handled {
 
 /// Approve, Decline or Cancel: the window closes, the browser goes back to return_url with
 /// the signed result, and the status_url callback carries the same fields.
-fn finish(sandbox: &mut Sandbox, id: &str, request: &Request<Vec<u8>>) -> Handled {
-    let action = form_urlencoded::parse(request.body())
-        .find(|(k, _)| k == "action")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
-    if !matches!(action.as_str(), "approve" | "decline" | "cancel")
-        || sandbox.windows.get(id).is_none()
-    {
+fn finish(sandbox: &mut Sandbox, id: &str, action: &str) -> Handled {
+    if !matches!(action, "approve" | "decline" | "cancel") || sandbox.windows.get(id).is_none() {
         return error_page("EC00", "No such open payment window, or no such action");
     }
     let Some(session) = sandbox.windows.close(id) else {
