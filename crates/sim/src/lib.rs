@@ -27,8 +27,11 @@
 //!
 //! The state — [`ledger`], [`recurring`] on the test clock, [`callbacks`] (signing, delivery
 //! log, inbox), [`faults`] — is held by [`Sandbox`]; one module per surface under [`routes`]
-//! (`v1`, `legacy`, `control`) turns a request into a command on that state and the result
-//! into the gateway's answer. Routes depend on the state, never the other way.
+//! (`v1`, `legacy`, `window`, `checkout`, `control`) turns a request into a command on that state and the result
+//! into the gateway's answer. Routes depend on the state, never the other way. Each route
+//! reads its request in two steps: what needs only the sandbox's fixed configuration
+//! (authentication, parsing, fgkey checks — done by the server before it takes the lock),
+//! then what reads or changes the state (done holding it).
 //!
 //! The sandbox reads requests with its own types (`routes::wire`), sharing only primitives
 //! (`Amount`, `Currency`, fgkey) with the client core, so end-to-end tests check the
