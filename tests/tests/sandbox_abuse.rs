@@ -518,7 +518,7 @@ fn requests_parsed_before_the_lock_answer_as_in_process() {
             legacy.clone(),
             None,
             form,
-            tampered,
+            tampered.clone(),
             None,
         ),
         (
@@ -527,7 +527,25 @@ fn requests_parsed_before_the_lock_answer_as_in_process() {
             legacy.clone(),
             None,
             form,
+            signed.clone(),
+            None,
+        ),
+        (
+            "inbox, signed",
+            "POST",
+            "/_sim/inbox".into(),
+            None,
+            form,
             signed,
+            None,
+        ),
+        (
+            "inbox, tampered",
+            "POST",
+            "/_sim/inbox".into(),
+            None,
+            form,
+            tampered,
             None,
         ),
     ]);
@@ -602,6 +620,8 @@ fn requests_parsed_before_the_lock_answer_as_in_process() {
         ("legacy, bad txntype", 200, "EC00 Invalid txntype"),
         ("legacy, tampered", 200, "EC00 Invalid fgkey"),
         ("legacy, signed", 200, "EC00 Invalid recurringID"),
+        ("inbox, signed", 200, "0000 Success"),
+        ("inbox, tampered", 200, "0000 Success"),
     ];
     let expected: Vec<_> = expected
         .iter()
@@ -620,4 +640,15 @@ fn requests_parsed_before_the_lock_answer_as_in_process() {
     };
     assert_eq!(status(&a), status(b));
     assert_eq!(status(b), vec!["SALE"]);
+    // The inbox checked each callback's fgkey before the lock, as in-process.
+    let verified = |s: &Sandbox| {
+        json!(&s.inbox)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["verified"].as_bool().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verified(&a), verified(b));
+    assert_eq!(verified(b), vec![true, false]);
 }

@@ -24,7 +24,7 @@ use super::{Handled, json_response, text_response};
 use crate::callbacks::Callback;
 use crate::faults::Fault;
 use crate::ledger::NewPayment;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{FrontDoor, Sandbox};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,8 +76,29 @@ fn clock_json(sandbox: &Sandbox) -> Value {
     })
 }
 
+/// What a control request needs checked before the sandbox lock is taken: the fgkey of a
+/// callback POSTed to the inbox (the only signature a control route checks).
+#[derive(Debug)]
+pub(crate) struct ControlRequest {
+    /// For `POST /_sim/inbox`: whether the body carries this sandbox's valid fgkey.
+    inbox_fgkey_valid: Option<bool>,
+}
+
+/// Checks what a `/_sim/…` request can be checked for without the sandbox's state.
+pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> ControlRequest {
+    let inbox_post = request.method() == Method::POST && request.uri().path() == "/_sim/inbox";
+    ControlRequest {
+        inbox_fgkey_valid: inbox_post.then(|| front_door.signer.verify_form(request.body())),
+    }
+}
+
 /// Routes a `/_sim/…` request.
-pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> Handled {
+pub(crate) fn handle(
+    sandbox: &mut Sandbox,
+    request: &Request<Vec<u8>>,
+    path: &str,
+    read: ControlRequest,
+) -> Handled {
     let body = request.body().as_slice();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let post = request.method() == Method::POST;
@@ -214,7 +235,10 @@ pub fn handle(sandbox: &mut Sandbox, request: &Request<Vec<u8>>, path: &str) -> 
                 .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "nack"))
                 .and_then(|(_, v)| v.parse().ok())
                 .unwrap_or(0);
-            let response = if sandbox.receive(body, nack) {
+            let verified = read
+                .inbox_fgkey_valid
+                .unwrap_or_else(|| sandbox.verify_form(body));
+            let response = if sandbox.inbox.receive(body, verified, nack) {
                 text_response(
                     StatusCode::OK,
                     "application/x-www-form-urlencoded",

@@ -117,7 +117,7 @@ pub(crate) struct Prepared(Route);
 #[derive(Debug)]
 enum Route {
     TooLarge,
-    Control,
+    Control(control::ControlRequest),
     Legacy(legacy::LegacyForm),
     Window(window::WindowRequest),
     V1(Result<v1::V1Command, Box<Response<Vec<u8>>>>),
@@ -125,14 +125,14 @@ enum Route {
 }
 
 /// Reads `request` with the only state it needs, the sandbox's [`FrontDoor`] (fixed when
-/// the sandbox is made): v1 authentication and parsing, DirectProcessor fgkey checks, the
-/// payment window's forms checked whole.
+/// the sandbox is made): v1 authentication and parsing, DirectProcessor and inbox fgkey
+/// checks, the payment window's forms checked whole.
 pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Prepared {
     let path = request.uri().path();
     Prepared(if request.body().len() > MAX_BODY_BYTES {
         Route::TooLarge
     } else if path.starts_with("/_sim/") {
-        Route::Control
+        Route::Control(control::prepare(front_door, request))
     } else if path == eximbay_core::config::DIRECT_PROCESSOR_PATH {
         Route::Legacy(legacy::parse(&front_door.signer, request))
     } else if window::serves(path) {
@@ -168,7 +168,9 @@ impl Sandbox {
                     format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
                 ));
             }
-            Route::Control => return control::handle(self, request, request.uri().path()),
+            Route::Control(read) => {
+                return control::handle(self, request, request.uri().path(), read);
+            }
             route => route,
         };
         let path = request.uri().path();
@@ -202,7 +204,7 @@ impl Sandbox {
             Route::Window(window_request) => window::handle(self, window_request),
             Route::V1(Ok(command)) => v1::apply(self, command),
             Route::V1(Err(refused)) => Handled::respond(*refused),
-            Route::TooLarge | Route::Control | Route::NotFound => Handled::respond(not_found()),
+            Route::TooLarge | Route::Control(_) | Route::NotFound => Handled::respond(not_found()),
         };
         handled.disposition = match fault {
             Some(FaultKind::Delay { ms }) => Disposition::Delay(Duration::from_millis(ms)),
