@@ -399,14 +399,6 @@ impl Sandbox {
         })
     }
 
-    /// The built-in merchant inbox receives a notification: it verifies and records it, and
-    /// acknowledges it unless told to refuse the first `nack` deliveries per transaction.
-    /// Returns whether it acknowledged.
-    pub fn receive(&mut self, body: &[u8], nack: u32) -> bool {
-        let verified = self.verify_form(body);
-        self.inbox.receive(body, verified, nack)
-    }
-
     /// Scripts the next `count` charges of a registration to fail with `rescode`.
     pub fn decline_next_charges(&mut self, recurring_id: &str, count: u32, rescode: &str) -> bool {
         self.recurring.decline_next(recurring_id, count, rescode)
