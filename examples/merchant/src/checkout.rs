@@ -1,0 +1,303 @@
+//! The buyer's side: the shop page, checkout into the payment window, and `return_url`.
+//!
+//! The one-off item goes through the v1 window: the server sends `ready` (which returns the
+//! fgkey for this exact body) and the page hands the SDK the very same payload
+//! (`request_pay`). The subscription goes through the legacy window: the core signs the
+//! whole form, recurring registration included, as a page that posts itself.
+//!
+//! `return_url` never marks an order paid: the browser brings back whatever the buyer's
+//! browser says. It shows the order as the database knows it, which only `status_url`
+//! changes.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Query, RawForm, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use eximbay_core::ops::ready::Ready;
+use eximbay_core::registration::RecurringRegistration;
+use eximbay_core::window::{Line, PaymentForm};
+use eximbay_core::{Amount, Currency, Lang, Notification, OrderId, TransactionType};
+use minijinja::context;
+use serde::Deserialize;
+
+use crate::Shop;
+use crate::order::{Order, OrderKind};
+
+/// Something the shop sells.
+#[derive(Clone, Copy, Debug)]
+pub struct Product {
+    /// The form's value.
+    pub key: &'static str,
+    /// Its name.
+    pub name: &'static str,
+    /// The price in USD (for the subscription: every month, the first month included).
+    pub price: &'static str,
+    /// One-off or monthly.
+    pub kind: OrderKind,
+}
+
+/// The catalogue.
+pub const PRODUCTS: [Product; 2] = [
+    Product {
+        key: "sampler",
+        name: "Jeju green tea sampler",
+        price: "25.00",
+        kind: OrderKind::Item,
+    },
+    Product {
+        key: "teabox",
+        name: "Monthly tea box",
+        price: "12.00",
+        kind: OrderKind::Subscription,
+    },
+];
+
+/// The shop's name in the payment window.
+pub const SHOP_NAME: &str = "Tea & Co";
+
+/// `GET /`: the shop.
+pub async fn shop_page(State(shop): State<Arc<Shop>>) -> Response {
+    let products: Vec<_> = PRODUCTS
+        .iter()
+        .map(|p| {
+            context! { key => p.key, name => p.name, price => p.price,
+            monthly => p.kind == OrderKind::Subscription }
+        })
+        .collect();
+    shop.pages.render(
+        "shop.html",
+        context! { products => products, instance => &shop.settings.instance },
+    )
+}
+
+/// The checkout form.
+#[derive(Debug, Deserialize)]
+pub struct CheckoutForm {
+    /// Which product.
+    pub product: String,
+    /// `now` (a `PAYMENT`) or `later` (an `AUTHORIZE`, captured from the back office).
+    #[serde(default)]
+    pub capture: Option<String>,
+    /// The buyer's name.
+    pub buyer: String,
+    /// The buyer's e-mail.
+    pub email: String,
+}
+
+/// `POST /checkout`: records the order, then opens the payment window.
+pub async fn checkout(State(shop): State<Arc<Shop>>, Form(form): Form<CheckoutForm>) -> Response {
+    let Some(product) = PRODUCTS.iter().find(|p| p.key == form.product) else {
+        return shop.pages.error(
+            StatusCode::BAD_REQUEST,
+            "No such product",
+            "Go back to the shop and choose one of its products.",
+        );
+    };
+    let buyer = form.buyer.trim();
+    let email = form.email.trim();
+    if buyer.is_empty() || !email.contains('@') || buyer.len() > 64 || email.len() > 128 {
+        return shop.pages.error(
+            StatusCode::BAD_REQUEST,
+            "Check your details",
+            "We need your name and a valid e-mail address for the receipt.",
+        );
+    }
+    let transaction_type = match (product.kind, form.capture.as_deref()) {
+        (OrderKind::Item, Some("later")) => TransactionType::Authorize,
+        _ => TransactionType::Payment,
+    };
+    let currency = Currency::Usd;
+    let amount = match Amount::parse_in(product.price, &currency) {
+        Ok(amount) => amount,
+        Err(error) => return internal(&shop, &error.to_string()),
+    };
+    let order = Order {
+        order_id: new_order_id(),
+        kind: product.kind,
+        product: product.name.to_owned(),
+        transaction_type: transaction_type.as_str().to_owned(),
+        currency,
+        amount,
+        buyer: buyer.to_owned(),
+        email: email.to_owned(),
+        payment: None,
+        recurring: None,
+        hold: None,
+        version: 1,
+        created_at: shop.wall_clock(),
+    };
+    let created = format!(
+        "Order placed by {buyer}: {} {} {} ({})",
+        product.name,
+        order.amount,
+        order.currency.code(),
+        transaction_type.as_str()
+    );
+    if let Err(error) = shop
+        .store
+        .insert_order(&order, order.created_at, &created)
+        .await
+    {
+        return internal(&shop, &error.to_string());
+    }
+    match product.kind {
+        OrderKind::Item => v1_window(&shop, &order, transaction_type).await,
+        OrderKind::Subscription => legacy_window(&shop, &order),
+    }
+}
+
+fn new_order_id() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    format!("O-{}", id.get(..12).unwrap_or(&id))
+}
+
+fn internal(shop: &Shop, detail: &str) -> Response {
+    tracing::error!(detail, "checkout failed");
+    shop.pages.error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side",
+        "Nothing was charged. Please try again in a moment.",
+    )
+}
+
+/// The one-off item: `ready`, then the page calls the SDK with the same payload.
+async fn v1_window(shop: &Shop, order: &Order, transaction_type: TransactionType) -> Response {
+    let mut ready = Ready::new(
+        transaction_type,
+        OrderId::new(&order.order_id),
+        order.currency.clone(),
+        order.amount.clone(),
+        Lang::En,
+        (&order.buyer, &order.email),
+        shop.return_url(),
+        shop.status_url(),
+    );
+    ready.products = vec![Line::new(&order.product, 1, order.amount.clone())];
+    let prepared = match shop.client.send(&ready).await {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            tracing::warn!(%error, order = order.order_id, "ready failed");
+            return shop.pages.error(
+                StatusCode::BAD_GATEWAY,
+                "The payment window could not be opened",
+                "The payment service did not answer. Nothing was charged; please try again.",
+            );
+        }
+    };
+    let payload = match ready
+        .request_pay(&shop.cfg, &prepared)
+        .map_err(|e| e.to_string())
+        .and_then(|text| {
+            serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string())
+        }) {
+        Ok(payload) => payload,
+        Err(error) => return internal(shop, &error),
+    };
+    shop.pages.render(
+        "pay.html",
+        context! {
+            order_id => &order.order_id,
+            sdk => format!("{}/v1/javascriptSDK.js", shop.settings.gateway.base_url()),
+            payload => payload,
+            instance => &shop.settings.instance,
+        },
+    )
+}
+
+/// The subscription: the legacy form with a monthly registration, signed by the core.
+fn legacy_window(shop: &Shop, order: &Order) -> Response {
+    let form = PaymentForm {
+        transaction_type: TransactionType::Payment,
+        order_id: OrderId::new(&order.order_id),
+        currency: order.currency.clone(),
+        amount: order.amount.clone(),
+        shop: SHOP_NAME.to_owned(),
+        buyer: order.buyer.clone(),
+        email: order.email.clone(),
+        tel: None,
+        lang: Lang::En,
+        return_url: shop.return_url(),
+        status_url: shop.status_url(),
+        display_type: None,
+        os_type: None,
+        params: Default::default(),
+        items: vec![Line::new(&order.product, 1, order.amount.clone())],
+        surcharges: Vec::new(),
+        recurring: Some(RecurringRegistration::new(
+            order.amount.clone(),
+            shop.recurring_url(),
+        )),
+    };
+    match form.sign(&shop.cfg, shop.gateway_now()) {
+        // The core's page: every value escaped, posting itself to the window.
+        Ok(signed) => Html(signed.html()).into_response(),
+        Err(error) => internal(shop, &error.to_string()),
+    }
+}
+
+/// `GET ?order=` when the buyer reloads the page.
+#[derive(Debug, Deserialize)]
+pub struct ReturnQuery {
+    /// The order.
+    pub order: Option<String>,
+}
+
+/// `return_url`: the browser is back. What it brought is shown (and checked, so a forged
+/// "approved" is not even displayed as one), but the order's state comes from the database,
+/// which only `status_url` moves.
+pub async fn returned(
+    State(shop): State<Arc<Shop>>,
+    Query(query): Query<ReturnQuery>,
+    body: RawForm,
+) -> Response {
+    let notification = Notification::parse(&body.0).ok();
+    let verified = notification
+        .as_ref()
+        .is_some_and(|n| n.verify(&shop.secret).is_ok());
+    let order_id = notification
+        .as_ref()
+        .filter(|_| verified)
+        .and_then(|n| n.order_id())
+        .map(|id| id.as_str().to_owned())
+        .or(query.order);
+    let Some(order_id) = order_id else {
+        return shop.pages.error(
+            StatusCode::BAD_REQUEST,
+            "We could not tell which order this is",
+            "If you were charged, your receipt e-mail has the order number.",
+        );
+    };
+    let order = match shop.store.order(&order_id).await {
+        Ok(Some(order)) => order,
+        Ok(None) => {
+            return shop.pages.error(
+                StatusCode::NOT_FOUND,
+                "No such order",
+                "If you were charged, your receipt e-mail has the order number.",
+            );
+        }
+        Err(error) => return internal(&shop, &error.to_string()),
+    };
+    let window = notification.filter(|_| verified).map(|n| {
+        context! {
+            approved => n.is_success(),
+            rescode => n.rescode().map(|c| c.as_str().to_owned()),
+            resmsg => n.resmsg().map(str::to_owned),
+        }
+    });
+    shop.pages.render(
+        "return.html",
+        context! {
+            order_id => &order.order_id,
+            product => &order.product,
+            amount => order.amount.to_string(),
+            currency => order.currency.code(),
+            stage => order.stage().label(),
+            stage_key => order.stage().key(),
+            window => window,
+            instance => &shop.settings.instance,
+        },
+    )
+}

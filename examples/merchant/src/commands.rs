@@ -1,0 +1,401 @@
+//! The operator's commands, carried out so that money is never moved twice or lost:
+//!
+//! 1. **written down** in the journal under the form's key before anything is sent (a
+//!    resubmitted form finds its command there and gets its result, nothing more);
+//! 2. **one at a time per order**: the command takes the order's lease (marking itself
+//!    `sending` in the same transaction) and builds the request from the order as it is then;
+//! 3. **sent** with the async adapter, which knows a safe failure from an unknown outcome;
+//! 4. **applied to the order as it is after the call** — reloaded, compare-and-swapped, and
+//!    the command finished in the same transaction — so a swap lost to a notification never
+//!    loses a refund. An unknown outcome leaves the payment in `NeedsReconcile` and the
+//!    sweeper settles it with the gateway; an instance that dies between 3 and 4 leaves the
+//!    command `sending`, which the sweeper finds once its lease expires.
+
+use std::time::{Duration, Instant};
+
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::ops::cancel::Cancel;
+use eximbay_core::payment::PaymentCommand;
+use eximbay_core::recurring::RecurringOutcome;
+use eximbay_core::{Amount, ClientError, Operation, PaymentOutcome};
+use rust_decimal::Decimal;
+
+use crate::Shop;
+use crate::store::{CommandRecord, Decision, Finish, NewCommand, StoreError};
+
+/// How long a command holds its order's lease: longer than the adapter's timeouts and
+/// retries together, so a live command never loses it.
+pub const LEASE_SECONDS: i64 = 300;
+
+/// What the operator asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Capture an authorization.
+    Capture,
+    /// Refund part of the payment.
+    Refund(Amount),
+    /// Refund everything still refundable (void an authorization).
+    RefundFull,
+    /// Ask the gateway for the payment's true state.
+    Reconcile,
+    /// Change the subscription's monthly amount.
+    Adjust(Amount),
+    /// End the subscription.
+    Terminate,
+}
+
+impl Action {
+    /// As journalled.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Capture => "capture",
+            Action::Refund(_) => "refund",
+            Action::RefundFull => "refund_full",
+            Action::Reconcile => "reconcile",
+            Action::Adjust(_) => "adjust",
+            Action::Terminate => "terminate",
+        }
+    }
+
+    fn amount(&self) -> Option<String> {
+        match self {
+            Action::Refund(a) | Action::Adjust(a) => Some(a.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// A command's end, before it is written.
+struct Ending {
+    state: &'static str,
+    message: String,
+}
+
+impl Ending {
+    fn new(state: &'static str, message: impl Into<String>) -> Self {
+        Ending {
+            state,
+            message: message.into(),
+        }
+    }
+
+    fn finish(self, key: &str) -> Finish {
+        Finish {
+            command_key: key.to_owned(),
+            state: self.state,
+            message: self.message,
+        }
+    }
+}
+
+/// Runs one command; `key` is the form's. Returns the command as journalled, finished.
+pub async fn run(
+    shop: &Shop,
+    order_id: &str,
+    key: &str,
+    action: Action,
+    reason: Option<&str>,
+) -> Result<CommandRecord, StoreError> {
+    let amount = action.amount();
+    let new = NewCommand {
+        command_key: key,
+        order_id,
+        kind: action.kind(),
+        amount: amount.as_deref(),
+        reason,
+    };
+    if let Some(existing) = shop.store.journal(&new, shop.wall_clock()).await? {
+        // A resubmitted form: its command already ran (or is running). Nothing new is sent.
+        return Ok(existing);
+    }
+    if !take_lease(shop, order_id, key, true).await? {
+        let ending = Ending::new(
+            "failed",
+            "Another operation on this order took too long; nothing was sent. Try again.",
+        );
+        shop.store
+            .finish_unchanged(order_id, &ending.finish(key), shop.wall_clock())
+            .await?;
+    } else {
+        carry_out(shop, order_id, key, &action, reason).await?;
+    }
+    shop.store.command(key).await?.ok_or(StoreError::NotFound)
+}
+
+/// Waits for the order's lease (another command on the same order is talking to the
+/// gateway) up to the configured wait.
+pub async fn take_lease(
+    shop: &Shop,
+    order_id: &str,
+    holder: &str,
+    journalled: bool,
+) -> Result<bool, StoreError> {
+    let deadline = Instant::now() + shop.settings.lease_wait;
+    loop {
+        let now = shop.wall_clock();
+        if shop
+            .store
+            .take_lease(order_id, holder, journalled, now, now + LEASE_SECONDS)
+            .await?
+        {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        // Jittered, so waiting commands do not retry in lockstep.
+        let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 20);
+        tokio::time::sleep(Duration::from_millis(5 + jitter)).await;
+    }
+}
+
+/// Holding the lease: build from the order as it is, send, apply to the order as it is then.
+async fn carry_out(
+    shop: &Shop,
+    order_id: &str,
+    key: &str,
+    action: &Action,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    let order = shop
+        .store
+        .order(order_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let result = match action {
+        Action::Capture | Action::Refund(_) | Action::RefundFull | Action::Reconcile => {
+            match &order.payment {
+                None => Err(Ending::new(
+                    "refused",
+                    "There is no payment on this order yet; nothing was sent.",
+                )),
+                Some(payment) => {
+                    let currency = payment.currency().code().to_owned();
+                    match action {
+                        Action::Capture => match payment.capture() {
+                            Ok(op) => {
+                                let message = format!("Captured {} {currency}.", payment.amount());
+                                Ok(send_payment(shop, &op, PaymentCommand::Capture, move |r| {
+                                    (PaymentOutcome::Captured(r), message)
+                                })
+                                .await)
+                            }
+                            Err(e) => Err(not_sent(e)),
+                        },
+                        Action::Refund(amount) => {
+                            match payment.refund_partial(amount.clone(), key, reason) {
+                                Ok(op) => Ok(send_refund(shop, &op, currency).await),
+                                Err(e) => Err(not_sent(e)),
+                            }
+                        }
+                        Action::RefundFull => match payment.refund_full(key, reason) {
+                            Ok(op) => Ok(send_refund(shop, &op, currency).await),
+                            Err(e) => Err(not_sent(e)),
+                        },
+                        _ => {
+                            let op = payment.reconcile();
+                            Ok(send_payment(shop, &op, PaymentCommand::Reconcile, |r| {
+                                let message = "Checked with the gateway.".to_owned();
+                                (PaymentOutcome::Retrieved(r), message)
+                            })
+                            .await)
+                        }
+                    }
+                }
+            }
+        }
+        Action::Adjust(_) | Action::Terminate => match &order.recurring {
+            None => Err(Ending::new(
+                "refused",
+                "This order has no subscription; nothing was sent.",
+            )),
+            Some(recurring) => {
+                let params = MerchantParams::default();
+                let built = match action {
+                    Action::Adjust(amount) => recurring
+                        .adjust(amount.clone(), shop.gateway_now(), params)
+                        .map(|op| Built::Adjust(op, amount.clone())),
+                    _ => recurring.terminate(params).map(Built::Terminate),
+                };
+                match built {
+                    Ok(Built::Adjust(op, amount)) => {
+                        let message = format!(
+                            "The monthly amount is now {amount} {}.",
+                            recurring.currency().code()
+                        );
+                        Ok(send_recurring(shop, &op, message).await)
+                    }
+                    Ok(Built::Terminate(op)) => {
+                        let message = "The subscription was terminated: no more charges.";
+                        Ok(send_recurring(shop, &op, message.to_owned()).await)
+                    }
+                    Err(e) => Err(Ending::new("refused", format!("Not sent: {e}."))),
+                }
+            }
+        },
+    };
+    let now = shop.wall_clock();
+    match result {
+        Err(ending) | Ok(Sent::Unchanged(ending)) => {
+            shop.store
+                .finish_unchanged(order_id, &ending.finish(key), now)
+                .await
+        }
+        Ok(Sent::Payment(outcome, ending)) => {
+            let finish = ending.finish(key);
+            let detail = format!("{} ({}): {}", action.kind(), short(key), finish.message);
+            shop.store
+                .change(order_id, now, None, Some(&finish), |order| {
+                    match order.payment.as_mut().map(|p| p.apply((*outcome).clone())) {
+                        Some(Ok(_)) => Decision::Apply {
+                            kind: "command",
+                            detail: detail.clone(),
+                        },
+                        Some(Err(e)) => Decision::Refuse {
+                            kind: "command",
+                            detail: format!("The gateway's answer did not fit the order: {e}"),
+                        },
+                        None => Decision::Skip,
+                    }
+                })
+                .await
+                .map(|_| ())
+        }
+        Ok(Sent::Recurring(outcome, ending)) => {
+            let finish = ending.finish(key);
+            let detail = format!("{} ({}): {}", action.kind(), short(key), finish.message);
+            shop.store
+                .change(order_id, now, None, Some(&finish), |order| {
+                    match order.recurring.as_mut().map(|r| r.apply(outcome.clone())) {
+                        Some(Ok(_)) => Decision::Apply {
+                            kind: "command",
+                            detail: detail.clone(),
+                        },
+                        Some(Err(e)) => Decision::Refuse {
+                            kind: "command",
+                            detail: format!("The gateway's answer did not fit the order: {e}"),
+                        },
+                        None => Decision::Skip,
+                    }
+                })
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+/// A recurring request, built.
+enum Built {
+    Adjust(eximbay_core::ops::recurring_adjust::RecurringAdjust, Amount),
+    Terminate(eximbay_core::ops::recurring_terminate::RecurringTerminate),
+}
+
+/// What a sent command left to apply.
+enum Sent {
+    /// An outcome for the payment (success, decline or unknown) and the command's end.
+    Payment(Box<PaymentOutcome>, Ending),
+    /// An outcome for the subscription and the command's end.
+    Recurring(RecurringOutcome, Ending),
+    /// Nothing to apply (nothing was sent, or the gateway refused the request).
+    Unchanged(Ending),
+}
+
+fn short(key: &str) -> &str {
+    key.get(..8).unwrap_or(key)
+}
+
+fn not_sent(error: impl std::fmt::Display) -> Ending {
+    Ending::new("refused", format!("Not sent: {error}."))
+}
+
+async fn send_refund(shop: &Shop, op: &Cancel, currency: String) -> Sent {
+    let command = PaymentCommand::of_cancel(op);
+    send_payment(shop, op, command, move |r| {
+        let balance = r.payment.balance.as_ref().map_or_else(String::new, |b| {
+            format!(" {} {currency} is still refundable.", b.as_str())
+        });
+        let gateway_id = r
+            .refund
+            .refund_transaction_id
+            .as_ref()
+            .map_or_else(String::new, |t| format!(" (gateway refund {t})"));
+        let message = format!(
+            "Refunded {} {currency}{gateway_id}.{balance}",
+            r.refund.refund_amount.as_str()
+        );
+        (PaymentOutcome::Refunded(r), message)
+    })
+    .await
+}
+
+/// Sends a payment operation and turns the result into what to apply.
+async fn send_payment<O: Operation>(
+    shop: &Shop,
+    op: &O,
+    command: PaymentCommand,
+    success: impl FnOnce(O::Output) -> (PaymentOutcome, String),
+) -> Sent {
+    match shop.client.send(op).await {
+        Ok(output) => {
+            let (outcome, message) = success(output);
+            Sent::Payment(Box::new(outcome), Ending::new("done", message))
+        }
+        Err(ClientError::Declined(error)) => {
+            let message = format!("The gateway declined it: {error}. Nothing changed.");
+            Sent::Payment(
+                Box::new(PaymentOutcome::Declined { command, error }),
+                Ending::new("declined", message),
+            )
+        }
+        Err(error) if error.is_ambiguous() => Sent::Payment(
+            Box::new(PaymentOutcome::Ambiguous { command }),
+            Ending::new(
+                "unknown",
+                "The gateway did not confirm the outcome. Checking with the gateway: the \
+                 order shows the result once known. Do not repeat it.",
+            ),
+        ),
+        Err(error) => Sent::Unchanged(Ending::new("failed", failure_message(&error))),
+    }
+}
+
+/// Sends a recurring operation.
+async fn send_recurring<O>(shop: &Shop, op: &O, message: String) -> Sent
+where
+    O: Operation,
+    O::Output: Into<RecurringOutcome>,
+{
+    match shop.client.send(op).await {
+        Ok(output) => Sent::Recurring(output.into(), Ending::new("done", message)),
+        Err(error) if error.is_ambiguous() => Sent::Unchanged(Ending::new(
+            "unknown",
+            "The gateway did not confirm the outcome: the next charge result will show \
+             whether it took effect. Sending it again is safe (an ended subscription is \
+             refused, an amount is set, not added).",
+        )),
+        Err(ClientError::Declined(error)) => Sent::Unchanged(Ending::new(
+            "declined",
+            format!("The gateway declined it: {error}. Nothing changed."),
+        )),
+        Err(error) => Sent::Unchanged(Ending::new("failed", failure_message(&error))),
+    }
+}
+
+/// A failure where nothing was applied, in words an operator acts on.
+fn failure_message(error: &ClientError) -> String {
+    match error {
+        ClientError::Transport { .. } => "The gateway could not be reached; nothing was \
+                                          charged or refunded. Try again in a moment."
+            .to_owned(),
+        ClientError::Rejected(e) => format!(
+            "The gateway refused the request ({e}): a configuration or integration problem. \
+             Nothing changed."
+        ),
+        other => format!("{other}. Nothing changed."),
+    }
+}
+
+/// Formats an amount of `currency` to its exponent (`5` USD → `5.00`).
+pub fn money(value: Decimal, exponent: u32) -> String {
+    format!("{:.*}", exponent as usize, value)
+}

@@ -1,0 +1,272 @@
+//! `status_url` and `recurringURL`: the gateway's word on a payment, the only thing that
+//! moves an order to paid.
+//!
+//! Every delivery is verified (fgkey with the secret key), checked against the order (MID,
+//! amount, currency: a valid signature on someone else's amount is not a payment), applied
+//! once (its identity is recorded in the same transaction as the change), and acknowledged
+//! with `rescode=0000` — duplicates included, so the gateway stops redelivering. A delivery
+//! that is refused is answered with one of the codes below, and changes nothing.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use eximbay_core::notification::{ACK_BODY, Deduplicator};
+use eximbay_core::recurring::{ChargeResult, RecurringEvent, RecurringOutcome};
+use eximbay_core::registration::{RecurringRegistration, RegistrationResult};
+use eximbay_core::{
+    Amount, Lang, Notification, Payment, PaymentNotice, PaymentOutcome, Recurring, Timestamp,
+};
+
+use crate::Shop;
+use crate::order::{Order, OrderKind};
+use crate::store::{Changed, Decision, StoreError};
+
+/// Why a delivery was not accepted: the HTTP status and the `rescode` answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a notification body (`9000`, 400).
+    Malformed,
+    /// The fgkey does not match (`9001`, 403).
+    BadSignature,
+    /// Signed, but not for this merchant or this order's amount and currency (`9002`, 409).
+    Mismatch,
+    /// No such order (`9003`, 404).
+    UnknownOrder,
+    /// The database failed; the gateway will redeliver (`9999`, 503).
+    Unavailable,
+}
+
+impl Refusal {
+    /// The answer: a status and a `rescode=…&resmsg=…` body.
+    pub fn answer(self) -> (StatusCode, String) {
+        let (status, code, message) = match self {
+            Refusal::Malformed => (StatusCode::BAD_REQUEST, "9000", "Malformed notification"),
+            Refusal::BadSignature => (StatusCode::FORBIDDEN, "9001", "Invalid fgkey"),
+            Refusal::Mismatch => (StatusCode::CONFLICT, "9002", "Does not match the order"),
+            Refusal::UnknownOrder => (StatusCode::NOT_FOUND, "9003", "Unknown order"),
+            Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "9999", "Try again"),
+        };
+        (status, format!("rescode={code}&resmsg={message}"))
+    }
+}
+
+fn answer(result: Result<(), Refusal>) -> (StatusCode, String) {
+    match result {
+        Ok(()) => (StatusCode::OK, ACK_BODY.to_owned()),
+        Err(refusal) => refusal.answer(),
+    }
+}
+
+/// `POST /eximbay/status`.
+pub async fn status_url(State(shop): State<Arc<Shop>>, body: Bytes) -> (StatusCode, String) {
+    answer(shop.accept(&body, Kind::Status).await)
+}
+
+/// `POST /eximbay/recurring`.
+pub async fn recurring_url(State(shop): State<Arc<Shop>>, body: Bytes) -> (StatusCode, String) {
+    answer(shop.accept(&body, Kind::Charge).await)
+}
+
+/// Which endpoint a delivery came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Status,
+    Charge,
+}
+
+impl Shop {
+    /// Verifies, checks and applies one delivery.
+    async fn accept(&self, body: &[u8], kind: Kind) -> Result<(), Refusal> {
+        let notification = Notification::parse(body).map_err(|_| Refusal::Malformed)?;
+        notification
+            .verify(&self.secret)
+            .map_err(|_| Refusal::BadSignature)?;
+        if notification.mid() != Some(self.settings.mid.as_str()) {
+            return Err(Refusal::Mismatch);
+        }
+        let order_id = notification.order_id().ok_or(Refusal::Malformed)?;
+        // Failures from the window carry no transaction id: they change nothing and need no
+        // identity; everything that can change an order has one.
+        let delivery = Deduplicator::key(&notification)
+            .ok()
+            .map(|key| format!("{kind:?}|{key}"));
+        let now = self.gateway_now();
+        let changed = self
+            .store
+            .change(
+                order_id.as_str(),
+                self.wall_clock(),
+                delivery.as_deref(),
+                None,
+                |order| match kind {
+                    Kind::Status => decide_status(order, &notification, now),
+                    Kind::Charge => decide_charge(order, &notification),
+                },
+            )
+            .await;
+        match changed {
+            Ok(Changed::Applied(_) | Changed::Duplicate | Changed::Skipped(_)) => Ok(()),
+            Ok(Changed::Refused(_)) => Err(Refusal::Mismatch),
+            Err(StoreError::NotFound) => Err(Refusal::UnknownOrder),
+            Err(error) => {
+                tracing::error!(%error, order = order_id.as_str(), "notification not stored");
+                Err(Refusal::Unavailable)
+            }
+        }
+    }
+}
+
+fn refuse(detail: String) -> Decision {
+    Decision::Refuse {
+        kind: "refused",
+        detail,
+    }
+}
+
+/// The amount and currency a notification states, checked against the order's.
+fn check_amount(order: &Order, notification: &Notification<'_>) -> Result<(), String> {
+    let sent = notification.amount();
+    let amount = sent
+        .as_ref()
+        .and_then(|a| Amount::from_gateway(a.as_str(), &order.currency).ok());
+    if notification.currency().as_ref() != Some(&order.currency)
+        || amount.as_ref().map(Amount::value) != Some(order.amount.value())
+    {
+        return Err(format!(
+            "A signed notification for {} {} does not match the order's {} {}: not applied",
+            sent.as_ref().map_or("?", |a| a.as_str()),
+            notification.currency().as_ref().map_or("?", |c| c.code()),
+            order.amount,
+            order.currency.code(),
+        ));
+    }
+    Ok(())
+}
+
+/// What a `status_url` delivery does to its order.
+fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timestamp) -> Decision {
+    if let Err(detail) = check_amount(order, notification) {
+        return refuse(detail);
+    }
+    if !notification.is_success() {
+        return Decision::Apply {
+            kind: "notification",
+            detail: format!(
+                "The payment did not go through ({} {}); nothing was charged",
+                notification
+                    .rescode()
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_default(),
+                notification.resmsg().unwrap_or_default()
+            ),
+        };
+    }
+    let applied = match &mut order.payment {
+        None => Payment::from_status_notification(notification, Lang::En)
+            .map_err(|e| e.to_string())
+            .and_then(|payment| {
+                if order.kind == OrderKind::Subscription {
+                    let registration = RegistrationResult::from_notification(notification)
+                        .map_err(|e| format!("subscription: {e}"))?;
+                    let expected = RecurringRegistration::new(order.amount.clone(), "")
+                        .expected_next_charge(now);
+                    order.recurring = Some(Recurring::from_registration(
+                        &registration,
+                        order.currency.clone(),
+                        order.amount.clone(),
+                        expected,
+                    ));
+                }
+                order.payment = Some(payment);
+                Ok(())
+            }),
+        Some(payment) => PaymentNotice::from_notification(notification)
+            .map_err(|e| e.to_string())
+            .and_then(|notice| {
+                payment
+                    .apply(PaymentOutcome::Notified(notice))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }),
+    };
+    if let Err(detail) = applied {
+        return refuse(format!("Notification not applied: {detail}"));
+    }
+    if notification.holds_order() {
+        let decision = notification
+            .dm_decision()
+            .map_or_else(|| "REVIEW".to_owned(), |d| d.as_str().to_owned());
+        order.hold = Some(decision);
+    }
+    let transaction = notification
+        .transaction_id()
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_default();
+    let status = notification.status().map_or_else(
+        || "card payment".to_owned(),
+        |s| format!("status {}", s.as_str()),
+    );
+    Decision::Apply {
+        kind: "notification",
+        detail: format!(
+            "Gateway: {status}, {} {}, transaction {transaction} → {}",
+            order.amount,
+            order.currency.code(),
+            order.stage().label()
+        ),
+    }
+}
+
+/// What a `recurringURL` delivery (a monthly charge's result) does to its order.
+fn decide_charge(order: &mut Order, notification: &Notification<'_>) -> Decision {
+    let Some(recurring) = order.recurring.as_mut() else {
+        return refuse("A charge result for an order without a subscription".to_owned());
+    };
+    let charge = match ChargeResult::from_notification(notification) {
+        Ok(charge) => charge,
+        Err(error) => return refuse(format!("Charge result not applied: {error}")),
+    };
+    if charge.recurring_id != *recurring.recurring_id()
+        || notification.currency().as_ref() != Some(recurring.currency())
+    {
+        return refuse(format!(
+            "A charge result for registration {} does not match this subscription",
+            charge.recurring_id
+        ));
+    }
+    let amount = charge
+        .amount
+        .as_ref()
+        .map_or_else(|| recurring.amount().to_string(), |a| a.as_str().to_owned());
+    let currency = recurring.currency().code().to_owned();
+    match recurring.apply(RecurringOutcome::Charged(charge)) {
+        Ok(transition) => Decision::Apply {
+            kind: "charge",
+            detail: match transition.event {
+                RecurringEvent::Charged { next_charge } => {
+                    format!("Monthly charge: {amount} {currency} charged; next on {next_charge}")
+                }
+                RecurringEvent::ChargeFailed {
+                    failed_attempts,
+                    rescode,
+                } => match recurring.status() {
+                    eximbay_core::RecurringStatus::Terminated { .. } => format!(
+                        "Monthly charge failed ({rescode}), attempt {failed_attempts}: the \
+                         gateway ended the subscription"
+                    ),
+                    _ => format!(
+                        "Monthly charge failed ({rescode}), attempt {failed_attempts}: the \
+                         gateway retries tomorrow"
+                    ),
+                },
+                RecurringEvent::DuplicateCharge | RecurringEvent::StaleCharge => {
+                    return Decision::Skip;
+                }
+                other => format!("{other:?}"),
+            },
+        },
+        Err(error) => refuse(format!("Charge result not applied: {error}")),
+    }
+}

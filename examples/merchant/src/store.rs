@@ -1,0 +1,638 @@
+//! Orders in SQL: SQLite (a file, the default) or PostgreSQL, through sqlx's `Any` driver, so
+//! one set of queries and one migration serve both.
+//!
+//! Three rules make several app instances on one database safe:
+//! * every change to an order is a compare-and-swap on its `version` inside a transaction
+//!   ([`Store::change`]): a writer that lost the race reloads and decides again;
+//! * a notification is applied in the same transaction that records its identity under a
+//!   unique key (`deliveries`), so two instances never apply one twice;
+//! * a money-moving command is written down (`commands`) before the gateway is called and
+//!   holds the order's lease while it talks to the gateway; its result is applied to the
+//!   order as it is *then* (reloaded), so losing a swap after the call never loses a refund.
+
+use eximbay_core::{Amount, Currency, Payment, Recurring};
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::order::{Order, OrderKind};
+
+/// The migrations in `migrations/`, embedded in the binary and run at start.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How often a compare-and-swap is retried before giving up (each retry means another
+/// writer changed the order in between, so this is only reached under a pathological load).
+const MAX_SWAP_ATTEMPTS: usize = 200;
+
+/// What can go wrong in the store.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The database refused or failed.
+    Database(sqlx::Error),
+    /// A stored value does not read back (a state machine refused its own record).
+    Corrupt(String),
+    /// No such order.
+    NotFound,
+    /// Too many concurrent writers on one order.
+    Contended,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Database(e) => write!(f, "database: {e}"),
+            StoreError::Corrupt(what) => write!(f, "stored record unreadable: {what}"),
+            StoreError::NotFound => f.write_str("no such order"),
+            StoreError::Contended => f.write_str("the order is changing too fast; try again"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
+}
+
+/// One line of an order's history.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    /// The order's version this event made.
+    pub version: i64,
+    /// When (unix seconds).
+    pub at: i64,
+    /// `created`, `notification`, `command`, `reconcile`, `refused`, …
+    pub kind: String,
+    /// What happened, for people.
+    pub detail: String,
+}
+
+/// A command in the journal.
+#[derive(Clone, Debug, Serialize)]
+pub struct CommandRecord {
+    /// The key the form carried: a resubmitted form carries the same one.
+    pub command_key: String,
+    /// The order.
+    pub order_id: String,
+    /// `capture`, `refund`, `refund_full`, `adjust`, `terminate`, `reconcile`.
+    pub kind: String,
+    /// The amount asked for, when the command has one.
+    pub amount: Option<String>,
+    /// The refund reason, when given.
+    pub reason: Option<String>,
+    /// `queued`, `sending`, or how it ended: `done`, `refused`, `declined`, `failed`,
+    /// `unknown` (the gateway did not confirm; reconciled).
+    pub state: String,
+    /// What happened, for people.
+    pub message: Option<String>,
+    /// When it was written down.
+    pub created_at: i64,
+}
+
+impl CommandRecord {
+    /// Whether it is still running (or was interrupted).
+    pub fn is_open(&self) -> bool {
+        matches!(self.state.as_str(), "queued" | "sending")
+    }
+}
+
+/// A new command to write down before anything is sent.
+#[derive(Clone, Debug)]
+pub struct NewCommand<'a> {
+    /// The form's key.
+    pub command_key: &'a str,
+    /// The order.
+    pub order_id: &'a str,
+    /// What it does.
+    pub kind: &'a str,
+    /// The amount, when it has one.
+    pub amount: Option<&'a str>,
+    /// The reason, when given.
+    pub reason: Option<&'a str>,
+}
+
+/// How a command ended, written in the same transaction as the change it made.
+#[derive(Clone, Debug)]
+pub struct Finish {
+    /// The command.
+    pub command_key: String,
+    /// Its final state.
+    pub state: &'static str,
+    /// What happened, for people.
+    pub message: String,
+}
+
+/// What a [`Store::change`] decider wants done with the order it was handed.
+#[derive(Clone, Debug)]
+pub enum Decision {
+    /// Write the changed order, record the event (and the delivery, if any).
+    Apply {
+        /// Event kind.
+        kind: &'static str,
+        /// Event detail.
+        detail: String,
+    },
+    /// Change nothing but record why (a refused notification): the delivery is not recorded,
+    /// so a genuine one with the same identity is still applied later.
+    Refuse {
+        /// Event kind.
+        kind: &'static str,
+        /// Event detail.
+        detail: String,
+    },
+    /// Write nothing.
+    Skip,
+}
+
+/// What [`Store::change`] did.
+#[derive(Clone, Debug)]
+pub enum Changed {
+    /// The order as written.
+    Applied(Order),
+    /// Nothing changed; the refusal was recorded.
+    Refused(Order),
+    /// Nothing written.
+    Skipped(Order),
+    /// The delivery was applied before (by this instance or another).
+    Duplicate,
+}
+
+/// The order store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Connects (`sqlite://file.db`, `sqlite::memory:`, `postgres://…`) and runs the
+    /// migrations. A SQLite file is created when missing.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_owned()
+        };
+        // SQLite has one writer at a time: one connection serialises the writers instead of
+        // failing them with "database is locked". PostgreSQL takes a pool.
+        let connections = if sqlite { 1 } else { 8 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(std::time::Duration::from_secs(30))
+            .connect(&url)
+            .await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        Ok(Store { pool })
+    }
+
+    /// Adds a new order (version 1, with its `created` event).
+    pub async fn insert_order(
+        &self,
+        order: &Order,
+        at: i64,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO orders (order_id, kind, product, transaction_type, currency, amount, \
+             buyer, email, payment, recurring, hold, stage, version, lease, lease_until, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, $9, 1, NULL, NULL, $10)",
+        )
+        .bind(&order.order_id)
+        .bind(order.kind.as_str())
+        .bind(&order.product)
+        .bind(&order.transaction_type)
+        .bind(order.currency.code())
+        .bind(order.amount.as_str())
+        .bind(&order.buyer)
+        .bind(&order.email)
+        .bind(order.stage().key())
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        insert_event(&mut tx, &order.order_id, 1, at, "created", detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One order.
+    pub async fn order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_ORDER} WHERE order_id = $1"))
+            .bind(order_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| read_order(&r)).transpose()
+    }
+
+    /// All orders, newest first.
+    pub async fn orders(&self) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_ORDER} ORDER BY created_at DESC, order_id DESC"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_order).collect()
+    }
+
+    /// The ids of orders in one stage (`needs_reconcile` for the sweeper).
+    pub async fn orders_in_stage(&self, stage: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT order_id FROM orders WHERE stage = $1 ORDER BY order_id")
+            .bind(stage)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("order_id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// An order's history, oldest first.
+    pub async fn events(&self, order_id: &str) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, at, kind, detail FROM order_events WHERE order_id = $1 ORDER BY version",
+        )
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Event {
+                    version: r.try_get("version")?,
+                    at: r.try_get("at")?,
+                    kind: r.try_get("kind")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// An order's commands, newest first.
+    pub async fn commands(&self, order_id: &str) -> Result<Vec<CommandRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_COMMAND} WHERE order_id = $1 ORDER BY created_at DESC, command_key"
+        ))
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_command).collect()
+    }
+
+    /// One command.
+    pub async fn command(&self, command_key: &str) -> Result<Option<CommandRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_COMMAND} WHERE command_key = $1"))
+            .bind(command_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| read_command(&r)).transpose()
+    }
+
+    /// How many notifications were applied for an order.
+    pub async fn delivery_count(&self, order_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Writes a command down (`queued`) before anything is sent. `Ok(None)`: new;
+    /// `Ok(Some(existing))`: this key was written before — a resubmitted form — and nothing
+    /// new must happen.
+    pub async fn journal(
+        &self,
+        command: &NewCommand<'_>,
+        at: i64,
+    ) -> Result<Option<CommandRecord>, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO commands (command_key, order_id, kind, amount, reason, state, message, \
+             created_at, finished_at) VALUES ($1, $2, $3, $4, $5, 'queued', NULL, $6, NULL) \
+             ON CONFLICT (command_key) DO NOTHING",
+        )
+        .bind(command.command_key)
+        .bind(command.order_id)
+        .bind(command.kind)
+        .bind(command.amount)
+        .bind(command.reason)
+        .bind(at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            Ok(None)
+        } else {
+            self.command(command.command_key).await
+        }
+    }
+
+    /// Takes the order's lease for `holder` until `until`, when it is free or expired, and —
+    /// for a journalled command — marks the command `sending` in the same transaction.
+    /// `false`: someone else holds it (or the command was abandoned meanwhile).
+    pub async fn take_lease(
+        &self,
+        order_id: &str,
+        holder: &str,
+        journalled: bool,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let taken = sqlx::query(
+            "UPDATE orders SET lease = $1, lease_until = $2 \
+             WHERE order_id = $3 AND (lease IS NULL OR lease_until < $4 OR lease = $1)",
+        )
+        .bind(holder)
+        .bind(until)
+        .bind(order_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if taken != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if journalled {
+            let marked = sqlx::query(
+                "UPDATE commands SET state = 'sending' \
+                 WHERE command_key = $1 AND state IN ('queued', 'sending')",
+            )
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if marked != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Releases the lease `holder` took (a no-op when it has lost it).
+    pub async fn release_lease(&self, order_id: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET lease = NULL, lease_until = NULL WHERE order_id = $1 AND lease = $2",
+        )
+        .bind(order_id)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a command that changed nothing on the order (refused before sending, nothing
+    /// sent), and releases its lease.
+    pub async fn finish_unchanged(
+        &self,
+        order_id: &str,
+        finish: &Finish,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        finish_command(&mut tx, order_id, finish, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commands that were sending when their instance stopped: `sending`, with a lease
+    /// that is no longer theirs or has expired. Their outcome is unknown until reconciled.
+    pub async fn interrupted_commands(&self, now: i64) -> Result<Vec<CommandRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.command_key, c.order_id, c.kind, c.amount, c.reason, c.state, c.message, \
+             c.created_at FROM commands c JOIN orders o ON o.order_id = c.order_id \
+             WHERE c.state = 'sending' \
+             AND (o.lease IS NULL OR o.lease <> c.command_key OR o.lease_until < $1) \
+             ORDER BY c.created_at",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_command).collect()
+    }
+
+    /// Commands written down but never sent, older than `cutoff`: their instance stopped
+    /// while they waited for the lease. Nothing was sent; they are marked `failed`.
+    pub async fn abandon_queued(&self, cutoff: i64, now: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE commands SET state = 'failed', finished_at = $1, \
+             message = 'Stopped before it was sent: nothing reached the gateway. Submit it again.' \
+             WHERE state = 'queued' AND created_at < $2",
+        )
+        .bind(now)
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// The compare-and-swap every change goes through: load the order, let `decide` change
+    /// it, and write it back only if its version is still the one loaded — else reload and
+    /// decide again. `delivery` (a notification's identity) is recorded with an applied
+    /// change, in the same transaction, and a delivery already recorded is
+    /// [`Changed::Duplicate`]. `finish` ends a command (and releases its lease) with the
+    /// change.
+    pub async fn change(
+        &self,
+        order_id: &str,
+        at: i64,
+        delivery: Option<&str>,
+        finish: Option<&Finish>,
+        mut decide: impl FnMut(&mut Order) -> Decision,
+    ) -> Result<Changed, StoreError> {
+        for _ in 0..MAX_SWAP_ATTEMPTS {
+            let mut tx = self.pool.begin().await?;
+            let row = sqlx::query(&format!("{SELECT_ORDER} WHERE order_id = $1"))
+                .bind(order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound);
+            };
+            let mut order = read_order(&row)?;
+            if let Some(key) = delivery {
+                let seen = sqlx::query("SELECT 1 AS seen FROM deliveries WHERE delivery_key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if seen.is_some() {
+                    tx.rollback().await?;
+                    return Ok(Changed::Duplicate);
+                }
+            }
+            let loaded_version = order.version;
+            let (kind, detail, applied) = match decide(&mut order) {
+                Decision::Apply { kind, detail } => (kind, detail, true),
+                Decision::Refuse { kind, detail } => {
+                    // Whatever the decider touched is dropped: reload what was stored.
+                    order = read_order(&row)?;
+                    (kind, detail, false)
+                }
+                Decision::Skip => {
+                    if let Some(finish) = finish {
+                        finish_command(&mut tx, order_id, finish, at).await?;
+                    }
+                    tx.commit().await?;
+                    return Ok(Changed::Skipped(read_order(&row)?));
+                }
+            };
+            let payment = order.payment.as_ref().map(to_json).transpose()?;
+            let recurring = order.recurring.as_ref().map(to_json).transpose()?;
+            let swapped = sqlx::query(
+                "UPDATE orders SET payment = $1, recurring = $2, hold = $3, stage = $4, \
+                 version = $5 WHERE order_id = $6 AND version = $7",
+            )
+            .bind(payment)
+            .bind(recurring)
+            .bind(order.hold.clone())
+            .bind(order.stage().key())
+            .bind(loaded_version + 1)
+            .bind(order_id)
+            .bind(loaded_version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if swapped != 1 {
+                // Another writer got there first: decide again on what it wrote.
+                tx.rollback().await?;
+                continue;
+            }
+            order.version = loaded_version + 1;
+            insert_event(&mut tx, order_id, order.version, at, kind, &detail).await?;
+            if let (true, Some(key)) = (applied, delivery) {
+                let recorded = sqlx::query(
+                    "INSERT INTO deliveries (delivery_key, order_id, at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (delivery_key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(order_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if recorded != 1 {
+                    tx.rollback().await?;
+                    return Ok(Changed::Duplicate);
+                }
+            }
+            if let Some(finish) = finish {
+                finish_command(&mut tx, order_id, finish, at).await?;
+            }
+            tx.commit().await?;
+            return Ok(if applied {
+                Changed::Applied(order)
+            } else {
+                Changed::Refused(order)
+            });
+        }
+        Err(StoreError::Contended)
+    }
+}
+
+const SELECT_ORDER: &str = "SELECT order_id, kind, product, transaction_type, currency, amount, \
+     buyer, email, payment, recurring, hold, version, created_at FROM orders";
+
+const SELECT_COMMAND: &str = "SELECT command_key, order_id, kind, amount, reason, state, message, \
+     created_at FROM commands";
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+async fn insert_event(
+    tx: &mut Tx,
+    order_id: &str,
+    version: i64,
+    at: i64,
+    kind: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, version, at, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(order_id)
+    .bind(version)
+    .bind(at)
+    .bind(kind)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn finish_command(
+    tx: &mut Tx,
+    order_id: &str,
+    finish: &Finish,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE commands SET state = $1, message = $2, finished_at = $3 WHERE command_key = $4",
+    )
+    .bind(finish.state)
+    .bind(&finish.message)
+    .bind(at)
+    .bind(&finish.command_key)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE orders SET lease = NULL, lease_until = NULL WHERE order_id = $1 AND lease = $2",
+    )
+    .bind(order_id)
+    .bind(&finish.command_key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn read_order(row: &AnyRow) -> Result<Order, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(what.to_owned());
+    let currency = Currency::from_code(&row.try_get::<String, _>("currency")?);
+    let amount = Amount::parse_in(&row.try_get::<String, _>("amount")?, &currency)
+        .map_err(|e| StoreError::Corrupt(format!("order amount: {e}")))?;
+    let payment: Option<String> = row.try_get("payment")?;
+    let recurring: Option<String> = row.try_get("recurring")?;
+    Ok(Order {
+        order_id: row.try_get("order_id")?,
+        kind: OrderKind::from_key(&row.try_get::<String, _>("kind")?)
+            .ok_or_else(|| corrupt("order kind"))?,
+        product: row.try_get("product")?,
+        transaction_type: row.try_get("transaction_type")?,
+        currency,
+        amount,
+        buyer: row.try_get("buyer")?,
+        email: row.try_get("email")?,
+        payment: payment
+            .map(|text| serde_json::from_str::<Payment>(&text))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("payment: {e}")))?,
+        recurring: recurring
+            .map(|text| serde_json::from_str::<Recurring>(&text))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("recurring: {e}")))?,
+        hold: row.try_get("hold")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn read_command(row: &AnyRow) -> Result<CommandRecord, StoreError> {
+    Ok(CommandRecord {
+        command_key: row.try_get("command_key")?,
+        order_id: row.try_get("order_id")?,
+        kind: row.try_get("kind")?,
+        amount: row.try_get("amount")?,
+        reason: row.try_get("reason")?,
+        state: row.try_get("state")?,
+        message: row.try_get("message")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,350 @@
+//! What the shop's tests share: a sandbox, app instances on a database, a throwaway
+//! PostgreSQL server, and the steps a buyer or an operator takes over HTTP.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eximbay_merchant::order::Order;
+use eximbay_merchant::store::Store;
+use eximbay_merchant::{Gateway, Settings, Shop};
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use serde_json::{Value, json};
+
+/// A sandbox on a free port, delivering callbacks quickly.
+pub fn sandbox() -> RunningSandbox {
+    RunningSandbox::start(
+        SandboxConfig::default(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        ServerOptions {
+            callback_retry_delay: Duration::from_millis(20),
+            ..ServerOptions::default()
+        },
+    )
+    .expect("a sandbox")
+}
+
+/// One running instance of the shop.
+pub struct App {
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+    /// The shop itself (its store, its settings).
+    pub shop: Arc<Shop>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts an instance on `database`, talking to `sandbox`.
+pub async fn start_app(database: &str, sandbox: &RunningSandbox, instance: &str) -> App {
+    let store = Store::open(database).await.expect("the database opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let settings = Settings {
+        public_url: url.clone(),
+        gateway: Gateway::Embedded(sandbox.clone()),
+        mid: DEFAULT_MID.to_owned(),
+        api_key: DEFAULT_API_KEY.to_owned(),
+        secret_key: DEFAULT_SECRET_KEY.to_owned(),
+        instance: instance.to_owned(),
+        sweep_every: Duration::from_millis(200),
+        lease_wait: Duration::from_secs(60),
+    };
+    let shop = Shop::new(settings, store).expect("the shop starts");
+    let serving = shop.clone();
+    let task = tokio::spawn(async move {
+        eximbay_merchant::serve(serving, listener).await.unwrap();
+    });
+    App { url, shop, task }
+}
+
+/// A SQLite file in a fresh temporary directory (kept alive by the returned guard).
+pub fn sqlite() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shop.db").display());
+    (dir, url)
+}
+
+/// An HTTP client that does not follow redirects (so a test sees them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Places an order at checkout; returns its id (from the page that opens the window).
+pub async fn place_order(app: &App, product: &str, capture: &str) -> String {
+    let page = client()
+        .post(format!("{}/checkout", app.url))
+        .form(&[
+            ("product", product),
+            ("capture", capture),
+            ("buyer", "Min-jun Kim"),
+            ("email", "buyer@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let orders = app.shop.store.orders().await.unwrap();
+    let order = orders
+        .iter()
+        .find(|o| page.contains(&o.order_id))
+        .expect("the checkout page names the new order");
+    order.order_id.clone()
+}
+
+/// What the payment window does when the buyer approves, without a browser: the sandbox
+/// creates the payment and POSTs the signed callback to the shop's `status_url`.
+pub async fn approve_in_window(app: &App, sandbox: &RunningSandbox, order_id: &str) -> String {
+    let order = app.shop.store.order(order_id).await.unwrap().unwrap();
+    let mut body = json!({
+        "order_id": order.order_id,
+        "currency": order.currency.code(),
+        "amount": order.amount.to_string(),
+        "transaction_type": order.transaction_type,
+        "status_url": app.shop.status_url(),
+    });
+    if order.recurring.is_none() && order.kind.as_str() == "subscription" {
+        body["recurring"] =
+            json!({ "amount": order.amount.to_string(), "url": app.shop.recurring_url() });
+    }
+    let created: Value = sim_post(sandbox, "/_sim/payments", body).await;
+    created["transaction_id"]
+        .as_str()
+        .or_else(|| created["payment"]["transaction_id"].as_str())
+        .expect("the sandbox names the payment")
+        .to_owned()
+}
+
+/// A sandbox control call.
+pub async fn sim_post(sandbox: &RunningSandbox, path: &str, body: Value) -> Value {
+    let response = client()
+        .post(format!("{}{path}", sandbox.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// Submits a back-office form; returns the command's key.
+pub async fn operate(app: &App, order_id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    client()
+        .post(format!("{}/orders/{order_id}/commands", app.url))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Waits until the order satisfies `condition` (notifications arrive asynchronously).
+pub async fn wait_for_order(
+    app: &App,
+    order_id: &str,
+    what: &str,
+    condition: impl Fn(&Order) -> bool,
+) -> Order {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let order = app.shop.store.order(order_id).await.unwrap().unwrap();
+        if condition(&order) {
+            return order;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "order {order_id} never became {what}; it is {:?}",
+            order.stage()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The signed `status_url` body the sandbox sends about one of its payments (the fields it
+/// signs, in its legacy names): a genuine redelivery of the same notification.
+pub fn status_body(
+    sandbox: &RunningSandbox,
+    transaction_id: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let sim = sandbox.sandbox();
+    let payment = &sim.ledger.payments[transaction_id];
+    let mut fields: Vec<(&str, String)> = vec![
+        ("mid", DEFAULT_MID.to_owned()),
+        ("ref", payment.order_id.clone()),
+        ("cur", payment.currency.clone()),
+        ("amt", payment.amount.clone()),
+        ("txntype", payment.transaction_type.clone()),
+        ("rescode", "0000".to_owned()),
+        ("resmsg", "Success.".to_owned()),
+        ("transid", payment.transaction_id.clone()),
+        ("resdt", sim.kst_datetime()),
+        ("param1", String::new()),
+    ];
+    for (key, value) in extra {
+        match fields.iter_mut().find(|(k, _)| k == key) {
+            Some(field) => field.1 = (*value).to_owned(),
+            None => fields.push((key, (*value).to_owned())),
+        }
+    }
+    sim.signed_form(&fields)
+}
+
+/// POSTs a notification body to one of the shop's endpoints.
+pub async fn deliver(app: &App, path: &str, body: &str) -> (u16, String) {
+    let response = client()
+        .post(format!("{}{path}", app.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A throwaway PostgreSQL server: `initdb` + `pg_ctl` from Debian's `postgresql` package,
+/// in a temporary directory, on a free port, as the unprivileged `postgres` user when the
+/// tests run as root. Stopped when dropped.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    port: u16,
+    bin: PathBuf,
+}
+
+impl Postgres {
+    /// Starts one.
+    pub fn start() -> Postgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL is installed (apt-get install postgresql)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .find(|bin| bin.join("initdb").exists())
+            .expect("an initdb under /usr/lib/postgresql/*/bin");
+        let dir = tempfile::Builder::new()
+            .prefix("eximbay-pg-")
+            .tempdir()
+            .unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let root = is_root();
+        if root {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown the data directory");
+        }
+        let data = dir.path().join("data");
+        run_pg(
+            root,
+            &bin.join("initdb"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        let options = format!(
+            "-p {port} -k {} -h 127.0.0.1 -c fsync=off -c max_connections=100",
+            dir.path().display()
+        );
+        run_pg(
+            root,
+            &bin.join("pg_ctl"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &options,
+                "-l",
+                dir.path().join("log").to_str().unwrap(),
+                "-w",
+                "start",
+            ],
+        );
+        Postgres { dir, port, bin }
+    }
+
+    /// A new, empty database on the server; returns its URL.
+    pub async fn database(&self, name: &str) -> String {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&format!(
+            "postgres://postgres@127.0.0.1:{}/postgres",
+            self.port
+        ))
+        .await
+        .unwrap();
+        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let data = data.to_str().unwrap_or_default();
+        let stop = ["-D", data, "-m", "immediate", "stop"];
+        let pg_ctl = self.bin.join("pg_ctl");
+        let _ = if is_root() {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&pg_ctl)
+                .args(stop)
+                .output()
+        } else {
+            Command::new(&pg_ctl).args(stop).output()
+        };
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn run_pg(root: bool, program: &Path, args: &[&str]) {
+    let output = if root {
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(program)
+            .args(args)
+            .output()
+    } else {
+        Command::new(program).args(args).output()
+    }
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{} failed: {}",
+        program.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
