@@ -4,6 +4,7 @@
 //! gateway.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod browser;
 pub mod loopback;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -6,9 +6,7 @@
 //! `.ci/run` installs `chromium` and `chromium-driver`. Screenshots of the window are kept
 //! in `target/tmp/browser/` as test artifacts.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,100 +19,8 @@ use eximbay_core::{
 };
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use eximbay_tests::browser::Browser;
 use eximbay_tests::loopback::{Action, LoopbackServer};
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
-
-/// A WebDriver session on a headless Chromium of its own; the driver stops with it.
-struct Browser {
-    client: Client,
-    driver: Child,
-    _profile: PathBuf,
-}
-
-impl Browser {
-    async fn start() -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (Debian's chromium-driver) is installed");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let profile = std::env::temp_dir().join(format!("eximbay-chromium-{port}"));
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), json!("chrome"));
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=900,1000",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
-            }),
-        );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a Chromium session");
-        Browser {
-            client,
-            driver,
-            _profile: profile,
-        }
-    }
-
-    async fn screenshot(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
-        std::fs::create_dir_all(&dir).unwrap();
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-    }
-
-    /// Clicks the window button whose visible text is exactly `text`.
-    async fn click(&self, text: &str) {
-        self.client
-            .wait()
-            .for_element(Locator::XPath(&format!(
-                "//button[normalize-space()='{text}']"
-            )))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-    }
-
-    async fn text_of(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    }
-
-    async fn stop(mut self) {
-        let _ = self.client.close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
 
 /// The merchant's site: a checkout page to open (set once its own URL is known, since the
 /// page's return_url points back here), and the return_url, which thanks the buyer.
@@ -174,6 +80,11 @@ impl Shop {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Where the screenshots go: `target/tmp/browser/`.
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser")
 }
 
 fn sandbox() -> RunningSandbox {
@@ -250,7 +161,7 @@ async fn browser_legacy_window_approve_then_decline() {
     assert_eq!(browser.text_of("#order").await, "B-1");
     assert_eq!(browser.text_of("#amount").await, "12.00");
     assert!(browser.text_of("#lines").await.contains("Monthly tea box"));
-    browser.screenshot("legacy-window").await;
+    browser.screenshot(&shots(), "legacy-window").await;
     browser.click("Approve").await;
     browser.text_of("#thanks").await;
     let back = shop.returned();
@@ -297,7 +208,7 @@ async fn browser_tampered_form_is_refused() {
     let browser = Browser::start().await;
     browser.client.goto(&shop.sell(page)).await.unwrap();
     assert_eq!(browser.text_of("#rescode").await, "EC00");
-    browser.screenshot("tampered-form").await;
+    browser.screenshot(&shots(), "tampered-form").await;
     assert!(sandbox.sandbox().ledger.payments.is_empty());
     browser.stop().await;
 }
@@ -330,7 +241,7 @@ async fn browser_v1_request_pay_approve() {
     let browser = Browser::start().await;
     browser.client.goto(&shop.sell(page)).await.unwrap();
     assert_eq!(browser.text_of("#order").await, "V1-1");
-    browser.screenshot("v1-window").await;
+    browser.screenshot(&shots(), "v1-window").await;
     browser.click("Approve").await;
     browser.text_of("#thanks").await;
     let back = shop.returned();
@@ -403,7 +314,7 @@ async fn browser_sandbox_checkout_by_hand() {
     assert_eq!(browser.text_of("#shop").await, "eximbay-rs sandbox shop");
     browser.click("Approve").await;
     assert_eq!(browser.text_of("#verified").await, "fgkey verified");
-    browser.screenshot("returned").await;
+    browser.screenshot(&shots(), "returned").await;
     browser.stop().await;
     assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
         s.inbox
