@@ -163,6 +163,9 @@ pub enum Changed {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite: `BEGIN IMMEDIATE`, so a transaction that will write takes the write lock up
+    /// front (waiting for it) instead of failing when two readers both try to write.
+    begin: Option<&'static str>,
 }
 
 impl Store {
@@ -188,7 +191,17 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            begin: sqlite.then_some("BEGIN IMMEDIATE"),
+        })
+    }
+
+    async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self.begin {
+            Some(statement) => self.pool.begin_with(statement).await?,
+            None => self.pool.begin().await?,
+        })
     }
 
     /// Adds a new order (version 1, with its `created` event).
@@ -198,7 +211,7 @@ impl Store {
         at: i64,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO orders (order_id, kind, product, transaction_type, currency, amount, \
              buyer, email, payment, recurring, hold, stage, version, lease, lease_until, created_at) \
@@ -341,7 +354,7 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let taken = sqlx::query(
             "UPDATE orders SET lease = $1, lease_until = $2 \
              WHERE order_id = $3 AND (lease IS NULL OR lease_until < $4 OR lease = $1)",
@@ -395,7 +408,7 @@ impl Store {
         finish: &Finish,
         at: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         finish_command(&mut tx, order_id, finish, at).await?;
         tx.commit().await?;
         Ok(())
@@ -447,7 +460,7 @@ impl Store {
         mut decide: impl FnMut(&mut Order) -> Decision,
     ) -> Result<Changed, StoreError> {
         for _ in 0..MAX_SWAP_ATTEMPTS {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin().await?;
             let row = sqlx::query(&format!("{SELECT_ORDER} WHERE order_id = $1"))
                 .bind(order_id)
                 .fetch_optional(&mut *tx)

@@ -552,3 +552,76 @@ async fn orders_survive_a_restart_and_the_pages_render() {
         .unwrap();
     assert!(shop.contains("Jeju green tea sampler") && shop.contains("Monthly tea box"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_whose_swap_is_lost_to_a_notification_is_still_applied() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let order_id = place_order(&app, "sampler", "now").await;
+    let tid = approve_in_window(&app, &sandbox, &order_id).await;
+    let paid = wait_for_order(&app, &order_id, "paid", |o| o.stage() == Stage::Paid).await;
+    // The refund's answer is slow; while it is in flight, a notification changes the order.
+    sim_post(
+        &sandbox,
+        "/_sim/faults",
+        json!({"path_contains": "/cancel", "kind": "delay", "ms": 600}),
+    )
+    .await;
+    let refund = {
+        let url = app.url.clone();
+        let order_id = order_id.clone();
+        tokio::spawn(async move {
+            client()
+                .post(format!("{url}/orders/{order_id}/commands"))
+                .form(&[
+                    ("command_key", "k-slow"),
+                    ("action", "refund"),
+                    ("amount", "5.00"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let review = status_body(
+        &sandbox,
+        &tid,
+        &[("status", "Sale"), ("dm_decision", "REVIEW")],
+    );
+    assert_eq!(deliver(&app, "/eximbay/status", &review).await.0, 200);
+    let moved = app.shop.store.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(
+        moved.version,
+        paid.version + 1,
+        "the notification won the swap"
+    );
+    refund.await.unwrap();
+
+    let order = app.shop.store.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(
+        order.hold.as_deref(),
+        Some("REVIEW"),
+        "the notification is kept"
+    );
+    assert_eq!(
+        order.payment.unwrap().refunded_amount(),
+        dec("5.00"),
+        "and so is the refund"
+    );
+    assert_eq!(
+        app.shop
+            .store
+            .command("k-slow")
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        "done"
+    );
+    assert_eq!(
+        sandbox.sandbox().ledger.payments[&tid].refunded,
+        dec("5.00")
+    );
+}

@@ -2,6 +2,8 @@
 //! PostgreSQL server, and the steps a buyer or an operator takes over HTTP.
 #![allow(dead_code)]
 
+pub mod concurrency;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
