@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands::{self, Action, money};
 use crate::order::Order;
-use crate::{Gateway, Shop};
+use crate::shop::{Gateway, Shop};
 
 /// One row of the orders page.
 #[derive(Debug, Serialize)]

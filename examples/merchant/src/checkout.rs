@@ -22,8 +22,8 @@ use eximbay_core::{Amount, Currency, Lang, Notification, OrderId, TransactionTyp
 use minijinja::context;
 use serde::Deserialize;
 
-use crate::Shop;
 use crate::order::{Order, OrderKind};
+use crate::shop::Shop;
 
 /// Something the shop sells.
 #[derive(Clone, Copy, Debug)]

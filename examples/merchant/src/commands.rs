@@ -20,7 +20,7 @@ use eximbay_core::recurring::RecurringOutcome;
 use eximbay_core::{Amount, ClientError, Operation, PaymentOutcome};
 use rust_decimal::Decimal;
 
-use crate::Shop;
+use crate::shop::Shop;
 use crate::store::{CommandRecord, Decision, Finish, NewCommand, StoreError};
 
 /// How long a command holds its order's lease: longer than the adapter's timeouts and

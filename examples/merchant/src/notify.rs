@@ -19,8 +19,8 @@ use eximbay_core::{
     Amount, Lang, Notification, Payment, PaymentNotice, PaymentOutcome, Recurring, Timestamp,
 };
 
-use crate::Shop;
 use crate::order::{Order, OrderKind};
+use crate::shop::Shop;
 use crate::store::{Changed, Decision, StoreError};
 
 /// Why a delivery was not accepted: the HTTP status and the `rescode` answered.

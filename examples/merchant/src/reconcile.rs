@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use eximbay_core::PaymentOutcome;
 
-use crate::Shop;
 use crate::commands::{LEASE_SECONDS, money};
+use crate::shop::Shop;
 use crate::store::{CommandRecord, Decision, Finish, StoreError};
 
 /// A queued command older than this was left by a stopped instance (a live one gives up

@@ -1,0 +1,165 @@
+//! The shop's shared state: settings, the gateway client, the store, the templates, and
+//! its two clocks.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use eximbay_core::{ApiKey, Config, ConfigError, Environment, Mid, SecretKey, Timestamp};
+use eximbay_sim::RunningSandbox;
+
+use crate::pages::Pages;
+use crate::store::Store;
+
+/// Which gateway the shop talks to.
+#[derive(Clone, Debug)]
+pub enum Gateway {
+    /// A sandbox running in this process: its test clock is the shop's idea of "now" for
+    /// the gateway (charge days, the window's dates), and the back office offers its test
+    /// controls (advance the clock, decline the next charges).
+    Embedded(RunningSandbox),
+    /// Any gateway by URL: Eximbay's hosts or an `eximbay sim` elsewhere (system clock).
+    Remote(String),
+}
+
+impl Gateway {
+    /// The gateway's base URL.
+    pub fn base_url(&self) -> String {
+        match self {
+            Gateway::Embedded(sandbox) => sandbox.base_url(),
+            Gateway::Remote(url) => url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+/// How the shop is set up.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How browsers and the gateway's callbacks reach this shop (`http://127.0.0.1:3000`).
+    pub public_url: String,
+    /// The gateway.
+    pub gateway: Gateway,
+    /// The merchant id.
+    pub mid: String,
+    /// The API key (`test_…` / `live_…`).
+    pub api_key: String,
+    /// The secret key notifications are signed with.
+    pub secret_key: String,
+    /// A name for this instance, shown in the page footer (several may share a database).
+    pub instance: String,
+    /// How often the sweeper reconciles unknown outcomes and interrupted commands.
+    pub sweep_every: Duration,
+    /// How long an operator's command waits for another command on the same order.
+    pub lease_wait: Duration,
+}
+
+/// The shop: settings, the gateway client, the store and the templates, shared by every
+/// request.
+pub struct Shop {
+    /// The settings.
+    pub settings: Settings,
+    /// The orders.
+    pub store: Store,
+    /// The gateway client (the async adapter over reqwest).
+    pub client: eximbay_async::Client,
+    /// The client's configuration (the secret key included, for signing the window form).
+    pub cfg: Config,
+    /// Verifies notifications.
+    pub secret: SecretKey,
+    /// The pages.
+    pub pages: Pages,
+    /// For the sandbox's test controls.
+    pub http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Shop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shop")
+            .field("public_url", &self.settings.public_url)
+            .field("instance", &self.settings.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the shop could not start.
+#[derive(Debug)]
+pub enum SetupError {
+    /// A key or URL was refused.
+    Config(ConfigError),
+    /// The HTTP client could not be built.
+    Client(String),
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetupError::Config(e) => write!(f, "configuration: {e}"),
+            SetupError::Client(e) => write!(f, "HTTP client: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+impl From<ConfigError> for SetupError {
+    fn from(e: ConfigError) -> Self {
+        SetupError::Config(e)
+    }
+}
+
+impl Shop {
+    /// A shop on `store`.
+    pub fn new(settings: Settings, store: Store) -> Result<Arc<Shop>, SetupError> {
+        let secret = SecretKey::new(&settings.secret_key)?;
+        let cfg = Config::new(
+            Environment::custom(&settings.gateway.base_url())?,
+            Mid::new(&settings.mid)?,
+            ApiKey::new(&settings.api_key)?,
+        )?
+        .with_secret_key(secret.clone());
+        let client = eximbay_async::Client::new(cfg.clone())
+            .map_err(|e| SetupError::Client(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| SetupError::Client(e.to_string()))?;
+        Ok(Arc::new(Shop {
+            settings,
+            store,
+            client,
+            cfg,
+            secret,
+            pages: Pages::new(),
+            http,
+        }))
+    }
+
+    /// "Now" as the gateway sees it: the embedded sandbox's test clock, else the system's.
+    /// Used for what the gateway checks against its own date (the charge day, the window).
+    pub fn gateway_now(&self) -> Timestamp {
+        match &self.settings.gateway {
+            Gateway::Embedded(sandbox) => sandbox.sandbox().now(),
+            Gateway::Remote(_) => Timestamp::from_system_time(SystemTime::now()),
+        }
+    }
+
+    /// The wall clock (unix seconds), for the database: event times and leases. Never the
+    /// test clock, which jumps by months and would expire every lease at once.
+    pub fn wall_clock(&self) -> i64 {
+        Timestamp::from_system_time(SystemTime::now()).0
+    }
+
+    /// `status_url`.
+    pub fn status_url(&self) -> String {
+        format!("{}/eximbay/status", self.settings.public_url)
+    }
+
+    /// `recurringURL`.
+    pub fn recurring_url(&self) -> String {
+        format!("{}/eximbay/recurring", self.settings.public_url)
+    }
+
+    /// `return_url`.
+    pub fn return_url(&self) -> String {
+        format!("{}/return", self.settings.public_url)
+    }
+}
