@@ -39,8 +39,15 @@ impl Shopper {
             .unwrap();
     }
 
-    /// Clicks the submit button of the form with this id.
+    /// Clicks the submit button of the form with this id, and waits until the browser has
+    /// left the page (so nothing is read from the page the form was on).
     async fn submit(&self, form: &str) {
+        let before = self
+            .browser
+            .client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap();
         self.browser
             .client
             .wait()
@@ -50,6 +57,11 @@ impl Shopper {
             .click()
             .await
             .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while before.text().await.is_ok() {
+            assert!(Instant::now() < deadline, "submitting #{form} left no page");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     async fn fill(&self, css: &str, text: &str) {
