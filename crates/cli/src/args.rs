@@ -66,6 +66,28 @@ pub enum Command {
         #[command(flatten)]
         payment: PaymentArgs,
     },
+    /// Confirm a payment after payer authentication (3-D Secure): PAYMENT_PA (captured at
+    /// once) or AUTHORIZE_PA (captured later), for the authentication's amount and currency.
+    Confirm {
+        /// PAYMENT_PA or AUTHORIZE_PA.
+        #[arg(long)]
+        transaction_type: String,
+        /// The payer_auth_id the PAYER_AUTH window returned.
+        #[arg(long)]
+        payer_auth_id: String,
+        /// The order the authentication was made for.
+        #[arg(long)]
+        order_id: String,
+        /// Currency of the authentication.
+        #[arg(long)]
+        currency: String,
+        /// Amount of the authentication.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Language of the gateway's messages.
+        #[arg(long, default_value = "EN")]
+        lang: String,
+    },
     /// Refund a payment, fully or in part.
     #[command(group(ArgGroup::new("refund_name").required(true).args(["refund_key", "refund_id"])))]
     Refund {

@@ -3,13 +3,14 @@
 
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
+use eximbay_core::ops::confirm::Confirm;
 use eximbay_core::ops::recurring_adjust::RecurringAdjust;
 use eximbay_core::ops::recurring_terminate::RecurringTerminate;
 use eximbay_core::ops::retrieve::{KeyField, Retrieve, Retrieved};
 use eximbay_core::payment::InvalidTransition;
 use eximbay_core::{
-    ApiKey, Currency, Mid, Notification, OrderId, Payment, PaymentOutcome, RecurringId, RefundId,
-    SecretKey, TransactionId, fgkey,
+    ApiKey, Currency, Mid, Notification, OrderId, PayerAuthId, Payment, PaymentOutcome,
+    RecurringId, RefundId, SecretKey, TransactionId, TransactionType, fgkey,
 };
 use serde_json::{Value, json};
 
@@ -25,6 +26,47 @@ pub fn capture(global: &Global, payment: &PaymentArgs) -> Result<(), Failure> {
     let op = payment.to_capture()?;
     let captured = client(global)?.send(&op)?;
     print(json!({"operation": "capture", "response": captured, "state": "Captured"}));
+    Ok(())
+}
+
+/// What `confirm` was asked for.
+pub struct ConfirmRequest<'a> {
+    pub transaction_type: &'a str,
+    pub payer_auth_id: &'a str,
+    pub order_id: &'a str,
+    pub currency: &'a str,
+    pub amount: &'a str,
+    pub lang: &'a str,
+}
+
+/// Confirms a payer authentication; the state is the payment's: Captured for PAYMENT_PA,
+/// Authorized for AUTHORIZE_PA.
+pub fn confirm(global: &Global, request: &ConfirmRequest<'_>) -> Result<(), Failure> {
+    let transaction_type = match request.transaction_type.to_ascii_uppercase().as_str() {
+        "PAYMENT_PA" => TransactionType::PaymentPa,
+        "AUTHORIZE_PA" => TransactionType::AuthorizePa,
+        other => {
+            return Err(Failure::usage(format!(
+                "--transaction-type {other:?}: give PAYMENT_PA or AUTHORIZE_PA"
+            )));
+        }
+    };
+    let currency = currency(request.currency)?;
+    let op = Confirm {
+        transaction_type: transaction_type.clone(),
+        order_id: OrderId::new(request.order_id),
+        amount: amount("--amount", request.amount, &currency)?,
+        currency,
+        payer_auth_id: PayerAuthId::new(request.payer_auth_id),
+        lang: lang(request.lang)?,
+    };
+    let confirmed = client(global)?.send(&op)?;
+    let state = if transaction_type.needs_manual_capture() {
+        "Authorized"
+    } else {
+        "Captured"
+    };
+    print(json!({"operation": "confirm", "response": confirmed, "state": state}));
     Ok(())
 }
 

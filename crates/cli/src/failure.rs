@@ -76,7 +76,8 @@ impl From<ClientError> for Failure {
                 exit::DECLINED,
                 Some(json!({"outcome": "declined", "status": response.status()})),
             ),
-            ClientError::Ambiguous { .. } | ClientError::Apply(_) => (
+            ClientError::Confirm(invalid) if invalid.before_sending() => (exit::USAGE, None),
+            ClientError::Ambiguous { .. } | ClientError::Apply(_) | ClientError::Confirm(_) => (
                 exit::AMBIGUOUS,
                 Some(json!({"outcome": "unknown", "next": "reconcile with `eximbay retrieve`"})),
             ),

@@ -72,6 +72,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let global = &cli.global;
     match cli.command {
         Command::Capture { payment } => commands::capture(global, &payment),
+        Command::Confirm {
+            transaction_type,
+            payer_auth_id,
+            order_id,
+            currency,
+            amount,
+            lang,
+        } => commands::confirm(
+            global,
+            &commands::ConfirmRequest {
+                transaction_type: &transaction_type,
+                payer_auth_id: &payer_auth_id,
+                order_id: &order_id,
+                currency: &currency,
+                amount: &amount,
+                lang: &lang,
+            },
+        ),
         Command::Refund {
             payment,
             balance,

@@ -539,3 +539,52 @@ fn every_scripted_fault_through_the_cli() {
     assert_eq!(code(&eximbay(Some(&base), &capture, None)), 0);
     assert_eq!(sandbox.sandbox().ledger.payments[&tid].captures_applied, 1);
 }
+
+#[test]
+fn confirm_after_payer_authentication() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    sandbox.sandbox().authentications.record(
+        "PA000000000000000042".to_owned(),
+        eximbay_sim::authentications::Authentication {
+            order_id: "CLI-3DS".to_owned(),
+            currency: "USD".to_owned(),
+            amount: "25.00".to_owned(),
+            confirmed: None,
+        },
+    );
+    let confirm = |transaction_type: &str, amount: &str| {
+        eximbay(
+            Some(&base),
+            &[
+                "confirm",
+                "--transaction-type",
+                transaction_type,
+                "--payer-auth-id",
+                "PA000000000000000042",
+                "--order-id",
+                "CLI-3DS",
+                "--currency",
+                "usd",
+                "--amount",
+                amount,
+            ],
+            None,
+        )
+    };
+    // Invalid input: exit 2, nothing sent.
+    assert_eq!(code(&confirm("PAYMENT", "25.00")), 2);
+    assert_eq!(code(&confirm("AUTHORIZE_PA", "25.001")), 2);
+    assert!(sandbox.sandbox().ledger.payments.is_empty());
+    // Another amount than the authentication's: the gateway refuses the request.
+    let out = confirm("AUTHORIZE_PA", "24.00");
+    assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stderr));
+    let out = confirm("authorize_pa", "25");
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let confirmed = json(&out);
+    assert_eq!(confirmed["state"], "Authorized");
+    let tid = confirmed["response"]["transaction_id"].as_str().unwrap();
+    assert!(!sandbox.sandbox().ledger.payments[tid].captured);
+    // An authentication is confirmed once.
+    assert_eq!(code(&confirm("PAYMENT_PA", "25.00")), 6);
+}

@@ -19,6 +19,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::authentication::{ConfirmOutcome, InvalidConfirm, PayerAuthentication};
+use crate::codes::TransactionType;
 use crate::config::Config;
 use crate::drive::{
     Applied, AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, apply_payment_answer, send,
@@ -27,6 +29,7 @@ use crate::drive::{
 use crate::money::Amount;
 use crate::ops::cancel::Refunded;
 use crate::ops::capture::Captured;
+use crate::ops::confirm::Confirmed;
 use crate::ops::recurring_adjust::RecurringAdjusted;
 use crate::ops::recurring_terminate::RecurringTerminated;
 use crate::ops::retrieve::Retrieved;
@@ -85,6 +88,37 @@ where
         transition,
         response,
     })
+}
+
+/// Applies the result of a confirm to the authentication: the payment on success, the
+/// authentication moved to `NeedsReconcile` on an unknown outcome.
+fn apply_confirm_result(
+    authentication: &mut PayerAuthentication,
+    result: Result<Confirmed, ClientError>,
+) -> Result<Applied<Confirmed, Payment>, ClientError> {
+    let outcome = match &result {
+        Ok(confirmed) => Some(ConfirmOutcome::Confirmed(confirmed.clone())),
+        Err(ClientError::Declined(error)) => Some(ConfirmOutcome::Declined(error.clone())),
+        Err(ClientError::Ambiguous { .. }) => Some(ConfirmOutcome::Ambiguous),
+        // Nothing reached the gateway, or it refused the request: nothing to apply.
+        Err(_) => None,
+    };
+    let applied = match outcome {
+        Some(outcome) => authentication
+            .apply(outcome)
+            .map_err(ClientError::Confirm)?,
+        None => None,
+    };
+    match (result, applied) {
+        (Ok(response), Some(payment)) => Ok(Applied {
+            transition: payment,
+            response,
+        }),
+        (Ok(_), None) => Err(ClientError::Confirm(InvalidConfirm::Mismatch(
+            "a confirmation without a payment".to_owned(),
+        ))),
+        (Err(error), _) => Err(error),
+    }
 }
 
 /// The methods both facades share, written once: `$($async)?` and `$(.$await)?` make the
@@ -153,6 +187,35 @@ macro_rules! facade_methods {
             let op = payment.reconcile();
             let result = self.send(&op)$(.$await)?;
             apply_payment_answer(payment, result, PaymentCommand::Reconcile, PaymentOutcome::Retrieved)
+        }
+
+        /// Confirms a payer authentication (`PAYMENT_PA` or `AUTHORIZE_PA`, for its amount
+        /// and currency): the new payment and the gateway's answer. After an ambiguous
+        /// outcome the authentication is in `NeedsReconcile`: call `reconcile_authentication`.
+        pub $($async)? fn confirm(
+            &self,
+            authentication: &mut PayerAuthentication,
+            transaction_type: TransactionType,
+        ) -> Result<Applied<Confirmed, Payment>, ClientError> {
+            let op = authentication
+                .confirm(transaction_type, &authentication.currency().clone(), &authentication.amount().clone())
+                .map_err(ClientError::Confirm)?;
+            let result = self.send(&op)$(.$await)?;
+            apply_confirm_result(authentication, result)
+        }
+
+        /// After an ambiguous confirm: retrieves by order id and applies what the gateway
+        /// has — the payment (`Some`), or nothing made (`None`: the authentication may be
+        /// confirmed again).
+        pub $($async)? fn reconcile_authentication(
+            &self,
+            authentication: &mut PayerAuthentication,
+        ) -> Result<Option<Payment>, ClientError> {
+            let op = authentication.reconcile();
+            let retrieved = self.send(&op)$(.$await)??;
+            authentication
+                .apply(ConfirmOutcome::Retrieved(retrieved))
+                .map_err(ClientError::Confirm)
         }
 
         /// Terminates a recurring payment (`RC_TERMINATE`).

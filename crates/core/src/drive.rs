@@ -152,6 +152,11 @@ pub enum ClientError {
     /// The gateway's outcome does not fit the payment's state (state unchanged).
     #[error("outcome could not be applied: {0}")]
     Apply(InvalidTransition),
+    /// A payer-authentication confirm that does not fit the authentication: refused before
+    /// sending (another amount or currency, another transaction type, not allowed in its
+    /// state), or an answer that does not fit it (state unchanged).
+    #[error("confirm: {0}")]
+    Confirm(crate::authentication::InvalidConfirm),
 }
 
 impl ClientError {
@@ -189,7 +194,7 @@ impl ClientError {
                 | ClientError::InvalidRecurringCommand(_)
                 | ClientError::Build(_)
                 | ClientError::Refused(_)
-        )
+        ) || matches!(self, ClientError::Confirm(invalid) if invalid.before_sending())
     }
 }
 

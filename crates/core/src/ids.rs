@@ -148,6 +148,29 @@ impl RefundId {
     }
 }
 
+string_id!(
+    /// The payer authentication (3-D Secure) a `PAYER_AUTH` window returned
+    /// (`payer_auth_id` / `payerauthid`), to confirm a payment with.
+    PayerAuthId
+);
+
+/// The longest payer authentication id sent.
+pub const PAYER_AUTH_ID_MAX_LEN: usize = 64;
+
+impl PayerAuthId {
+    /// Non-empty, at most 64 printable ASCII characters without spaces.
+    pub fn check_for_request(&self) -> Result<(), BuildError> {
+        check_required_text("payer_auth_id", &self.0, PAYER_AUTH_ID_MAX_LEN)?;
+        if !self.0.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(
+                "payer_auth_id",
+                "must be printable ASCII without spaces",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl RecurringId {
     /// At most 20 ASCII letters, digits, `-` or `_` (it also goes into v1 URL paths).
     pub fn check_for_request(&self) -> Result<(), BuildError> {

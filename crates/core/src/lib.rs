@@ -40,6 +40,7 @@
     )
 )]
 
+pub mod authentication;
 pub mod client;
 pub mod codes;
 pub mod config;
@@ -58,6 +59,7 @@ pub mod time;
 pub mod transport;
 pub mod window;
 
+pub use authentication::{AuthenticationStatus, PayerAuthentication};
 pub use client::{AsyncClient, BlockingClient};
 pub use codes::{
     FraudDecision, Lang, NotificationStatus, PaymentMethod, RemoteStatus, ResultCode,
@@ -71,7 +73,7 @@ pub use drive::{
     send_blocking,
 };
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
-pub use ids::{OrderId, RecurringId, RefundId, TransactionId};
+pub use ids::{OrderId, PayerAuthId, RecurringId, RefundId, TransactionId};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
 pub use notification::{Notification, NotificationError};
 pub use ops::Operation;

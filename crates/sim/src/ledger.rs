@@ -154,7 +154,11 @@ impl Ledger {
             .transaction_type
             .clone()
             .unwrap_or_else(|| if cash { "PAYMENT" } else { "AUTHORIZE" }.to_owned());
-        if !matches!(transaction_type.as_str(), "AUTHORIZE" | "PAYMENT") {
+        // `*_PA`: made by a confirm after payer authentication.
+        if !matches!(
+            transaction_type.as_str(),
+            "AUTHORIZE" | "PAYMENT" | "AUTHORIZE_PA" | "PAYMENT_PA"
+        ) {
             return Err("transaction_type must be AUTHORIZE or PAYMENT".to_owned());
         }
         if cash && (transaction_type != "PAYMENT" || new.recurring.is_some()) {
@@ -163,7 +167,7 @@ impl Ledger {
         if valid_amount(&new.amount, &new.currency).is_none() {
             return Err("invalid amount for the currency".to_owned());
         }
-        let captured = transaction_type == "PAYMENT" && !cash;
+        let captured = matches!(transaction_type.as_str(), "PAYMENT" | "PAYMENT_PA") && !cash;
         Ok(LedgerPayment {
             transaction_id: self.new_transaction_id(mid),
             order_id: new.order_id.clone(),
@@ -247,7 +251,10 @@ impl Ledger {
         }
         // No documented code says "not capturable"; `EX*` means an internal exception
         // (outcome unknown), so the refusal is a request error.
-        if payment.transaction_type != "AUTHORIZE" {
+        if !matches!(
+            payment.transaction_type.as_str(),
+            "AUTHORIZE" | "AUTHORIZE_PA"
+        ) {
             return Err(refuse(
                 "EC00",
                 "Only AUTHORIZE payments are captured manually",

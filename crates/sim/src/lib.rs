@@ -47,6 +47,7 @@
     )
 )]
 
+pub mod authentications;
 pub mod behaviour;
 pub mod callbacks;
 pub mod commands;

@@ -5,6 +5,7 @@
 //! advance runs charges into the ledger). The HTTP surfaces that drive it are in
 //! [`crate::routes`]; nothing here knows about them.
 
+use crate::authentications::Authentications;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -86,6 +87,8 @@ pub struct Sandbox {
     now: Timestamp,
     /// Payments and refunds.
     pub ledger: Ledger,
+    /// Payer authentications made by `PAYER_AUTH` windows, and their confirms.
+    pub authentications: Authentications,
     /// Recurring registrations.
     pub recurring: Registrations,
     pub(crate) faults: Faults,
@@ -113,6 +116,7 @@ impl Sandbox {
             },
             cfg,
             ledger: Ledger::default(),
+            authentications: Authentications::default(),
             recurring: Registrations::default(),
             faults: Faults::default(),
             deliveries: Vec::new(),

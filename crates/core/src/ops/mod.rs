@@ -18,6 +18,7 @@ use crate::money::{Amount, Currency};
 
 pub mod cancel;
 pub mod capture;
+pub mod confirm;
 pub mod ready;
 pub mod recurring_adjust;
 pub mod recurring_terminate;
@@ -152,6 +153,8 @@ pub(crate) struct V1Reply<P, R = IgnoredAny, F = IgnoredAny> {
     pub resmsg: Option<String>,
     pub errcode: Option<String>,
     pub mid: Option<String>,
+    /// Top-level in the confirm answer.
+    pub transaction_id: Option<String>,
     pub payment: Option<P>,
     pub refund: Option<R>,
     pub foreign: Option<F>,

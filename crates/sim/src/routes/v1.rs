@@ -27,6 +27,7 @@ pub(crate) enum V1Command {
     Terminate(String),
     Adjust(String, wire::V1AdjustRequest),
     Capture(String, Box<wire::CaptureRequest>),
+    Confirm(Box<wire::ConfirmRequest>),
     Cancel(String, Box<wire::CancelRequest>),
 }
 
@@ -64,6 +65,9 @@ pub(crate) fn parse(
     match parts.as_slice() {
         ["v1", "payments", "retrieve"] => body_of(body).map(V1Command::Retrieve),
         ["v1", "payments", "verify"] => body_of(body).map(V1Command::Verify),
+        ["v1", "payments", "confirm"] => {
+            body_of(body).map(|request| V1Command::Confirm(Box::new(request)))
+        }
         ["v1", "payments", "ready"] => {
             let raw: Option<serde_json::Value> = serde_json::from_slice(body).ok();
             body_of(body).map(|request| V1Command::Ready(Box::new(request), raw))
@@ -116,6 +120,7 @@ pub(crate) fn apply(sandbox: &mut Sandbox, command: V1Command) -> Handled {
             }
         }
         V1Command::Capture(tid, request) => capture(sandbox, &tid, *request),
+        V1Command::Confirm(request) => confirm(sandbox, *request),
         V1Command::Cancel(tid, request) => cancel(sandbox, &tid, *request),
     })
 }
@@ -159,6 +164,66 @@ fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> R
                 "amount": sandbox.echo(payment.total(), &payment.currency),
                 "transaction_id": tid,
                 "captured_date": date, "partially_cancelable ": "Y"
+            }
+        }),
+    )
+}
+
+/// A confirm after payer authentication: the authentication must be known, unused, and for
+/// the same order, currency and amount; the payment is made (`PAYMENT_PA` captured,
+/// `AUTHORIZE_PA` to be captured) and answered with its `transaction_id` at the top level,
+/// as the reference shows, and in `payment`, as other v1 answers do.
+fn confirm(sandbox: &mut Sandbox, request: wire::ConfirmRequest) -> Response<Vec<u8>> {
+    if let Some(response) = wrong_mid(sandbox, &request.mid) {
+        return response;
+    }
+    let p = &request.payment;
+    if !matches!(
+        request.transaction_type.as_str(),
+        "PAYMENT_PA" | "AUTHORIZE_PA"
+    ) {
+        return gateway_error("EC00", "Invalid transaction_type");
+    }
+    if !p.lang_is_valid() {
+        return gateway_error("EC00", "Invalid lang");
+    }
+    if let Err(refusal) =
+        sandbox
+            .authentications
+            .check_confirm(&p.payer_auth_id, &p.order_id, &p.currency, &p.amount)
+    {
+        return refused(refusal);
+    }
+    let new = crate::control::NewPayment {
+        order_id: p.order_id.clone(),
+        currency: p.currency.clone(),
+        amount: p.amount.clone(),
+        transaction_type: Some(request.transaction_type.clone()),
+        method: None,
+        status_url: None,
+        param1: None,
+        recurring: None,
+    };
+    let date = sandbox.kst_datetime();
+    let mid = sandbox.config().mid.clone();
+    let payment = match sandbox.ledger.open(&new, &mid, &date) {
+        Ok(payment) => payment,
+        Err(message) => return gateway_error("EC00", &message),
+    };
+    let tid = payment.transaction_id.clone();
+    if let Err(message) = sandbox.ledger.insert(payment) {
+        return gateway_error("EX00", &message);
+    }
+    sandbox.authentications.confirmed(&p.payer_auth_id, &tid);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "rescode": "0000", "resmsg": "Success.", "mid": mid,
+            "transaction_id": tid,
+            "payment": {
+                "order_id": p.order_id, "currency": p.currency,
+                "amount": sandbox.echo(valid_amount(&p.amount, &p.currency).unwrap_or_default(), &p.currency),
+                "transaction_id": tid, "transaction_type": request.transaction_type,
             }
         }),
     )

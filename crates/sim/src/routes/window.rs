@@ -12,6 +12,7 @@
 //!   callback sent, and the browser returned to return_url with the same fields),
 //!   **Decline** (a card decline, nothing moves) and **Cancel** (the buyer gave up).
 
+use crate::authentications::Authentication;
 use http::{Method, Request, StatusCode};
 use serde_json::Value;
 
@@ -381,6 +382,15 @@ fn authentication_fields(
 ) -> Vec<(&'static str, String)> {
     let sequence = sandbox.ledger.next_sequence();
     let p = &session.payment;
+    sandbox.authentications.record(
+        format!("PA{sequence:018}"),
+        Authentication {
+            order_id: p.order_id.clone(),
+            currency: p.currency.clone(),
+            amount: p.amount.clone(),
+            confirmed: None,
+        },
+    );
     [
         ("mid", sandbox.config().mid.clone()),
         ("ref", p.order_id.clone()),

@@ -30,6 +30,27 @@ pub(crate) struct CaptureRequest {
     pub payment: PaymentFields,
 }
 
+/// `POST /v1/payments/confirm`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfirmRequest {
+    pub transaction_type: String,
+    pub mid: String,
+    pub payment: ConfirmPayment,
+}
+
+/// The `payment` object of a confirm request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfirmPayment {
+    pub order_id: String,
+    pub currency: String,
+    pub amount: String,
+    pub payer_auth_id: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
 /// The `refund` object of a cancel request.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +213,15 @@ pub(crate) fn legacy_declared_fields(txntype: &str) -> Option<&'static [&'static
 const LANGS: [&str; 8] = ["KR", "EN", "CN", "JP", "RU", "TH", "TW", "VN"];
 
 impl PaymentFields {
+    /// `lang` is mandatory and one of the gateway's languages.
+    pub(crate) fn lang_is_valid(&self) -> bool {
+        self.lang
+            .as_deref()
+            .is_some_and(|lang| LANGS.contains(&lang))
+    }
+}
+
+impl ConfirmPayment {
     /// `lang` is mandatory and one of the gateway's languages.
     pub(crate) fn lang_is_valid(&self) -> bool {
         self.lang

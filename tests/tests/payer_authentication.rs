@@ -1,0 +1,379 @@
+//! Payer authentication (3-D Secure) → confirm: the request's wire format, the state before
+//! a payment exists, and the whole flow against the sandbox through both adapters — a
+//! `PAYER_AUTH` window, its notification, `PAYMENT_PA` / `AUTHORIZE_PA`, refusals before
+//! sending, and an unknown outcome reconciled by order id.
+
+use eximbay_core::authentication::{AuthenticationStatus, ConfirmOutcome, InvalidConfirm};
+use eximbay_core::ops::confirm::Confirm;
+use eximbay_core::window::{Line, PaymentForm};
+use eximbay_core::{
+    Amount, ApiKey, Config, Currency, Environment, Lang, Mid, Notification, Operation, OrderId,
+    PayerAuthId, PayerAuthentication, PaymentStatus, SecretKey, Timestamp, TransactionType,
+};
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use eximbay_tests::{render_request, test_config};
+
+fn amount(text: &str) -> Amount {
+    Amount::parse(text).unwrap()
+}
+
+#[test]
+fn confirm_request_wire_format() {
+    let confirm = Confirm {
+        transaction_type: TransactionType::AuthorizePa,
+        order_id: OrderId::new("3DS-0001"),
+        currency: Currency::Usd,
+        amount: amount("25.00"),
+        payer_auth_id: PayerAuthId::new("PA000000000000000007"),
+        lang: Lang::En,
+    };
+    insta::assert_snapshot!(render_request(&confirm.to_http(&test_config()).unwrap()));
+    // Only the two confirming types are sent.
+    let payment = Confirm {
+        transaction_type: TransactionType::Payment,
+        ..confirm.clone()
+    };
+    assert!(payment.to_http(&test_config()).is_err());
+    let spaced = Confirm {
+        payer_auth_id: PayerAuthId::new("PA 7"),
+        ..confirm
+    };
+    assert!(spaced.to_http(&test_config()).is_err());
+}
+
+fn authentication() -> PayerAuthentication {
+    PayerAuthentication::new(
+        PayerAuthId::new("PA000000000000000007"),
+        OrderId::new("3DS-0001"),
+        Currency::Usd,
+        amount("25.00"),
+        Lang::En,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_confirm_for_another_amount_currency_or_type_is_refused_before_anything_is_built() {
+    let auth = authentication();
+    let usd = Currency::Usd;
+    assert!(matches!(
+        auth.confirm(TransactionType::PaymentPa, &usd, &amount("24.99")),
+        Err(InvalidConfirm::Amount { .. })
+    ));
+    assert!(matches!(
+        auth.confirm(TransactionType::PaymentPa, &Currency::Krw, &amount("25")),
+        Err(InvalidConfirm::Currency { .. })
+    ));
+    assert!(matches!(
+        auth.confirm(TransactionType::Payment, &usd, &amount("25.00")),
+        Err(InvalidConfirm::TransactionType(_))
+    ));
+    // "25" and "25.00" are the same amount.
+    let confirm = auth
+        .confirm(TransactionType::AuthorizePa, &usd, &amount("25"))
+        .unwrap();
+    assert_eq!(
+        confirm.amount.as_str(),
+        "25.00",
+        "the authentication's own amount is sent"
+    );
+    assert!(
+        InvalidConfirm::Amount {
+            expected: String::new(),
+            got: String::new()
+        }
+        .before_sending()
+    );
+}
+
+#[test]
+fn an_unknown_outcome_needs_a_retrieve_by_order_id_and_nothing_else() {
+    let mut auth = authentication();
+    auth.apply(ConfirmOutcome::Ambiguous).unwrap();
+    assert_eq!(*auth.status(), AuthenticationStatus::NeedsReconcile);
+    assert!(matches!(
+        auth.confirm(TransactionType::PaymentPa, &Currency::Usd, &amount("25.00")),
+        Err(InvalidConfirm::NotAllowed(
+            AuthenticationStatus::NeedsReconcile
+        ))
+    ));
+    let retrieve = auth.reconcile();
+    assert_eq!(
+        retrieve.key_field,
+        eximbay_core::ops::retrieve::KeyField::OrderId
+    );
+    assert_eq!(
+        retrieve.transaction_id, None,
+        "there is no transaction id yet"
+    );
+}
+
+fn sandbox() -> RunningSandbox {
+    RunningSandbox::start(
+        SandboxConfig::default(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap()
+}
+
+fn config(sandbox: &RunningSandbox) -> Config {
+    Config::new(
+        Environment::custom(&sandbox.base_url()).unwrap(),
+        Mid::new(DEFAULT_MID).unwrap(),
+        ApiKey::new(DEFAULT_API_KEY).unwrap(),
+    )
+    .unwrap()
+    .with_secret_key(SecretKey::new(DEFAULT_SECRET_KEY).unwrap())
+}
+
+/// A `PAYER_AUTH` window approved in the sandbox (in-process, on the running sandbox's
+/// state): the authentication its verified notification reports.
+fn authenticate(sandbox: &RunningSandbox, order: &str, total: &str) -> PayerAuthentication {
+    let cfg = config(sandbox);
+    let form = PaymentForm {
+        transaction_type: TransactionType::PayerAuth,
+        order_id: OrderId::new(order),
+        currency: Currency::Usd,
+        amount: amount(total),
+        shop: "Tea & Co".into(),
+        buyer: "Min-jun Kim".into(),
+        email: "buyer@example.com".into(),
+        tel: None,
+        lang: Lang::En,
+        return_url: "http://127.0.0.1:1/return".into(),
+        status_url: "http://127.0.0.1:1/status".into(),
+        display_type: None,
+        os_type: None,
+        params: Default::default(),
+        items: vec![Line::new("Tea", 1, amount(total))],
+        surcharges: Vec::new(),
+        recurring: None,
+    };
+    let signed = form.sign(&cfg, Timestamp(1_767_236_400)).unwrap();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&signed.fields)
+        .finish();
+    let post = |path: &str, body: String| {
+        http::Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.into_bytes())
+            .unwrap()
+    };
+    let mut sim = sandbox.sandbox();
+    let page = sim.handle(&post("/Gateway/BasicProcessor.krp", body));
+    let page = String::from_utf8(page.response.body().clone()).unwrap();
+    let at = page.find("action=\"/window/").unwrap() + "action=\"/window/".len();
+    let id = page[at..].split('"').next().unwrap().to_owned();
+    let approved = sim.handle(&post(&format!("/window/{id}"), "action=approve".into()));
+    let notification = Notification::parse(approved.callbacks[0].body.as_bytes()).unwrap();
+    notification
+        .verify(&SecretKey::new(DEFAULT_SECRET_KEY).unwrap())
+        .unwrap();
+    let auth = PayerAuthentication::from_notification(&notification, Lang::En).unwrap();
+    assert!(auth.three_d_secure().0.is_some(), "cavv kept");
+    auth
+}
+
+#[test]
+fn a_payer_authentication_is_confirmed_into_a_payment_with_the_blocking_client() {
+    let sandbox = sandbox();
+    let client = eximbay_ureq::Client::new(config(&sandbox)).unwrap();
+
+    // AUTHORIZE_PA: authorized, captured later.
+    let mut auth = authenticate(&sandbox, "3DS-1", "25.00");
+    let applied = client
+        .confirm(&mut auth, TransactionType::AuthorizePa)
+        .unwrap();
+    let mut payment = applied.transition;
+    assert_eq!(payment.status(), PaymentStatus::Authorized);
+    assert!(matches!(
+        auth.status(),
+        AuthenticationStatus::Confirmed { .. }
+    ));
+    client.capture(&mut payment).unwrap();
+    assert_eq!(payment.status(), PaymentStatus::Captured);
+    let tid = payment.transaction_id().as_str().to_owned();
+    assert!(sandbox.sandbox().ledger.payments[&tid].captured);
+
+    // Confirmed once: a second confirm is refused before sending.
+    let again = client.confirm(&mut auth, TransactionType::AuthorizePa);
+    assert!(again.as_ref().is_err_and(|e| e.nothing_sent()), "{again:?}");
+
+    // The sandbox, too, refuses a reused or mismatched authentication.
+    let mut stale = authenticate(&sandbox, "3DS-2", "10.00");
+    let mut copy = stale.clone();
+    client
+        .confirm(&mut stale, TransactionType::PaymentPa)
+        .unwrap();
+    let reused = client
+        .confirm(&mut copy, TransactionType::PaymentPa)
+        .unwrap_err();
+    assert!(reused.is_rejected_request(), "{reused}");
+    assert_eq!(*copy.status(), AuthenticationStatus::Authenticated);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn payment_pa_with_the_async_client_is_captured_at_once() {
+    let sandbox = sandbox();
+    let mut auth = authenticate(&sandbox, "3DS-3", "40.00");
+    let client = eximbay_async::Client::new(config(&sandbox)).unwrap();
+    let applied = client
+        .confirm(&mut auth, TransactionType::PaymentPa)
+        .await
+        .unwrap();
+    assert_eq!(applied.transition.status(), PaymentStatus::Captured);
+    assert_eq!(
+        applied.response.transaction_id,
+        *applied.transition.transaction_id()
+    );
+}
+
+#[test]
+fn an_ambiguous_confirm_is_reconciled_by_order_id() {
+    let sandbox = sandbox();
+    let client = eximbay_ureq::Client::new(config(&sandbox)).unwrap();
+    let fault = |kind: &str| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let answer = agent
+            .post(format!("{}/_sim/faults", sandbox.base_url()))
+            .send(format!(r#"{{"path_contains":"/confirm","kind":"{kind}"}}"#))
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    };
+
+    // Applied, then the connection drops: the payment exists, the client does not know.
+    let mut auth = authenticate(&sandbox, "3DS-4", "25.00");
+    fault("apply_then_drop");
+    let lost = client
+        .confirm(&mut auth, TransactionType::AuthorizePa)
+        .unwrap_err();
+    assert!(lost.is_ambiguous(), "{lost}");
+    assert_eq!(*auth.status(), AuthenticationStatus::NeedsReconcile);
+    let payment = client.reconcile_authentication(&mut auth).unwrap().unwrap();
+    assert_eq!(payment.status(), PaymentStatus::Authorized);
+    assert!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payments
+            .contains_key(payment.transaction_id().as_str())
+    );
+
+    // A 500 before anything was made: the retrieve finds nothing, and it may be confirmed again.
+    let mut auth = authenticate(&sandbox, "3DS-5", "25.00");
+    fault("http500");
+    let failed = client
+        .confirm(&mut auth, TransactionType::PaymentPa)
+        .unwrap_err();
+    assert!(
+        failed.is_ambiguous(),
+        "a 500 on a money-moving call: {failed}"
+    );
+    assert_eq!(client.reconcile_authentication(&mut auth).unwrap(), None);
+    assert_eq!(*auth.status(), AuthenticationStatus::Authenticated);
+    let payment = client
+        .confirm(&mut auth, TransactionType::PaymentPa)
+        .unwrap()
+        .transition;
+    assert_eq!(payment.status(), PaymentStatus::Captured);
+}
+
+mod model {
+    use super::*;
+    use eximbay_core::codes::RemoteStatus;
+    use eximbay_core::ops::confirm::Confirmed;
+    use eximbay_core::ops::retrieve::Retrieved;
+    use eximbay_core::{GatewayAmount, GatewayError, ResultCode, TransactionId};
+    use proptest::prelude::*;
+
+    const TID: &str = "1849705C64W0000000000001";
+
+    fn outcome() -> impl Strategy<Value = ConfirmOutcome> {
+        let retrieved = |status: RemoteStatus, tid: bool| Retrieved {
+            resmsg: String::new(),
+            order_id: Some(OrderId::new("3DS-0001")),
+            currency: Some(Currency::Usd),
+            amount: Some(GatewayAmount::new("25.00")),
+            transaction_id: tid.then(|| TransactionId::new(TID)),
+            transaction_type: None,
+            status,
+            balance: Some(GatewayAmount::new("25.00")),
+            captured_date: None,
+            payment_method: None,
+        };
+        prop_oneof![
+            prop_oneof![
+                Just(TransactionType::PaymentPa),
+                Just(TransactionType::AuthorizePa)
+            ]
+            .prop_map(|transaction_type| ConfirmOutcome::Confirmed(Confirmed {
+                resmsg: String::new(),
+                transaction_id: TransactionId::new(TID),
+                transaction_type,
+                order_id: None,
+                currency: None,
+                amount: Some(GatewayAmount::new("25.00")),
+            })),
+            Just(ConfirmOutcome::Declined(GatewayError {
+                status: 200,
+                rescode: ResultCode::from_code("HE01"),
+                resmsg: String::new(),
+                errcode: None,
+            })),
+            Just(ConfirmOutcome::Ambiguous),
+            Just(ConfirmOutcome::Retrieved(retrieved(
+                RemoteStatus::None,
+                false
+            ))),
+            Just(ConfirmOutcome::Retrieved(retrieved(
+                RemoteStatus::Sale,
+                true
+            ))),
+            Just(ConfirmOutcome::Retrieved(retrieved(
+                RemoteStatus::Auth,
+                true
+            ))),
+        ]
+    }
+
+    proptest! {
+        /// Whatever arrives, in any order: at most one payment is ever made, it is made only
+        /// from Authenticated (a confirm) or NeedsReconcile (a retrieve), a confirm is
+        /// allowed exactly when Authenticated, Confirmed never changes, and a refused outcome
+        /// changes nothing.
+        #[test]
+        fn at_most_one_payment_and_confirmed_is_final(outcomes in proptest::collection::vec(outcome(), 1..12)) {
+            let mut auth = authentication();
+            let mut payments = 0;
+            for outcome in outcomes {
+                let before = auth.clone();
+                let can_confirm = auth
+                    .confirm(TransactionType::PaymentPa, &Currency::Usd, &amount("25.00"))
+                    .is_ok();
+                prop_assert_eq!(can_confirm, *before.status() == AuthenticationStatus::Authenticated);
+                match auth.apply(outcome) {
+                    Ok(Some(payment)) => {
+                        payments += 1;
+                        prop_assert!(matches!(
+                            before.status(),
+                            AuthenticationStatus::Authenticated | AuthenticationStatus::NeedsReconcile
+                        ));
+                        prop_assert_eq!(payment.transaction_id().as_str(), TID);
+                        prop_assert!(payment.invariant_holds());
+                    }
+                    Ok(None) => {}
+                    Err(_) => prop_assert_eq!(&auth, &before, "a refused outcome changes nothing"),
+                }
+                if matches!(before.status(), AuthenticationStatus::Confirmed { .. }) {
+                    prop_assert_eq!(&auth, &before, "Confirmed is final");
+                }
+            }
+            prop_assert!(payments <= 1);
+        }
+    }
+}
