@@ -4,24 +4,31 @@
 //! committed seed and corpus file. Each function must never panic except on a broken
 //! invariant.
 
+use eximbay_core::authentication::ConfirmOutcome;
 use eximbay_core::notification::Deduplicator;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
 use eximbay_core::ops::capture::Capture;
+use eximbay_core::ops::confirm::Confirm;
 use eximbay_core::ops::ready::Ready;
 use eximbay_core::ops::recurring_adjust::RecurringAdjust;
 use eximbay_core::ops::recurring_terminate::RecurringTerminate;
 use eximbay_core::ops::retrieve::{KeyField, Retrieve};
+use eximbay_core::ops::token_delete::TokenDelete;
+use eximbay_core::ops::token_lookup::TokenLookup;
+use eximbay_core::ops::token_rebill::TokenRebill;
 use eximbay_core::ops::v1_recurring_adjust::V1RecurringAdjust;
 use eximbay_core::ops::v1_recurring_delete::V1RecurringDelete;
 use eximbay_core::ops::verify::Verify;
 use eximbay_core::recurring::ChargeResult;
 use eximbay_core::registration::RegistrationResult;
+use eximbay_core::token::TokenOutcome;
 use eximbay_core::{
     Amount, Currency, Date, GatewayAmount, Lang, Notification, Operation, OrderId, Payment,
     PaymentNotice, PaymentOutcome, Recurring, RecurringId, RefundId, SecretKey, TransactionId,
     TransactionType,
 };
+use eximbay_core::{PayerAuthId, PayerAuthentication, Token, TokenId};
 
 /// Notification parsing, typed accessors and fgkey verification take any bytes; nothing
 /// unsigned verifies; a payment made from a notification, and every later notification
@@ -49,6 +56,17 @@ pub fn notifications(body: &[u8]) {
     );
     let _ = ChargeResult::from_notification(&notification);
     let _ = RegistrationResult::from_notification(&notification);
+    let _ = Token::from_notification(&notification, Lang::En);
+    if let Ok(authentication) = PayerAuthentication::from_notification(&notification, Lang::En) {
+        // Whatever it was made from, it confirms only for its own amount and currency.
+        let (currency, amount) = (authentication.currency(), authentication.amount());
+        assert!(amount.check_currency(currency).is_ok());
+        assert!(
+            authentication
+                .confirm(TransactionType::PaymentPa, currency, amount)
+                .is_ok()
+        );
+    }
     if let Ok(payment) = Payment::from_status_notification(&notification, Lang::En) {
         assert!(payment.invariant_holds());
         // The amount it holds is one a request can carry.
@@ -134,6 +152,69 @@ pub fn v1_responses(status: u16, body: &[u8]) {
         amount: amount.clone(),
     }
     .parse(resp());
+    let confirm = Confirm {
+        transaction_type: TransactionType::AuthorizePa,
+        order_id: order.clone(),
+        currency: Currency::Usd,
+        amount: amount.clone(),
+        payer_auth_id: PayerAuthId::new("PA1"),
+        lang: Lang::En,
+    };
+    let confirmed_payment = confirm.parse(resp()).ok().and_then(|confirmed| {
+        let mut authentication = PayerAuthentication::new(
+            PayerAuthId::new("PA1"),
+            order.clone(),
+            Currency::Usd,
+            amount.clone(),
+            Lang::En,
+        )
+        .ok()?;
+        authentication
+            .apply(ConfirmOutcome::Confirmed(confirmed))
+            .ok()
+            .flatten()
+    });
+    if let Some(payment) = confirmed_payment {
+        assert!(payment.invariant_holds());
+        assert_eq!(
+            payment.amount(),
+            &amount,
+            "a confirm pays the authentication's amount"
+        );
+    }
+    let token_id = TokenId::new("TK1");
+    let rebill = TokenRebill {
+        token_id: token_id.clone(),
+        order_id: order.clone(),
+        currency: Currency::Usd,
+        amount: amount.clone(),
+        products: Vec::new(),
+    };
+    let mut token = Token::new(token_id.clone(), Lang::En);
+    let rebilled_payment = rebill.parse(resp()).ok().and_then(|answer| {
+        token
+            .clone()
+            .apply(TokenOutcome::Rebilled {
+                request: Box::new(rebill.clone()),
+                answer: Box::new(answer),
+            })
+            .ok()
+            .flatten()
+    });
+    if let Some(payment) = rebilled_payment {
+        assert!(payment.invariant_holds());
+        assert_eq!(payment.amount(), &amount, "a rebill charges what was asked");
+    }
+    if let Ok(deleted) = (TokenDelete {
+        token_id: token_id.clone(),
+    })
+    .parse(resp())
+    {
+        let _ = token.clone().apply(TokenOutcome::Deleted(deleted));
+    }
+    if let Ok(shown) = (TokenLookup { token_id }).parse(resp()) {
+        let _ = token.apply(TokenOutcome::Shown(shown));
+    }
     let Ok(mut payment) = Payment::authorized(tid, order, Currency::Usd, amount, Lang::En) else {
         return;
     };

@@ -1002,6 +1002,7 @@ fn ready_takes_only_the_window_transaction_types() {
         other_param: Default::default(),
         tax: Default::default(),
         settings: Default::default(),
+        token_creation: false,
     };
     for ok in [
         TransactionType::Payment,

@@ -298,6 +298,7 @@ fn parse_with_every_operation(status: u16, body: &[u8]) {
         other_param: Default::default(),
         tax: Default::default(),
         settings: Default::default(),
+        token_creation: false,
     }
     .parse(resp());
     let rid = RecurringId::new("RC1");

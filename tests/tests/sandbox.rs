@@ -82,6 +82,7 @@ fn ready_and_the_v1_recurring_endpoints() {
             other_param: Default::default(),
             tax: Default::default(),
             settings: Default::default(),
+            token_creation: false,
         })
         .unwrap();
     assert_eq!(prepared.fgkey.len(), 64);

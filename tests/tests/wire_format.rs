@@ -204,6 +204,7 @@ fn retrieve_verify_ready_requests() {
         other_param: Default::default(),
         tax: Default::default(),
         settings: Default::default(),
+        token_creation: false,
     };
     insta::assert_snapshot!("ready", render_request(&ready.to_http(&cfg).unwrap()));
 }

@@ -140,6 +140,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RecurringCommand,
     },
+    /// Stored cards (token billing): rebill, delete, show.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Notifications (status_url, return_url, recurringURL bodies).
     Notification {
         #[command(subcommand)]
@@ -206,6 +211,40 @@ pub enum RecurringCommand {
         currency: Option<String>,
         #[command(flatten)]
         params: Params,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Charge a stored card again: a new, captured payment under a new order id.
+    Rebill {
+        /// The stored card.
+        #[arg(long)]
+        token_id: String,
+        /// A new order id for this charge.
+        #[arg(long)]
+        order_id: String,
+        /// Currency.
+        #[arg(long)]
+        currency: String,
+        /// Amount.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// A product line (name; quantity 1 at the whole amount).
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Delete a stored card (irreversible).
+    Delete {
+        /// The stored card.
+        #[arg(long)]
+        token_id: String,
+    },
+    /// Show what the gateway says of a stored card.
+    Show {
+        /// The stored card.
+        #[arg(long)]
+        token_id: String,
     },
 }
 

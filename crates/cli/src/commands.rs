@@ -1,20 +1,24 @@
 //! One function per command: typed input → the core's operation → the gateway's answer and
 //! the state the core reads from it, printed as one JSON object.
 
+use eximbay_core::ops::Line;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
 use eximbay_core::ops::confirm::Confirm;
 use eximbay_core::ops::recurring_adjust::RecurringAdjust;
 use eximbay_core::ops::recurring_terminate::RecurringTerminate;
 use eximbay_core::ops::retrieve::{KeyField, Retrieve, Retrieved};
+use eximbay_core::ops::token_delete::TokenDelete;
+use eximbay_core::ops::token_lookup::TokenLookup;
+use eximbay_core::ops::token_rebill::TokenRebill;
 use eximbay_core::payment::InvalidTransition;
 use eximbay_core::{
     ApiKey, Currency, Mid, Notification, OrderId, PayerAuthId, Payment, PaymentOutcome,
-    RecurringId, RefundId, SecretKey, TransactionId, TransactionType, fgkey,
+    RecurringId, RefundId, SecretKey, TokenId, TransactionId, TransactionType, fgkey,
 };
 use serde_json::{Value, json};
 
-use crate::args::{Global, Params, PaymentArgs, RecurringCommand};
+use crate::args::{Global, Params, PaymentArgs, RecurringCommand, TokenCommand};
 use crate::failure::Failure;
 use crate::input::{amount, client, currency, lang, secret_key, stdin};
 
@@ -67,6 +71,55 @@ pub fn confirm(global: &Global, request: &ConfirmRequest<'_>) -> Result<(), Fail
         "Captured"
     };
     print(json!({"operation": "confirm", "response": confirmed, "state": state}));
+    Ok(())
+}
+
+/// `token rebill | delete | show`: each prints the answer and the card's or payment's state.
+pub fn token(global: &Global, command: TokenCommand) -> Result<(), Failure> {
+    let client = client(global)?;
+    match command {
+        TokenCommand::Rebill {
+            token_id,
+            order_id,
+            currency: code,
+            amount: text,
+            product,
+        } => {
+            let currency = currency(&code)?;
+            let amount = amount("--amount", &text, &currency)?;
+            let products = product
+                .map(|name| vec![Line::new(name, 1, amount.clone())])
+                .unwrap_or_default();
+            let op = TokenRebill {
+                token_id: TokenId::new(token_id),
+                order_id: OrderId::new(order_id),
+                currency,
+                amount,
+                products,
+            };
+            let rebilled = client.send(&op)?;
+            print(json!({"operation": "token_rebill", "response": rebilled, "state": "Captured"}));
+        }
+        TokenCommand::Delete { token_id } => {
+            let op = TokenDelete {
+                token_id: TokenId::new(token_id),
+            };
+            let deleted = client.send(&op)?;
+            print(json!({"operation": "token_delete", "response": deleted, "state": "Deleted"}));
+        }
+        TokenCommand::Show { token_id } => {
+            let op = TokenLookup {
+                token_id: TokenId::new(token_id),
+            };
+            let shown = client.send(&op)?;
+            let state = if shown.is_active() {
+                "Active"
+            } else {
+                "Deleted"
+            };
+            print(json!({"operation": "token_lookup", "response": shown, "state": state}));
+        }
+    }
     Ok(())
 }
 

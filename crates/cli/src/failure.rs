@@ -77,7 +77,11 @@ impl From<ClientError> for Failure {
                 Some(json!({"outcome": "declined", "status": response.status()})),
             ),
             ClientError::Confirm(invalid) if invalid.before_sending() => (exit::USAGE, None),
-            ClientError::Ambiguous { .. } | ClientError::Apply(_) | ClientError::Confirm(_) => (
+            ClientError::Token(invalid) if invalid.before_sending() => (exit::USAGE, None),
+            ClientError::Ambiguous { .. }
+            | ClientError::Apply(_)
+            | ClientError::Confirm(_)
+            | ClientError::Token(_) => (
                 exit::AMBIGUOUS,
                 Some(json!({"outcome": "unknown", "next": "reconcile with `eximbay retrieve`"})),
             ),

@@ -127,6 +127,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             },
         ),
         Command::Recurring { command } => commands::recurring(global, command),
+        Command::Token { command } => commands::token(global, command),
         Command::Notification {
             command: NotificationCommand::Verify,
         } => commands::verify_notification(),

@@ -26,18 +26,25 @@ use crate::drive::{
     Applied, AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, apply_payment_answer, send,
     send_blocking,
 };
+use crate::ids::OrderId;
 use crate::money::Amount;
+use crate::money::Currency;
+use crate::ops::Line;
 use crate::ops::cancel::Refunded;
 use crate::ops::capture::Captured;
 use crate::ops::confirm::Confirmed;
 use crate::ops::recurring_adjust::RecurringAdjusted;
 use crate::ops::recurring_terminate::RecurringTerminated;
 use crate::ops::retrieve::Retrieved;
+use crate::ops::token_delete::TokenDeleted;
+use crate::ops::token_lookup::TokenShown;
+use crate::ops::token_rebill::Rebilled;
 use crate::ops::{MerchantParams, Operation};
 use crate::payment::{Payment, PaymentCommand, PaymentOutcome};
 use crate::recurring::{InvalidRecurringTransition, Recurring, RecurringTransition};
 use crate::retry::Backoff;
 use crate::time::Timestamp;
+use crate::token::{InvalidTokenCommand, Token, TokenCommand, TokenOutcome, TokenReconcile};
 
 /// What both facades share: configuration, backoff, and a per-call jitter seed.
 #[derive(Debug)]
@@ -118,6 +125,20 @@ fn apply_confirm_result(
             "a confirmation without a payment".to_owned(),
         ))),
         (Err(error), _) => Err(error),
+    }
+}
+
+/// A failed token command: a decline changes nothing, an unknown outcome puts `command` in
+/// doubt; the error is handed back.
+fn token_failure(token: &mut Token, error: ClientError, command: TokenCommand) -> ClientError {
+    let outcome = match &error {
+        ClientError::Declined(_) => TokenOutcome::Declined,
+        ClientError::Ambiguous { .. } => TokenOutcome::Ambiguous(command),
+        _ => return error,
+    };
+    match token.apply(outcome) {
+        Ok(_) => error,
+        Err(invalid) => ClientError::Token(invalid),
     }
 }
 
@@ -216,6 +237,66 @@ macro_rules! facade_methods {
             authentication
                 .apply(ConfirmOutcome::Retrieved(retrieved))
                 .map_err(ClientError::Confirm)
+        }
+
+        /// Charges a stored card: a new, captured payment under `order_id`. After an
+        /// ambiguous outcome the token holds the rebill in doubt: call `reconcile_token`
+        /// (a retrieve by `order_id`), never rebill again blindly.
+        pub $($async)? fn rebill(
+            &self,
+            token: &mut Token,
+            order_id: OrderId,
+            amount: Amount,
+            currency: Currency,
+            products: Vec<Line>,
+        ) -> Result<Applied<Rebilled, Payment>, ClientError> {
+            let op = token
+                .rebill(order_id, currency, amount, products)
+                .map_err(ClientError::Token)?;
+            let result = self.send(&op)$(.$await)?;
+            let command = TokenCommand::Rebill {
+                order_id: op.order_id.clone(),
+                currency: op.currency.clone(),
+                amount: op.amount.clone(),
+            };
+            let answer = result.map_err(|error| token_failure(token, error, command))?;
+            let payment = token
+                .apply(TokenOutcome::Rebilled { request: Box::new(op), answer: Box::new(answer.clone()) })
+                .map_err(ClientError::Token)?
+                .ok_or(ClientError::Token(InvalidTokenCommand::Mismatch(
+                    "a rebill without a payment".to_owned(),
+                )))?;
+            Ok(Applied { transition: payment, response: answer })
+        }
+
+        /// Deletes a stored card (irreversible). After an ambiguous outcome: `reconcile_token`
+        /// (a look-up).
+        pub $($async)? fn delete_token(&self, token: &mut Token) -> Result<TokenDeleted, ClientError> {
+            let op = token.delete().map_err(ClientError::Token)?;
+            let deleted = self
+                .send(&op)$(.$await)?
+                .map_err(|error| token_failure(token, error, TokenCommand::Delete))?;
+            token
+                .apply(TokenOutcome::Deleted(deleted.clone()))
+                .map_err(ClientError::Token)?;
+            Ok(deleted)
+        }
+
+        /// Looks a stored card up, and applies what the gateway says of it.
+        pub $($async)? fn lookup_token(&self, token: &mut Token) -> Result<TokenShown, ClientError> {
+            let shown = self.send(&token.lookup())$(.$await)??;
+            token.apply(TokenOutcome::Shown(shown.clone())).map_err(ClientError::Token)?;
+            Ok(shown)
+        }
+
+        /// Settles the stored card's command in doubt: the payment a rebill made (`Some`),
+        /// or nothing (`None`: no payment was made, or it was a delete).
+        pub $($async)? fn reconcile_token(&self, token: &mut Token) -> Result<Option<Payment>, ClientError> {
+            let outcome = match token.reconcile().map_err(ClientError::Token)? {
+                TokenReconcile::Retrieve(op) => TokenOutcome::Retrieved(self.send(&op)$(.$await)??),
+                TokenReconcile::Lookup(op) => TokenOutcome::Shown(self.send(&op)$(.$await)??),
+            };
+            token.apply(outcome).map_err(ClientError::Token)
         }
 
         /// Terminates a recurring payment (`RC_TERMINATE`).

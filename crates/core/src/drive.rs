@@ -157,6 +157,10 @@ pub enum ClientError {
     /// state), or an answer that does not fit it (state unchanged).
     #[error("confirm: {0}")]
     Confirm(crate::authentication::InvalidConfirm),
+    /// A stored-card command that does not fit the token: refused before sending (deleted,
+    /// in doubt, a bad amount), or an answer that does not fit it (state unchanged).
+    #[error("stored card: {0}")]
+    Token(crate::token::InvalidTokenCommand),
 }
 
 impl ClientError {
@@ -195,6 +199,7 @@ impl ClientError {
                 | ClientError::Build(_)
                 | ClientError::Refused(_)
         ) || matches!(self, ClientError::Confirm(invalid) if invalid.before_sending())
+            || matches!(self, ClientError::Token(invalid) if invalid.before_sending())
     }
 }
 

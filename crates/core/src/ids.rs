@@ -171,6 +171,38 @@ impl PayerAuthId {
     }
 }
 
+string_id!(
+    /// A stored card (`token_id`), left by a payment made with token creation and used to
+    /// rebill it.
+    TokenId
+);
+
+/// The longest token id sent (it goes into URL paths).
+pub const TOKEN_ID_MAX_LEN: usize = 64;
+
+impl TokenId {
+    /// At most 64 ASCII letters, digits, `-` or `_` (it goes into v1 URL paths).
+    pub fn check_for_request(&self) -> Result<(), BuildError> {
+        if self.0.is_empty() {
+            return Err(invalid("token_id", "must not be empty"));
+        }
+        if self.0.len() > TOKEN_ID_MAX_LEN {
+            return Err(invalid("token_id", "must be at most 64 characters"));
+        }
+        if !self
+            .0
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(invalid(
+                "token_id",
+                "must be ASCII letters, digits, '-' or '_'",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl RecurringId {
     /// At most 20 ASCII letters, digits, `-` or `_` (it also goes into v1 URL paths).
     pub fn check_for_request(&self) -> Result<(), BuildError> {

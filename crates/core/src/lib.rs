@@ -56,6 +56,7 @@ pub mod recurring;
 pub mod registration;
 pub mod retry;
 pub mod time;
+pub mod token;
 pub mod transport;
 pub mod window;
 
@@ -73,7 +74,7 @@ pub use drive::{
     send_blocking,
 };
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
-pub use ids::{OrderId, PayerAuthId, RecurringId, RefundId, TransactionId};
+pub use ids::{OrderId, PayerAuthId, RecurringId, RefundId, TokenId, TransactionId};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
 pub use notification::{Notification, NotificationError};
 pub use ops::Operation;
@@ -81,3 +82,4 @@ pub use payment::{Payment, PaymentNotice, PaymentOutcome, PaymentStatus};
 pub use recurring::{Recurring, RecurringStatus};
 pub use retry::{Backoff, RetryClass, TransportFailure};
 pub use time::{Date, Timestamp};
+pub use token::{Token, TokenStatus};

@@ -210,35 +210,17 @@ impl PaymentForm {
                 reason: "the order needs at least one item",
             });
         }
-        let mut total = rust_decimal::Decimal::ZERO;
-        for (field, lines) in [("item", &self.items), ("surcharge", &self.surcharges)] {
-            for line in lines {
-                check_required_text(field, &line.name, 100)?;
-                if line.quantity == 0 {
-                    return Err(BuildError::InvalidField {
-                        field,
-                        reason: "quantity must be at least 1",
-                    });
-                }
-                line.unit_price
-                    .check_currency(&self.currency)
-                    .map_err(BuildError::amount("unitPrice"))?;
-                let line_total = line
-                    .unit_price
-                    .value()
-                    .checked_mul(line.quantity.into())
-                    .ok_or(BuildError::InvalidField {
-                        field,
-                        reason: "line total is out of range",
-                    })?;
-                total = total
-                    .checked_add(line_total)
-                    .ok_or(BuildError::InvalidField {
-                        field,
-                        reason: "total is out of range",
-                    })?;
-            }
-        }
+        let total = crate::ops::lines_total("item", "unitPrice", &self.items, &self.currency)?
+            .checked_add(crate::ops::lines_total(
+                "surcharge",
+                "unitPrice",
+                &self.surcharges,
+                &self.currency,
+            )?)
+            .ok_or(BuildError::InvalidField {
+                field: "surcharge",
+                reason: "total is out of range",
+            })?;
         if total != self.amount.value() {
             return Err(BuildError::InvalidField {
                 field: "amt",

@@ -29,6 +29,20 @@ pub struct Behaviour {
     /// Whether a declined or cancelled payment window also POSTs to `status_url` (it always
     /// returns the browser to `return_url`).
     pub window_failures_to_status_url: bool,
+    /// What the stored-card look-up (`GET /v1/payments/tokenbilling/{token_id}`) answers.
+    pub token_lookup: TokenLookupAnswer,
+}
+
+/// No source shows the stored-card look-up's answer beyond `rescode` / `resmsg`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenLookupAnswer {
+    /// `rescode=0000` with `token_id` and `status` (`ACTIVE` or `DELETED`) for every token
+    /// the sandbox made; `EC00` for an unknown one.
+    #[default]
+    StatusField,
+    /// `rescode=0000` alone for an active token; `EC00` for a deleted or unknown one.
+    RescodeOnly,
 }
 
 /// The field names of a payment window's results. The legacy window uses the legacy names;

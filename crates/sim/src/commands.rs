@@ -30,6 +30,10 @@ pub struct NewPayment {
     /// A recurring registration made with the payment.
     #[serde(default)]
     pub recurring: Option<NewRecurring>,
+    /// Store the card (`tokenbilling.token_creation = "Y"`): the callback carries a
+    /// `token_id` to rebill it with.
+    #[serde(default)]
+    pub token_creation: bool,
 }
 
 /// The recurring part of a new payment (`recurringAmount`, `recurringURL`, `recurringDate`).

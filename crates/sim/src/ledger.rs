@@ -157,7 +157,7 @@ impl Ledger {
         // `*_PA`: made by a confirm after payer authentication.
         if !matches!(
             transaction_type.as_str(),
-            "AUTHORIZE" | "PAYMENT" | "AUTHORIZE_PA" | "PAYMENT_PA"
+            "AUTHORIZE" | "PAYMENT" | "AUTHORIZE_PA" | "PAYMENT_PA" | "REBILL"
         ) {
             return Err("transaction_type must be AUTHORIZE or PAYMENT".to_owned());
         }
@@ -167,7 +167,10 @@ impl Ledger {
         if valid_amount(&new.amount, &new.currency).is_none() {
             return Err("invalid amount for the currency".to_owned());
         }
-        let captured = matches!(transaction_type.as_str(), "PAYMENT" | "PAYMENT_PA") && !cash;
+        let captured = matches!(
+            transaction_type.as_str(),
+            "PAYMENT" | "PAYMENT_PA" | "REBILL"
+        ) && !cash;
         Ok(LedgerPayment {
             transaction_id: self.new_transaction_id(mid),
             order_id: new.order_id.clone(),

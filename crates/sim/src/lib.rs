@@ -57,6 +57,7 @@ pub mod recurring;
 pub mod routes;
 pub mod sandbox;
 pub mod server;
+pub mod tokens;
 pub mod windows;
 
 pub use behaviour::Behaviour;

@@ -6,6 +6,7 @@
 //! [`crate::routes`]; nothing here knows about them.
 
 use crate::authentications::Authentications;
+use crate::tokens::Tokens;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -89,6 +90,8 @@ pub struct Sandbox {
     pub ledger: Ledger,
     /// Payer authentications made by `PAYER_AUTH` windows, and their confirms.
     pub authentications: Authentications,
+    /// Stored cards (token billing).
+    pub tokens: Tokens,
     /// Recurring registrations.
     pub recurring: Registrations,
     pub(crate) faults: Faults,
@@ -117,6 +120,7 @@ impl Sandbox {
             cfg,
             ledger: Ledger::default(),
             authentications: Authentications::default(),
+            tokens: Tokens::default(),
             recurring: Registrations::default(),
             faults: Faults::default(),
             deliveries: Vec::new(),
@@ -245,6 +249,12 @@ impl Sandbox {
                 let tid = &payment.transaction_id;
                 fields.push(("status", "Registered".to_owned()));
                 fields.push(("paymentURL", format!("/_sim/payments/{tid}/settle")));
+            }
+            if new.token_creation && !payment.cash {
+                let token_id = format!("TK{:018}", self.ledger.next_sequence());
+                self.tokens
+                    .create(token_id.clone(), &payment.transaction_id);
+                fields.push(("token_id", token_id));
             }
             if let Some(r) = &registration {
                 fields.push(("recurringID", r.recurring_id.clone()));

@@ -23,6 +23,9 @@ pub mod ready;
 pub mod recurring_adjust;
 pub mod recurring_terminate;
 pub mod retrieve;
+pub mod token_delete;
+pub mod token_lookup;
+pub mod token_rebill;
 pub mod v1_recurring_adjust;
 pub mod v1_recurring_delete;
 pub mod verify;
@@ -74,6 +77,55 @@ pub(crate) fn v1_post<T: Serialize>(
         .header(AUTHORIZATION, cfg.authorization().clone())
         .header(CONTENT_TYPE, JSON_CONTENT_TYPE)
         .body(body)
+        .map_err(|e| BuildError::Http(e.to_string()))
+}
+
+/// Checks every line (a name, a quantity of at least 1, a unit price in `currency`) and adds
+/// them up, exactly (`field` and `price_field` name the lines and their price in errors).
+pub(crate) fn lines_total<'a>(
+    field: &'static str,
+    price_field: &'static str,
+    lines: impl IntoIterator<Item = &'a Line>,
+    currency: &Currency,
+) -> Result<rust_decimal::Decimal, BuildError> {
+    let mut total = rust_decimal::Decimal::ZERO;
+    for line in lines {
+        crate::ids::check_required_text(field, &line.name, 100)?;
+        if line.quantity == 0 {
+            return Err(BuildError::InvalidField {
+                field,
+                reason: "quantity must be at least 1",
+            });
+        }
+        line.unit_price
+            .check_currency(currency)
+            .map_err(BuildError::amount(price_field))?;
+        total = line
+            .unit_price
+            .value()
+            .checked_mul(line.quantity.into())
+            .and_then(|line_total| total.checked_add(line_total))
+            .ok_or(BuildError::InvalidField {
+                field,
+                reason: "total is out of range",
+            })?;
+    }
+    Ok(total)
+}
+
+/// A v1 REST read: `GET {v1_base}` followed by the path's parts, with Basic auth and no body.
+pub(crate) fn v1_get(cfg: &Config, path: &[&str]) -> Result<Request<Vec<u8>>, BuildError> {
+    let base = cfg.v1_base_url();
+    let mut url = String::with_capacity(base.len() + path.iter().map(|p| p.len()).sum::<usize>());
+    url.push_str(base);
+    for part in path {
+        url.push_str(part);
+    }
+    Request::builder()
+        .method(Method::GET)
+        .uri(url)
+        .header(AUTHORIZATION, cfg.authorization().clone())
+        .body(Vec::new())
         .map_err(|e| BuildError::Http(e.to_string()))
 }
 
@@ -158,6 +210,8 @@ pub(crate) struct V1Reply<P, R = IgnoredAny, F = IgnoredAny> {
     pub payment: Option<P>,
     pub refund: Option<R>,
     pub foreign: Option<F>,
+    /// In rebill answers.
+    pub card_info: Option<token_rebill::CardInfo>,
     pub fgkey: Option<String>,
 }
 

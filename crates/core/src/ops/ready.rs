@@ -62,6 +62,9 @@ pub struct Ready {
     /// `settings`: keys and values as the SDK documentation names them (`display_type`,
     /// `ostype`, `issuer_country`, …), sent as given.
     pub settings: BTreeMap<String, String>,
+    /// Store the card for later rebills (`tokenbilling: {token_creation: "Y"}`): the
+    /// payment's notification then carries the token id.
+    pub token_creation: bool,
 }
 
 impl Ready {
@@ -92,6 +95,7 @@ impl Ready {
             other_param: MerchantParams::default(),
             tax: BTreeMap::new(),
             settings: BTreeMap::new(),
+            token_creation: false,
         }
     }
 }
@@ -114,6 +118,13 @@ struct ReadyBody<'a> {
     tax: &'a BTreeMap<String, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     settings: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tokenbilling: Option<TokenBilling>,
+}
+
+#[derive(Serialize)]
+struct TokenBilling {
+    token_creation: &'static str,
 }
 
 #[derive(Serialize)]
@@ -270,6 +281,9 @@ impl Ready {
             other_param,
             tax: &self.tax,
             settings: &self.settings,
+            tokenbilling: self.token_creation.then_some(TokenBilling {
+                token_creation: "Y",
+            }),
         })
     }
 

@@ -10,7 +10,7 @@ use crate::behaviour::UnknownTransaction;
 use crate::ledger::{CancelCommand, LedgerPayment, LedgerRefund, Refusal, valid_amount};
 use crate::sandbox::Sandbox;
 
-fn refused(refusal: Refusal) -> Response<Vec<u8>> {
+pub(crate) fn refused(refusal: Refusal) -> Response<Vec<u8>> {
     gateway_error(refusal.rescode, refusal.message)
 }
 
@@ -28,6 +28,9 @@ pub(crate) enum V1Command {
     Adjust(String, wire::V1AdjustRequest),
     Capture(String, Box<wire::CaptureRequest>),
     Confirm(Box<wire::ConfirmRequest>),
+    Rebill(String, Box<wire::RebillRequest>),
+    TokenDelete(String, wire::TokenDeleteRequest),
+    TokenLookup(String),
     Cancel(String, Box<wire::CancelRequest>),
 }
 
@@ -39,7 +42,18 @@ pub(crate) fn parse(
     request: &Request<Vec<u8>>,
     path: &str,
 ) -> Result<V1Command, Box<Response<Vec<u8>>>> {
-    if request.method() != Method::POST {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // The stored-card look-up is the one read (GET, no body); everything else is a POST.
+    let lookup = match parts.as_slice() {
+        ["v1", "payments", "tokenbilling", id] => Some((*id).to_owned()),
+        _ => None,
+    };
+    let method = if lookup.is_some() {
+        Method::GET
+    } else {
+        Method::POST
+    };
+    if request.method() != method {
         return Err(Box::new(gateway_error("EC1003", "Method not allowed")));
     }
     let authorized = request
@@ -48,6 +62,9 @@ pub(crate) fn parse(
         .is_some_and(|given| given.as_bytes() == expected_authorization.as_bytes());
     if !authorized {
         return Err(Box::new(gateway_error("EC1000", "Authentication failed")));
+    }
+    if let Some(id) = lookup {
+        return Ok(V1Command::TokenLookup(id));
     }
     let json = request
         .headers()
@@ -61,10 +78,15 @@ pub(crate) fn parse(
         )));
     }
     let body = request.body().as_slice();
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
         ["v1", "payments", "retrieve"] => body_of(body).map(V1Command::Retrieve),
         ["v1", "payments", "verify"] => body_of(body).map(V1Command::Verify),
+        ["v1", "payments", "tokenbilling", id, "rebill"] => {
+            body_of(body).map(|request| V1Command::Rebill((*id).to_owned(), Box::new(request)))
+        }
+        ["v1", "payments", "tokenbilling", id, "delete"] => {
+            body_of(body).map(|request| V1Command::TokenDelete((*id).to_owned(), request))
+        }
         ["v1", "payments", "confirm"] => {
             body_of(body).map(|request| V1Command::Confirm(Box::new(request)))
         }
@@ -121,6 +143,9 @@ pub(crate) fn apply(sandbox: &mut Sandbox, command: V1Command) -> Handled {
         }
         V1Command::Capture(tid, request) => capture(sandbox, &tid, *request),
         V1Command::Confirm(request) => confirm(sandbox, *request),
+        V1Command::Rebill(id, request) => super::tokenbilling::rebill(sandbox, &id, *request),
+        V1Command::TokenDelete(id, request) => super::tokenbilling::delete(sandbox, &id, &request),
+        V1Command::TokenLookup(id) => super::tokenbilling::lookup(sandbox, &id),
         V1Command::Cancel(tid, request) => cancel(sandbox, &tid, *request),
     })
 }
@@ -135,7 +160,7 @@ fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Respons
     })
 }
 
-fn wrong_mid(sandbox: &Sandbox, mid: &str) -> Option<Response<Vec<u8>>> {
+pub(crate) fn wrong_mid(sandbox: &Sandbox, mid: &str) -> Option<Response<Vec<u8>>> {
     (mid != sandbox.config().mid).then(|| gateway_error("EC00", "Invalid mid"))
 }
 
@@ -203,6 +228,7 @@ fn confirm(sandbox: &mut Sandbox, request: wire::ConfirmRequest) -> Response<Vec
         status_url: None,
         param1: None,
         recurring: None,
+        token_creation: false,
     };
     let date = sandbox.kst_datetime();
     let mid = sandbox.config().mid.clone();
@@ -358,6 +384,13 @@ fn ready(
 ) -> Response<Vec<u8>> {
     if let Some(response) = wrong_mid(sandbox, &request.merchant.mid) {
         return response;
+    }
+    if request
+        .tokenbilling
+        .as_ref()
+        .is_some_and(|t| !matches!(t.token_creation.as_str(), "Y" | "N"))
+    {
+        return gateway_error("EC00", "tokenbilling.token_creation must be Y or N");
     }
     let p = &request.payment;
     if valid_amount(&p.amount, &p.currency).is_none() {

@@ -199,6 +199,7 @@ fn legacy_form(
             status_url: Some(status_url.to_owned()),
             param1: get("param1").map(str::to_owned),
             recurring,
+            token_creation: false,
         },
     };
     Ok(session)
@@ -288,6 +289,7 @@ fn request_pay(sandbox: &mut Sandbox, payload: Option<serde_json::Map<String, Va
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             recurring: None,
+            token_creation: text("/tokenbilling/token_creation") == "Y",
         },
     };
     open(sandbox, session)

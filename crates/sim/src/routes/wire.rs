@@ -121,6 +121,42 @@ pub(crate) struct ReadyRequest {
     #[serde(default)]
     #[allow(dead_code)]
     pub settings: std::collections::BTreeMap<String, String>,
+    /// `{"token_creation": "Y"}`: store the card (read again from the body at request_pay).
+    #[serde(default)]
+    pub tokenbilling: Option<TokenBilling>,
+}
+
+/// The ready body's `tokenbilling` object.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenBilling {
+    pub token_creation: String,
+}
+
+/// `POST /v1/payments/tokenbilling/{token_id}/rebill`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RebillRequest {
+    pub payment: RebillPayment,
+    pub merchant: ReadyMerchant,
+    #[serde(default)]
+    pub product: Vec<ReadyLine>,
+}
+
+/// The `payment` object of a rebill request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RebillPayment {
+    pub order_id: String,
+    pub currency: String,
+    pub amount: String,
+}
+
+/// `POST /v1/payments/tokenbilling/{token_id}/delete`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenDeleteRequest {
+    pub merchant: ReadyMerchant,
 }
 
 /// A `product` or `surcharge` line of a ready request.

@@ -1,0 +1,122 @@
+//! Stored cards: `POST /v1/payments/tokenbilling/{token_id}/rebill` and `/delete`, and the
+//! look-up `GET /v1/payments/tokenbilling/{token_id}` (its answer is the sandbox's guess,
+//! [`TokenLookupAnswer`]).
+
+use http::{Response, StatusCode};
+use serde_json::json;
+
+use super::v1::{refused, wrong_mid};
+use super::{gateway_error, json_response, wire};
+use crate::behaviour::TokenLookupAnswer;
+use crate::ledger::valid_amount;
+use crate::sandbox::Sandbox;
+
+/// A rebill: a new, captured payment (`REBILL`) on a usable card, answered in the shape
+/// the token-billing reference shows (`payment` with the issuer's fields, `card_info`
+/// masked; the values are the sandbox's own).
+pub(crate) fn rebill(
+    sandbox: &mut Sandbox,
+    token_id: &str,
+    request: wire::RebillRequest,
+) -> Response<Vec<u8>> {
+    if let Some(response) = wrong_mid(sandbox, &request.merchant.mid) {
+        return response;
+    }
+    if let Err(refusal) = sandbox.tokens.usable(token_id) {
+        return refused(refusal);
+    }
+    let p = &request.payment;
+    let Some(amount) =
+        valid_amount(&p.amount, &p.currency).filter(|a| a.is_sign_positive() && !a.is_zero())
+    else {
+        return gateway_error("EC00", "Invalid amount");
+    };
+    if !request.product.is_empty() {
+        let total: Option<rust_decimal::Decimal> = request
+            .product
+            .iter()
+            .map(|line| {
+                let quantity: u32 = line.quantity.parse().ok().filter(|q| *q > 0)?;
+                Some(
+                    valid_amount(&line.unit_price, &p.currency)?
+                        * rust_decimal::Decimal::from(quantity),
+                )
+            })
+            .sum();
+        if total != Some(amount) {
+            return gateway_error("EC00", "The products do not add up to the amount");
+        }
+    }
+    let new = crate::control::NewPayment {
+        order_id: p.order_id.clone(),
+        currency: p.currency.clone(),
+        amount: p.amount.clone(),
+        transaction_type: Some("REBILL".to_owned()),
+        method: None,
+        status_url: None,
+        param1: None,
+        recurring: None,
+        token_creation: false,
+    };
+    let date = sandbox.kst_datetime();
+    let mid = sandbox.config().mid.clone();
+    let payment = match sandbox.ledger.open(&new, &mid, &date) {
+        Ok(payment) => payment,
+        Err(message) => return gateway_error("EC00", &message),
+    };
+    let tid = payment.transaction_id.clone();
+    if let Err(message) = sandbox.ledger.insert(payment) {
+        return gateway_error("EX00", &message);
+    }
+    sandbox.tokens.rebilled(token_id, &tid);
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "rescode": "0000", "resmsg": "Success.",
+            "payment": {
+                "order_id": p.order_id, "currency": p.currency,
+                "amount": sandbox.echo(amount, &p.currency),
+                "transaction_id": tid, "auth_code": format!("{:06}", tid.len() * 7919 % 1_000_000),
+                "transaction_date": date, "access_country": "KR", "payment_method": "P101",
+                "pay_to": "EXIMBAY.COM", "lang": "EN", "payment_method_name": "VISA"
+            },
+            "card_info": {"card_holder": "MIN-JUN KIM", "card_number1": "4111", "card_number4": "1111"}
+        }),
+    )
+}
+
+/// Deletes a card for good; an unknown or deleted one is refused (`EC00`).
+pub(crate) fn delete(
+    sandbox: &mut Sandbox,
+    token_id: &str,
+    request: &wire::TokenDeleteRequest,
+) -> Response<Vec<u8>> {
+    if let Some(response) = wrong_mid(sandbox, &request.merchant.mid) {
+        return response;
+    }
+    match sandbox.tokens.delete(token_id) {
+        Ok(()) => json_response(
+            StatusCode::OK,
+            &json!({"rescode": "0000", "resmsg": "Success.", "token_id": token_id}),
+        ),
+        Err(refusal) => refused(refusal),
+    }
+}
+
+/// The look-up, answered as [`TokenLookupAnswer`] says.
+pub(crate) fn lookup(sandbox: &mut Sandbox, token_id: &str) -> Response<Vec<u8>> {
+    let card = sandbox.tokens.by_id.get(token_id);
+    match (sandbox.behaviour().token_lookup, card) {
+        (_, None) => gateway_error("EC00", "Invalid token_id"),
+        (TokenLookupAnswer::StatusField, Some(card)) => json_response(
+            StatusCode::OK,
+            &json!({"rescode": "0000", "resmsg": "Success.", "token_id": token_id,
+                    "status": if card.deleted { "DELETED" } else { "ACTIVE" }}),
+        ),
+        (TokenLookupAnswer::RescodeOnly, Some(card)) if !card.deleted => json_response(
+            StatusCode::OK,
+            &json!({"rescode": "0000", "resmsg": "Success."}),
+        ),
+        (TokenLookupAnswer::RescodeOnly, Some(_)) => gateway_error("EC00", "Invalid token_id"),
+    }
+}

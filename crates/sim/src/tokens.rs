@@ -1,0 +1,65 @@
+//! Stored cards (token billing): made by a payment with token creation, charged again by
+//! rebills, deleted for good.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::ledger::{Refusal, refuse};
+
+/// One stored card.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoredCard {
+    /// The payment that stored it.
+    pub transaction_id: String,
+    /// Deleted: it can never be charged again.
+    pub deleted: bool,
+    /// The payments rebilled on it.
+    pub rebills: Vec<String>,
+}
+
+/// The stored cards by `token_id`.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    /// By id.
+    pub by_id: BTreeMap<String, StoredCard>,
+}
+
+impl Tokens {
+    /// Stores a card.
+    pub fn create(&mut self, token_id: String, transaction_id: &str) {
+        self.by_id.insert(
+            token_id,
+            StoredCard {
+                transaction_id: transaction_id.to_owned(),
+                deleted: false,
+                rebills: Vec::new(),
+            },
+        );
+    }
+
+    /// A card that can be charged or deleted; unknown or deleted ones are refused with
+    /// `EC00` (no more specific code is documented).
+    pub fn usable(&self, token_id: &str) -> Result<&StoredCard, Refusal> {
+        match self.by_id.get(token_id) {
+            Some(card) if !card.deleted => Ok(card),
+            _ => Err(refuse("EC00", "Invalid token_id")),
+        }
+    }
+
+    /// Records a rebill.
+    pub fn rebilled(&mut self, token_id: &str, transaction_id: &str) {
+        if let Some(card) = self.by_id.get_mut(token_id) {
+            card.rebills.push(transaction_id.to_owned());
+        }
+    }
+
+    /// Deletes a card.
+    pub fn delete(&mut self, token_id: &str) -> Result<(), Refusal> {
+        self.usable(token_id)?;
+        if let Some(card) = self.by_id.get_mut(token_id) {
+            card.deleted = true;
+        }
+        Ok(())
+    }
+}
