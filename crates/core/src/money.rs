@@ -387,6 +387,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn formats_as_people_and_logs_read_them() {
+        let amount = Amount::parse("10.50").unwrap();
+        assert_eq!(amount.to_string(), "10.50");
+        assert_eq!(format!("{amount:?}"), "Amount(10.50)");
+        assert_eq!(Currency::Krw.to_string(), "KRW");
+        assert_eq!(Currency::from_code("XYZ").to_string(), "XYZ");
+        assert_eq!(GatewayAmount::new("1000.00").to_string(), "1000.00");
+    }
+
+    #[test]
+    fn error_messages_keep_long_input_short() {
+        assert_eq!(truncate_for_error("12.5"), "12.5");
+        let long = "9".repeat(40);
+        assert_eq!(truncate_for_error(&long), format!("{}…", "9".repeat(32)));
+        // Cut on a character boundary, never inside one.
+        let wide = "원".repeat(40);
+        assert_eq!(truncate_for_error(&wide), format!("{}…", "원".repeat(32)));
+        let error = Amount::parse(&format!("{long}x")).unwrap_err().to_string();
+        assert!(error.contains(&"9".repeat(32)) && !error.contains(&long), "{error}");
+    }
+
+    #[test]
     fn keeps_the_callers_text() {
         assert_eq!(Amount::parse("1").unwrap().as_str(), "1");
         assert_eq!(Amount::parse("0.5").unwrap().as_str(), "0.5");

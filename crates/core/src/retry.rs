@@ -176,6 +176,27 @@ mod tests {
     use crate::error::{BodyExcerpt, GatewayError};
 
     #[test]
+    fn every_transport_failure_is_described_in_its_own_words() {
+        let all = [
+            TransportFailure::Dns,
+            TransportFailure::Connect,
+            TransportFailure::Tls,
+            TransportFailure::RequestNotWritten,
+            TransportFailure::ReadTimeout,
+            TransportFailure::ResetAfterWrite,
+            TransportFailure::ResponseTooLarge,
+            TransportFailure::Other,
+        ];
+        let words: std::collections::BTreeSet<_> = all.iter().map(|f| f.describe()).collect();
+        assert_eq!(words.len(), all.len(), "one description each");
+        assert!(words.iter().all(|w| w.len() > 10 && w.contains("the")));
+        assert_eq!(
+            TransportFailure::Dns.describe(),
+            "the gateway's host name did not resolve"
+        );
+    }
+
+    #[test]
     fn transport_failures() {
         assert_eq!(
             classify_transport(TransportFailure::Connect, true),
