@@ -68,3 +68,11 @@ fn amounts() {
 fn stored() {
     replay("stored", checks::stored);
 }
+
+#[path = "../../fuzz/checks/sandbox.rs"]
+mod sandbox_checks;
+
+#[test]
+fn sandbox_requests() {
+    replay("sandbox_requests", sandbox_checks::sandbox_requests);
+}

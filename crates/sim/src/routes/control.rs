@@ -64,8 +64,8 @@ fn handled(response: Response<Vec<u8>>, callbacks: Vec<Callback>) -> Handled {
     Handled::with_callbacks(response, callbacks)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Handled>> {
-    serde_json::from_slice(body).map_err(|e| Box::new(bad_request(e)))
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
 fn clock_json(sandbox: &Sandbox) -> Value {
@@ -76,148 +76,197 @@ fn clock_json(sandbox: &Sandbox) -> Value {
     })
 }
 
-/// What a control request needs checked before the sandbox lock is taken: the fgkey of a
-/// callback POSTed to the inbox (the only signature a control route checks).
+/// A `/_sim/…` request, read whole before the sandbox lock is taken: the route, the parsed
+/// and checked body, and for the inbox the callback's fgkey. Only what reads or changes the
+/// state is left for [`handle`].
 #[derive(Debug)]
-pub(crate) struct ControlRequest {
-    /// For `POST /_sim/inbox`: whether the body carries this sandbox's valid fgkey.
-    inbox_fgkey_valid: Option<bool>,
+pub(crate) enum ControlRequest {
+    /// The body does not parse, or asks for what is never allowed: answered 400.
+    Refused(String),
+    ClockRead,
+    /// Seconds to move the test clock forward (checked: not negative, not too far).
+    Advance(i64),
+    NewPayment(Box<NewPayment>),
+    /// A registered cash payment paid (`settle`) or expired.
+    FinishCash {
+        tid: String,
+        settle: bool,
+    },
+    Checkout,
+    Returned,
+    BehaviourRead,
+    BehaviourSet(crate::behaviour::Behaviour),
+    Ledger {
+        order_id: Option<String>,
+        after: Option<String>,
+        limit: usize,
+    },
+    Faults(Vec<Fault>),
+    DeclineNext {
+        id: String,
+        count: u32,
+        rescode: String,
+    },
+    /// A callback for the inbox: whether its fgkey is this sandbox's, and how many
+    /// deliveries to refuse (`?nack=`).
+    InboxPost {
+        verified: bool,
+        nack: u32,
+    },
+    InboxRead,
+    Unknown,
 }
 
-/// Checks what a `/_sim/…` request can be checked for without the sandbox's state.
+/// Reads a `/_sim/…` request without the sandbox's state: route, body, fgkey.
 pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> ControlRequest {
-    let inbox_post = request.method() == Method::POST && request.uri().path() == "/_sim/inbox";
-    ControlRequest {
-        inbox_fgkey_valid: inbox_post.then(|| front_door.signer.verify_form(request.body())),
-    }
-}
-
-/// Routes a `/_sim/…` request.
-pub(crate) fn handle(
-    sandbox: &mut Sandbox,
-    request: &Request<Vec<u8>>,
-    path: &str,
-    read: ControlRequest,
-) -> Handled {
     let body = request.body().as_slice();
+    let path = request.uri().path();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let post = request.method() == Method::POST;
-    let result = match (parts.as_slice(), post) {
-        (["_sim", "clock"], false) => Ok(handled(
-            json_response(StatusCode::OK, &clock_json(sandbox)),
-            Vec::new(),
-        )),
-        (["_sim", "clock"], true) => parse::<ClockChange>(body).map(|change| {
+    let query: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let parsed = match (parts.as_slice(), post) {
+        (["_sim", "clock"], false) => Ok(ControlRequest::ClockRead),
+        (["_sim", "clock"], true) => parse::<ClockChange>(body).and_then(|change| {
             if change.advance_days < 0 || change.advance_seconds < 0 {
-                return bad_request("the test clock only moves forward: advance_days and advance_seconds must not be negative");
+                return Err("the test clock only moves forward: advance_days and advance_seconds must not be negative".to_owned());
             }
             let seconds = change
                 .advance_days
                 .saturating_mul(86_400)
                 .saturating_add(change.advance_seconds);
             if seconds > crate::sandbox::MAX_ADVANCE_DAYS * 86_400 {
-                return bad_request(format!(
+                return Err(format!(
                     "one advance moves the clock at most {} days",
                     crate::sandbox::MAX_ADVANCE_DAYS
                 ));
             }
-            let callbacks = sandbox.advance(seconds);
-            let clock = json!({
-                "now": sandbox.now().0,
-                "kst_date": sandbox.now().kst_date().to_yyyymmdd(),
-                "kst_datetime": sandbox.kst_datetime(),
-                "charges": callbacks.len(),
-            });
-            handled(json_response(StatusCode::OK, &clock), callbacks)
+            Ok(ControlRequest::Advance(seconds))
         }),
         (["_sim", "payments"], true) => {
-            parse::<NewPayment>(body).map(|new| match sandbox.create_payment(new) {
-                Ok((payment, registration, callbacks)) => {
-                    let answer = json!({
-                        "transaction_id": payment.transaction_id,
-                        "order_id": payment.order_id,
-                        "currency": payment.currency,
-                        "amount": payment.amount,
-                        "transaction_type": payment.transaction_type,
-                        "recurring_id": registration.as_ref().map(|r| &r.recurring_id),
-                        "recurring_next": registration.as_ref().map(|r| r.first_charge.to_yyyymmdd()),
-                    });
-                    handled(json_response(StatusCode::OK, &answer), callbacks)
-                }
-                Err(message) => bad_request(message),
-            })
+            parse::<NewPayment>(body).map(|new| ControlRequest::NewPayment(Box::new(new)))
         }
         (["_sim", "payments", tid, action @ ("settle" | "expire")], true) => {
-            let result = if *action == "settle" {
-                sandbox.settle_cash(tid)
-            } else {
-                sandbox.expire_cash(tid)
+            Ok(ControlRequest::FinishCash {
+                tid: (*tid).to_owned(),
+                settle: *action == "settle",
+            })
+        }
+        (["_sim", "checkout"], false) => Ok(ControlRequest::Checkout),
+        (["_sim", "returned"], true) => Ok(ControlRequest::Returned),
+        (["_sim", "behaviour"], false) => Ok(ControlRequest::BehaviourRead),
+        (["_sim", "behaviour"], true) => parse(body).map(ControlRequest::BehaviourSet),
+        (["_sim", "ledger"], false) => {
+            let limit = match query_value("limit").map(|l| l.parse::<usize>()) {
+                None => Ok(crate::sandbox::LEDGER_PAGE_MAX),
+                Some(Ok(limit)) => Ok(limit),
+                Some(Err(_)) => Err("limit must be a number".to_owned()),
             };
-            Ok(match result {
+            limit.map(|limit| ControlRequest::Ledger {
+                order_id: query_value("order_id"),
+                after: query_value("after"),
+                limit,
+            })
+        }
+        (["_sim", "faults"], true) => parse::<Faults>(body).map(|faults| {
+            ControlRequest::Faults(match faults {
+                Faults::One(fault) => vec![fault],
+                Faults::Many(faults) => faults,
+            })
+        }),
+        (["_sim", "recurring", id, "decline_next"], true) => {
+            parse::<DeclineNext>(body).map(|d| ControlRequest::DeclineNext {
+                id: (*id).to_owned(),
+                count: d.count,
+                rescode: d.rescode.unwrap_or_else(|| "HE01".to_owned()),
+            })
+        }
+        (["_sim", "inbox"], true) => Ok(ControlRequest::InboxPost {
+            verified: front_door.signer.verify_form(body),
+            nack: query_value("nack").and_then(|v| v.parse().ok()).unwrap_or(0),
+        }),
+        (["_sim", "inbox"], false) => Ok(ControlRequest::InboxRead),
+        _ => Ok(ControlRequest::Unknown),
+    };
+    parsed.unwrap_or_else(ControlRequest::Refused)
+}
+
+/// Carries out a prepared `/_sim/…` request on the sandbox's state.
+pub(crate) fn handle(
+    sandbox: &mut Sandbox,
+    request: &Request<Vec<u8>>,
+    read: ControlRequest,
+) -> Handled {
+    let ok = |body: &Value| handled(json_response(StatusCode::OK, body), Vec::new());
+    match read {
+        ControlRequest::Refused(message) => bad_request(message),
+        ControlRequest::ClockRead => ok(&clock_json(sandbox)),
+        ControlRequest::Advance(seconds) => {
+            let callbacks = sandbox.advance(seconds);
+            let mut clock = clock_json(sandbox);
+            if let Some(fields) = clock.as_object_mut() {
+                fields.insert("charges".to_owned(), json!(callbacks.len()));
+            }
+            handled(json_response(StatusCode::OK, &clock), callbacks)
+        }
+        ControlRequest::NewPayment(new) => match sandbox.create_payment(*new) {
+            Ok((payment, registration, callbacks)) => {
+                let answer = json!({
+                    "transaction_id": payment.transaction_id,
+                    "order_id": payment.order_id,
+                    "currency": payment.currency,
+                    "amount": payment.amount,
+                    "transaction_type": payment.transaction_type,
+                    "recurring_id": registration.as_ref().map(|r| &r.recurring_id),
+                    "recurring_next": registration.as_ref().map(|r| r.first_charge.to_yyyymmdd()),
+                });
+                handled(json_response(StatusCode::OK, &answer), callbacks)
+            }
+            Err(message) => bad_request(message),
+        },
+        ControlRequest::FinishCash { tid, settle } => {
+            let result = if settle {
+                sandbox.settle_cash(&tid)
+            } else {
+                sandbox.expire_cash(&tid)
+            };
+            match result {
                 Ok(callbacks) => handled(
                     json_response(
                         StatusCode::OK,
-                        &json!({"transaction_id": tid, "status": if *action == "settle" { "Sale" } else { "Void" }}),
+                        &json!({"transaction_id": tid, "status": if settle { "Sale" } else { "Void" }}),
                     ),
                     callbacks,
                 ),
                 Err(message) => bad_request(message),
-            })
+            }
         }
-        (["_sim", "checkout"], false) => Ok(super::checkout::checkout(sandbox, request)),
-        (["_sim", "returned"], true) => Ok(super::checkout::returned(sandbox, request)),
-        (["_sim", "behaviour"], false) => Ok(handled(
-            json_response(StatusCode::OK, &json!(sandbox.behaviour())),
-            Vec::new(),
-        )),
-        (["_sim", "behaviour"], true) => parse::<crate::behaviour::Behaviour>(body).map(|behaviour| {
+        ControlRequest::Checkout => super::checkout::checkout(sandbox, request),
+        ControlRequest::Returned => super::checkout::returned(sandbox, request),
+        ControlRequest::BehaviourRead => ok(&json!(sandbox.behaviour())),
+        ControlRequest::BehaviourSet(behaviour) => {
             sandbox.set_behaviour(behaviour);
-            handled(json_response(StatusCode::OK, &json!(behaviour)), Vec::new())
-        }),
-        (["_sim", "ledger"], false) => {
-            let query: Vec<(String, String)> = request
-                .uri()
-                .query()
-                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-                .unwrap_or_default();
-            let get = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-            let limit = match get("limit").map(str::parse::<usize>) {
-                None => crate::sandbox::LEDGER_PAGE_MAX,
-                Some(Ok(limit)) => limit,
-                Some(Err(_)) => return bad_request("limit must be a number"),
-            };
-            Ok(handled(
-                json_response(
-                    StatusCode::OK,
-                    &sandbox.ledger_json(get("order_id"), get("after"), limit),
-                ),
-                Vec::new(),
-            ))
+            ok(&json!(behaviour))
         }
-        (["_sim", "faults"], true) => parse::<Faults>(body).map(|faults| {
-            let faults = match faults {
-                Faults::One(fault) => vec![fault],
-                Faults::Many(faults) => faults,
-            };
+        ControlRequest::Ledger {
+            order_id,
+            after,
+            limit,
+        } => ok(&sandbox.ledger_json(order_id.as_deref(), after.as_deref(), limit)),
+        ControlRequest::Faults(faults) => {
             let queued = faults.len();
             for fault in faults {
                 sandbox.add_fault(fault);
             }
-            handled(
-                json_response(StatusCode::OK, &json!({"queued": queued})),
-                Vec::new(),
-            )
-        }),
-        (["_sim", "recurring", id, "decline_next"], true) => parse::<DeclineNext>(body).map(|d| {
-            let rescode = d.rescode.unwrap_or_else(|| "HE01".to_owned());
-            if sandbox.decline_next_charges(id, d.count, &rescode) {
-                handled(
-                    json_response(
-                        StatusCode::OK,
-                        &json!({"recurring_id": id, "decline_next": d.count}),
-                    ),
-                    Vec::new(),
-                )
+            ok(&json!({"queued": queued}))
+        }
+        ControlRequest::DeclineNext { id, count, rescode } => {
+            if sandbox.decline_next_charges(&id, count, &rescode) {
+                ok(&json!({"recurring_id": id, "decline_next": count}))
             } else {
                 handled(
                     json_response(
@@ -227,18 +276,9 @@ pub(crate) fn handle(
                     Vec::new(),
                 )
             }
-        }),
-        (["_sim", "inbox"], true) => {
-            let nack = request
-                .uri()
-                .query()
-                .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "nack"))
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            let verified = read
-                .inbox_fgkey_valid
-                .unwrap_or_else(|| sandbox.verify_form(body));
-            let response = if sandbox.inbox.receive(body, verified, nack) {
+        }
+        ControlRequest::InboxPost { verified, nack } => {
+            let response = if sandbox.inbox.receive(request.body(), verified, nack) {
                 text_response(
                     StatusCode::OK,
                     "application/x-www-form-urlencoded",
@@ -251,19 +291,15 @@ pub(crate) fn handle(
                     "not now".to_owned(),
                 )
             };
-            Ok(handled(response, Vec::new()))
+            handled(response, Vec::new())
         }
-        (["_sim", "inbox"], false) => Ok(handled(
-            json_response(StatusCode::OK, &json!(&sandbox.inbox)),
-            Vec::new(),
-        )),
-        _ => Err(Box::new(handled(
+        ControlRequest::InboxRead => ok(&json!(&sandbox.inbox)),
+        ControlRequest::Unknown => handled(
             json_response(
                 StatusCode::NOT_FOUND,
                 &json!({"error": "unknown control endpoint"}),
             ),
             Vec::new(),
-        ))),
-    };
-    result.unwrap_or_else(|error| *error)
+        ),
+    }
 }

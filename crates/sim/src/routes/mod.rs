@@ -170,7 +170,7 @@ impl Sandbox {
                 ));
             }
             Route::Control(read) => {
-                return control::handle(self, request, request.uri().path(), read);
+                return control::handle(self, request, read);
             }
             route => route,
         };
