@@ -8,7 +8,9 @@
 //! Recurring registrations run the same way: adjustments and terminations through the
 //! client with a fault on the way, clock advances with scripted failed charges, and charge
 //! results delivered late, twice or reversed; in the end the client agrees with the sandbox
-//! (200 sequences in CI, 10,000 in an ignored test).
+//! (200 sequences in CI, 10,000 in an ignored test). Stored cards (rebill, delete, look-up)
+//! and payer-authentication confirms run under the same faults, ending with the client
+//! knowing exactly the payments the gateway made.
 //!
 //! Payments are card authorizations or cash payments made from their `status=Registered`
 //! callback, then paid (`Sale`) or expired (`Void`) with callbacks lost or delivered twice;
@@ -523,5 +525,127 @@ proptest! {
     #[ignore = "long: 10,000 sequences"]
     fn ten_thousand_recurring_sequences_under_faults(steps in proptest::collection::vec(recurring_step(), 1..25)) {
         run_recurring_sequence(&steps)?;
+    }
+}
+
+// ---- stored cards and payer authentication under faults -----------------------------
+
+#[derive(Clone, Debug)]
+enum TokenStep {
+    Rebill(i64, Injected),
+    Delete(Injected),
+    Lookup(Injected),
+    Reconcile(Injected),
+    /// A fresh payer authentication, confirmed (`true`: `PAYMENT_PA`) with a fault on the
+    /// way, then reconciled by order id until settled.
+    Confirm(bool, Injected),
+}
+
+fn token_step() -> impl Strategy<Value = TokenStep> {
+    prop_oneof![
+        4 => (100_i64..=5_000, injected()).prop_map(|(c, f)| TokenStep::Rebill(c, f)),
+        1 => injected().prop_map(TokenStep::Delete),
+        1 => injected().prop_map(TokenStep::Lookup),
+        2 => injected().prop_map(TokenStep::Reconcile),
+        2 => (any::<bool>(), injected()).prop_map(|(pay, f)| TokenStep::Confirm(pay, f)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
+        .. ProptestConfig::default()
+    })]
+
+    /// Rebills, deletes and look-ups of one stored card, and confirms of payer
+    /// authentications, each with any fault on the way. After every step: every payment the
+    /// client holds is the gateway's, captured or authorized as the client thinks; the card
+    /// is never believed active once the gateway deleted it unless the delete is in doubt,
+    /// and never believed deleted while the gateway has it. In the end, once the doubt is
+    /// settled, the client knows exactly the payments the gateway made — none twice.
+    #[test]
+    fn stored_cards_and_confirms_survive_any_faults(steps in proptest::collection::vec(token_step(), 1..20)) {
+        use eximbay_core::{PayerAuthentication, PayerAuthId, Token, TokenStatus, TransactionType};
+        use eximbay_core::authentication::AuthenticationStatus;
+        use eximbay_core::token::TokenCommand;
+
+        let sandbox: Shared = Arc::new(Mutex::new(Sandbox::new(SandboxConfig::default())));
+        let new: NewPayment = serde_json::from_value(serde_json::json!({
+            "order_id": "TOKEN-0", "currency": "USD", "amount": "10.00", "transaction_type": "PAYMENT",
+            "status_url": "http://merchant.invalid/status", "token_creation": true,
+        })).unwrap();
+        let (_, _, callbacks) = sandbox.lock().unwrap().create_payment(new).unwrap();
+        let notification = Notification::parse(callbacks[0].body.as_bytes()).unwrap();
+        let mut token = Token::from_notification(&notification, Lang::En).unwrap();
+        let token_id = token.token_id().as_str().to_owned();
+        let client = BlockingClient::new(transport(sandbox.clone()), config(), |_| {});
+        let mut known: Vec<Payment> = Vec::new();
+        let mut rebills = 0;
+
+        for (n, step) in steps.iter().enumerate() {
+            let result = match step {
+                TokenStep::Rebill(c, f) => {
+                    inject(&sandbox, "/rebill", f);
+                    rebills += 1;
+                    client
+                        .rebill(&mut token, OrderId::new(format!("REBILL-{rebills}")), cents(*c), Currency::Usd, Vec::new())
+                        .map(|applied| known.push(applied.transition))
+                }
+                TokenStep::Delete(f) => { inject(&sandbox, "/delete", f); client.delete_token(&mut token).map(|_| ()) }
+                TokenStep::Lookup(f) => { inject(&sandbox, "/tokenbilling/", f); client.lookup_token(&mut token).map(|_| ()) }
+                TokenStep::Reconcile(f) => {
+                    inject(&sandbox, "/retrieve", f);
+                    client.reconcile_token(&mut token).map(|found| known.extend(found))
+                }
+                TokenStep::Confirm(pay, f) => {
+                    let order = format!("AUTH-{n}");
+                    let id = format!("PA{n:018}");
+                    sandbox.lock().unwrap().authentications.record(id.clone(), eximbay_sim::authentications::Authentication {
+                        order_id: order.clone(), currency: "USD".into(), amount: "7.00".into(), confirmed: None,
+                    });
+                    let mut auth = PayerAuthentication::new(PayerAuthId::new(id), OrderId::new(order), Currency::Usd, cents(700), Lang::En).unwrap();
+                    inject(&sandbox, "/confirm", f);
+                    let kind = if *pay { TransactionType::PaymentPa } else { TransactionType::AuthorizePa };
+                    let confirmed = client.confirm(&mut auth, kind).map(|applied| known.push(applied.transition));
+                    sandbox.lock().unwrap().clear_faults();
+                    // Settle the doubt at once, so each authentication ends confirmed or not.
+                    if *auth.status() == AuthenticationStatus::NeedsReconcile {
+                        known.extend(client.reconcile_authentication(&mut auth).unwrap());
+                    }
+                    prop_assert!(!matches!(auth.status(), AuthenticationStatus::NeedsReconcile));
+                    confirmed
+                }
+            };
+            if result.is_err() {
+                sandbox.lock().unwrap().clear_faults();
+            }
+            let sim = sandbox.lock().unwrap();
+            for payment in &known {
+                let ledger = &sim.ledger.payments[payment.transaction_id().as_str()];
+                prop_assert_eq!(ledger.captured, payment.status() == PaymentStatus::Captured);
+                prop_assert_eq!(ledger.total(), payment.amount().value());
+            }
+            let card = &sim.tokens.by_id[&token_id];
+            if card.deleted {
+                prop_assert!(token.status() == TokenStatus::Deleted || token.in_doubt() == Some(&TokenCommand::Delete));
+            } else {
+                prop_assert_eq!(token.status(), TokenStatus::Active, "never deleted while the gateway has it");
+            }
+        }
+
+        // Settle whatever is in doubt, with nothing injected.
+        if token.in_doubt().is_some() {
+            known.extend(client.reconcile_token(&mut token).unwrap());
+        }
+        let sim = sandbox.lock().unwrap();
+        let mut made: Vec<&String> = sim.tokens.by_id[&token_id].rebills.iter().collect();
+        made.extend(sim.authentications.by_id.values().filter_map(|a| a.confirmed.as_ref()));
+        made.sort();
+        let mut held: Vec<&str> = known.iter().map(|p| p.transaction_id().as_str()).collect();
+        held.sort_unstable();
+        held.dedup();
+        prop_assert_eq!(held.len(), known.len(), "no payment known twice");
+        prop_assert_eq!(made.iter().map(|t| t.as_str()).collect::<Vec<_>>(), held, "the client knows exactly what the gateway made");
     }
 }

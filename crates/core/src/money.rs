@@ -405,7 +405,10 @@ mod tests {
         let wide = "원".repeat(40);
         assert_eq!(truncate_for_error(&wide), format!("{}…", "원".repeat(32)));
         let error = Amount::parse(&format!("{long}x")).unwrap_err().to_string();
-        assert!(error.contains(&"9".repeat(32)) && !error.contains(&long), "{error}");
+        assert!(
+            error.contains(&"9".repeat(32)) && !error.contains(&long),
+            "{error}"
+        );
     }
 
     #[test]
