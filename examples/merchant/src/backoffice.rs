@@ -63,6 +63,19 @@ fn unavailable(shop: &Shop, error: &dyn std::fmt::Display) -> Response {
     )
 }
 
+/// The order, or the page that says why there is none.
+async fn load_order(shop: &Shop, order_id: &str) -> Result<Order, Response> {
+    match shop.store.order(order_id).await {
+        Ok(Some(order)) => Ok(order),
+        Ok(None) => Err(shop.pages.error(
+            StatusCode::NOT_FOUND,
+            "No such order",
+            "Check the order number.",
+        )),
+        Err(error) => Err(unavailable(shop, &error)),
+    }
+}
+
 /// `?command=` after a command, `?sandbox=` after a sandbox control.
 #[derive(Debug, Deserialize)]
 pub struct OrderQuery {
@@ -121,16 +134,9 @@ pub async fn order_page(
     Path(order_id): Path<String>,
     Query(query): Query<OrderQuery>,
 ) -> Response {
-    let order = match shop.store.order(&order_id).await {
-        Ok(Some(order)) => order,
-        Ok(None) => {
-            return shop.pages.error(
-                StatusCode::NOT_FOUND,
-                "No such order",
-                "Check the order number.",
-            );
-        }
-        Err(error) => return unavailable(&shop, &error),
+    let order = match load_order(&shop, &order_id).await {
+        Ok(order) => order,
+        Err(page) => return page,
     };
     let (events, commands) = match (
         shop.store.events(&order_id).await,
@@ -222,16 +228,9 @@ pub async fn command(
             "Reload the order page and try again.",
         );
     }
-    let order = match shop.store.order(&order_id).await {
-        Ok(Some(order)) => order,
-        Ok(None) => {
-            return shop.pages.error(
-                StatusCode::NOT_FOUND,
-                "No such order",
-                "Check the order number.",
-            );
-        }
-        Err(error) => return unavailable(&shop, &error),
+    let order = match load_order(&shop, &order_id).await {
+        Ok(order) => order,
+        Err(page) => return page,
     };
     let amount = || -> Result<Amount, String> {
         let text = form.amount.as_deref().unwrap_or_default().trim();
@@ -308,14 +307,9 @@ pub async fn sandbox_control(
             "The shop talks to a real gateway; its clock cannot be moved from here.",
         );
     };
-    let order = match shop.store.order(&order_id).await {
-        Ok(Some(order)) => order,
-        Ok(_) => {
-            return shop
-                .pages
-                .error(StatusCode::NOT_FOUND, "No such order", "Check it.");
-        }
-        Err(error) => return unavailable(&shop, &error),
+    let order = match load_order(&shop, &order_id).await {
+        Ok(order) => order,
+        Err(page) => return page,
     };
     let base = sandbox.base_url();
     let (url, body, note) = match (form.action.as_str(), &order.recurring) {

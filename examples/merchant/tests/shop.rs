@@ -170,12 +170,7 @@ async fn back_office_captures_refunds_part_then_the_rest_and_the_ledger_agrees()
     let sandbox = sandbox();
     let (_dir, db) = sqlite();
     let app = start_app(&db, &sandbox, "a").await;
-    let order_id = place_order(&app, "sampler", "later").await;
-    let tid = approve_in_window(&app, &sandbox, &order_id).await;
-    wait_for_order(&app, &order_id, "authorized", |o| {
-        o.stage() == Stage::Authorized
-    })
-    .await;
+    let (order_id, tid, _) = bought(&app, &sandbox, "later").await;
 
     let capture = operate(
         &app,
@@ -261,9 +256,7 @@ async fn an_unknown_refund_outcome_reads_checking_and_the_sweeper_settles_it() {
     let sandbox = sandbox();
     let (_dir, db) = sqlite();
     let app = start_app(&db, &sandbox, "a").await;
-    let order_id = place_order(&app, "sampler", "now").await;
-    let tid = approve_in_window(&app, &sandbox, &order_id).await;
-    wait_for_order(&app, &order_id, "paid", |o| o.stage() == Stage::Paid).await;
+    let (order_id, tid, _) = bought(&app, &sandbox, "now").await;
     // The gateway applies the refund, then the connection drops: the outcome is unknown.
     sim_post(
         &sandbox,
@@ -306,9 +299,7 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
     let sandbox = sandbox();
     let (_dir, db) = sqlite();
     let app = start_app(&db, &sandbox, "a").await;
-    let order_id = place_order(&app, "sampler", "now").await;
-    let tid = approve_in_window(&app, &sandbox, &order_id).await;
-    let paid = wait_for_order(&app, &order_id, "paid", |o| o.stage() == Stage::Paid).await;
+    let (order_id, tid, paid) = bought(&app, &sandbox, "now").await;
 
     // An instance wrote the refund down, took the lease, sent it — and died before
     // recording the answer. Replay its steps by hand, with a lease that has since expired.
@@ -558,9 +549,7 @@ async fn a_refund_whose_swap_is_lost_to_a_notification_is_still_applied() {
     let sandbox = sandbox();
     let (_dir, db) = sqlite();
     let app = start_app(&db, &sandbox, "a").await;
-    let order_id = place_order(&app, "sampler", "now").await;
-    let tid = approve_in_window(&app, &sandbox, &order_id).await;
-    let paid = wait_for_order(&app, &order_id, "paid", |o| o.stage() == Stage::Paid).await;
+    let (order_id, tid, paid) = bought(&app, &sandbox, "now").await;
     // The refund's answer is slow; while it is in flight, a notification changes the order.
     sim_post(
         &sandbox,

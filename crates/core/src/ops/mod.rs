@@ -65,12 +65,7 @@ pub(crate) fn v1_post<T: Serialize>(
     body: &T,
 ) -> Result<Request<Vec<u8>>, BuildError> {
     let body = serde_json::to_vec(body).map_err(|e| BuildError::Http(e.to_string()))?;
-    let base = cfg.v1_base_url();
-    let mut url = String::with_capacity(base.len() + path.iter().map(|p| p.len()).sum::<usize>());
-    url.push_str(base);
-    for part in path {
-        url.push_str(part);
-    }
+    let url = v1_url(cfg, path);
     Request::builder()
         .method(Method::POST)
         .uri(url)
@@ -113,14 +108,20 @@ pub(crate) fn lines_total<'a>(
     Ok(total)
 }
 
-/// A v1 REST read: `GET {v1_base}` followed by the path's parts, with Basic auth and no body.
-pub(crate) fn v1_get(cfg: &Config, path: &[&str]) -> Result<Request<Vec<u8>>, BuildError> {
+/// `{v1_base}` followed by the path's parts, written once into one allocation.
+fn v1_url(cfg: &Config, path: &[&str]) -> String {
     let base = cfg.v1_base_url();
     let mut url = String::with_capacity(base.len() + path.iter().map(|p| p.len()).sum::<usize>());
     url.push_str(base);
     for part in path {
         url.push_str(part);
     }
+    url
+}
+
+/// A v1 REST read: `GET {v1_base}` followed by the path's parts, with Basic auth and no body.
+pub(crate) fn v1_get(cfg: &Config, path: &[&str]) -> Result<Request<Vec<u8>>, BuildError> {
+    let url = v1_url(cfg, path);
     Request::builder()
         .method(Method::GET)
         .uri(url)

@@ -5,7 +5,7 @@
 use http::{Response, StatusCode};
 use serde_json::json;
 
-use super::v1::{refused, wrong_mid};
+use super::v1::{made_by_call, refused, wrong_mid};
 use super::{gateway_error, json_response, wire};
 use crate::behaviour::TokenLookupAnswer;
 use crate::ledger::valid_amount;
@@ -47,27 +47,10 @@ pub(crate) fn rebill(
             return gateway_error("EC00", "The products do not add up to the amount");
         }
     }
-    let new = crate::control::NewPayment {
-        order_id: p.order_id.clone(),
-        currency: p.currency.clone(),
-        amount: p.amount.clone(),
-        transaction_type: Some("REBILL".to_owned()),
-        method: None,
-        status_url: None,
-        param1: None,
-        recurring: None,
-        token_creation: false,
+    let (tid, date) = match made_by_call(sandbox, &p.order_id, &p.currency, &p.amount, "REBILL") {
+        Ok(made) => made,
+        Err(response) => return *response,
     };
-    let date = sandbox.kst_datetime();
-    let mid = sandbox.config().mid.clone();
-    let payment = match sandbox.ledger.open(&new, &mid, &date) {
-        Ok(payment) => payment,
-        Err(message) => return gateway_error("EC00", &message),
-    };
-    let tid = payment.transaction_id.clone();
-    if let Err(message) = sandbox.ledger.insert(payment) {
-        return gateway_error("EX00", &message);
-    }
     sandbox.tokens.rebilled(token_id, &tid);
     json_response(
         StatusCode::OK,

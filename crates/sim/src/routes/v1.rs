@@ -194,6 +194,40 @@ fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> R
     )
 }
 
+/// A payment a call makes (a confirm, a rebill) rather than a payment window: opened and
+/// put in the ledger; its transaction id and KST date, or the refusal to answer with.
+pub(crate) fn made_by_call(
+    sandbox: &mut Sandbox,
+    order_id: &str,
+    currency: &str,
+    amount: &str,
+    transaction_type: &str,
+) -> Result<(String, String), Box<Response<Vec<u8>>>> {
+    let new = crate::control::NewPayment {
+        order_id: order_id.to_owned(),
+        currency: currency.to_owned(),
+        amount: amount.to_owned(),
+        transaction_type: Some(transaction_type.to_owned()),
+        method: None,
+        status_url: None,
+        param1: None,
+        recurring: None,
+        token_creation: false,
+    };
+    let date = sandbox.kst_datetime();
+    let mid = sandbox.config().mid.clone();
+    let payment = sandbox
+        .ledger
+        .open(&new, &mid, &date)
+        .map_err(|message| Box::new(gateway_error("EC00", &message)))?;
+    let tid = payment.transaction_id.clone();
+    sandbox
+        .ledger
+        .insert(payment)
+        .map_err(|message| Box::new(gateway_error("EX00", &message)))?;
+    Ok((tid, date))
+}
+
 /// A confirm after payer authentication: the authentication must be known, unused, and for
 /// the same order, currency and amount; the payment is made (`PAYMENT_PA` captured,
 /// `AUTHORIZE_PA` to be captured) and answered with its `transaction_id` at the top level,
@@ -219,32 +253,21 @@ fn confirm(sandbox: &mut Sandbox, request: wire::ConfirmRequest) -> Response<Vec
     {
         return refused(refusal);
     }
-    let new = crate::control::NewPayment {
-        order_id: p.order_id.clone(),
-        currency: p.currency.clone(),
-        amount: p.amount.clone(),
-        transaction_type: Some(request.transaction_type.clone()),
-        method: None,
-        status_url: None,
-        param1: None,
-        recurring: None,
-        token_creation: false,
+    let tid = match made_by_call(
+        sandbox,
+        &p.order_id,
+        &p.currency,
+        &p.amount,
+        &request.transaction_type,
+    ) {
+        Ok((tid, _)) => tid,
+        Err(response) => return *response,
     };
-    let date = sandbox.kst_datetime();
-    let mid = sandbox.config().mid.clone();
-    let payment = match sandbox.ledger.open(&new, &mid, &date) {
-        Ok(payment) => payment,
-        Err(message) => return gateway_error("EC00", &message),
-    };
-    let tid = payment.transaction_id.clone();
-    if let Err(message) = sandbox.ledger.insert(payment) {
-        return gateway_error("EX00", &message);
-    }
     sandbox.authentications.confirmed(&p.payer_auth_id, &tid);
     json_response(
         StatusCode::OK,
         &json!({
-            "rescode": "0000", "resmsg": "Success.", "mid": mid,
+            "rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
             "transaction_id": tid,
             "payment": {
                 "order_id": p.order_id, "currency": p.currency,

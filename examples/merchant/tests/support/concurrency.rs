@@ -61,9 +61,7 @@ pub async fn fifty_refunds_from_two_instances(db: &str) {
     let sandbox = sandbox();
     let a = start_app(db, &sandbox, "a").await;
     let b = start_app(db, &sandbox, "b").await;
-    let order_id = place_order(&a, "sampler", "now").await;
-    let tid = approve_in_window(&a, &sandbox, &order_id).await;
-    wait_for_order(&a, &order_id, "paid", |o| o.stage() == Stage::Paid).await;
+    let (order_id, tid, _) = bought(&a, &sandbox, "now").await;
 
     // 25.00 paid; fifty operators press "refund 2.00" at once, half on each instance, and
     // ten of them press twice (the same form, the same key). 12 refunds fit (24.00).

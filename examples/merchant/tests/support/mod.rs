@@ -130,6 +130,21 @@ pub async fn approve_in_window(app: &App, sandbox: &RunningSandbox, order_id: &s
         .to_owned()
 }
 
+/// An order for the sampler, paid (`"now"`) or authorized (`"later"`) through the window,
+/// once its status_url notification has been applied: the order id, the transaction id
+/// and the order as stored.
+pub async fn bought(app: &App, sandbox: &RunningSandbox, capture: &str) -> (String, String, Order) {
+    let order_id = place_order(app, "sampler", capture).await;
+    let tid = approve_in_window(app, sandbox, &order_id).await;
+    let stage = if capture == "later" {
+        eximbay_merchant::order::Stage::Authorized
+    } else {
+        eximbay_merchant::order::Stage::Paid
+    };
+    let order = wait_for_order(app, &order_id, stage.key(), |o| o.stage() == stage).await;
+    (order_id, tid, order)
+}
+
 /// A sandbox control call.
 pub async fn sim_post(sandbox: &RunningSandbox, path: &str, body: Value) -> Value {
     let response = client()
