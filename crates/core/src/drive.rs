@@ -470,6 +470,47 @@ mod tests {
     const CAPTURED: &str = r#"{"rescode":"0000","resmsg":"Success.","payment":{"amount":"1","transaction_id":"1849705C6420220922000016"}}"#;
 
     #[test]
+    fn nothing_sent_is_said_only_of_refusals_before_sending() {
+        use crate::authentication::InvalidConfirm;
+        use crate::token::InvalidTokenCommand;
+        let gateway = GatewayError {
+            status: 200,
+            rescode: crate::codes::ResultCode::from_code("HE01"),
+            resmsg: String::new(),
+            errcode: None,
+        };
+        let sent = [
+            ClientError::Declined(gateway.clone()),
+            ClientError::Rejected(gateway),
+            ClientError::Ambiguous {
+                operation: "capture",
+                attempts: 1,
+                detail: String::new(),
+            },
+            ClientError::Transport {
+                operation: "capture",
+                attempts: 3,
+                detail: String::new(),
+            },
+            ClientError::Confirm(InvalidConfirm::Mismatch(String::new())),
+            ClientError::Token(InvalidTokenCommand::Mismatch(String::new())),
+        ];
+        for error in &sent {
+            assert!(!error.nothing_sent(), "{error}");
+        }
+        let refused = [
+            ClientError::InvalidCommand(InvalidTransition::NeedsReconcile),
+            ClientError::Build(BuildError::Http(String::new())),
+            ClientError::Refused(String::new()),
+            ClientError::Confirm(InvalidConfirm::TransactionType(String::new())),
+            ClientError::Token(InvalidTokenCommand::Deleted),
+        ];
+        for error in &refused {
+            assert!(error.nothing_sent(), "{error}");
+        }
+    }
+
+    #[test]
     fn safe_failures_are_retried_with_backoff_then_succeed() {
         let calls = Cell::new(0);
         let client = |_req: Request<Vec<u8>>| {
