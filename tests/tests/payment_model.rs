@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use eximbay_core::payment::{InvalidTransition, PaymentCommand, PaymentEvent};
 use eximbay_core::{
     Amount, Currency, Lang, Notification, Operation, OrderId, Payment, PaymentNotice,
-    PaymentOutcome, PaymentStatus, TransactionId,
+    PaymentOutcome, PaymentStatus, Timestamp, TransactionId,
 };
 use eximbay_tests::{Reply, Script, ScriptedGateway, TID, test_config};
 use proptest::prelude::*;
@@ -73,7 +73,15 @@ enum Command {
     },
     /// The last notification is delivered again.
     RedeliverNotice,
+    /// Days pass on the merchant's clock (the authorization ages).
+    DaysPass(u8),
 }
+
+/// The merchant's expiry policy on card authorizations, in days.
+const EXPIRY_DAYS: u32 = 7;
+
+/// When the card payments of the model were authorized.
+const AUTHORIZED_AT: Timestamp = Timestamp(1_767_236_400);
 
 /// A status notification the gateway sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +110,8 @@ struct Model {
     view_keys: BTreeMap<u8, i64>,
     /// The refund whose outcome is unknown (key, amount).
     refund_in_doubt: Option<(u8, i64)>,
+    /// Days since the authorization (card payments carry its time; cash ones do not).
+    age_days: u32,
 }
 
 impl Model {
@@ -120,6 +130,7 @@ impl Model {
             view_refunded: 0,
             view_keys: BTreeMap::new(),
             refund_in_doubt: None,
+            age_days: 0,
         }
     }
 
@@ -131,6 +142,11 @@ impl Model {
             view: PaymentStatus::Registered,
             ..Model::authorized(amount)
         }
+    }
+
+    /// Whether the expiry policy refuses a capture now.
+    fn expired(&self) -> bool {
+        !self.cash && self.view == PaymentStatus::Authorized && self.age_days > EXPIRY_DAYS
     }
 
     fn view_balance(&self) -> i64 {
@@ -255,6 +271,7 @@ impl ReferenceStateMachine for PaymentReference {
             2 => any::<bool>().prop_map(|delivered| Command::Settle { delivered }),
             1 => any::<bool>().prop_map(|delivered| Command::Expire { delivered }),
             1 => Just(Command::RedeliverNotice),
+            1 => (1_u8..=4).prop_map(Command::DaysPass),
         ]
         .boxed()
     }
@@ -283,9 +300,10 @@ impl ReferenceStateMachine for PaymentReference {
                 }
             }
             Command::RedeliverNotice => state.apply_notice(),
+            Command::DaysPass(days) => state.age_days += u32::from(*days),
             _ if in_doubt => {}
             Command::Capture(outcome) => {
-                if state.view != PaymentStatus::Authorized {
+                if state.view != PaymentStatus::Authorized || state.expired() {
                     return state;
                 }
                 match outcome {
@@ -347,6 +365,8 @@ impl ReferenceStateMachine for PaymentReference {
 }
 
 struct Harness {
+    /// The merchant's clock.
+    now: Timestamp,
     payment: Payment,
     gateway: ScriptedGateway,
     last_refund_answer: Option<PaymentOutcome>,
@@ -401,9 +421,12 @@ impl StateMachineTest for Harness {
             // The payment is made from the `Registered` notification, as a merchant does.
             let body = notice_body("Registered", &amount);
             let notification = Notification::parse(body.as_bytes()).unwrap();
-            let payment = Payment::from_status_notification(&notification, Lang::En).unwrap();
+            let payment = Payment::from_status_notification(&notification, Lang::En)
+                .unwrap()
+                .with_authorization_expiry(EXPIRY_DAYS);
             assert_eq!(payment.status(), PaymentStatus::Registered);
             return Harness {
+                now: AUTHORIZED_AT,
                 payment,
                 gateway,
                 last_refund_answer: None,
@@ -412,6 +435,7 @@ impl StateMachineTest for Harness {
         }
         gateway.authorize(TID, "ORDER-1", "USD", amount.as_str());
         Harness {
+            now: AUTHORIZED_AT,
             payment: Payment::authorized(
                 TransactionId::new(TID),
                 OrderId::new("ORDER-1"),
@@ -419,7 +443,9 @@ impl StateMachineTest for Harness {
                 amount,
                 Lang::En,
             )
-            .unwrap(),
+            .unwrap()
+            .with_authorized_at(AUTHORIZED_AT)
+            .with_authorization_expiry(EXPIRY_DAYS),
             gateway,
             last_refund_answer: None,
             last_notice: None,
@@ -428,7 +454,7 @@ impl StateMachineTest for Harness {
 
     fn apply(mut h: Harness, model: &Model, command: Command) -> Harness {
         match command {
-            Command::Capture(outcome) => match h.payment.capture() {
+            Command::Capture(outcome) => match h.payment.capture_at(h.now) {
                 Ok(op) => {
                     let result = h.run(
                         &op,
@@ -437,6 +463,9 @@ impl StateMachineTest for Harness {
                         PaymentOutcome::Captured,
                     );
                     h.payment.apply(result).expect("capture outcomes apply");
+                }
+                Err(InvalidTransition::AuthorizationExpired { .. }) => {
+                    assert!(model.expired(), "refused as expired only when it is");
                 }
                 Err(InvalidTransition::NeedsReconcile | InvalidTransition::NotAllowed { .. }) => {}
                 Err(other) => panic!("unexpected refusal {other:?}"),
@@ -501,6 +530,7 @@ impl StateMachineTest for Harness {
                 }
             }
             Command::RedeliverNotice => h.deliver_last_notice(),
+            Command::DaysPass(days) => h.now = Timestamp(h.now.0 + i64::from(days) * 86_400),
             Command::ReplayLastRefund => {
                 if let Some(answer) = h.last_refund_answer.clone() {
                     let before = h.payment.clone();
@@ -525,6 +555,7 @@ impl StateMachineTest for Harness {
     fn check_invariants(h: &Harness, model: &Model) {
         let p = &h.payment;
         assert!(p.invariant_holds(), "invariant broken: {p:?}");
+        assert_eq!(p.is_expired(h.now), model.expired(), "what a sweeper sees");
         assert_eq!(p.status(), model.view, "status");
         if p.status() != PaymentStatus::NeedsReconcile {
             assert_eq!(
