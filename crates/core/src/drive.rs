@@ -536,7 +536,16 @@ mod tests {
         .unwrap();
         assert_eq!(t.to, PaymentStatus::Captured);
         assert_eq!(calls.get(), 3);
-        assert_eq!(slept.len(), 2);
+        // The first retry waits the first backoff step, the second the next one.
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            slept,
+            vec![
+                policy.backoff.delay(0, policy.jitter_seed),
+                policy.backoff.delay(1, policy.jitter_seed)
+            ]
+        );
+        assert!(slept[0] < slept[1], "the backoff grows: {slept:?}");
     }
 
     #[test]
