@@ -548,6 +548,60 @@ mod tests {
         assert!(slept[0] < slept[1], "the backoff grows: {slept:?}");
     }
 
+    /// Runs a future whose every await is ready at once (the clients and sleeps below).
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+    }
+
+    #[test]
+    fn the_async_loop_retries_safe_failures_with_the_same_backoff_and_gives_up() {
+        let calls = Cell::new(0);
+        let failures = Cell::new(2);
+        let client = |_req: Request<Vec<u8>>| {
+            calls.set(calls.get() + 1);
+            let fail = calls.get() <= failures.get();
+            async move {
+                if fail {
+                    Err(TransportError::new(TransportFailure::Connect, "refused"))
+                } else {
+                    Ok(Response::new(CAPTURED.as_bytes().to_vec()))
+                }
+            }
+        };
+        let slept = std::cell::RefCell::new(Vec::new());
+        let sleep = |d: Duration| {
+            slept.borrow_mut().push(d);
+            async {}
+        };
+        let policy = RetryPolicy::default();
+        let op = payment().capture().unwrap();
+        let captured = ready(send(&client, &cfg(), &op, &policy, &sleep)).unwrap();
+        assert_eq!(captured.amount.as_str(), "1");
+        assert_eq!(calls.get(), 3);
+        assert_eq!(
+            *slept.borrow(),
+            vec![
+                policy.backoff.delay(0, policy.jitter_seed),
+                policy.backoff.delay(1, policy.jitter_seed)
+            ]
+        );
+        // Failing every time: as many attempts as the backoff allows, then a transport error.
+        calls.set(0);
+        failures.set(u32::MAX);
+        let error = ready(send(&client, &cfg(), &op, &policy, &sleep)).unwrap_err();
+        assert!(
+            matches!(error, ClientError::Transport { attempts: 3, .. }),
+            "{error}"
+        );
+        assert_eq!(calls.get(), 3);
+    }
+
     #[test]
     fn an_ambiguous_capture_is_sent_once_and_needs_reconcile() {
         let calls = Cell::new(0);
