@@ -17,6 +17,7 @@ use crate::sandbox::{FrontDoor, Sandbox};
 pub mod checkout;
 pub mod control;
 pub mod legacy;
+mod shared;
 mod tokenbilling;
 pub mod v1;
 pub mod window;

@@ -5,7 +5,7 @@
 use http::{Response, StatusCode};
 use serde_json::json;
 
-use super::v1::{made_by_call, refused, wrong_mid};
+use super::shared::{made_by_call, refused, wrong_mid};
 use super::{gateway_error, json_response, wire};
 use crate::behaviour::TokenLookupAnswer;
 use crate::ledger::valid_amount;

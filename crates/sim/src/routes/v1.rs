@@ -5,14 +5,11 @@
 use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
+use super::shared::{made_by_call, refused, wrong_mid};
 use super::{Handled, gateway_error, json_response, not_found, wire};
 use crate::behaviour::UnknownTransaction;
-use crate::ledger::{CancelCommand, LedgerPayment, LedgerRefund, Refusal, valid_amount};
+use crate::ledger::{CancelCommand, LedgerPayment, LedgerRefund, valid_amount};
 use crate::sandbox::Sandbox;
-
-pub(crate) fn refused(refusal: Refusal) -> Response<Vec<u8>> {
-    gateway_error(refusal.rescode, refusal.message)
-}
 
 /// One `/v1/…` request, authenticated and parsed: what [`apply`] does under the sandbox
 /// lock. Reading, authenticating and parsing need no state, so the server does them
@@ -160,10 +157,6 @@ fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Respons
     })
 }
 
-pub(crate) fn wrong_mid(sandbox: &Sandbox, mid: &str) -> Option<Response<Vec<u8>>> {
-    (mid != sandbox.config().mid).then(|| gateway_error("EC00", "Invalid mid"))
-}
-
 fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> Response<Vec<u8>> {
     if let Some(response) = wrong_mid(sandbox, &request.mid) {
         return response;
@@ -192,40 +185,6 @@ fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> R
             }
         }),
     )
-}
-
-/// A payment a call makes (a confirm, a rebill) rather than a payment window: opened and
-/// put in the ledger; its transaction id and KST date, or the refusal to answer with.
-pub(crate) fn made_by_call(
-    sandbox: &mut Sandbox,
-    order_id: &str,
-    currency: &str,
-    amount: &str,
-    transaction_type: &str,
-) -> Result<(String, String), Box<Response<Vec<u8>>>> {
-    let new = crate::control::NewPayment {
-        order_id: order_id.to_owned(),
-        currency: currency.to_owned(),
-        amount: amount.to_owned(),
-        transaction_type: Some(transaction_type.to_owned()),
-        method: None,
-        status_url: None,
-        param1: None,
-        recurring: None,
-        token_creation: false,
-    };
-    let date = sandbox.kst_datetime();
-    let mid = sandbox.config().mid.clone();
-    let payment = sandbox
-        .ledger
-        .open(&new, &mid, &date)
-        .map_err(|message| Box::new(gateway_error("EC00", &message)))?;
-    let tid = payment.transaction_id.clone();
-    sandbox
-        .ledger
-        .insert(payment)
-        .map_err(|message| Box::new(gateway_error("EX00", &message)))?;
-    Ok((tid, date))
 }
 
 /// A confirm after payer authentication: the authentication must be known, unused, and for

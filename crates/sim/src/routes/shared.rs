@@ -1,0 +1,52 @@
+//! What the v1 surfaces share: the gateway's refusals, the MID check, and payments that a
+//! call (a confirm, a rebill) makes rather than a payment window.
+
+use http::Response;
+
+use super::gateway_error;
+use crate::ledger::Refusal;
+use crate::sandbox::Sandbox;
+
+/// The gateway's answer to a refused request.
+pub(crate) fn refused(refusal: Refusal) -> Response<Vec<u8>> {
+    gateway_error(refusal.rescode, refusal.message)
+}
+
+/// `EC00` when the request names another merchant.
+pub(crate) fn wrong_mid(sandbox: &Sandbox, mid: &str) -> Option<Response<Vec<u8>>> {
+    (mid != sandbox.config().mid).then(|| gateway_error("EC00", "Invalid mid"))
+}
+
+/// A payment a call makes (a confirm, a rebill) rather than a payment window: opened and
+/// put in the ledger; its transaction id and KST date, or the refusal to answer with.
+pub(crate) fn made_by_call(
+    sandbox: &mut Sandbox,
+    order_id: &str,
+    currency: &str,
+    amount: &str,
+    transaction_type: &str,
+) -> Result<(String, String), Box<Response<Vec<u8>>>> {
+    let new = crate::control::NewPayment {
+        order_id: order_id.to_owned(),
+        currency: currency.to_owned(),
+        amount: amount.to_owned(),
+        transaction_type: Some(transaction_type.to_owned()),
+        method: None,
+        status_url: None,
+        param1: None,
+        recurring: None,
+        token_creation: false,
+    };
+    let date = sandbox.kst_datetime();
+    let mid = sandbox.config().mid.clone();
+    let payment = sandbox
+        .ledger
+        .open(&new, &mid, &date)
+        .map_err(|message| Box::new(gateway_error("EC00", &message)))?;
+    let tid = payment.transaction_id.clone();
+    sandbox
+        .ledger
+        .insert(payment)
+        .map_err(|message| Box::new(gateway_error("EX00", &message)))?;
+    Ok((tid, date))
+}
