@@ -56,6 +56,7 @@ pub mod ledger;
 pub mod recurring;
 pub mod routes;
 pub mod sandbox;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod tokens;
 pub mod windows;
@@ -65,6 +66,7 @@ pub use callbacks::Callback;
 pub use faults::{Fault, FaultKind};
 pub use routes::{Disposition, Handled};
 pub use sandbox::{Sandbox, SandboxConfig};
+#[cfg(feature = "server")]
 pub use server::{RunningSandbox, ServerOptions};
 
 /// The test controls' request types (`POST /_sim/payments`), where they were before the
