@@ -39,6 +39,8 @@ use crate::time::Timestamp;
 mod apply;
 mod expiry;
 mod notice;
+#[cfg(test)]
+mod tests;
 mod transition;
 
 pub use notice::PaymentNotice;

@@ -1,0 +1,83 @@
+//! What the payment's accessors and its notification constructor promise (each test kills a
+//! mutant the integration suites let through).
+
+use super::*;
+use crate::GatewayAmount;
+use crate::ops::capture::Captured;
+
+fn authorized() -> Payment {
+    Payment::authorized(
+        TransactionId::new("1849705C6420220922000016"),
+        OrderId::new("O-1"),
+        Currency::Usd,
+        Amount::parse("10.00").unwrap(),
+        Lang::En,
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_unknown_retrieve_is_not_a_doubt_about_money() {
+    let mut payment = authorized();
+    payment
+        .apply(PaymentOutcome::Ambiguous {
+            command: PaymentCommand::Reconcile,
+        })
+        .unwrap();
+    assert_eq!(payment.status(), PaymentStatus::Authorized);
+    assert_eq!(payment.in_doubt(), None);
+}
+
+#[test]
+fn the_command_in_doubt_is_kept_and_shown() {
+    let mut payment = authorized();
+    payment
+        .apply(PaymentOutcome::Ambiguous {
+            command: PaymentCommand::Capture,
+        })
+        .unwrap();
+    assert_eq!(payment.status(), PaymentStatus::NeedsReconcile);
+    assert_eq!(payment.in_doubt(), Some(&PaymentCommand::Capture));
+}
+
+#[test]
+fn partially_cancelable_is_what_the_capture_answer_said() {
+    let mut payment = authorized();
+    assert_eq!(payment.partially_cancelable(), None, "not said yet");
+    payment
+        .apply(PaymentOutcome::Captured(Captured {
+            resmsg: String::new(),
+            mid: None,
+            order_id: None,
+            currency: None,
+            amount: GatewayAmount::new("10.00"),
+            transaction_id: TransactionId::new("1849705C6420220922000016"),
+            captured_date: None,
+            partially_cancelable: Some(true),
+        }))
+        .unwrap();
+    assert_eq!(payment.partially_cancelable(), Some(true));
+}
+
+#[test]
+fn only_an_authorization_records_when_it_was_authorized() {
+    let body = |txntype: &str| {
+        format!(
+            "mid=1849705C64&ref=O-1&cur=USD&amt=10.00&txntype={txntype}&rescode=0000&\
+             transid=1849705C6420220922000016&transaction_date=20260101120000"
+        )
+    };
+    let authorize = body("AUTHORIZE");
+    let notification = Notification::parse(authorize.as_bytes()).unwrap();
+    let payment = Payment::from_status_notification(&notification, Lang::En).unwrap();
+    assert!(payment.authorized_at().is_some());
+    let sale = body("PAYMENT");
+    let notification = Notification::parse(sale.as_bytes()).unwrap();
+    let payment = Payment::from_status_notification(&notification, Lang::En).unwrap();
+    assert_eq!(payment.status(), PaymentStatus::Captured);
+    assert_eq!(
+        payment.authorized_at(),
+        None,
+        "a captured payment has nothing to expire"
+    );
+}
