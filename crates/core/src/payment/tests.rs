@@ -81,3 +81,32 @@ fn only_an_authorization_records_when_it_was_authorized() {
         "a captured payment has nothing to expire"
     );
 }
+
+#[test]
+fn every_figure_of_the_invariant_counts() {
+    // A voided payment with a negative refund passes every status rule; only the figures
+    // (0 ≤ refunded) refuse it.
+    let mut stored = serde_json::to_value(authorized()).unwrap();
+    stored["status"] = serde_json::json!("Voided");
+    stored["refunded"] = serde_json::json!("-1");
+    let error = serde_json::from_value::<Payment>(stored)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("breaks"), "{error}");
+    // More refunded than captured, on a payment that says so.
+    let mut stored = serde_json::to_value(authorized()).unwrap();
+    stored["status"] = serde_json::json!("PartiallyRefunded");
+    stored["captured"] = serde_json::json!("10.00");
+    stored["refunded"] = serde_json::json!("11.00");
+    let error = serde_json::from_value::<Payment>(stored)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("breaks"), "{error}");
+    // And what is right loads.
+    let stored = serde_json::to_value(authorized()).unwrap();
+    assert!(
+        serde_json::from_value::<Payment>(stored)
+            .unwrap()
+            .invariant_holds()
+    );
+}
