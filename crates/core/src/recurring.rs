@@ -479,3 +479,42 @@ impl Recurring {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(rescode: &str, attempt: Option<u8>, next: Option<Date>) -> ChargeResult {
+        ChargeResult {
+            recurring_id: RecurringId::new("RC1"),
+            transaction_id: None,
+            rescode: ResultCode::from_code(rescode),
+            amount: None,
+            attempt,
+            next,
+            charged_on: None,
+        }
+    }
+
+    #[test]
+    fn a_charge_result_knows_its_place_in_the_history() {
+        let next = Date::new(2026, 3, 1);
+        assert_eq!(
+            result("0000", Some(1), next).position(),
+            Some((next.unwrap(), 0))
+        );
+        assert_eq!(
+            result("HE01", Some(2), next).position(),
+            Some((next.unwrap(), 2))
+        );
+        assert_eq!(
+            result("HE01", None, next).position(),
+            Some((next.unwrap(), 1))
+        );
+        assert_eq!(
+            result("HE01", Some(0), next).position(),
+            Some((next.unwrap(), 1))
+        );
+        assert_eq!(result("0000", Some(1), None).position(), None);
+    }
+}

@@ -110,3 +110,31 @@ fn every_figure_of_the_invariant_counts() {
             .invariant_holds()
     );
 }
+
+#[test]
+fn every_status_rule_of_the_invariant_counts() {
+    // (status, captured, refunded): figures that keep 0 ≤ refunded ≤ captured ≤ amount but
+    // break the status's own rule, so only that rule refuses them.
+    for (status, captured, refunded) in [
+        ("Authorized", "10.00", "0"),
+        ("Registered", "0", "0.00"),
+        ("Captured", "10.00", "5.00"),
+        ("Captured", "5.00", "0"),
+        ("PartiallyRefunded", "10.00", "0"),
+        ("PartiallyRefunded", "10.00", "10.00"),
+        ("Refunded", "0", "0"),
+        ("Voided", "10.00", "0"),
+    ] {
+        let mut stored = serde_json::to_value(authorized()).unwrap();
+        stored["status"] = serde_json::json!(status);
+        stored["captured"] = serde_json::json!(captured);
+        stored["refunded"] = serde_json::json!(refunded);
+        if status == "Registered" {
+            // Registered with a refund: the only way its rule can fail within the figures.
+            stored["captured"] = serde_json::json!("10.00");
+            stored["refunded"] = serde_json::json!("0");
+        }
+        let loaded = serde_json::from_value::<Payment>(stored);
+        assert!(loaded.is_err(), "{status} {captured}/{refunded} loaded");
+    }
+}
