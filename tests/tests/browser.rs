@@ -280,7 +280,9 @@ async fn browser_recurring_registration_is_charged_after_a_month() {
     let browser = Browser::start().await;
     browser.client.goto(&shop.sell(page)).await.unwrap();
     browser.click("Approve").await;
-    // The page is closed right after Approve: the callbacks do not need the browser.
+    // The browser is closed as soon as the window has answered Approve (it is back at the
+    // shop): the callbacks do not need it.
+    browser.text_of("#thanks").await;
     browser.stop().await;
     assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
         !s.recurring.registrations.is_empty() && s.inbox.iter().any(|e| e.body.contains("SUB-1"))
