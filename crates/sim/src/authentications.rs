@@ -21,7 +21,7 @@ pub struct Authentication {
 }
 
 /// The authentications by `payer_auth_id`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Authentications {
     /// By id.
     pub by_id: BTreeMap<String, Authentication>,

@@ -115,7 +115,7 @@ pub(crate) fn transaction_id(mid: &str, sequence: u64) -> String {
 }
 
 /// Payments by transaction id, an index by order id, and the sequence ids are drawn from.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Ledger {
     /// Payments by transaction id.
     pub payments: BTreeMap<String, LedgerPayment>,

@@ -128,7 +128,7 @@ impl ChargeAttempt {
 }
 
 /// Registrations by recurring id.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Registrations {
     /// Registrations by recurring id.
     pub registrations: BTreeMap<String, Registration>,

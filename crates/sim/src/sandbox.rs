@@ -78,8 +78,9 @@ pub(crate) struct FrontDoor {
     pub(crate) mid: Arc<str>,
 }
 
-/// The whole sandbox state.
-#[derive(Debug)]
+/// The whole sandbox state. A clone is an independent copy (the fuzz checks start every
+/// input from one seeded sandbox this way).
+#[derive(Clone, Debug)]
 pub struct Sandbox {
     cfg: SandboxConfig,
     /// What requests are read with before the lock: the `Authorization` header the v1

@@ -19,7 +19,7 @@ pub struct StoredCard {
 }
 
 /// The stored cards by `token_id`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Tokens {
     /// By id.
     pub by_id: BTreeMap<String, StoredCard>,

@@ -43,7 +43,7 @@ pub struct WindowSession {
 }
 
 /// Open windows by id, and the bodies `ready` signed, by the fgkey it returned.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Windows {
     sessions: BTreeMap<String, WindowSession>,
     readies: BTreeMap<String, Value>,

@@ -438,6 +438,27 @@ mod tests {
     const BODY: &str = "mid=1849705C64&ref=ORDER-0001&cur=USD&amt=10.50&rescode=0000&resmsg=Success.&transid=1849705C6420260101000001&param1=&email=buyer%2B1%40example.com&resdt=20260101120000&fgkey=140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9";
 
     #[test]
+    fn the_size_limit_is_exactly_64_kib() {
+        assert_eq!(MAX_NOTIFICATION_BYTES, 65_536);
+        // A body of exactly the limit is read; one byte more is refused unread.
+        let filler = "x".repeat(MAX_NOTIFICATION_BYTES - BODY.len() - "&note=".len());
+        let at_limit = format!("{BODY}&note={filler}");
+        assert_eq!(at_limit.len(), MAX_NOTIFICATION_BYTES);
+        assert_eq!(
+            Notification::parse(at_limit.as_bytes())
+                .unwrap()
+                .get("note")
+                .map(str::len),
+            Some(filler.len())
+        );
+        let over = format!("{at_limit}x");
+        assert_eq!(
+            Notification::parse(over.as_bytes()),
+            Err(NotificationError::TooLarge(MAX_NOTIFICATION_BYTES + 1))
+        );
+    }
+
+    #[test]
     fn reads_both_spellings_and_verifies() {
         let n = Notification::parse(BODY.as_bytes()).unwrap();
         assert_eq!(n.order_id().unwrap().as_str(), "ORDER-0001");
