@@ -8,12 +8,13 @@
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::callbacks::Callback;
 use crate::faults::FaultKind;
 use crate::sandbox::{FrontDoor, Sandbox};
 
+mod answers;
 pub mod checkout;
 pub mod control;
 pub mod legacy;
@@ -68,7 +69,7 @@ impl Handled {
 }
 
 /// A JSON answer.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
+pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response<Vec<u8>> {
     let mut response = Response::new(serde_json::to_vec(body).unwrap_or_default());
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -5,6 +5,9 @@
 use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
+use super::answers::{
+    CapturedPayment, Foreign, Refund, RefundedPayment, RetrievedPayment, V1Answer,
+};
 use super::shared::{made_by_call, refused, wrong_mid};
 use super::{Handled, gateway_error, json_response, not_found, wire};
 use crate::behaviour::UnknownTransaction;
@@ -166,24 +169,28 @@ fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> R
         return gateway_error("EC00", "Invalid lang");
     }
     let date = sandbox.kst_datetime();
-    let payment = match sandbox
+    if let Err(refusal) = sandbox
         .ledger
         .capture(tid, &p.order_id, &p.currency, &p.amount, &date)
     {
-        Ok(payment) => payment.clone(),
-        Err(refusal) => return refused(refusal),
+        return refused(refusal);
+    }
+    let Some(payment) = sandbox.ledger.payments.get(tid) else {
+        return gateway_error("EC1002", "Invalid transaction_id");
     };
     json_response(
         StatusCode::OK,
-        &json!({
-            "rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
-            "payment": {
-                "order_id": payment.order_id, "currency": payment.currency,
-                "amount": sandbox.echo(payment.total(), &payment.currency),
-                "transaction_id": tid,
-                "captured_date": date, "partially_cancelable ": "Y"
-            }
-        }),
+        &V1Answer::success(
+            &sandbox.config().mid,
+            CapturedPayment {
+                order_id: &payment.order_id,
+                currency: &payment.currency,
+                amount: sandbox.echo(payment.total(), &payment.currency),
+                transaction_id: tid,
+                captured_date: &date,
+                partially_cancelable: "Y",
+            },
+        ),
     )
 }
 
@@ -246,28 +253,33 @@ fn refund_answer(
     let amount = |value| sandbox.echo(value, &payment.currency);
     json_response(
         StatusCode::OK,
-        &json!({
-            "rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
-            "refund": {
-                "refund_amount": amount(refund.amount),
-                "refund_id": refund_id,
-                "refund_date": refund.refund_date,
-                "refund_transaction_id": refund.refund_transaction_id,
+        &V1Answer {
+            rescode: "0000",
+            resmsg: "Success.",
+            mid: &sandbox.config().mid,
+            refund: Some(Refund {
+                refund_amount: amount(refund.amount),
+                refund_id,
+                refund_date: &refund.refund_date,
+                refund_transaction_id: &refund.refund_transaction_id,
+            }),
+            payment: RefundedPayment {
+                order_id: &payment.order_id,
+                currency: &payment.currency,
+                amount: amount(payment.total()),
+                transaction_id: &payment.transaction_id,
+                balance: amount(payment.balance()),
+                base_amount: amount(payment.total()),
+                base_rate: "1.000000",
+                dcc_rate: "1.000000",
+                payment_method: "P101",
             },
-            "payment": {
-                "order_id": payment.order_id, "currency": payment.currency,
-                "amount": amount(payment.total()),
-                "transaction_id": payment.transaction_id,
-                "balance": amount(payment.balance()),
-                "base_amount": amount(payment.total()),
-                "base_rate": "1.000000", "dcc_rate": "1.000000", "payment_method": "P101"
-            },
-            "foreign": {
-                "foregin_currency": payment.currency,
-                "foregin_amount": amount(payment.total()),
-                "foregin_rate": "0"
-            }
-        }),
+            foreign: Some(Foreign {
+                foregin_currency: &payment.currency,
+                foregin_amount: amount(payment.total()),
+                foregin_rate: "0",
+            }),
+        },
     )
 }
 
@@ -295,10 +307,10 @@ fn cancel(sandbox: &mut Sandbox, tid: &str, request: wire::CancelRequest) -> Res
         .ledger
         .cancel(tid, command, behaviour, refund_tid, &date)
     {
-        Ok((payment, refund)) => {
-            let payment = payment.clone();
-            refund_answer(sandbox, &payment, &r.refund_id, &refund)
-        }
+        Ok((_, refund)) => match sandbox.ledger.payments.get(tid) {
+            Some(payment) => refund_answer(sandbox, payment, &r.refund_id, &refund),
+            None => gateway_error("EC1002", "Invalid transaction_id"),
+        },
         Err(refusal) => refused(refusal),
     }
 }
@@ -330,24 +342,22 @@ fn retrieve(sandbox: &mut Sandbox, request: wire::RetrieveRequest) -> Response<V
         Err(refusal) => return refused(refusal),
     };
     let amount = |value| sandbox.echo(value, &payment.currency);
-    let mut body = json!({
-        "order_id": payment.order_id,
-        "currency": payment.currency,
-        "amount": amount(payment.total()),
-        "transaction_id": payment.transaction_id,
-        "transaction_type": payment.transaction_type,
-        "status": payment.remote_status(),
-        "balance": amount(payment.balance()),
-        // The method code of cash payments is not documented: none is claimed.
-        "payment_method": if payment.cash { None } else { Some("P101") },
-    });
-    // Only captured payments have a capture date.
-    if let (Some(date), Some(fields)) = (&payment.captured_date, body.as_object_mut()) {
-        fields.insert("captured_date".to_owned(), json!(date));
-    }
     json_response(
         StatusCode::OK,
-        &json!({"rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid, "payment": body}),
+        &V1Answer::success(
+            &sandbox.config().mid,
+            RetrievedPayment {
+                order_id: &payment.order_id,
+                currency: &payment.currency,
+                amount: amount(payment.total()),
+                transaction_id: &payment.transaction_id,
+                transaction_type: &payment.transaction_type,
+                status: payment.remote_status(),
+                balance: amount(payment.balance()),
+                payment_method: if payment.cash { None } else { Some("P101") },
+                captured_date: payment.captured_date.as_deref(),
+            },
+        ),
     )
 }
 
