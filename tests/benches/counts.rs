@@ -3,6 +3,9 @@
 //! workload under `valgrind --tool=callgrind` with two values of N and reports the
 //! instructions per iteration as ratios: repeatable where wall-clock timings are not.
 
+// The group list is this binary's output for report.py.
+#![allow(clippy::print_stdout)]
+
 mod workloads;
 
 fn main() {
@@ -10,6 +13,13 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if args.first().map(String::as_str) == Some("--groups") {
+        // For report.py: the groups and their targets, one per line.
+        for (group, target) in workloads::GROUPS {
+            println!("{group} {target}");
+        }
+        return;
+    }
     let [group, variant, iterations] = args.as_slice() else {
         eprintln!("usage: counts GROUP VARIANT N");
         std::process::exit(2);

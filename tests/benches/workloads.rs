@@ -15,6 +15,13 @@
 //!   (`form_urlencoded`), refuse nothing but sort the fields once, stream them into SHA-256
 //!   and compare the hex; the core also keeps the fields for its accessors and checks keys
 //!   for repeats.
+//! * `notification_verify_{1k,10k,60k}` — the same, on signed bodies of about 1, 10 and
+//!   60 KB (the seed's fields and distinct 40-character `note<n>` fields): the cost per
+//!   byte must not grow with the body (linear parsing).
+//! * `async_call` — both send the same request to the same loopback server on a
+//!   current-thread tokio runtime, the baseline with a `reqwest::Client` built with the
+//!   adapter's settings (no redirects, the same timeouts and User-Agent), the core through
+//!   `ReqwestHttp::call` (URL check, size limit, latency field).
 //! * `ureq_call` — both send the same request to the same loopback server, the baseline with a
 //!   bare `ureq::Agent`, the core through the adapter (its classification, limits, stage
 //!   tracking).
@@ -25,8 +32,8 @@ use std::hint::black_box;
 use base64::Engine as _;
 use eximbay_core::ops::capture::Capture;
 use eximbay_core::{
-    Amount, Currency, Lang, Notification, Operation, OrderId, SecretKey, SyncHttpClient,
-    TransactionId,
+    Amount, AsyncHttpClient, Currency, Lang, Notification, Operation, OrderId, SecretKey,
+    SyncHttpClient, TransactionId,
 };
 use eximbay_tests::loopback::{Action, LoopbackServer};
 use eximbay_tests::{API_KEY, MID, SECRET_KEY, TID, response, test_config};
@@ -148,12 +155,42 @@ fn baseline_verify(body: &[u8], secret: &str) -> bool {
 }
 
 /// The groups, with the ratio each must stay under.
-pub const GROUPS: [(&str, f64); 4] = [
+pub const GROUPS: [(&str, f64); 8] = [
     ("capture_request", 1.1),
     ("capture_response", 1.1),
     ("notification_verify", 1.1),
+    ("notification_verify_1k", 1.1),
+    ("notification_verify_10k", 1.1),
+    ("notification_verify_60k", 1.1),
     ("ureq_call", 1.05),
+    ("async_call", 1.05),
 ];
+
+/// A signed notification of about `size` bytes: the seed's fields and as many distinct
+/// `note<n>` fields (40 characters each) as it takes — a body that grows the way a hostile
+/// or a very long one would, every field signed.
+fn signed_notification(size: usize) -> String {
+    let secret = SecretKey::new(SECRET_KEY).unwrap();
+    let mut fields: Vec<(String, String)> = form_urlencoded::parse(NOTIFICATION.as_bytes())
+        .filter(|(k, _)| k != "fgkey")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut n = 0;
+    while fields.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() + 70 < size {
+        fields.push((format!("note{n}"), "x".repeat(40)));
+        n += 1;
+    }
+    let fgkey = eximbay_core::fgkey::sign(
+        &secret,
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &fields {
+        form.append_pair(k, v);
+    }
+    form.append_pair("fgkey", &fgkey);
+    form.finish()
+}
 
 /// Everything the workloads need, prepared once.
 pub struct Workloads {
@@ -165,6 +202,12 @@ pub struct Workloads {
     url: String,
     adapter: eximbay_ureq::UreqHttp,
     raw: ureq::Agent,
+    async_adapter: eximbay_async::ReqwestHttp,
+    /// reqwest with the async adapter's settings (no redirects, timeouts, User-Agent).
+    raw_async: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+    /// Signed notifications of 1 KB, 10 KB and 60 KB (under the 64 KiB limit).
+    notifications: [String; 3],
     _server: LoopbackServer,
 }
 
@@ -193,7 +236,28 @@ impl Workloads {
                     .unwrap(),
             )
         });
+        let notifications = [1_000, 10_000, 60_000].map(signed_notification);
+        for body in &notifications {
+            assert!(baseline_verify(body.as_bytes(), SECRET_KEY));
+            let parsed = Notification::parse(body.as_bytes()).unwrap();
+            assert!(parsed.verify(&SecretKey::new(SECRET_KEY).unwrap()).is_ok());
+        }
+        let options = eximbay_async::Options::default();
         Workloads {
+            async_adapter: eximbay_async::ReqwestHttp::new(&options).unwrap(),
+            raw_async: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(options.connect_timeout)
+                .timeout(options.call_timeout)
+                .user_agent(options.user_agent.clone())
+                .use_rustls_tls()
+                .build()
+                .unwrap(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            notifications,
             url: format!("{}/v1/payments/{TID}/capture", server.base_url()),
             cfg,
             authorization,
@@ -241,6 +305,28 @@ impl Workloads {
                 let n = Notification::parse(black_box(NOTIFICATION.as_bytes())).unwrap();
                 black_box(n.verify(&self.secret).is_ok());
             }
+            (sized, variant) if sized.starts_with("notification_verify_") => {
+                let body = match sized {
+                    "notification_verify_1k" => &self.notifications[0],
+                    "notification_verify_10k" => &self.notifications[1],
+                    _ => &self.notifications[2],
+                };
+                if variant == "baseline" {
+                    black_box(baseline_verify(black_box(body.as_bytes()), SECRET_KEY));
+                } else {
+                    let n = Notification::parse(black_box(body.as_bytes())).unwrap();
+                    black_box(n.verify(&self.secret).is_ok());
+                }
+            }
+            ("async_call", "baseline") => self.runtime.block_on(async {
+                let request = reqwest::Request::try_from(self.loopback_request()).unwrap();
+                let response = self.raw_async.execute(request).await.unwrap();
+                black_box(response.bytes().await.unwrap());
+            }),
+            ("async_call", "core") => self.runtime.block_on(async {
+                let response = self.async_adapter.call(self.loopback_request()).await;
+                black_box(response.unwrap());
+            }),
             ("ureq_call", "baseline") => {
                 let mut resp = self.raw.run(self.loopback_request()).unwrap();
                 black_box(resp.body_mut().read_to_vec().unwrap());
