@@ -13,7 +13,8 @@
 //!   transition: a decline is applied (nothing changes) and returned as an error, an
 //!   ambiguous outcome moves the payment to `NeedsReconcile`.
 //!
-//! Each call runs in a `tracing` span `eximbay.call` with the fields `operation`, `attempts`,
+//! With the `tracing` feature (on in the adapters), each call runs in a `tracing` span
+//! `eximbay.call` with the fields `operation`, `attempts`,
 //! `outcome` (`ok`, `declined`, `ambiguous`, `failed`), `rescode` and `latency_ms` (filled in
 //! by the adapters, which own the clock). Bodies and keys are never recorded.
 
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
+use self::span::Span;
 use crate::config::Config;
 use crate::error::{BuildError, GatewayError, ResponseError};
 use crate::ops::Operation;
@@ -215,7 +217,7 @@ fn judge<O: Operation>(
     result: Result<Response<Vec<u8>>, TransportError>,
     attempts: u32,
 ) -> Step<O::Output> {
-    let span = tracing::Span::current();
+    let span = Span::current();
     let (class, detail, error) = match result {
         Ok(response) => match op.parse(response) {
             Ok(output) => {
@@ -265,19 +267,8 @@ fn judge<O: Operation>(
     }
 }
 
-fn call_span(operation: &'static str) -> tracing::Span {
-    tracing::info_span!(
-        "eximbay.call",
-        operation,
-        attempts = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-        rescode = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
-    )
-}
-
 fn exhausted(operation: &'static str, attempts: u32, detail: String) -> ClientError {
-    tracing::Span::current().record("outcome", "failed");
+    Span::current().record("outcome", "failed");
     ClientError::Transport {
         operation,
         attempts,
@@ -298,7 +289,7 @@ where
     C: SyncHttpClient + ?Sized,
 {
     let request = op.to_http(cfg)?;
-    let span = call_span(O::NAME);
+    let span = span::call_span(O::NAME);
     let _entered = span.enter();
     let mut attempts = 0;
     loop {
@@ -311,7 +302,7 @@ where
                 return Err(exhausted(O::NAME, attempts, detail));
             }
             Step::Retry(detail) => {
-                tracing::debug!(attempt = attempts, %detail, "retrying a safe failure");
+                span::retrying(attempts, &detail);
                 sleep(policy.backoff.delay(attempts - 1, policy.jitter_seed));
             }
         }
@@ -332,14 +323,13 @@ where
     S: Fn(Duration) -> F,
     F: Future<Output = ()>,
 {
-    use tracing::Instrument as _;
     let request = op.to_http(cfg)?;
-    let span = call_span(O::NAME);
+    let span = span::call_span(O::NAME);
     let mut attempts = 0;
     loop {
         attempts += 1;
         span.record("attempts", attempts);
-        let result = client.call(request.clone()).instrument(span.clone()).await;
+        let result = span::within(&span, client.call(request.clone())).await;
         let step = span.in_scope(|| judge(op, result, attempts));
         match step {
             Step::Done(output) => return Ok(output),
@@ -439,3 +429,5 @@ fn apply_payment_failure(
 
 #[cfg(test)]
 mod tests;
+
+mod span;
