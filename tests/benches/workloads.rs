@@ -11,6 +11,8 @@
 //!   spellings, the code is trimmed, success is `0000`, the amount is required. The baseline
 //!   reads into a struct with exactly the answer's fields; the core into its reply types,
 //!   which also read a refusal's `errcode` and map unknown codes.
+//! * `capture_roundtrip` — the two above in one iteration: build the request, parse the
+//!   answer.
 //! * `notification_verify` — both split the body borrowing where no decoding is needed
 //!   (`form_urlencoded`), refuse nothing but sort the fields once, stream them into SHA-256
 //!   and compare the hex; the core also keeps the fields for its accessors and checks keys
@@ -155,9 +157,10 @@ fn baseline_verify(body: &[u8], secret: &str) -> bool {
 }
 
 /// The groups, with the ratio each must stay under.
-pub const GROUPS: [(&str, f64); 8] = [
+pub const GROUPS: [(&str, f64); 9] = [
     ("capture_request", 1.1),
     ("capture_response", 1.1),
+    ("capture_roundtrip", 1.1),
     ("notification_verify", 1.1),
     ("notification_verify_1k", 1.1),
     ("notification_verify_10k", 1.1),
@@ -293,6 +296,15 @@ impl Workloads {
                 black_box(baseline_capture_parse(resp.body()).unwrap());
             }
             ("capture_response", "core") => {
+                black_box(self.op.parse(response(200, SEED_CAPTURE_RESPONSE)).unwrap());
+            }
+            ("capture_roundtrip", "baseline") => {
+                black_box(baseline_request(black_box(&self.authorization)));
+                let resp = response(200, SEED_CAPTURE_RESPONSE);
+                black_box(baseline_capture_parse(resp.body()).unwrap());
+            }
+            ("capture_roundtrip", "core") => {
+                black_box(self.op.to_http(black_box(&self.cfg)).unwrap());
                 black_box(self.op.parse(response(200, SEED_CAPTURE_RESPONSE)).unwrap());
             }
             ("notification_verify", "baseline") => {
