@@ -178,10 +178,19 @@ fn signed_notification(size: usize) -> String {
         .filter(|(k, _)| k != "fgkey")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut n = 0;
-    while fields.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() + 70 < size {
-        fields.push((format!("note{n}"), "x".repeat(40)));
-        n += 1;
+    // Each field adds `&k=v`; the fgkey field adds 70 bytes at the end.
+    let mut length: usize = fields
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum::<usize>()
+        + 70;
+    for n in 0.. {
+        if length >= size {
+            break;
+        }
+        let field = (format!("note{n}"), "x".repeat(40));
+        length += field.0.len() + field.1.len() + 2;
+        fields.push(field);
     }
     let fgkey = eximbay_core::fgkey::sign(
         &secret,
