@@ -35,13 +35,6 @@ use timing::{Row, Sample, Variant};
 
 const SEED_CAPTURE_RESPONSE: &str = r#"{"rescode":"0000","resmsg":"Success.","mid":"1849705C64","payment":{"order_id":"20220922114007","currency":"USD","amount":"1","transaction_id":"1849705C6420220922000016","captured_date":"20220922114212","partially_cancelable ":"Y"}}"#;
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn capture_request(base_url: &str) -> http::Request<Vec<u8>> {
     let capture = Capture {
         transaction_id: TransactionId::new(TID),
@@ -212,14 +205,8 @@ fn rows_for(client: &str, connection: &str, baseline: &str, samples: &[Sample]) 
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    if args.first().map(String::as_str) == Some("serve") {
-        serve::serve_main(&args[1..]);
-    }
-    let (rounds, batch) = (env_or("ROUNDS", 41), env_or("BATCH", 100));
+    serve::serve_if_asked();
+    let (rounds, batch) = (timing::env_or("ROUNDS", 41), timing::env_or("BATCH", 100));
     let body_file = std::env::temp_dir().join(format!("eximbay-bench-{}.json", std::process::id()));
     std::fs::write(&body_file, SEED_CAPTURE_RESPONSE).unwrap();
     let body_path = body_file.to_str().unwrap();

@@ -41,10 +41,7 @@ fn main() {
 /// other). Rows go to `target/bench-results/wall.jsonl`.
 fn wall_clock() {
     let workloads = workloads::Workloads::prepare();
-    let rounds = std::env::var("ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(41);
+    let rounds = timing::env_or("ROUNDS", 41);
     let mut rows = Vec::new();
     for (group, target) in workloads::GROUPS {
         // About 20 ms per batch whatever the workload costs.

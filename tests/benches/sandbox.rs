@@ -36,13 +36,6 @@ const CONNECTIONS: usize = 64;
 /// Payments of each kind the load server holds, enough for every timed capture and refund.
 const PRELOADED: usize = 200_000;
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn hundred() -> Amount {
     Amount::parse("100.00").unwrap()
 }
@@ -121,7 +114,7 @@ fn scale_rows() -> Vec<Row> {
             (name.as_str(), Box::new(run) as Box<dyn FnMut(usize) + '_>)
         })
         .collect();
-    let samples = timing::interleaved(env_or("ROUNDS", 3) * 7, 2_000, &mut variants);
+    let samples = timing::interleaved(timing::env_or("ROUNDS", 3) * 7, 2_000, &mut variants);
     let ratio = timing::paired_ratio(&samples[2], &samples[0]);
     vec![Row {
         figure: "sandbox retrieve by order_id, 1M ÷ 1k payments".to_owned(),
@@ -205,7 +198,10 @@ fn load(
 
 fn throughput_rows() -> Vec<Row> {
     const TARGET: f64 = 0.90;
-    let (seconds, rounds) = (env_or("SECONDS", 2) as f64, env_or("ROUNDS", 3));
+    let (seconds, rounds) = (
+        timing::env_or("SECONDS", 2) as f64,
+        timing::env_or("ROUNDS", 3),
+    );
     let dir = std::env::temp_dir().join(format!("eximbay-bench-floor-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ids_file = dir.join("ids");
@@ -309,13 +305,7 @@ fn throughput_rows() -> Vec<Row> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    if args.first().map(String::as_str) == Some("serve") {
-        serve::serve_main(&args[1..]);
-    }
+    serve::serve_if_asked();
     let mut rows = scale_rows();
     rows.extend(throughput_rows());
     timing::report("sandbox", &rows);

@@ -61,8 +61,20 @@ impl Drop for ServerProcess {
     }
 }
 
+/// When this bench binary was started as `… serve MODE …` (by [`ServerProcess::start`]),
+/// serves and never returns; otherwise returns, and the bench runs.
+pub fn serve_if_asked() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if let Some(("serve", rest)) = args.split_first().map(|(f, r)| (f.as_str(), r)) {
+        serve_main(rest);
+    }
+}
+
 /// Runs the `serve` mode named by `args` (never returns).
-pub fn serve_main(args: &[String]) -> ! {
+fn serve_main(args: &[String]) -> ! {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -10,6 +10,14 @@
 
 use std::time::Instant;
 
+/// A number from the environment (`ROUNDS`, `BATCH`, `SECONDS`), or `default`.
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// One variant: runs a batch of `n` calls.
 pub type Variant<'a> = (&'a str, Box<dyn FnMut(usize) + 'a>);
 
