@@ -20,6 +20,7 @@ use eximbay_core::recurring::RecurringOutcome;
 use eximbay_core::{Amount, ClientError, Operation, PaymentOutcome};
 use rust_decimal::Decimal;
 
+use crate::order::Order;
 use crate::shop::Shop;
 use crate::store::{CommandRecord, Decision, Finish, NewCommand, StoreError};
 
@@ -242,46 +243,61 @@ async fn carry_out(
                 .await
         }
         Ok(Sent::Payment(outcome, ending)) => {
-            let finish = ending.finish(key);
-            let detail = format!("{} ({}): {}", action.kind(), short(key), finish.message);
-            shop.store
-                .change(order_id, now, None, Some(&finish), |order| {
-                    match order.payment.as_mut().map(|p| p.apply((*outcome).clone())) {
-                        Some(Ok(_)) => Decision::Apply {
-                            kind: "command",
-                            detail: detail.clone(),
-                        },
-                        Some(Err(e)) => Decision::Refuse {
-                            kind: "command",
-                            detail: format!("The gateway's answer did not fit the order: {e}"),
-                        },
-                        None => Decision::Skip,
-                    }
-                })
-                .await
-                .map(|_| ())
+            let applied = |order: &mut Order| {
+                let payment = order.payment.as_mut()?;
+                Some(
+                    payment
+                        .apply((*outcome).clone())
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                )
+            };
+            apply_to_order(shop, order_id, now, action, key, ending, applied).await
         }
         Ok(Sent::Recurring(outcome, ending)) => {
-            let finish = ending.finish(key);
-            let detail = format!("{} ({}): {}", action.kind(), short(key), finish.message);
-            shop.store
-                .change(order_id, now, None, Some(&finish), |order| {
-                    match order.recurring.as_mut().map(|r| r.apply(outcome.clone())) {
-                        Some(Ok(_)) => Decision::Apply {
-                            kind: "command",
-                            detail: detail.clone(),
-                        },
-                        Some(Err(e)) => Decision::Refuse {
-                            kind: "command",
-                            detail: format!("The gateway's answer did not fit the order: {e}"),
-                        },
-                        None => Decision::Skip,
-                    }
-                })
-                .await
-                .map(|_| ())
+            let applied = |order: &mut Order| {
+                let recurring = order.recurring.as_mut()?;
+                Some(
+                    recurring
+                        .apply(outcome.clone())
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                )
+            };
+            apply_to_order(shop, order_id, now, action, key, ending, applied).await
         }
     }
+}
+
+/// Applies a sent command's outcome to the order as it is now, and finishes the command, in
+/// one change. `applied` is `None` when the order has nothing to apply it to.
+async fn apply_to_order(
+    shop: &Shop,
+    order_id: &str,
+    now: i64,
+    action: &Action,
+    key: &str,
+    ending: Ending,
+    mut applied: impl FnMut(&mut Order) -> Option<Result<(), String>>,
+) -> Result<(), StoreError> {
+    let finish = ending.finish(key);
+    let detail = format!("{} ({}): {}", action.kind(), short(key), finish.message);
+    shop.store
+        .change(order_id, now, None, Some(&finish), |order| {
+            match applied(order) {
+                Some(Ok(())) => Decision::Apply {
+                    kind: "command",
+                    detail: detail.clone(),
+                },
+                Some(Err(e)) => Decision::Refuse {
+                    kind: "command",
+                    detail: format!("The gateway's answer did not fit the order: {e}"),
+                },
+                None => Decision::Skip,
+            }
+        })
+        .await
+        .map(|_| ())
 }
 
 /// A recurring request, built.
