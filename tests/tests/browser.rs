@@ -6,6 +6,9 @@
 //! `.ci/run` installs `chromium` and `chromium-driver`. Screenshots of the window are kept
 //! in `target/tmp/browser/` as test artifacts.
 
+mod support;
+use support::{signed_config as config, start as sandbox};
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,11 +17,10 @@ use eximbay_core::ops::ready::Ready;
 use eximbay_core::registration::RecurringRegistration;
 use eximbay_core::window::{Line, PaymentForm};
 use eximbay_core::{
-    Amount, ApiKey, Config, Currency, Environment, Lang, Mid, Notification, OrderId, SecretKey,
-    Timestamp, TransactionType,
+    Amount, Currency, Lang, Notification, OrderId, SecretKey, Timestamp, TransactionType,
 };
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
-use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use eximbay_sim::RunningSandbox;
+use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
 use eximbay_tests::browser::Browser;
 use eximbay_tests::loopback::{Action, LoopbackServer};
 
@@ -85,28 +87,6 @@ impl Shop {
 /// Where the screenshots go: `target/tmp/browser/`.
 fn shots() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser")
-}
-
-fn sandbox() -> RunningSandbox {
-    RunningSandbox::start(
-        SandboxConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions {
-            callback_retry_delay: Duration::from_millis(20),
-            ..ServerOptions::default()
-        },
-    )
-    .unwrap()
-}
-
-fn config(sandbox: &RunningSandbox) -> Config {
-    Config::new(
-        Environment::custom(&sandbox.base_url()).unwrap(),
-        Mid::new(DEFAULT_MID).unwrap(),
-        ApiKey::new(DEFAULT_API_KEY).unwrap(),
-    )
-    .unwrap()
-    .with_secret_key(SecretKey::new(DEFAULT_SECRET_KEY).unwrap())
 }
 
 fn amount(text: &str) -> Amount {

@@ -3,15 +3,18 @@
 //! `PAYER_AUTH` window, its notification, `PAYMENT_PA` / `AUTHORIZE_PA`, refusals before
 //! sending, and an unknown outcome reconciled by order id.
 
+mod support;
+use support::{signed_config as config, start as sandbox};
+
 use eximbay_core::authentication::{AuthenticationStatus, ConfirmOutcome, InvalidConfirm};
 use eximbay_core::ops::confirm::Confirm;
 use eximbay_core::window::{Line, PaymentForm};
 use eximbay_core::{
-    Amount, ApiKey, Config, Currency, Environment, Lang, Mid, Notification, Operation, OrderId,
-    PayerAuthId, PayerAuthentication, PaymentStatus, SecretKey, Timestamp, TransactionType,
+    Amount, Currency, Lang, Notification, Operation, OrderId, PayerAuthId, PayerAuthentication,
+    PaymentStatus, SecretKey, Timestamp, TransactionType,
 };
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
-use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+use eximbay_sim::RunningSandbox;
+use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
 use eximbay_tests::{render_request, test_config};
 
 fn amount(text: &str) -> Amount {
@@ -107,25 +110,6 @@ fn an_unknown_outcome_needs_a_retrieve_by_order_id_and_nothing_else() {
         retrieve.transaction_id, None,
         "there is no transaction id yet"
     );
-}
-
-fn sandbox() -> RunningSandbox {
-    RunningSandbox::start(
-        SandboxConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap()
-}
-
-fn config(sandbox: &RunningSandbox) -> Config {
-    Config::new(
-        Environment::custom(&sandbox.base_url()).unwrap(),
-        Mid::new(DEFAULT_MID).unwrap(),
-        ApiKey::new(DEFAULT_API_KEY).unwrap(),
-    )
-    .unwrap()
-    .with_secret_key(SecretKey::new(DEFAULT_SECRET_KEY).unwrap())
 }
 
 /// A `PAYER_AUTH` window approved in the sandbox (in-process, on the running sandbox's

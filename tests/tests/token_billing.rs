@@ -3,6 +3,9 @@
 //! with unknown outcomes reconciled (a rebill by its order id, a delete by the look-up)
 //! under each of the sandbox's guesses of the look-up's answer.
 
+mod support;
+use support::config;
+
 use eximbay_core::ops::Line;
 use eximbay_core::ops::ready::Ready;
 use eximbay_core::ops::token_delete::TokenDelete;
@@ -10,12 +13,12 @@ use eximbay_core::ops::token_lookup::TokenLookup;
 use eximbay_core::ops::token_rebill::TokenRebill;
 use eximbay_core::token::{InvalidTokenCommand, TokenCommand, TokenOutcome};
 use eximbay_core::{
-    Amount, ApiKey, ClientError, Config, Currency, Environment, Lang, Mid, Notification, Operation,
-    OrderId, PaymentStatus, SecretKey, Token, TokenId, TokenStatus, TransactionType,
+    Amount, ClientError, Currency, Lang, Notification, Operation, OrderId, PaymentStatus,
+    SecretKey, Token, TokenId, TokenStatus, TransactionType,
 };
 use eximbay_sim::behaviour::TokenLookupAnswer;
 use eximbay_sim::control::NewPayment;
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
 use eximbay_sim::{Behaviour, RunningSandbox, SandboxConfig, ServerOptions};
 use eximbay_tests::{render_request, test_config};
 
@@ -83,15 +86,6 @@ fn sandbox(token_lookup: TokenLookupAnswer) -> RunningSandbox {
         },
         "127.0.0.1:0".parse().unwrap(),
         ServerOptions::default(),
-    )
-    .unwrap()
-}
-
-fn config(sandbox: &RunningSandbox) -> Config {
-    Config::new(
-        Environment::custom(&sandbox.base_url()).unwrap(),
-        Mid::new(DEFAULT_MID).unwrap(),
-        ApiKey::new(DEFAULT_API_KEY).unwrap(),
     )
     .unwrap()
 }

@@ -70,6 +70,13 @@ pub fn config(sandbox: &RunningSandbox) -> Config {
     .unwrap()
 }
 
+/// [`config`] with the sandbox's secret key (to sign windows and verify notifications).
+pub fn signed_config(sandbox: &RunningSandbox) -> Config {
+    config(sandbox).with_secret_key(
+        eximbay_core::SecretKey::new(eximbay_sim::sandbox::DEFAULT_SECRET_KEY).unwrap(),
+    )
+}
+
 pub fn fast() -> eximbay_core::Backoff {
     eximbay_core::Backoff {
         initial_delay: Duration::from_millis(5),
