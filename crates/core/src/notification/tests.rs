@@ -177,3 +177,42 @@ fn status_fraud_screening_and_card_fields() {
     let void = Notification::parse(b"transid=T&rescode=0000&status=Void").unwrap();
     assert!(!void.is_paid());
 }
+
+#[test]
+fn a_refusal_reads_as_one_under_either_spelling() {
+    let legacy =
+        Notification::parse(b"ver=230&rescode=1002&resmsg=Declined%20by%20issuer&transid=T")
+            .unwrap();
+    assert_eq!(legacy.version(), Some("230"));
+    assert_eq!(legacy.resmsg(), Some("Declined by issuer"));
+    assert_eq!(
+        legacy.rescode().map(|c| c.as_str().to_owned()),
+        Some("1002".to_owned())
+    );
+    assert!(!legacy.is_success());
+    assert!(!legacy.is_paid());
+    let current = Notification::parse(b"version=240%0A&rescode=0000&resmsg=").unwrap();
+    assert_eq!(current.version(), Some("240"));
+    assert_eq!(current.resmsg(), Some(""));
+    assert!(current.is_success());
+}
+
+#[test]
+fn card_and_screening_details_under_either_spelling() {
+    let current = Notification::parse(
+        b"transid=T&rescode=0000&payment_method=P101&card_holder=KIM%20MINSU&auth_code=A12345\
+          &dm_decision=REJECT&dm_reject=%20blacklisted%20",
+    )
+    .unwrap();
+    assert_eq!(current.payment_method(), Some(PaymentMethod::Visa));
+    assert_eq!(current.card_holder(), Some("KIM MINSU"));
+    assert_eq!(current.auth_code(), Some("A12345"));
+    assert_eq!(current.dm_reject(), Some("blacklisted"));
+    let legacy =
+        Notification::parse(b"transid=T&rescode=0000&paymethod=P000&cardholder=LEE&authcode=0042")
+            .unwrap();
+    assert_eq!(legacy.payment_method(), Some(PaymentMethod::Card));
+    assert_eq!(legacy.card_holder(), Some("LEE"));
+    assert_eq!(legacy.auth_code(), Some("0042"));
+    assert_eq!(legacy.dm_reject(), None);
+}
