@@ -216,3 +216,27 @@ fn card_and_screening_details_under_either_spelling() {
     assert_eq!(legacy.auth_code(), Some("0042"));
     assert_eq!(legacy.dm_reject(), None);
 }
+
+#[test]
+fn dcc_and_authentication_details() {
+    let n = Notification::parse(
+        b"transid=T&rescode=0000&dcc_rate=1.0850&base_amount=12.00&cavv=AAAB%20&xid=X1&eci=05\
+          &token_id=TK1&transaction_date=20260101120000",
+    )
+    .unwrap();
+    assert_eq!(n.dcc_rate(), Some("1.0850"));
+    assert_eq!(n.base_amount().unwrap().as_str(), "12.00");
+    assert_eq!(
+        (n.cavv(), n.xid(), n.eci()),
+        (Some("AAAB"), Some("X1"), Some("05"))
+    );
+    assert_eq!(n.token_id(), Some("TK1"));
+    assert_eq!(
+        n.transaction_date(),
+        Timestamp::parse_kst_datetime("20260101120000")
+    );
+    let legacy = Notification::parse(b"transid=T&tokenID=TK2&resdt=20260102000000").unwrap();
+    assert_eq!(legacy.token_id(), Some("TK2"));
+    assert!(legacy.transaction_date().is_some());
+    assert_eq!((legacy.dcc_rate(), legacy.base_amount()), (None, None));
+}
