@@ -240,3 +240,23 @@ fn dcc_and_authentication_details() {
     assert!(legacy.transaction_date().is_some());
     assert_eq!((legacy.dcc_rate(), legacy.base_amount()), (None, None));
 }
+
+#[test]
+fn the_deduplicator_counts_distinct_notifications() {
+    let mut seen = Deduplicator::new();
+    assert!(seen.is_empty());
+    assert_eq!(seen.len(), 0);
+    let sale = Notification::parse(b"transid=T1&rescode=0000&status=Sale").unwrap();
+    let again = Notification::parse(b"transid=T1&rescode=0000%0A&status=Sale&param1=x").unwrap();
+    let other = Notification::parse(b"transid=T2&rescode=0000").unwrap();
+    assert_eq!(seen.first_delivery(&sale), Ok(true));
+    assert_eq!(
+        seen.first_delivery(&again),
+        Ok(false),
+        "the same identity, trimmed"
+    );
+    assert!(!seen.is_empty());
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen.first_delivery(&other), Ok(true));
+    assert_eq!(seen.len(), 2);
+}

@@ -138,3 +138,27 @@ fn every_status_rule_of_the_invariant_counts() {
         assert!(loaded.is_err(), "{status} {captured}/{refunded} loaded");
     }
 }
+
+#[test]
+fn an_answer_about_another_payment_is_refused() {
+    let mut payment = authorized();
+    let other = Captured {
+        resmsg: String::new(),
+        mid: None,
+        order_id: None,
+        currency: None,
+        amount: GatewayAmount::new("10.00"),
+        transaction_id: TransactionId::new("1849705C6420220922000099"),
+        captured_date: None,
+        partially_cancelable: None,
+    };
+    assert!(matches!(
+        payment.apply(PaymentOutcome::Captured(other)),
+        Err(InvalidTransition::WrongPayment { .. })
+    ));
+    assert_eq!(
+        payment.status(),
+        PaymentStatus::Authorized,
+        "nothing applied"
+    );
+}
