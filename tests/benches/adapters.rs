@@ -23,6 +23,7 @@
 //! settings themselves cost. `cargo bench -p eximbay-tests --bench adapters`
 //! (`ROUNDS`, `BATCH` to change the defaults 41 × 100).
 
+mod raw_clients;
 mod serve;
 mod timing;
 
@@ -128,14 +129,7 @@ fn reqwest_variants<'a>(
 ) -> Vec<Variant<'a>> {
     let options = eximbay_async::Options::default();
     let bare = reqwest::Client::new();
-    let configured = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(options.connect_timeout)
-        .timeout(options.call_timeout)
-        .user_agent(options.user_agent.clone())
-        .use_rustls_tls()
-        .build()
-        .unwrap();
+    let configured = raw_clients::reqwest_with_adapter_settings(&options);
     let adapter = eximbay_async::ReqwestHttp::new(&options).unwrap();
     let raw = |client: reqwest::Client| {
         Box::new(move |n: usize| {

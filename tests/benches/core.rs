@@ -15,6 +15,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
+mod raw_clients;
 mod workloads;
 
 fn benches(c: &mut Criterion) {

@@ -6,6 +6,7 @@
 // The group list is this binary's output for report.py.
 #![allow(clippy::print_stdout)]
 
+mod raw_clients;
 mod timing;
 mod workloads;
 

@@ -257,14 +257,7 @@ impl Workloads {
         let options = eximbay_async::Options::default();
         Workloads {
             async_adapter: eximbay_async::ReqwestHttp::new(&options).unwrap(),
-            raw_async: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(options.connect_timeout)
-                .timeout(options.call_timeout)
-                .user_agent(options.user_agent.clone())
-                .use_rustls_tls()
-                .build()
-                .unwrap(),
+            raw_async: crate::raw_clients::reqwest_with_adapter_settings(&options),
             runtime: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
