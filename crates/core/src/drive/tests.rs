@@ -162,6 +162,22 @@ fn the_async_loop_retries_safe_failures_with_the_same_backoff_and_gives_up() {
     assert_eq!(calls.get(), 3);
 }
 
+/// Captures a fresh payment through `client` with the default policy (no sleeping) and
+/// applies the result, which must be an error; returns the payment and that error.
+fn failed_capture(client: &impl SyncHttpClient) -> (Payment, ClientError) {
+    let mut p = payment();
+    let op = p.capture().unwrap();
+    let result = send_blocking(client, &cfg(), &op, &RetryPolicy::default(), |_| {});
+    let err = apply_payment_result(
+        &mut p,
+        result,
+        PaymentCommand::Capture,
+        PaymentOutcome::Captured,
+    )
+    .unwrap_err();
+    (p, err)
+}
+
 #[test]
 fn an_ambiguous_capture_is_sent_once_and_needs_reconcile() {
     let calls = Cell::new(0);
@@ -172,16 +188,7 @@ fn an_ambiguous_capture_is_sent_once_and_needs_reconcile() {
             "timed out",
         ))
     };
-    let mut p = payment();
-    let op = p.capture().unwrap();
-    let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |_| {});
-    let err = apply_payment_result(
-        &mut p,
-        result,
-        PaymentCommand::Capture,
-        PaymentOutcome::Captured,
-    )
-    .unwrap_err();
+    let (p, err) = failed_capture(&client);
     assert!(err.is_ambiguous());
     assert_eq!(calls.get(), 1);
     assert_eq!(p.status(), PaymentStatus::NeedsReconcile);
@@ -197,16 +204,7 @@ fn em00_is_retried_and_other_codes_are_final() {
             format!(r#"{{"rescode":"{code}","resmsg":"x"}}"#).into_bytes(),
         ))
     };
-    let mut p = payment();
-    let op = p.capture().unwrap();
-    let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |_| {});
-    let err = apply_payment_result(
-        &mut p,
-        result,
-        PaymentCommand::Capture,
-        PaymentOutcome::Captured,
-    )
-    .unwrap_err();
+    let (p, err) = failed_capture(&client);
     assert!(matches!(err, ClientError::Declined(ref g) if g.rescode.as_str() == "HE01"));
     assert_eq!(calls.get(), 2);
     assert_eq!(p.status(), PaymentStatus::Authorized);
@@ -216,16 +214,7 @@ fn em00_is_retried_and_other_codes_are_final() {
 fn exhausted_safe_failures_apply_nothing() {
     let client =
         |_req: Request<Vec<u8>>| Err(TransportError::new(TransportFailure::Dns, "no such host"));
-    let mut p = payment();
-    let op = p.capture().unwrap();
-    let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |_| {});
-    let err = apply_payment_result(
-        &mut p,
-        result,
-        PaymentCommand::Capture,
-        PaymentOutcome::Captured,
-    )
-    .unwrap_err();
+    let (p, err) = failed_capture(&client);
     assert!(matches!(err, ClientError::Transport { attempts: 3, .. }));
     assert_eq!(p.status(), PaymentStatus::Authorized);
 }
