@@ -1,6 +1,7 @@
 //! The commands the state modules take, as plain values read from requests: a completed
 //! payment window (`NewPayment`, with its recurring part) and a cancel (`CancelCommand`).
 
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
 /// `POST /_sim/payments`: a payment as if the buyer completed the payment window.
@@ -49,21 +50,31 @@ pub struct NewRecurring {
     pub date: Option<String>,
 }
 
-/// What a cancel request asks for, as the wire wrote it.
+/// What a cancel request asks for: its text fields as the wire wrote them, its amounts
+/// read for its currency.
 #[derive(Clone, Copy, Debug)]
 pub struct CancelCommand<'a> {
     /// `payment.order_id`.
     pub order_id: &'a str,
     /// `payment.currency`.
     pub currency: &'a str,
-    /// `payment.amount`.
-    pub amount: &'a str,
-    /// `payment.balance` (the guard).
-    pub balance: Option<&'a str>,
     /// `refund.refund_type`.
     pub refund_type: &'a str,
-    /// `refund.refund_amount`.
-    pub refund_amount: &'a str,
     /// `refund.refund_id`.
     pub refund_id: &'a str,
+    /// The amounts.
+    pub amounts: CancelAmounts,
+}
+
+/// The amounts of a cancel request, each read for the request's currency — `None` where
+/// it is missing or not a valid amount in that currency. The server reads them before it
+/// takes the sandbox lock; the ledger refuses a `None` with the gateway's code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CancelAmounts {
+    /// `payment.amount`.
+    pub amount: Option<Decimal>,
+    /// `payment.balance` (the guard).
+    pub balance: Option<Decimal>,
+    /// `refund.refund_amount`.
+    pub refund_amount: Option<Decimal>,
 }

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::behaviour::{Behaviour, FullRefundAfterPartial, RepeatedRefundId};
-pub use crate::commands::{CancelCommand, NewPayment, NewRecurring};
+pub use crate::commands::{CancelAmounts, CancelCommand, NewPayment, NewRecurring};
 
 /// Why the gateway refuses a command: its result code and message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +37,10 @@ pub struct LedgerPayment {
     pub currency: String,
     /// Amount as registered.
     pub amount: String,
+    /// The registered amount's value, read once when the payment is made (a refund
+    /// compares against it several times under the sandbox lock).
+    #[serde(skip)]
+    pub(crate) total: Decimal,
     /// `AUTHORIZE` or `PAYMENT`.
     pub transaction_type: String,
     /// Paid by a cash or bank-transfer method (registered first, paid later).
@@ -73,9 +77,7 @@ pub struct LedgerRefund {
 impl LedgerPayment {
     /// The registered amount.
     pub fn total(&self) -> Decimal {
-        Amount::parse(&self.amount)
-            .map(|a| a.value())
-            .unwrap_or_default()
+        self.total
     }
 
     /// What is still refundable.
@@ -164,9 +166,9 @@ impl Ledger {
         if cash && (transaction_type != "PAYMENT" || new.recurring.is_some()) {
             return Err("a cash payment is a PAYMENT without recurring registration".to_owned());
         }
-        if valid_amount(&new.amount, &new.currency).is_none() {
+        let Some(total) = valid_amount(&new.amount, &new.currency) else {
             return Err("invalid amount for the currency".to_owned());
-        }
+        };
         let captured = matches!(
             transaction_type.as_str(),
             "PAYMENT" | "PAYMENT_PA" | "REBILL"
@@ -176,6 +178,7 @@ impl Ledger {
             order_id: new.order_id.clone(),
             currency: new.currency.clone(),
             amount: new.amount.clone(),
+            total,
             transaction_type,
             cash,
             awaiting_payment: cash,
@@ -227,13 +230,14 @@ impl Ledger {
         }
     }
 
-    /// Captures an `AUTHORIZE` payment, once, for its whole amount.
+    /// Captures an `AUTHORIZE` payment, once, for its whole amount (`amount` is the
+    /// request's, read for `currency`: `None` when it is not a valid amount in it).
     pub fn capture(
         &mut self,
         tid: &str,
         order_id: &str,
         currency: &str,
-        amount: &str,
+        amount: Option<Decimal>,
         date: &str,
     ) -> Result<&LedgerPayment, Refusal> {
         let payment = self
@@ -246,7 +250,7 @@ impl Ledger {
                 "order_id or currency does not match the payment",
             ));
         }
-        if valid_amount(amount, currency) != Some(payment.total()) {
+        if amount != Some(payment.total()) {
             return Err(refuse(
                 "EC00",
                 "amount must be the authorized amount (no partial capture)",
@@ -359,12 +363,12 @@ fn check_refund(
             "order_id or currency does not match the payment",
         ));
     }
-    if valid_amount(command.amount, command.currency) != Some(payment.total()) {
+    let amounts = command.amounts;
+    if amounts.amount != Some(payment.total()) {
         return Err(refuse("EC00", "amount does not match the payment"));
     }
-    let balance = command
+    let balance = amounts
         .balance
-        .and_then(|b| valid_amount(b, command.currency))
         .ok_or(refuse("EC00", "balance is missing or invalid"))?;
     if balance != payment.balance() {
         return Err(refuse(
@@ -372,7 +376,8 @@ fn check_refund(
             "balance does not match the refundable amount",
         ));
     }
-    let amount = valid_amount(command.refund_amount, command.currency)
+    let amount = amounts
+        .refund_amount
         .ok_or(refuse("EC00", "Invalid refund_amount"))?;
     if payment.awaiting_payment {
         return Err(refuse("EC00", "The payment has not been paid"));

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::behaviour::{Behaviour, CallbackNames};
 use crate::callbacks::{Callback, Delivery, Inbox, Signer};
 use crate::faults::{Fault, Faults};
-use crate::ledger::{Ledger, LedgerPayment, NewPayment};
+use crate::ledger::{Ledger, LedgerPayment, NewPayment, valid_amount};
 use crate::recurring::{Registration, Registrations};
 use crate::windows::Windows;
 
@@ -197,9 +197,13 @@ impl Sandbox {
     pub fn kst_datetime(&self) -> String {
         let local = self.now.0 + eximbay_core::time::KST_OFFSET_SECONDS;
         let seconds = local.rem_euclid(86_400);
+        let date = self.now.kst_date();
+        // One formatting pass (every capture and refund writes a date under the lock).
         format!(
-            "{}{:02}{:02}{:02}",
-            self.now.kst_date().to_yyyymmdd(),
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            date.year(),
+            date.month(),
+            date.day(),
             seconds / 3600,
             seconds / 60 % 60,
             seconds % 60
@@ -371,6 +375,8 @@ impl Sandbox {
                 order_id: registration.order_id.clone(),
                 currency: registration.currency.clone(),
                 amount: registration.amount.clone(),
+                total: valid_amount(&registration.amount, &registration.currency)
+                    .unwrap_or_default(),
                 transaction_type: "PAYMENT".to_owned(),
                 cash: false,
                 awaiting_payment: false,

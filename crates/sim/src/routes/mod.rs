@@ -70,7 +70,13 @@ impl Handled {
 
 /// A JSON answer.
 pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response<Vec<u8>> {
-    let mut response = Response::new(serde_json::to_vec(body).unwrap_or_default());
+    // Room for the largest common answer (a refund's, about 500 bytes) up front, so the
+    // buffer is not grown several times while the sandbox lock is held.
+    let mut bytes = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        bytes.clear();
+    }
+    let mut response = Response::new(bytes);
     *response.status_mut() = status;
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,

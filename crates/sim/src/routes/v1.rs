@@ -11,8 +11,9 @@ use super::answers::{
 use super::shared::{made_by_call, refused, wrong_mid};
 use super::{Handled, gateway_error, json_response, not_found, wire};
 use crate::behaviour::UnknownTransaction;
-use crate::ledger::{CancelCommand, LedgerPayment, LedgerRefund, valid_amount};
+use crate::ledger::{CancelAmounts, CancelCommand, LedgerPayment, LedgerRefund, valid_amount};
 use crate::sandbox::Sandbox;
+use rust_decimal::Decimal;
 
 /// One `/v1/…` request, authenticated and parsed: what [`apply`] does under the sandbox
 /// lock. Reading, authenticating and parsing need no state, so the server does them
@@ -26,12 +27,14 @@ pub(crate) enum V1Command {
     Ready(Box<wire::ReadyRequest>, Option<serde_json::Value>),
     Terminate(String),
     Adjust(String, wire::V1AdjustRequest),
-    Capture(String, Box<wire::CaptureRequest>),
+    /// The request and its amount read for its currency.
+    Capture(String, Box<wire::CaptureRequest>, Option<Decimal>),
     Confirm(Box<wire::ConfirmRequest>),
     Rebill(String, Box<wire::RebillRequest>),
     TokenDelete(String, wire::TokenDeleteRequest),
     TokenLookup(String),
-    Cancel(String, Box<wire::CancelRequest>),
+    /// The request and its amounts read for its currency.
+    Cancel(String, Box<wire::CancelRequest>, CancelAmounts),
 }
 
 /// Reads one `/v1/…` request: method, `Authorization` against `expected_authorization`,
@@ -109,9 +112,16 @@ pub(crate) fn parse(
             }
             let tid = (*tid).to_owned();
             if *operation == "capture" {
-                body_of(body).map(|request| V1Command::Capture(tid, Box::new(request)))
+                body_of(body).map(|request: wire::CaptureRequest| {
+                    let p = &request.payment;
+                    let amount = valid_amount(&p.amount, &p.currency);
+                    V1Command::Capture(tid, Box::new(request), amount)
+                })
             } else {
-                body_of(body).map(|request| V1Command::Cancel(tid, Box::new(request)))
+                body_of(body).map(|request: wire::CancelRequest| {
+                    let amounts = cancel_amounts(&request);
+                    V1Command::Cancel(tid, Box::new(request), amounts)
+                })
             }
         }
         _ => Err(Box::new(not_found())),
@@ -141,12 +151,12 @@ pub(crate) fn apply(sandbox: &mut Sandbox, command: V1Command) -> Handled {
                 Err(refusal) => refused(refusal),
             }
         }
-        V1Command::Capture(tid, request) => capture(sandbox, &tid, *request),
+        V1Command::Capture(tid, request, amount) => capture(sandbox, &tid, *request, amount),
         V1Command::Confirm(request) => confirm(sandbox, *request),
         V1Command::Rebill(id, request) => super::tokenbilling::rebill(sandbox, &id, *request),
         V1Command::TokenDelete(id, request) => super::tokenbilling::delete(sandbox, &id, &request),
         V1Command::TokenLookup(id) => super::tokenbilling::lookup(sandbox, &id),
-        V1Command::Cancel(tid, request) => cancel(sandbox, &tid, *request),
+        V1Command::Cancel(tid, request, amounts) => cancel(sandbox, &tid, *request, amounts),
     })
 }
 
@@ -160,7 +170,25 @@ fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Respons
     })
 }
 
-fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> Response<Vec<u8>> {
+/// A cancel request's amounts, read for its currency (outside the lock).
+fn cancel_amounts(request: &wire::CancelRequest) -> CancelAmounts {
+    let (p, r) = (&request.payment, &request.refund);
+    CancelAmounts {
+        amount: valid_amount(&p.amount, &p.currency),
+        balance: p
+            .balance
+            .as_deref()
+            .and_then(|b| valid_amount(b, &p.currency)),
+        refund_amount: valid_amount(&r.refund_amount, &p.currency),
+    }
+}
+
+fn capture(
+    sandbox: &mut Sandbox,
+    tid: &str,
+    request: wire::CaptureRequest,
+    amount: Option<Decimal>,
+) -> Response<Vec<u8>> {
     if let Some(response) = wrong_mid(sandbox, &request.mid) {
         return response;
     }
@@ -171,7 +199,7 @@ fn capture(sandbox: &mut Sandbox, tid: &str, request: wire::CaptureRequest) -> R
     let date = sandbox.kst_datetime();
     if let Err(refusal) = sandbox
         .ledger
-        .capture(tid, &p.order_id, &p.currency, &p.amount, &date)
+        .capture(tid, &p.order_id, &p.currency, amount, &date)
     {
         return refused(refusal);
     }
@@ -251,6 +279,8 @@ fn refund_answer(
     refund: &LedgerRefund,
 ) -> Response<Vec<u8>> {
     let amount = |value| sandbox.echo(value, &payment.currency);
+    // The registered amount is echoed three times: written once.
+    let total = amount(payment.total());
     json_response(
         StatusCode::OK,
         &V1Answer {
@@ -266,24 +296,29 @@ fn refund_answer(
             payment: RefundedPayment {
                 order_id: &payment.order_id,
                 currency: &payment.currency,
-                amount: amount(payment.total()),
+                amount: total.clone(),
                 transaction_id: &payment.transaction_id,
                 balance: amount(payment.balance()),
-                base_amount: amount(payment.total()),
+                base_amount: total.clone(),
                 base_rate: "1.000000",
                 dcc_rate: "1.000000",
                 payment_method: "P101",
             },
             foreign: Some(Foreign {
                 foregin_currency: &payment.currency,
-                foregin_amount: amount(payment.total()),
+                foregin_amount: total,
                 foregin_rate: "0",
             }),
         },
     )
 }
 
-fn cancel(sandbox: &mut Sandbox, tid: &str, request: wire::CancelRequest) -> Response<Vec<u8>> {
+fn cancel(
+    sandbox: &mut Sandbox,
+    tid: &str,
+    request: wire::CancelRequest,
+    amounts: CancelAmounts,
+) -> Response<Vec<u8>> {
     if let Some(response) = wrong_mid(sandbox, &request.mid) {
         return response;
     }
@@ -294,11 +329,9 @@ fn cancel(sandbox: &mut Sandbox, tid: &str, request: wire::CancelRequest) -> Res
     let command = CancelCommand {
         order_id: &p.order_id,
         currency: &p.currency,
-        amount: &p.amount,
-        balance: p.balance.as_deref(),
         refund_type: &r.refund_type,
-        refund_amount: &r.refund_amount,
         refund_id: &r.refund_id,
+        amounts,
     };
     let date = sandbox.kst_datetime();
     let (mid, behaviour) = (sandbox.config().mid.clone(), sandbox.behaviour());

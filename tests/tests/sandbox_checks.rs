@@ -1,0 +1,359 @@
+//! The sandbox's own checks, in-process through `Sandbox::handle`: what the gateway
+//! refuses (authentication, content type, id length, method, undeclared fields, partial
+//! capture, the balance guard) and that a refused request changes nothing.
+
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
+use eximbay_sim::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+fn v1_request(path: &str, body: &str, key: &str, content_type: &str) -> http::Request<Vec<u8>> {
+    use base64::Engine as _;
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    );
+    http::Request::post(path)
+        .header("authorization", auth)
+        .header("content-type", content_type)
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+fn rescode(sandbox: &mut Sandbox, request: &http::Request<Vec<u8>>) -> String {
+    let handled = sandbox.handle(request);
+    let text = String::from_utf8(handled.response.body().clone()).unwrap();
+    if let Ok(json) = serde_json::from_str::<Value>(&text) {
+        return json["rescode"].as_str().unwrap_or_default().to_owned();
+    }
+    form_urlencoded::parse(text.trim().as_bytes())
+        .find(|(k, _)| k == "rescode")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_sandbox_checks_what_the_gateway_checks() {
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    let (payment, _, _) = sandbox
+        .create_payment(
+            serde_json::from_value(json!({"order_id": "O-1", "currency": "USD", "amount": "1"}))
+                .unwrap(),
+        )
+        .unwrap();
+    let tid = payment.transaction_id;
+    let capture = format!(
+        r#"{{"mid":"{DEFAULT_MID}","payment":{{"order_id":"O-1","currency":"USD","amount":"1","lang":"EN"}}}}"#
+    );
+    let path = format!("/v1/payments/{tid}/capture");
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &capture,
+                "test_00000000000000000000",
+                "application/json"
+            )
+        ),
+        "EC1000"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &capture, DEFAULT_API_KEY, "text/plain")
+        ),
+        "EC1001"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                "/v1/payments/SHORT/capture",
+                &capture,
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "EC1002"
+    );
+    let mut get = v1_request(&path, &capture, DEFAULT_API_KEY, "application/json");
+    *get.method_mut() = http::Method::GET;
+    assert_eq!(rescode(&mut sandbox, &get), "EC1003");
+    let typo = capture.replace("order_id", "oreder_id");
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &typo, DEFAULT_API_KEY, "application/json")
+        ),
+        "EC00"
+    );
+    let partial = capture.replace(r#""amount":"1""#, r#""amount":"0.5""#);
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &partial, DEFAULT_API_KEY, "application/json")
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &capture, DEFAULT_API_KEY, "application/json")
+        ),
+        "0000"
+    );
+    assert_ne!(
+        rescode(
+            &mut sandbox,
+            &v1_request(&path, &capture, DEFAULT_API_KEY, "application/json")
+        ),
+        "0000"
+    );
+
+    // Cancel: the balance guard, the balance itself, and KRW-style whole amounts.
+    let cancel = |refund: &str, balance: &str, id: &str| {
+        format!(
+            r#"{{"mid":"{DEFAULT_MID}","refund":{{"refund_type":"P","refund_amount":"{refund}","refund_id":"{id}"}},"payment":{{"order_id":"O-1","currency":"USD","amount":"1","balance":"{balance}","lang":"EN"}}}}"#
+        )
+    };
+    let path = format!("/v1/payments/{tid}/cancel");
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("0.5", "0.9", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("1.5", "1", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("0.5", "1", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "0000"
+    );
+    // The same refund id again: answered, not applied.
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &v1_request(
+                &path,
+                &cancel("0.5", "1", "R1"),
+                DEFAULT_API_KEY,
+                "application/json"
+            )
+        ),
+        "0000"
+    );
+    assert_eq!(
+        sandbox.ledger.payments[&tid].refunded,
+        "0.5".parse().unwrap()
+    );
+
+    // Legacy: undeclared fields and unknown registrations are refused.
+    let legacy = |body: &str| {
+        http::Request::post("/Gateway/DirectProcessor.krp")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    };
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &legacy(&format!(
+                "mid={DEFAULT_MID}&txntype=RC_TERMINATE&recurringID=RC1&fgkey=x"
+            ))
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &legacy(&format!(
+                "mid={DEFAULT_MID}&txntype=RC_TERMINATE&recurringID=RC1"
+            ))
+        ),
+        "EC00"
+    );
+    assert_eq!(
+        rescode(
+            &mut sandbox,
+            &legacy("mid=0000000000&txntype=RC_PAUSE&recurringID=RC1")
+        ),
+        "EC00"
+    );
+}
+
+fn resmsg(sandbox: &mut Sandbox, request: &http::Request<Vec<u8>>) -> (String, String) {
+    let handled = sandbox.handle(request);
+    let json: Value = serde_json::from_slice(handled.response.body()).unwrap();
+    (
+        json["rescode"].as_str().unwrap_or_default().to_owned(),
+        json["resmsg"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// The amounts of a capture or cancel are read for the request's currency before the
+/// sandbox lock is taken; each unreadable one is still refused with its own message, in
+/// the gateway's order, and nothing is applied.
+#[test]
+fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    let mut tids = Vec::new();
+    for (order, currency, amount, kind) in [
+        ("U-1", "USD", "10.50", "PAYMENT"),
+        ("K-1", "KRW", "1000", "PAYMENT"),
+        ("A-1", "USD", "10.50", "AUTHORIZE"),
+    ] {
+        let new = json!({"order_id": order, "currency": currency, "amount": amount,
+                         "transaction_type": kind});
+        let (payment, _, _) = sandbox
+            .create_payment(serde_json::from_value(new).unwrap())
+            .unwrap();
+        tids.push(payment.transaction_id);
+    }
+    let cancel = |order: &str,
+                  currency: &str,
+                  amount: &str,
+                  balance: Option<&str>,
+                  refund: &str| {
+        let balance = balance.map_or(String::new(), |b| format!(r#","balance":"{b}""#));
+        format!(
+            r#"{{"mid":"{DEFAULT_MID}","refund":{{"refund_type":"P","refund_amount":"{refund}","refund_id":"REFUND-ID"}},"payment":{{"order_id":"{order}","currency":"{currency}","amount":"{amount}"{balance},"lang":"EN"}}}}"#
+        )
+    };
+    let mismatch = "amount does not match the payment";
+    let no_balance = "balance is missing or invalid";
+    let bad_refund = "Invalid refund_amount";
+    let cases = [
+        (
+            0,
+            cancel("U-1", "USD", "10.5", Some("10.5"), "1"),
+            "0000",
+            "Success.",
+        ),
+        (
+            0,
+            cancel("U-1", "USD", "11", Some("9.5"), "1"),
+            "EC00",
+            mismatch,
+        ),
+        (
+            0,
+            cancel("U-1", "USD", "10.501", Some("9.5"), "1"),
+            "EC00",
+            mismatch,
+        ),
+        (
+            0,
+            cancel("U-1", "USD", "ten", Some("9.5"), "1"),
+            "EC00",
+            mismatch,
+        ),
+        (
+            0,
+            cancel("U-1", "USD", "10.50", None, "1"),
+            "EC00",
+            no_balance,
+        ),
+        (
+            0,
+            cancel("U-1", "USD", "10.50", Some("9.501"), "1"),
+            "EC00",
+            no_balance,
+        ),
+        (
+            0,
+            cancel("U-1", "USD", "10.50", Some("9.50"), "0.001"),
+            "EC00",
+            bad_refund,
+        ),
+        (
+            0,
+            cancel("U-1", "USD", "10.50", Some("9.50"), "1,5"),
+            "EC00",
+            bad_refund,
+        ),
+        (
+            1,
+            cancel("K-1", "KRW", "1000.5", Some("1000"), "100"),
+            "EC00",
+            mismatch,
+        ),
+        (
+            1,
+            cancel("K-1", "KRW", "1000", Some("1000.0"), "100"),
+            "EC00",
+            no_balance,
+        ),
+        (
+            1,
+            cancel("K-1", "KRW", "1000", Some("1000"), "100.5"),
+            "EC00",
+            bad_refund,
+        ),
+        (
+            1,
+            cancel("K-1", "KRW", "1000", Some("1000"), "100"),
+            "0000",
+            "Success.",
+        ),
+    ];
+    for (i, (payment, body, code, message)) in cases.iter().enumerate() {
+        // A refund id of its own for each (a repeated one is answered, not checked).
+        let body = body.replace("REFUND-ID", &format!("R-{i}"));
+        let path = format!("/v1/payments/{}/cancel", tids[*payment]);
+        let request = v1_request(&path, &body, DEFAULT_API_KEY, "application/json");
+        assert_eq!(
+            resmsg(&mut sandbox, &request),
+            ((*code).to_owned(), (*message).to_owned()),
+            "{body}"
+        );
+    }
+    let ledger = &sandbox.ledger.payments;
+    assert_eq!(ledger[&tids[0]].refunded, "1".parse().unwrap());
+    assert_eq!(ledger[&tids[0]].refunds.len(), 1);
+    assert_eq!(ledger[&tids[1]].refunded, "100".parse().unwrap());
+    assert_eq!(ledger[&tids[1]].refunds.len(), 1);
+
+    let capture = |amount: &str| {
+        format!(
+            r#"{{"mid":"{DEFAULT_MID}","payment":{{"order_id":"A-1","currency":"USD","amount":"{amount}","lang":"EN"}}}}"#
+        )
+    };
+    let path = format!("/v1/payments/{}/capture", tids[2]);
+    let partial = "amount must be the authorized amount (no partial capture)";
+    for amount in ["10.501", "10", "1O.50", ""] {
+        let request = v1_request(&path, &capture(amount), DEFAULT_API_KEY, "application/json");
+        assert_eq!(
+            resmsg(&mut sandbox, &request),
+            ("EC00".to_owned(), partial.to_owned()),
+            "{amount}"
+        );
+        assert!(!sandbox.ledger.payments[&tids[2]].captured);
+    }
+    let request = v1_request(&path, &capture("10.5"), DEFAULT_API_KEY, "application/json");
+    assert_eq!(resmsg(&mut sandbox, &request).0, "0000");
+    assert!(sandbox.ledger.payments[&tids[2]].captured);
+}
