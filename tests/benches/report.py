@@ -19,16 +19,20 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "target" / "bench-results"
 
 
-def counts_binary():
+def bench_binary(name):
     out = subprocess.run(
-        ["cargo", "bench", "-p", "eximbay-tests", "--bench", "counts", "--no-run", "--message-format=json"],
+        ["cargo", "bench", "-p", "eximbay-tests", "--bench", name, "--no-run", "--message-format=json"],
         check=True, capture_output=True, text=True, cwd=ROOT,
     ).stdout
     for line in out.splitlines():
         message = json.loads(line)
-        if message.get("reason") == "compiler-artifact" and message["target"]["name"] == "counts" and message.get("executable"):
+        if message.get("reason") == "compiler-artifact" and message["target"]["name"] == name and message.get("executable"):
             return message["executable"]
-    raise SystemExit("counts bench binary not found")
+    raise SystemExit(f"{name} bench binary not found")
+
+
+def counts_binary():
+    return bench_binary("counts")
 
 
 def groups(binary):
@@ -72,15 +76,39 @@ def write(name, rows):
         print(f"| {r['figure']} | {r['measured']} | {r['target']} | {mark} | {r['detail']} |")
 
 
-def instructions(binary, group, variant, n):
+def instructions(binary, *args, toggle=None):
+    """Instructions a run of `binary args` executes (only inside functions matching
+    `toggle`, when given)."""
+    options = [f"--toggle-collect={toggle}"] if toggle else []
     result = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", binary, group, variant, str(n)],
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *options, binary, *map(str, args)],
         capture_output=True, text=True,
     )
     found = re.search(r"Collected : (\d+)", result.stderr)
     if result.returncode != 0 or not found:
-        raise SystemExit(f"callgrind failed for {group}/{variant}:\n{result.stderr[-2000:]}")
+        raise SystemExit(f"callgrind failed for {args}:\n{result.stderr[-2000:]}")
     return int(found.group(1))
+
+
+def sandbox_handle(low=500, high=1500):
+    """Instructions per request in `Sandbox::handle` (everything the server does but HTTP)
+    and in `handle_prepared` (the part done holding the sandbox lock), in-process."""
+    binary = bench_binary("sandbox")
+    rows = []
+    for operation in ("retrieve", "capture", "cancel"):
+        per = {}
+        for part, toggle in (("handle", "*Sandbox>::handle"), ("lock", "*Sandbox>::handle_prepared")):
+            per[part] = (instructions(binary, "handle", operation, high, toggle=toggle)
+                         - instructions(binary, "handle", operation, low, toggle=toggle)) / (high - low)
+        label = "refund" if operation == "cancel" else operation
+        rows.append({
+            "figure": f"sandbox: instructions per {label} in `Sandbox::handle`, in-process (callgrind)",
+            "measured": f"{per['handle']:,.0f}",
+            "target": "information",
+            "pass": None,
+            "detail": f"{per['lock']:,.0f} of them holding the sandbox lock",
+        })
+    return rows
 
 
 def callgrind(low=10, high=110):
@@ -93,7 +121,7 @@ def callgrind(low=10, high=110):
             # The difference between two run lengths removes start-up and set-up costs.
             per[variant] = (instructions(binary, group, variant, high) - instructions(binary, group, variant, low)) / (high - low)
         measured[group] = (per["baseline"], per["core"])
-    write("counts", rows_of("instructions", "callgrind", targets, measured))
+    write("counts", rows_of("instructions", "callgrind", targets, measured) + sandbox_handle())
 
 
 def criterion():

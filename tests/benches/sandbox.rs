@@ -15,6 +15,11 @@
 //!
 //! `cargo bench -p eximbay-tests --bench sandbox` (`SECONDS` per round, default 2; `ROUNDS`,
 //! default 3).
+//!
+//! For callgrind, `sandbox handle OPERATION N` makes N payments of each kind and then sends
+//! N `retrieve` / `capture` / `cancel` requests through `Sandbox::handle`, in-process:
+//! `report.py --callgrind` counts the instructions inside `handle` (everything the server
+//! does but HTTP) and inside `handle_prepared` (what it does holding the sandbox lock).
 
 mod serve;
 mod timing;
@@ -304,8 +309,51 @@ fn throughput_rows() -> Vec<Row> {
     rows
 }
 
+/// `handle OPERATION N`: N requests of one operation through `Sandbox::handle` (for
+/// callgrind; every answer must be a success).
+fn handle_in_process(args: &[String]) {
+    let [operation, n] = args else {
+        eprintln!("usage: sandbox handle retrieve|capture|cancel N");
+        std::process::exit(2);
+    };
+    let n: usize = n.parse().expect("N is a number");
+    let ids_file = std::env::temp_dir().join(format!("eximbay-bench-ids-{}", std::process::id()));
+    let mut sandbox = serve::preloaded_sandbox(n, &ids_file).unwrap();
+    let ids = std::fs::read_to_string(&ids_file).unwrap();
+    let _ = std::fs::remove_file(&ids_file);
+    let of_kind = |kind: &'static str| ids.lines().filter_map(move |l| l.strip_prefix(kind));
+    let requests: Vec<http::Request<Vec<u8>>> = match operation.as_str() {
+        "retrieve" => (0..n).map(|_| retrieve("C-7")).collect(),
+        "capture" => of_kind("authorized ")
+            .enumerate()
+            .map(|(i, t)| capture(i, t))
+            .collect(),
+        "cancel" => of_kind("captured ")
+            .enumerate()
+            .map(|(i, t)| refund(i, t))
+            .collect(),
+        other => panic!("unknown operation {other}"),
+    };
+    for request in &requests {
+        let handled = sandbox.handle(request);
+        assert!(
+            handled.response.body().starts_with(br#"{"rescode":"0000""#),
+            "{}",
+            String::from_utf8_lossy(handled.response.body())
+        );
+    }
+}
+
 fn main() {
     serve::serve_if_asked();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if let Some(("handle", rest)) = args.split_first().map(|(f, r)| (f.as_str(), r)) {
+        handle_in_process(rest);
+        return;
+    }
     let mut rows = scale_rows();
     rows.extend(throughput_rows());
     timing::report("sandbox", &rows);

@@ -233,7 +233,7 @@ pub fn record_answer(dir: &Path, operation: &str, response: &http::Response<Vec<
 
 /// A sandbox holding `n` authorized and `n` captured payments (orders `A-i` and `C-i`,
 /// 100.00 USD), their ids written to `ids`.
-fn preloaded_sandbox(n: usize, ids: &Path) -> std::io::Result<eximbay_sim::Sandbox> {
+pub fn preloaded_sandbox(n: usize, ids: &Path) -> std::io::Result<eximbay_sim::Sandbox> {
     let mut sandbox = eximbay_sim::Sandbox::new(eximbay_sim::SandboxConfig::default());
     let mut out = String::new();
     for (kind, prefix, extra) in [
