@@ -346,10 +346,7 @@ fn handle_in_process(args: &[String]) {
 
 fn main() {
     serve::serve_if_asked();
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = serve::bench_args();
     if let Some(("handle", rest)) = args.split_first().map(|(f, r)| (f.as_str(), r)) {
         handle_in_process(rest);
         return;

@@ -61,13 +61,18 @@ impl Drop for ServerProcess {
     }
 }
 
+/// This bench binary's arguments, without the `--bench` cargo adds.
+pub fn bench_args() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect()
+}
+
 /// When this bench binary was started as `… serve MODE …` (by [`ServerProcess::start`]),
 /// serves and never returns; otherwise returns, and the bench runs.
 pub fn serve_if_asked() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = bench_args();
     if let Some(("serve", rest)) = args.split_first().map(|(f, r)| (f.as_str(), r)) {
         serve_main(rest);
     }

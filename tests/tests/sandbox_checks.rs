@@ -31,84 +31,49 @@ fn rescode(sandbox: &mut Sandbox, request: &http::Request<Vec<u8>>) -> String {
         .unwrap_or_default()
 }
 
+/// A JSON POST to the v1 API with the sandbox's key.
+fn json_post(path: &str, body: &str) -> http::Request<Vec<u8>> {
+    v1_request(path, body, DEFAULT_API_KEY, "application/json")
+}
+
+/// A payment made as if its window was completed; its transaction id.
+fn pay(sandbox: &mut Sandbox, order: &str, currency: &str, amount: &str, kind: &str) -> String {
+    let new = json!({"order_id": order, "currency": currency, "amount": amount,
+                     "transaction_type": kind});
+    let (payment, _, _) = sandbox
+        .create_payment(serde_json::from_value(new).unwrap())
+        .unwrap();
+    payment.transaction_id
+}
+
 #[test]
 fn the_sandbox_checks_what_the_gateway_checks() {
     let mut sandbox = Sandbox::new(SandboxConfig::default());
-    let (payment, _, _) = sandbox
-        .create_payment(
-            serde_json::from_value(json!({"order_id": "O-1", "currency": "USD", "amount": "1"}))
-                .unwrap(),
-        )
-        .unwrap();
-    let tid = payment.transaction_id;
+    let tid = pay(&mut sandbox, "O-1", "USD", "1", "AUTHORIZE");
     let capture = format!(
         r#"{{"mid":"{DEFAULT_MID}","payment":{{"order_id":"O-1","currency":"USD","amount":"1","lang":"EN"}}}}"#
     );
     let path = format!("/v1/payments/{tid}/capture");
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(
-                &path,
-                &capture,
-                "test_00000000000000000000",
-                "application/json"
-            )
-        ),
-        "EC1000"
+    let wrong_key = v1_request(
+        &path,
+        &capture,
+        "test_00000000000000000000",
+        "application/json",
     );
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(&path, &capture, DEFAULT_API_KEY, "text/plain")
-        ),
-        "EC1001"
-    );
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(
-                "/v1/payments/SHORT/capture",
-                &capture,
-                DEFAULT_API_KEY,
-                "application/json"
-            )
-        ),
-        "EC1002"
-    );
-    let mut get = v1_request(&path, &capture, DEFAULT_API_KEY, "application/json");
+    assert_eq!(rescode(&mut sandbox, &wrong_key), "EC1000");
+    let text = v1_request(&path, &capture, DEFAULT_API_KEY, "text/plain");
+    assert_eq!(rescode(&mut sandbox, &text), "EC1001");
+    let short = json_post("/v1/payments/SHORT/capture", &capture);
+    assert_eq!(rescode(&mut sandbox, &short), "EC1002");
+    let mut get = json_post(&path, &capture);
     *get.method_mut() = http::Method::GET;
     assert_eq!(rescode(&mut sandbox, &get), "EC1003");
     let typo = capture.replace("order_id", "oreder_id");
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(&path, &typo, DEFAULT_API_KEY, "application/json")
-        ),
-        "EC00"
-    );
+    assert_eq!(rescode(&mut sandbox, &json_post(&path, &typo)), "EC00");
     let partial = capture.replace(r#""amount":"1""#, r#""amount":"0.5""#);
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(&path, &partial, DEFAULT_API_KEY, "application/json")
-        ),
-        "EC00"
-    );
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(&path, &capture, DEFAULT_API_KEY, "application/json")
-        ),
-        "0000"
-    );
-    assert_ne!(
-        rescode(
-            &mut sandbox,
-            &v1_request(&path, &capture, DEFAULT_API_KEY, "application/json")
-        ),
-        "0000"
-    );
+    assert_eq!(rescode(&mut sandbox, &json_post(&path, &partial)), "EC00");
+    assert_eq!(rescode(&mut sandbox, &json_post(&path, &capture)), "0000");
+    assert_ne!(rescode(&mut sandbox, &json_post(&path, &capture)), "0000");
 
     // Cancel: the balance guard, the balance itself, and KRW-style whole amounts.
     let cancel = |refund: &str, balance: &str, id: &str| {
@@ -117,90 +82,30 @@ fn the_sandbox_checks_what_the_gateway_checks() {
         )
     };
     let path = format!("/v1/payments/{tid}/cancel");
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(
-                &path,
-                &cancel("0.5", "0.9", "R1"),
-                DEFAULT_API_KEY,
-                "application/json"
-            )
-        ),
-        "EC00"
-    );
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(
-                &path,
-                &cancel("1.5", "1", "R1"),
-                DEFAULT_API_KEY,
-                "application/json"
-            )
-        ),
-        "EC00"
-    );
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(
-                &path,
-                &cancel("0.5", "1", "R1"),
-                DEFAULT_API_KEY,
-                "application/json"
-            )
-        ),
-        "0000"
-    );
+    let mut refund = |body: String| rescode(&mut sandbox, &json_post(&path, &body));
+    assert_eq!(refund(cancel("0.5", "0.9", "R1")), "EC00");
+    assert_eq!(refund(cancel("1.5", "1", "R1")), "EC00");
+    assert_eq!(refund(cancel("0.5", "1", "R1")), "0000");
     // The same refund id again: answered, not applied.
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &v1_request(
-                &path,
-                &cancel("0.5", "1", "R1"),
-                DEFAULT_API_KEY,
-                "application/json"
-            )
-        ),
-        "0000"
-    );
+    assert_eq!(refund(cancel("0.5", "1", "R1")), "0000");
     assert_eq!(
         sandbox.ledger.payments[&tid].refunded,
         "0.5".parse().unwrap()
     );
 
     // Legacy: undeclared fields and unknown registrations are refused.
-    let legacy = |body: &str| {
-        http::Request::post("/Gateway/DirectProcessor.krp")
+    let mut legacy = |body: &str| {
+        let request = http::Request::post("/Gateway/DirectProcessor.krp")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.as_bytes().to_vec())
-            .unwrap()
+            .unwrap();
+        rescode(&mut sandbox, &request)
     };
+    let terminate = format!("mid={DEFAULT_MID}&txntype=RC_TERMINATE&recurringID=RC1");
+    assert_eq!(legacy(&format!("{terminate}&fgkey=x")), "EC00");
+    assert_eq!(legacy(&terminate), "EC00");
     assert_eq!(
-        rescode(
-            &mut sandbox,
-            &legacy(&format!(
-                "mid={DEFAULT_MID}&txntype=RC_TERMINATE&recurringID=RC1&fgkey=x"
-            ))
-        ),
-        "EC00"
-    );
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &legacy(&format!(
-                "mid={DEFAULT_MID}&txntype=RC_TERMINATE&recurringID=RC1"
-            ))
-        ),
-        "EC00"
-    );
-    assert_eq!(
-        rescode(
-            &mut sandbox,
-            &legacy("mid=0000000000&txntype=RC_PAUSE&recurringID=RC1")
-        ),
+        legacy("mid=0000000000&txntype=RC_PAUSE&recurringID=RC1"),
         "EC00"
     );
 }
@@ -220,19 +125,11 @@ fn resmsg(sandbox: &mut Sandbox, request: &http::Request<Vec<u8>>) -> (String, S
 #[test]
 fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
     let mut sandbox = Sandbox::new(SandboxConfig::default());
-    let mut tids = Vec::new();
-    for (order, currency, amount, kind) in [
-        ("U-1", "USD", "10.50", "PAYMENT"),
-        ("K-1", "KRW", "1000", "PAYMENT"),
-        ("A-1", "USD", "10.50", "AUTHORIZE"),
-    ] {
-        let new = json!({"order_id": order, "currency": currency, "amount": amount,
-                         "transaction_type": kind});
-        let (payment, _, _) = sandbox
-            .create_payment(serde_json::from_value(new).unwrap())
-            .unwrap();
-        tids.push(payment.transaction_id);
-    }
+    let tids = [
+        pay(&mut sandbox, "U-1", "USD", "10.50", "PAYMENT"),
+        pay(&mut sandbox, "K-1", "KRW", "1000", "PAYMENT"),
+        pay(&mut sandbox, "A-1", "USD", "10.50", "AUTHORIZE"),
+    ];
     let cancel = |order: &str,
                   currency: &str,
                   amount: &str,
@@ -324,7 +221,7 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
         // A refund id of its own for each (a repeated one is answered, not checked).
         let body = body.replace("REFUND-ID", &format!("R-{i}"));
         let path = format!("/v1/payments/{}/cancel", tids[*payment]);
-        let request = v1_request(&path, &body, DEFAULT_API_KEY, "application/json");
+        let request = json_post(&path, &body);
         assert_eq!(
             resmsg(&mut sandbox, &request),
             ((*code).to_owned(), (*message).to_owned()),
@@ -345,7 +242,7 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
     let path = format!("/v1/payments/{}/capture", tids[2]);
     let partial = "amount must be the authorized amount (no partial capture)";
     for amount in ["10.501", "10", "1O.50", ""] {
-        let request = v1_request(&path, &capture(amount), DEFAULT_API_KEY, "application/json");
+        let request = json_post(&path, &capture(amount));
         assert_eq!(
             resmsg(&mut sandbox, &request),
             ("EC00".to_owned(), partial.to_owned()),
@@ -353,7 +250,7 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
         );
         assert!(!sandbox.ledger.payments[&tids[2]].captured);
     }
-    let request = v1_request(&path, &capture("10.5"), DEFAULT_API_KEY, "application/json");
+    let request = json_post(&path, &capture("10.5"));
     assert_eq!(resmsg(&mut sandbox, &request).0, "0000");
     assert!(sandbox.ledger.payments[&tids[2]].captured);
 }
