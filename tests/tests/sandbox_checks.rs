@@ -130,101 +130,40 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
         pay(&mut sandbox, "K-1", "KRW", "1000", "PAYMENT"),
         pay(&mut sandbox, "A-1", "USD", "10.50", "AUTHORIZE"),
     ];
-    let cancel = |order: &str,
-                  currency: &str,
-                  amount: &str,
-                  balance: Option<&str>,
-                  refund: &str| {
-        let balance = balance.map_or(String::new(), |b| format!(r#","balance":"{b}""#));
-        format!(
-            r#"{{"mid":"{DEFAULT_MID}","refund":{{"refund_type":"P","refund_amount":"{refund}","refund_id":"REFUND-ID"}},"payment":{{"order_id":"{order}","currency":"{currency}","amount":"{amount}"{balance},"lang":"EN"}}}}"#
-        )
-    };
+    // The USD payment (0) and the KRW one (1): which one, then the request's amount,
+    // balance and refund amount, and the answer's message.
+    let (usd, krw) = ((0, "U-1", "USD"), (1, "K-1", "KRW"));
     let mismatch = "amount does not match the payment";
     let no_balance = "balance is missing or invalid";
     let bad_refund = "Invalid refund_amount";
+    let ok = "Success.";
     let cases = [
-        (
-            0,
-            cancel("U-1", "USD", "10.5", Some("10.5"), "1"),
-            "0000",
-            "Success.",
-        ),
-        (
-            0,
-            cancel("U-1", "USD", "11", Some("9.5"), "1"),
-            "EC00",
-            mismatch,
-        ),
-        (
-            0,
-            cancel("U-1", "USD", "10.501", Some("9.5"), "1"),
-            "EC00",
-            mismatch,
-        ),
-        (
-            0,
-            cancel("U-1", "USD", "ten", Some("9.5"), "1"),
-            "EC00",
-            mismatch,
-        ),
-        (
-            0,
-            cancel("U-1", "USD", "10.50", None, "1"),
-            "EC00",
-            no_balance,
-        ),
-        (
-            0,
-            cancel("U-1", "USD", "10.50", Some("9.501"), "1"),
-            "EC00",
-            no_balance,
-        ),
-        (
-            0,
-            cancel("U-1", "USD", "10.50", Some("9.50"), "0.001"),
-            "EC00",
-            bad_refund,
-        ),
-        (
-            0,
-            cancel("U-1", "USD", "10.50", Some("9.50"), "1,5"),
-            "EC00",
-            bad_refund,
-        ),
-        (
-            1,
-            cancel("K-1", "KRW", "1000.5", Some("1000"), "100"),
-            "EC00",
-            mismatch,
-        ),
-        (
-            1,
-            cancel("K-1", "KRW", "1000", Some("1000.0"), "100"),
-            "EC00",
-            no_balance,
-        ),
-        (
-            1,
-            cancel("K-1", "KRW", "1000", Some("1000"), "100.5"),
-            "EC00",
-            bad_refund,
-        ),
-        (
-            1,
-            cancel("K-1", "KRW", "1000", Some("1000"), "100"),
-            "0000",
-            "Success.",
-        ),
+        (usd, "10.5", Some("10.5"), "1", ok),
+        (usd, "11", Some("9.5"), "1", mismatch),
+        (usd, "10.501", Some("9.5"), "1", mismatch),
+        (usd, "ten", Some("9.5"), "1", mismatch),
+        (usd, "10.50", None, "1", no_balance),
+        (usd, "10.50", Some("9.501"), "1", no_balance),
+        (usd, "10.50", Some("9.50"), "0.001", bad_refund),
+        (usd, "10.50", Some("9.50"), "1,5", bad_refund),
+        (krw, "1000.5", Some("1000"), "100", mismatch),
+        (krw, "1000", Some("1000.0"), "100", no_balance),
+        (krw, "1000", Some("1000"), "100.5", bad_refund),
+        (krw, "1000", Some("1000"), "100", ok),
     ];
-    for (i, (payment, body, code, message)) in cases.iter().enumerate() {
+    for (i, ((payment, order, currency), amount, balance, refund, message)) in
+        cases.into_iter().enumerate()
+    {
+        let balance = balance.map_or(String::new(), |b| format!(r#","balance":"{b}""#));
         // A refund id of its own for each (a repeated one is answered, not checked).
-        let body = body.replace("REFUND-ID", &format!("R-{i}"));
-        let path = format!("/v1/payments/{}/cancel", tids[*payment]);
-        let request = json_post(&path, &body);
+        let body = format!(
+            r#"{{"mid":"{DEFAULT_MID}","refund":{{"refund_type":"P","refund_amount":"{refund}","refund_id":"R-{i}"}},"payment":{{"order_id":"{order}","currency":"{currency}","amount":"{amount}"{balance},"lang":"EN"}}}}"#
+        );
+        let path = format!("/v1/payments/{}/cancel", tids[payment]);
+        let code = if message == ok { "0000" } else { "EC00" };
         assert_eq!(
-            resmsg(&mut sandbox, &request),
-            ((*code).to_owned(), (*message).to_owned()),
+            resmsg(&mut sandbox, &json_post(&path, &body)),
+            (code.to_owned(), message.to_owned()),
             "{body}"
         );
     }
