@@ -1,9 +1,16 @@
-//! The v1 answers the sandbox writes most often — capture, refund, retrieve — as structs
+//! The v1 answers the sandbox writes most often — refusals, capture, refund, retrieve — as structs
 //! serialised straight to bytes, with no `serde_json::Value` tree built and dropped per
 //! request. Field names (the `"partially_cancelable "` key with its trailing space, the
 //! `foregin_*` spelling) and order are those of the integration guide's samples.
 
 use serde::Serialize;
+
+/// A refusal (and the bare success of `verify`): the result only.
+#[derive(Serialize)]
+pub(crate) struct Refusal<'a> {
+    pub rescode: &'a str,
+    pub resmsg: &'a str,
+}
 
 /// Every v1 answer: the result, then the objects the operation has.
 #[derive(Serialize)]

@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
-use serde_json::json;
 
 use crate::callbacks::Callback;
 use crate::faults::FaultKind;
@@ -87,10 +86,7 @@ pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) ->
 
 /// The gateway's refusal: `{"rescode", "resmsg"}` with HTTP 200.
 pub(crate) fn gateway_error(rescode: &str, resmsg: &str) -> Response<Vec<u8>> {
-    json_response(
-        StatusCode::OK,
-        &json!({"rescode": rescode, "resmsg": resmsg}),
-    )
+    json_response(StatusCode::OK, &answers::Refusal { rescode, resmsg })
 }
 
 /// A text answer.
