@@ -88,6 +88,27 @@ fn refund(i: usize, tid: &str) -> http::Request<Vec<u8>> {
     op.to_http(&test_config()).unwrap()
 }
 
+/// The operations the throughput and in-process figures measure.
+const OPERATIONS: [&str; 3] = ["retrieve", "capture", "cancel"];
+
+/// The requests of one operation against a sandbox preloaded with the payments `ids` lists
+/// (`serve::preloaded_sandbox`): retrieve asks for one payment (send it again and again);
+/// capture and cancel take one payment each, authorized and captured ones respectively.
+fn requests_of(operation: &str, ids: &str) -> Vec<http::Request<Vec<u8>>> {
+    let of_kind = |kind: &'static str| {
+        ids.lines()
+            .filter_map(move |l| l.strip_prefix(kind))
+            .map(str::trim)
+            .enumerate()
+    };
+    match operation {
+        "retrieve" => vec![retrieve("C-7")],
+        "capture" => of_kind("authorized ").map(|(i, t)| capture(i, t)).collect(),
+        "cancel" => of_kind("captured ").map(|(i, t)| refund(i, t)).collect(),
+        other => panic!("unknown operation {other}"),
+    }
+}
+
 /// A sandbox holding `n` authorized payments, orders `A-0` … `A-{n-1}`.
 fn sandbox_with(n: usize) -> eximbay_sim::Sandbox {
     let mut sandbox = eximbay_sim::Sandbox::new(eximbay_sim::SandboxConfig::default());
@@ -227,37 +248,15 @@ fn throughput_rows() -> Vec<Row> {
         &preloaded.to_string(),
     ]);
     let ids = std::fs::read_to_string(&ids_file).unwrap();
-    let of_kind = |kind: &str| -> Vec<String> {
-        ids.lines()
-            .filter_map(|l| l.strip_prefix(kind))
-            .map(|tid| tid.trim().to_owned())
-            .collect()
-    };
-    let (authorized, captured) = (of_kind("authorized "), of_kind("captured "));
     let to_sandbox = |mut request: http::Request<Vec<u8>>| {
         let path = request.uri().path().to_owned();
         *request.uri_mut() = format!("{}{path}", sandbox.base_url).parse().unwrap();
         request
     };
-    let operations: Vec<(&str, Vec<http::Request<Vec<u8>>>)> = vec![
-        ("retrieve", vec![retrieve("C-7")]),
-        (
-            "capture",
-            authorized
-                .iter()
-                .enumerate()
-                .map(|(i, t)| capture(i, t))
-                .collect(),
-        ),
-        (
-            "cancel",
-            captured
-                .iter()
-                .enumerate()
-                .map(|(i, t)| refund(i, t))
-                .collect(),
-        ),
-    ];
+    let operations: Vec<(&str, Vec<http::Request<Vec<u8>>>)> = OPERATIONS
+        .iter()
+        .map(|&name| (name, requests_of(name, &ids)))
+        .collect();
     // What the sandbox answers to each operation, recorded with its first request, is what
     // the floor replays.
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -280,7 +279,6 @@ fn throughput_rows() -> Vec<Row> {
         .unwrap();
     let mut rows = Vec::new();
     for (name, requests) in operations {
-        // Retrieve asks for the same payment again and again.
         let repeat = name == "retrieve";
         let requests = Arc::new(requests);
         // Index 0 was used for the recording.
@@ -327,25 +325,11 @@ fn handle_in_process(args: &[String]) {
         std::process::exit(2);
     };
     let n: usize = n.parse().expect("N is a number");
-    let ids_file = std::env::temp_dir().join(format!("eximbay-bench-ids-{}", std::process::id()));
-    let mut sandbox = serve::preloaded_sandbox(n, &ids_file).unwrap();
-    let ids = std::fs::read_to_string(&ids_file).unwrap();
-    let _ = std::fs::remove_file(&ids_file);
-    let of_kind = |kind: &'static str| ids.lines().filter_map(move |l| l.strip_prefix(kind));
-    let requests: Vec<http::Request<Vec<u8>>> = match operation.as_str() {
-        "retrieve" => (0..n).map(|_| retrieve("C-7")).collect(),
-        "capture" => of_kind("authorized ")
-            .enumerate()
-            .map(|(i, t)| capture(i, t))
-            .collect(),
-        "cancel" => of_kind("captured ")
-            .enumerate()
-            .map(|(i, t)| refund(i, t))
-            .collect(),
-        other => panic!("unknown operation {other}"),
-    };
-    for request in &requests {
-        let handled = sandbox.handle(request);
+    let (mut sandbox, ids) = serve::preloaded_sandbox(n).unwrap();
+    let requests = requests_of(operation, &ids);
+    // Retrieve's one request again and again; one request per payment otherwise.
+    for i in 0..n {
+        let handled = sandbox.handle(&requests[i % requests.len()]);
         assert!(
             handled.response.body().starts_with(br#"{"rescode":"0000""#),
             "{}",

@@ -104,7 +104,8 @@ fn serve_main(args: &[String]) -> ! {
             }
             [mode, ids, n] if mode == "sandbox" => {
                 let n: usize = n.parse().map_err(std::io::Error::other)?;
-                let sandbox = preloaded_sandbox(n, Path::new(ids))?;
+                let (sandbox, ids_text) = preloaded_sandbox(n)?;
+                std::fs::write(ids, ids_text)?;
                 announce(&address);
                 eximbay_sim::server::serve(
                     listener,
@@ -237,8 +238,8 @@ pub fn record_answer(dir: &Path, operation: &str, response: &http::Response<Vec<
 }
 
 /// A sandbox holding `n` authorized and `n` captured payments (orders `A-i` and `C-i`,
-/// 100.00 USD), their ids written to `ids`.
-pub fn preloaded_sandbox(n: usize, ids: &Path) -> std::io::Result<eximbay_sim::Sandbox> {
+/// 100.00 USD), and their ids (`authorized TID` / `captured TID` lines).
+pub fn preloaded_sandbox(n: usize) -> std::io::Result<(eximbay_sim::Sandbox, String)> {
     let mut sandbox = eximbay_sim::Sandbox::new(eximbay_sim::SandboxConfig::default());
     let mut out = String::new();
     for (kind, prefix, extra) in [
@@ -254,6 +255,5 @@ pub fn preloaded_sandbox(n: usize, ids: &Path) -> std::io::Result<eximbay_sim::S
             out.push_str(&format!("{kind} {}\n", payment.transaction_id));
         }
     }
-    std::fs::write(ids, out)?;
-    Ok(sandbox)
+    Ok((sandbox, out))
 }
