@@ -16,7 +16,9 @@
 
 use std::cell::Cell;
 
-use eximbay_core::drive::{RetryPolicy, TransportError, apply_payment_result, send_blocking};
+use eximbay_core::drive::{
+    RetryPolicy, SyncHttpClient, TransportError, apply_payment_result, send_blocking,
+};
 use eximbay_core::notification::Deduplicator;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::ready::Ready;
@@ -531,6 +533,22 @@ fn scripted(
     }
 }
 
+/// Captures an authorized payment through `client` with the default policy (no sleeping)
+/// and applies the result, which must be an error; returns the payment and that error.
+fn failed_capture(client: &impl SyncHttpClient) -> (Payment, ClientError) {
+    let mut p = authorized();
+    let op = p.capture().unwrap();
+    let result = send_blocking(client, &test_config(), &op, &RetryPolicy::default(), |_| {});
+    let err = apply_payment_result(
+        &mut p,
+        result,
+        PaymentCommand::Capture,
+        PaymentOutcome::Captured,
+    )
+    .unwrap_err();
+    (p, err)
+}
+
 #[test]
 fn processor_errors_internal_exceptions_and_5xx_leave_a_capture_in_doubt() {
     let cfg = test_config();
@@ -548,16 +566,7 @@ fn processor_errors_internal_exceptions_and_5xx_leave_a_capture_in_doubt() {
             calls.set(calls.get() + 1);
             scripted(status, rescode)(req)
         };
-        let mut p = authorized();
-        let op = p.capture().unwrap();
-        let result = send_blocking(&client, &cfg, &op, &RetryPolicy::default(), |_| {});
-        let err = apply_payment_result(
-            &mut p,
-            result,
-            PaymentCommand::Capture,
-            PaymentOutcome::Captured,
-        )
-        .unwrap_err();
+        let (p, err) = failed_capture(&client);
         assert!(err.is_ambiguous(), "{status} {rescode}: {err}");
         assert_eq!(calls.get(), 1, "{rescode}: never replayed");
         assert_eq!(p.status(), PaymentStatus::NeedsReconcile, "{rescode}");
@@ -591,16 +600,7 @@ fn processor_errors_internal_exceptions_and_5xx_leave_a_capture_in_doubt() {
             scripted(200, "HE05")(_req)
         }
     };
-    let mut p = authorized();
-    let op = p.capture().unwrap();
-    let result = send_blocking(&client, &cfg, &op, &RetryPolicy::default(), |_| {});
-    let err = apply_payment_result(
-        &mut p,
-        result,
-        PaymentCommand::Capture,
-        PaymentOutcome::Captured,
-    )
-    .unwrap_err();
+    let (p, err) = failed_capture(&client);
     assert!(matches!(err, ClientError::Declined(ref g) if g.rescode.as_str() == "HE05"));
     assert_eq!(calls.get(), 2);
     assert_eq!(p.status(), PaymentStatus::Authorized);
