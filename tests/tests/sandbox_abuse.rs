@@ -138,15 +138,39 @@ fn the_ledger_is_paginated_and_filtered() {
     );
     assert_eq!(rest["payments"].as_object().unwrap().len(), 500);
     assert!(rest["next"].is_null());
-    let (_, one_order) = control(
+    // One order's payments come from the order index, paged the same way: every one of
+    // them, in transaction-id order, and nothing of the other orders.
+    let expected: Vec<String> = (sandbox.ledger.payments.iter())
+        .filter(|(_, p)| p.order_id == "O-3")
+        .map(|(tid, _)| tid.clone())
+        .collect();
+    assert_eq!(expected.len(), 214);
+    let (mut listed, mut after, mut pages) = (Vec::new(), String::new(), 0);
+    loop {
+        let (_, page) = control(
+            &mut sandbox,
+            "GET",
+            &format!("/_sim/ledger?order_id=O-3&limit=100{after}"),
+            Value::Null,
+        );
+        let payments = page["payments"].as_object().unwrap();
+        assert!(payments.values().all(|p| p["order_id"] == "O-3"));
+        listed.extend(payments.keys().cloned());
+        pages += 1;
+        match page["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!((listed, pages), (expected, 3));
+    let (_, nobody) = control(
         &mut sandbox,
         "GET",
-        "/_sim/ledger?order_id=O-3",
+        "/_sim/ledger?order_id=O-none",
         Value::Null,
     );
-    let orders = one_order["payments"].as_object().unwrap();
-    assert!(!orders.is_empty());
-    assert!(orders.values().all(|p| p["order_id"] == "O-3"));
+    assert_eq!(nobody["payments"], json!({}));
+    assert!(nobody["next"].is_null());
     let (status, _) = control(&mut sandbox, "GET", "/_sim/ledger?limit=lots", Value::Null);
     assert_eq!(status, 400);
 }

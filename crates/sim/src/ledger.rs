@@ -4,7 +4,8 @@
 //! are paid. Commands come in as plain values; a refused one changes nothing and says why
 //! with the gateway's result code.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 
 use eximbay_core::{Amount, Currency};
 use rust_decimal::Decimal;
@@ -121,9 +122,19 @@ pub(crate) fn transaction_id(mid: &str, sequence: u64) -> String {
 pub struct Ledger {
     /// Payments by transaction id.
     pub payments: BTreeMap<String, LedgerPayment>,
-    /// The first payment of each order id (retrieve by `order_id` without a scan).
-    by_order: HashMap<String, String>,
+    /// The payments of each order id (retrieve by `order_id`, and the ledger listing of one
+    /// order, without a scan of every payment).
+    by_order: HashMap<String, OrderPayments>,
     sequence: u64,
+}
+
+/// The payments recorded under one order id.
+#[derive(Clone, Debug)]
+struct OrderPayments {
+    /// The one recorded first: what a retrieve by `order_id` finds.
+    first: String,
+    /// All of them, in transaction-id order (the ledger listing's order).
+    all: BTreeSet<String>,
 }
 
 impl Ledger {
@@ -201,9 +212,15 @@ impl Ledger {
                 payment.transaction_id
             )),
             std::collections::btree_map::Entry::Vacant(slot) => {
+                let tid = payment.transaction_id.clone();
                 self.by_order
                     .entry(payment.order_id.clone())
-                    .or_insert_with(|| payment.transaction_id.clone());
+                    .or_insert_with(|| OrderPayments {
+                        first: tid.clone(),
+                        all: BTreeSet::new(),
+                    })
+                    .all
+                    .insert(tid);
                 slot.insert(payment);
                 Ok(())
             }
@@ -222,11 +239,31 @@ impl Ledger {
             "order_id" => Ok(self
                 .by_order
                 .get(order_id)
-                .and_then(|tid| self.payments.get(tid))),
+                .and_then(|order| self.payments.get(&order.first))),
             _ => Err(refuse(
                 "EC00",
                 "key_field must be order_id or transaction_id",
             )),
+        }
+    }
+
+    /// The payments after the transaction id `after` (all of them without it), in
+    /// transaction-id order: every payment, or those of one `order_id` through the index.
+    pub fn payments_after<'a>(
+        &'a self,
+        order_id: Option<&str>,
+        after: Option<&'a str>,
+    ) -> Box<dyn Iterator<Item = (&'a String, &'a LedgerPayment)> + 'a> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        match order_id {
+            None => Box::new(self.payments.range::<str, _>((from, Bound::Unbounded))),
+            Some(order_id) => Box::new(
+                self.by_order
+                    .get(order_id)
+                    .into_iter()
+                    .flat_map(move |order| order.all.range::<str, _>((from, Bound::Unbounded)))
+                    .filter_map(|tid| self.payments.get_key_value(tid)),
+            ),
         }
     }
 

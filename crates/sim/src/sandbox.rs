@@ -431,16 +431,9 @@ impl Sandbox {
     /// [`LEDGER_PAGE_MAX`] deliveries and inbox entries.
     pub fn ledger_json(&self, order_id: Option<&str>, after: Option<&str>, limit: usize) -> Value {
         let limit = limit.clamp(1, LEDGER_PAGE_MAX);
-        let range = match after {
-            Some(after) => self
-                .ledger
-                .payments
-                .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)),
-            None => self.ledger.payments.range::<str, _>(..),
-        };
         let mut payments = serde_json::Map::new();
         let (mut last, mut next) = (None, None);
-        for (tid, payment) in range.filter(|(_, p)| order_id.is_none_or(|o| p.order_id == o)) {
+        for (tid, payment) in self.ledger.payments_after(order_id, after) {
             if payments.len() == limit {
                 next = last;
                 break;
