@@ -26,10 +26,10 @@ use eximbay_core::ops::recurring_terminate::RecurringTerminate;
 use eximbay_core::payment::{InvalidTransition, PaymentCommand, PaymentEvent};
 use eximbay_core::recurring::{ChargeResult, InvalidRecurringTransition};
 use eximbay_core::{
-    Amount, BuildError, ClientError, Currency, Date, Lang, LegacySigning, Notification,
-    NotificationError, Operation, OrderId, Payment, PaymentNotice, PaymentOutcome, PaymentStatus,
-    Recurring, RecurringId, ResponseError, SecretKey, Timestamp, TransactionId, TransactionType,
-    fgkey,
+    Amount, BlockingClient, BuildError, ClientError, Currency, Date, Lang, LegacySigning,
+    Notification, NotificationError, Operation, OrderId, Payment, PaymentNotice, PaymentOutcome,
+    PaymentStatus, Recurring, RecurringId, ResponseError, SecretKey, Timestamp, TransactionId,
+    TransactionType, fgkey,
 };
 use eximbay_sim::SandboxConfig;
 use eximbay_sim::behaviour::{
@@ -533,19 +533,13 @@ fn scripted(
     }
 }
 
-/// Captures an authorized payment through `client` with the default policy (no sleeping)
-/// and applies the result, which must be an error; returns the payment and that error.
-fn failed_capture(client: &impl SyncHttpClient) -> (Payment, ClientError) {
+/// Captures an authorized payment the way a merchant does (`BlockingClient::capture`, the
+/// default policy, no sleeping); the capture must fail: returns the payment and the error.
+fn failed_capture(client: impl SyncHttpClient) -> (Payment, ClientError) {
     let mut p = authorized();
-    let op = p.capture().unwrap();
-    let result = send_blocking(client, &test_config(), &op, &RetryPolicy::default(), |_| {});
-    let err = apply_payment_result(
-        &mut p,
-        result,
-        PaymentCommand::Capture,
-        PaymentOutcome::Captured,
-    )
-    .unwrap_err();
+    let err = BlockingClient::new(client, test_config(), |_| {})
+        .capture(&mut p)
+        .unwrap_err();
     (p, err)
 }
 
@@ -566,7 +560,7 @@ fn processor_errors_internal_exceptions_and_5xx_leave_a_capture_in_doubt() {
             calls.set(calls.get() + 1);
             scripted(status, rescode)(req)
         };
-        let (p, err) = failed_capture(&client);
+        let (p, err) = failed_capture(client);
         assert!(err.is_ambiguous(), "{status} {rescode}: {err}");
         assert_eq!(calls.get(), 1, "{rescode}: never replayed");
         assert_eq!(p.status(), PaymentStatus::NeedsReconcile, "{rescode}");
@@ -600,7 +594,7 @@ fn processor_errors_internal_exceptions_and_5xx_leave_a_capture_in_doubt() {
             scripted(200, "HE05")(_req)
         }
     };
-    let (p, err) = failed_capture(&client);
+    let (p, err) = failed_capture(client);
     assert!(matches!(err, ClientError::Declined(ref g) if g.rescode.as_str() == "HE05"));
     assert_eq!(calls.get(), 2);
     assert_eq!(p.status(), PaymentStatus::Authorized);
