@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+/// Debian's Chromium, which the browser tests drive.
+const CHROMIUM: &str = "/usr/bin/chromium";
+
 /// A WebDriver session on a headless Chromium of its own; the driver stops with it.
 pub struct Browser {
     /// The WebDriver client.
@@ -25,12 +28,21 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // Without them the test fails here, naming what to install: it never passes silently.
+        assert!(
+            Path::new(CHROMIUM).exists(),
+            "{CHROMIUM} is missing: run scripts/test (it installs Debian's chromium and \
+             chromium-driver) or apt-get install chromium chromium-driver"
+        );
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver (Debian's chromium-driver) is installed");
+            .expect(
+                "chromedriver is missing: run scripts/test (it installs it) or apt-get install \
+                 chromium-driver",
+            );
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "chromedriver did not start");
@@ -42,7 +54,7 @@ impl Browser {
         capabilities.insert(
             "goog:chromeOptions".into(),
             json!({
-                "binary": "/usr/bin/chromium",
+                "binary": CHROMIUM,
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--no-first-run", "--disable-background-networking",

@@ -248,10 +248,10 @@ impl Postgres {
     /// Starts one.
     pub fn start() -> Postgres {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .expect("PostgreSQL is installed (apt-get install postgresql)")
+            .expect("PostgreSQL is missing: run scripts/test (it installs it) or apt-get install postgresql")
             .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
             .find(|bin| bin.join("initdb").exists())
-            .expect("an initdb under /usr/lib/postgresql/*/bin");
+            .expect("PostgreSQL's initdb is missing under /usr/lib/postgresql/*/bin: run scripts/test (it installs it) or apt-get install postgresql");
         let dir = tempfile::Builder::new()
             .prefix("eximbay-pg-")
             .tempdir()
