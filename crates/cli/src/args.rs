@@ -12,7 +12,8 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
     about = "Eximbay payments from the command line: capture, refund, retrieve, recurring, notifications, and a local sandbox",
     after_help = "Exit codes: 0 success; 1 notification did not verify; 2 bad usage or invalid input (nothing sent); \
 3 declined (card, issuer, fraud screening); 4 outcome unknown (reconcile with `eximbay retrieve`); \
-5 failed before anything was sent (safe to retry); 6 the gateway rejected the request (EC*: fix the call or the configuration)."
+5 failed before anything was sent (safe to retry); 6 the gateway rejected the request (EC*: fix the call or the configuration); \
+7 `retrieve` answered NONE: the gateway has no record of it now (not proof that nothing was made)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -27,7 +28,10 @@ pub enum Env {
     Live,
 }
 
+/// The options every command shares. Under their own heading, after each command's own
+/// options, so `eximbay capture --help` shows what a capture needs first.
 #[derive(Args)]
+#[command(next_help_heading = "Gateway options (shared by every command; see `eximbay --help`)")]
 pub struct Global {
     /// Gateway environment (ignored when --base-url is given).
     #[arg(long, global = true, value_enum, default_value = "test")]

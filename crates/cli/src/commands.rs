@@ -11,10 +11,9 @@ use eximbay_core::ops::retrieve::{KeyField, Retrieve, Retrieved};
 use eximbay_core::ops::token_delete::TokenDelete;
 use eximbay_core::ops::token_lookup::TokenLookup;
 use eximbay_core::ops::token_rebill::TokenRebill;
-use eximbay_core::payment::InvalidTransition;
 use eximbay_core::{
     ApiKey, Currency, Mid, Notification, OrderId, PayerAuthId, Payment, PaymentOutcome,
-    RecurringId, RefundId, SecretKey, TokenId, TransactionId, TransactionType, fgkey,
+    RecurringId, RefundId, RemoteStatus, SecretKey, TokenId, TransactionId, TransactionType, fgkey,
 };
 use serde_json::{Value, json};
 
@@ -210,13 +209,21 @@ pub fn retrieve(global: &Global, request: RetrieveRequest) -> Result<(), Failure
     };
     let retrieved = client(global)?.send(&op)?;
     let state = remote_state(&op, &retrieved);
-    print(json!({"operation": "retrieve", "response": retrieved, "state": state}));
+    let answer = json!({"operation": "retrieve", "response": retrieved, "state": state});
+    if retrieved.status == RemoteStatus::None {
+        return Err(Failure::no_record_now(answer));
+    }
+    print(answer);
     Ok(())
 }
 
 /// The payment's state as the core reads the gateway's record (the same reading a
 /// `reconcile` applies), or `"Unknown"` when the record does not tell.
 fn remote_state(op: &Retrieve, retrieved: &Retrieved) -> String {
+    if retrieved.status == RemoteStatus::None {
+        // Whichever key was asked for, and whether or not a transaction id came back.
+        return "NoSuchTransaction".to_owned();
+    }
     let transaction_id = retrieved
         .transaction_id
         .clone()
@@ -235,7 +242,6 @@ fn remote_state(op: &Retrieve, retrieved: &Retrieved) -> String {
     };
     match payment.apply(PaymentOutcome::Retrieved(retrieved.clone())) {
         Ok(transition) => format!("{:?}", transition.to),
-        Err(InvalidTransition::UnknownAtGateway) => "NoSuchTransaction".to_owned(),
         Err(_) => "Unknown".to_owned(),
     }
 }

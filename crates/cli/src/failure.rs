@@ -10,6 +10,7 @@
 //! | 4 | outcome unknown: reconcile with `eximbay retrieve` | `EE*`, `EX*`, any 5xx, timeouts and resets after sending, on a capture or refund |
 //! | 5 | failed before anything was sent; safe to retry | DNS, connect, TLS, retries exhausted |
 //! | 6 | the gateway rejected the request itself: fix the call or the configuration | `EC*` (bad key, bad transaction id, bad or undeclared field) |
+//! | 7 | the gateway has no record of it now | `retrieve` answered `NONE` (not proof that nothing was made: a payment just made may not be visible yet) |
 
 use eximbay_core::ClientError;
 use serde_json::{Value, json};
@@ -28,6 +29,8 @@ pub mod exit {
     pub const TRANSPORT: u8 = 5;
     /// The gateway rejected the request itself.
     pub const REJECTED: u8 = 6;
+    /// The gateway has no record of what was retrieved, now.
+    pub const NO_RECORD_NOW: u8 = 7;
 }
 
 /// A failure, with its exit code.
@@ -44,6 +47,19 @@ impl Failure {
             code: exit::USAGE,
             message: message.to_string(),
             stdout: None,
+        }
+    }
+
+    /// `retrieve` answered `NONE` (exit 7): the answer is printed, the exit code says it is
+    /// no record, not a payment.
+    pub fn no_record_now(answer: Value) -> Self {
+        Failure {
+            code: exit::NO_RECORD_NOW,
+            message: "the gateway has no record of it now (NONE). That is not proof that \
+                      nothing was made: a payment just made may not be visible yet; retrieve \
+                      again later before sending anything again"
+                .to_owned(),
+            stdout: Some(answer),
         }
     }
 

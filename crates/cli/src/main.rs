@@ -4,7 +4,8 @@
 //! names) and the resulting state. Exit codes ([`failure`]): 0 success, 1 notification did
 //! not verify, 2 bad usage or invalid input (nothing was sent), 3 the gateway declined
 //! (rescode in the JSON), 4 outcome unknown (reconcile with `retrieve`), 5 transport failure
-//! before anything was sent (safe to retry), 6 the gateway rejected the request (`EC*`).
+//! before anything was sent (safe to retry), 6 the gateway rejected the request (`EC*`), 7
+//! `retrieve` answered `NONE`: the gateway has no record of it now.
 //! Errors go to stderr and never contain keys.
 #![forbid(unsafe_code)]
 #![cfg_attr(

@@ -178,6 +178,28 @@ fn capture_refund_retrieve_with_exit_codes() {
         None,
     );
     assert_eq!(json(&out)["response"]["transaction_id"], tid.as_str());
+    // An order the gateway has no record of: the answer is printed, and the exit code (7)
+    // says "no record now" rather than success.
+    let out = eximbay(
+        Some(&base),
+        &[
+            "retrieve",
+            "--order-id",
+            "CLI-NEVER",
+            "--currency",
+            "USD",
+            "--amount",
+            "10.00",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 7, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["state"], "NoSuchTransaction");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no record of it now"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

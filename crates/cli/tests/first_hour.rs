@@ -373,3 +373,20 @@ fn the_demo_can_keep_the_sandbox_up_for_a_person() {
     assert!(html.contains("/Gateway/BasicProcessor.krp"), "{html}");
     assert!(html.contains("name=\"fgkey\""), "{html}");
 }
+
+/// A command's help shows what that command needs first; the options every command shares
+/// come after, under one heading.
+#[test]
+fn a_commands_help_shows_its_own_options_before_the_shared_ones() {
+    for command in ["capture", "refund", "retrieve", "confirm"] {
+        let out = eximbay(None, &[command, "--help"], None);
+        assert_eq!(code(&out), 0);
+        let help = String::from_utf8_lossy(&out.stdout);
+        let own = help.find("--order-id").expect("its own options");
+        let heading = help
+            .find("Gateway options (shared by every command")
+            .expect("the shared options' heading");
+        let shared = help.find("--base-url").expect("the shared options");
+        assert!(own < heading && heading < shared, "{command}:\n{help}");
+    }
+}
