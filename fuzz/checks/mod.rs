@@ -10,6 +10,7 @@ use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
 use eximbay_core::ops::capture::Capture;
 use eximbay_core::ops::confirm::Confirm;
+use eximbay_core::ops::query::Query;
 use eximbay_core::ops::ready::Ready;
 use eximbay_core::ops::recurring_adjust::RecurringAdjust;
 use eximbay_core::ops::recurring_terminate::RecurringTerminate;
@@ -230,7 +231,8 @@ pub fn v1_responses(status: u16, body: &[u8]) {
     assert!(payment.invariant_holds());
 }
 
-/// The legacy `k=v&k=v` reply parsers take any bytes.
+/// The legacy `k=v&k=v` reply parsers take any bytes; what the QUERY parser reads applies
+/// to an authorized and to a captured payment without breaking their invariant.
 pub fn legacy_replies(body: &[u8]) {
     let resp = || {
         http::Response::builder()
@@ -252,6 +254,35 @@ pub fn legacy_replies(body: &[u8]) {
             params: MerchantParams::default(),
         }
         .parse(resp());
+    }
+    let tid = TransactionId::new("1849705C6420220922000016");
+    let order = OrderId::new("O-1");
+    let Ok(amount) = Amount::parse("10.00") else {
+        return;
+    };
+    let query = Query {
+        key_field: KeyField::TransactionId,
+        order_id: order.clone(),
+        transaction_id: Some(tid.clone()),
+        currency: Currency::Usd,
+        amount: amount.clone(),
+        lang: Lang::En,
+        params: MerchantParams::default(),
+    };
+    let Ok(retrieved) = query.parse(resp()) else {
+        return;
+    };
+    for start in [Payment::authorized, Payment::captured, Payment::registered] {
+        if let Ok(mut payment) = start(
+            tid.clone(),
+            order.clone(),
+            Currency::Usd,
+            amount.clone(),
+            Lang::En,
+        ) {
+            let _ = payment.apply(PaymentOutcome::Retrieved(retrieved.clone()));
+            assert!(payment.invariant_holds());
+        }
     }
 }
 

@@ -210,6 +210,15 @@ macro_rules! facade_methods {
             apply_payment_answer(payment, result, PaymentCommand::Reconcile, PaymentOutcome::Retrieved)
         }
 
+        /// Looks the payment up with the legacy `QUERY` (DirectProcessor; needs the secret
+        /// key) and applies its true state: the reconcile of merchants on the legacy
+        /// payment window, interchangeable with [`reconcile`](Self::reconcile).
+        pub $($async)? fn reconcile_by_query(&self, payment: &mut Payment) -> Result<Applied<Retrieved>, ClientError> {
+            let op = payment.reconcile_by_query();
+            let result = self.send(&op)$(.$await)?;
+            apply_payment_answer(payment, result, PaymentCommand::Reconcile, PaymentOutcome::Retrieved)
+        }
+
         /// Confirms a payer authentication (`PAYMENT_PA` or `AUTHORIZE_PA`, for its amount
         /// and currency): the new payment and the gateway's answer. After an ambiguous
         /// outcome the authentication is in `NeedsReconcile`: call `reconcile_authentication`.

@@ -19,6 +19,7 @@ use crate::money::{Amount, Currency};
 pub mod cancel;
 pub mod capture;
 pub mod confirm;
+pub mod query;
 pub mod ready;
 pub mod recurring_adjust;
 pub mod recurring_terminate;
@@ -149,7 +150,30 @@ pub(crate) fn legacy_post(
         fgkey = crate::fgkey::sign(secret, fields.iter().copied());
         fields.push((crate::fgkey::FGKEY_FIELD, &fgkey));
     }
-    let body = serde_urlencoded::to_string(&fields).map_err(|e| BuildError::Http(e.to_string()))?;
+    direct_processor_post(cfg, &fields)
+}
+
+/// A legacy call the integration guide marks signed (`ver`, `fgkey` required, e.g. QUERY,
+/// guide §3.2.2): `fields` must already hold `ver` and `charset`; the `fgkey` over all of them
+/// is appended, whatever [`LegacySigning`](crate::config::LegacySigning) says (that choice is
+/// about the recurring guide's unsigned calls). Needs the secret key.
+pub(crate) fn signed_legacy_post(
+    cfg: &Config,
+    fields: &[(&str, &str)],
+) -> Result<Request<Vec<u8>>, BuildError> {
+    let secret = cfg.secret_key().ok_or(BuildError::MissingSecretKey)?;
+    let fgkey = crate::fgkey::sign(secret, fields.iter().copied());
+    let mut fields = fields.to_vec();
+    fields.push((crate::fgkey::FGKEY_FIELD, &fgkey));
+    direct_processor_post(cfg, &fields)
+}
+
+/// The form POST to DirectProcessor, fields in the given order.
+fn direct_processor_post(
+    cfg: &Config,
+    fields: &[(&str, &str)],
+) -> Result<Request<Vec<u8>>, BuildError> {
+    let body = serde_urlencoded::to_string(fields).map_err(|e| BuildError::Http(e.to_string()))?;
     Request::builder()
         .method(Method::POST)
         .uri(cfg.direct_processor_url())

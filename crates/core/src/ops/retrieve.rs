@@ -4,6 +4,20 @@
 //! "lang"}}`, where `key_field` (`order_id` or `transaction_id`) says which id the gateway
 //! looks the payment up by. This is the reconcile call: after an ambiguous failure of a
 //! capture or refund, the payment's true state comes from here, never from a replay.
+//!
+//! # The answer's two shapes
+//!
+//! No public v1 retrieve answer has been found. The only documented answer of the kind, the
+//! legacy `QUERY` (guide §3.2.3, digest §5), is flat: `status`, `balance`, `transid`, `ref`,
+//! `cur`, `amt` next to `rescode`. So the answer is read in both shapes:
+//!
+//! * **nested**: `{"rescode", "resmsg", "payment": {"status", "balance", "transaction_id", …}}`;
+//! * **flat**: `{"rescode", "resmsg", "status", "balance", "transaction_id", …}`, each field
+//!   under its v1 name or its legacy one (`transid`, `ref`, `cur`, `amt`, `paymethod`,
+//!   `txntype`).
+//!
+//! A field of the nested `payment` object wins; a field it lacks is taken from the top
+//! level. Both shapes of one record read into the same [`Retrieved`].
 
 use http::{Request, Response};
 use serde::de::IgnoredAny;
@@ -59,6 +73,7 @@ struct RetrieveBody<'a> {
     payment: PaymentFields<'a>,
 }
 
+/// The `payment` object of the nested shape.
 #[derive(Deserialize)]
 struct PaymentWire {
     order_id: Option<OrderId>,
@@ -70,6 +85,65 @@ struct PaymentWire {
     balance: Option<GatewayAmount>,
     captured_date: Option<String>,
     payment_method: Option<PaymentMethod>,
+}
+
+/// The record's fields at the top level of the answer (the flat shape), under their v1 names
+/// or the legacy QUERY's. Both spellings are separate fields: an answer carrying both is
+/// read, not refused as a duplicate (the v1 name wins).
+#[derive(Deserialize)]
+struct FlatWire {
+    order_id: Option<OrderId>,
+    #[serde(rename = "ref")]
+    legacy_ref: Option<OrderId>,
+    currency: Option<Currency>,
+    cur: Option<Currency>,
+    amount: Option<GatewayAmount>,
+    amt: Option<GatewayAmount>,
+    transaction_id: Option<TransactionId>,
+    transid: Option<TransactionId>,
+    transaction_type: Option<TransactionType>,
+    status: Option<RemoteStatus>,
+    balance: Option<GatewayAmount>,
+    captured_date: Option<String>,
+    payment_method: Option<PaymentMethod>,
+    paymethod: Option<PaymentMethod>,
+}
+
+impl FlatWire {
+    /// The nested fields (when the answer has a `payment` object), each missing one filled
+    /// from the top level.
+    fn fill(self, nested: Option<PaymentWire>) -> PaymentWire {
+        let nested = nested.unwrap_or(PaymentWire {
+            order_id: None,
+            currency: None,
+            amount: None,
+            transaction_id: None,
+            transaction_type: None,
+            status: None,
+            balance: None,
+            captured_date: None,
+            payment_method: None,
+        });
+        PaymentWire {
+            order_id: nested.order_id.or(self.order_id).or(self.legacy_ref),
+            currency: nested.currency.or(self.currency).or(self.cur),
+            amount: nested.amount.or(self.amount).or(self.amt),
+            transaction_id: nested
+                .transaction_id
+                .or(self.transaction_id)
+                .or(self.transid),
+            // The legacy `txntype` of a QUERY answer is `QUERY` itself, not how the payment
+            // was made: only the v1 name is read.
+            transaction_type: nested.transaction_type.or(self.transaction_type),
+            status: nested.status.or(self.status),
+            balance: nested.balance.or(self.balance),
+            captured_date: nested.captured_date.or(self.captured_date),
+            payment_method: nested
+                .payment_method
+                .or(self.payment_method)
+                .or(self.paymethod),
+        }
+    }
 }
 
 /// The payment as the gateway has it.
@@ -132,7 +206,14 @@ impl Operation for Retrieve {
     fn parse<B: AsRef<[u8]>>(&self, resp: Response<B>) -> Result<Retrieved, ResponseError> {
         let raw = RawResponse::of(&resp);
         let reply = raw.v1::<PaymentWire, IgnoredAny, IgnoredAny>()?;
-        let payment = raw.required(reply.payment, "payment")?;
+        // The same bytes parsed once more for the flat shape's top-level fields (the
+        // answer is small; see the module docs for why both shapes are read). A complete
+        // nested answer does not depend on what else the top level holds.
+        let payment = match (serde_json::from_slice::<FlatWire>(raw.body), reply.payment) {
+            (Ok(flat), nested) => flat.fill(nested),
+            (Err(_), Some(nested)) if nested.status.is_some() => nested,
+            (Err(e), _) => return Err(raw.malformed(format!("retrieve answer: {e}"))),
+        };
         Ok(Retrieved {
             resmsg: reply.resmsg.unwrap_or_default(),
             order_id: payment.order_id,
@@ -140,7 +221,7 @@ impl Operation for Retrieve {
             amount: payment.amount,
             transaction_id: payment.transaction_id,
             transaction_type: payment.transaction_type,
-            status: raw.required(payment.status, "payment.status")?,
+            status: raw.required(payment.status, "status (payment.status or top-level)")?,
             balance: payment.balance,
             captured_date: payment.captured_date,
             payment_method: payment.payment_method,

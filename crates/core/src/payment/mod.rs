@@ -31,8 +31,10 @@ use crate::error::GatewayError;
 use crate::ids::{OrderId, RefundId, TransactionId};
 use crate::money::{Amount, AmountError, Currency};
 use crate::notification::{Notification, NotificationError};
+use crate::ops::MerchantParams;
 use crate::ops::cancel::{Cancel, RefundKind, Refunded};
 use crate::ops::capture::{Capture, Captured};
+use crate::ops::query::Query;
 use crate::ops::retrieve::{KeyField, Retrieve, Retrieved};
 use crate::time::Timestamp;
 
@@ -575,6 +577,21 @@ impl Payment {
             currency: self.currency.clone(),
             amount: self.amount.clone(),
             lang: self.lang.clone(),
+        }
+    }
+
+    /// The legacy `QUERY` (by `TRANSID`) that tells the payment's true state: the reconcile
+    /// of merchants on the legacy payment window (it needs the secret key). Always allowed;
+    /// its answer applies as [`PaymentOutcome::Retrieved`], like [`Payment::reconcile`]'s.
+    pub fn reconcile_by_query(&self) -> Query {
+        Query {
+            key_field: KeyField::TransactionId,
+            order_id: self.order_id.clone(),
+            transaction_id: Some(self.transaction_id.clone()),
+            currency: self.currency.clone(),
+            amount: self.amount.clone(),
+            lang: self.lang.clone(),
+            params: MerchantParams::default(),
         }
     }
 }
