@@ -13,7 +13,7 @@
 use eximbay_core::{Amount, Currency, Payment, Recurring};
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Connection, Row};
 
 use crate::order::{Order, OrderKind};
 
@@ -26,6 +26,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// How often a compare-and-swap is retried before giving up (each retry means another
 /// writer changed the order in between, so this is only reached under a pathological load).
 const MAX_SWAP_ATTEMPTS: usize = 200;
+
+/// How long a request waits for a database connection before it is told the database is
+/// unavailable (a stopped PostgreSQL is reported after this, not after sqlx's 30 s default).
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What can go wrong in the store.
 #[derive(Debug)]
@@ -187,7 +191,20 @@ impl Store {
         let connections = if sqlite { 1 } else { 8 };
         let pool = AnyPoolOptions::new()
             .max_connections(connections)
-            .acquire_timeout(std::time::Duration::from_secs(30))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A connection handed back still inside a transaction is closed, never reused.
+            // SQLite rolls a transaction back by itself on some errors (a full disk, an I/O
+            // error); sqlx's own rollback then fails and its transaction counter stays at
+            // 1, so every later `BEGIN IMMEDIATE` on that connection would be refused
+            // ("begin_with at non-zero transaction depth") until a restart. The ping first
+            // lets the connection finish the rollback sqlx queued when the transaction was
+            // dropped, so only a connection that really is out of step is closed.
+            .after_release(|connection, _| {
+                Box::pin(async move {
+                    connection.ping().await?;
+                    Ok(!connection.is_in_transaction())
+                })
+            })
             .connect(&url)
             .await?;
         MIGRATOR
@@ -198,6 +215,12 @@ impl Store {
             pool,
             begin: sqlite.then_some("BEGIN IMMEDIATE"),
         })
+    }
+
+    /// The connection pool, for tooling and tests that need the database itself (a
+    /// `PRAGMA`, a look at a table) rather than orders.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     async fn begin(&self) -> Result<Tx, StoreError> {

@@ -284,25 +284,44 @@ impl Postgres {
                 "--no-sync",
             ],
         );
+        let server = Postgres { dir, port, bin };
+        server.resume();
+        server
+    }
+
+    /// Starts the server again (after [`Postgres::stop`]), on the same port and data.
+    pub fn resume(&self) {
         let options = format!(
-            "-p {port} -k {} -h 127.0.0.1 -c fsync=off -c max_connections=100",
-            dir.path().display()
+            "-p {} -k {} -h 127.0.0.1 -c fsync=off -c max_connections=100",
+            self.port,
+            self.dir.path().display()
         );
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("log");
         run_pg(
-            root,
-            &bin.join("pg_ctl"),
+            is_root(),
+            &self.bin.join("pg_ctl"),
             &[
                 "-D",
                 data.to_str().unwrap(),
                 "-o",
                 &options,
                 "-l",
-                dir.path().join("log").to_str().unwrap(),
+                log.to_str().unwrap(),
                 "-w",
                 "start",
             ],
         );
-        Postgres { dir, port, bin }
+    }
+
+    /// Stops the server (fast shutdown: open connections are cut), keeping its data.
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        run_pg(
+            is_root(),
+            &self.bin.join("pg_ctl"),
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
     }
 
     /// A new, empty database on the server; returns its URL.
