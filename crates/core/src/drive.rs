@@ -15,8 +15,13 @@
 //!
 //! With the `tracing` feature (on in the adapters), each call runs in a `tracing` span
 //! `eximbay.call` with the fields `operation`, `attempts`,
-//! `outcome` (`ok`, `declined`, `ambiguous`, `failed`), `rescode` and `latency_ms` (filled in
-//! by the adapters, which own the clock). Bodies and keys are never recorded.
+//! `outcome` (`ok`, `declined`, `ambiguous`, `failed`) and `rescode`; each HTTP request in it
+//! is a child span `eximbay.attempt` with the OpenTelemetry HTTP-client attributes
+//! (`http.request.method`, `server.address`, `server.port`, `url.template` with the ids as
+//! placeholders, `http.response.status_code`, `http.request.resend_count` from the second
+//! attempt on, `error.type`, and `otel.name` / `otel.kind` for `tracing-opentelemetry`) and
+//! `latency_ms` (filled in by the adapters, which own the clock). Bodies, keys and ids are
+//! never recorded.
 
 use std::future::Future;
 use std::time::Duration;
@@ -212,12 +217,15 @@ enum Step<T> {
     Stop(ClientError),
 }
 
+/// Reads one attempt's result: its HTTP facts go on the current span (the attempt's), the
+/// call's outcome and rescode on `span` (the call's).
 fn judge<O: Operation>(
     op: &O,
     result: Result<Response<Vec<u8>>, TransportError>,
     attempts: u32,
+    span: &Span,
 ) -> Step<O::Output> {
-    let span = Span::current();
+    span::record_attempt(&Span::current(), &result);
     let (class, detail, error) = match result {
         Ok(response) => match op.parse(response) {
             Ok(output) => {
@@ -295,7 +303,9 @@ where
     loop {
         attempts += 1;
         span.record("attempts", attempts);
-        match judge(op, client.call(request.clone()), attempts) {
+        let attempt = span::attempt_span(&span, &request, attempts);
+        let step = attempt.in_scope(|| judge(op, client.call(request.clone()), attempts, &span));
+        match step {
             Step::Done(output) => return Ok(output),
             Step::Stop(error) => return Err(error),
             Step::Retry(detail) if !policy.backoff.allows_another(attempts) => {
@@ -329,8 +339,9 @@ where
     loop {
         attempts += 1;
         span.record("attempts", attempts);
-        let result = span::within(&span, client.call(request.clone())).await;
-        let step = span.in_scope(|| judge(op, result, attempts));
+        let attempt = span::attempt_span(&span, &request, attempts);
+        let result = span::within(&attempt, client.call(request.clone())).await;
+        let step = attempt.in_scope(|| judge(op, result, attempts, &span));
         match step {
             Step::Done(output) => return Ok(output),
             Step::Stop(error) => return Err(error),
