@@ -35,7 +35,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Lang::Kr,
     )?;
 
-    // README:start
     let client = eximbay_async::Client::new(cfg)?; // reqwest + rustls on tokio
     client.capture(&mut payment).await?;
     let applied = client
@@ -45,6 +44,5 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "{:?}, balance {:?}",
         applied.to, applied.response.payment.balance
     );
-    // README:end
     Ok(())
 }

@@ -27,7 +27,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     let base_url = sandbox.base_url();
     let api_key = DEFAULT_API_KEY.to_owned();
 
-    // README:start
     let cfg = Config::new(
         Environment::custom(&base_url)?, // the sandbox; Environment::Test / ::Live for Eximbay
         Mid::new("1849705C64")?,
@@ -61,7 +60,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     // After every call, Ok or Err, the payment holds its new state: persist it.
     let stored: String = serde_json::to_string(&payment)?;
-    // README:end
 
     let loaded: Payment = serde_json::from_str(&stored)?;
     println!(

@@ -30,7 +30,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     let now = Timestamp(1_767_236_400); // your clock; the core reads none
     let client = eximbay_ureq::Client::new(cfg.clone())?;
 
-    // README:start
     // Legacy window: the signed BasicProcessor.krp form, as a page that posts itself.
     let form = PaymentForm {
         transaction_type: TransactionType::Payment, // or Authorize (capture later)
@@ -69,7 +68,6 @@ fn main() -> Result<(), Box<dyn Error>> {
         "EXIMBAY.request_pay({});",
         ready.request_pay(&cfg, &prepared)?
     );
-    // README:end
 
     println!(
         "{page}\n<script src=\"{}/v1/javascriptSDK.js\"></script>\n<script>{script}</script>",

@@ -21,7 +21,6 @@ struct Store {
     applied: Deduplicator,
 }
 
-// README:start
 /// `POST /status_url`: verify, apply once, acknowledge every delivery.
 fn status_url(
     body: &[u8],
@@ -54,7 +53,6 @@ fn status_url(
     }
     Ok(ACK_BODY) // "rescode=0000&resmsg=Success", duplicates included
 }
-// README:end
 
 fn main() -> Result<(), Box<dyn Error>> {
     let sandbox = RunningSandbox::start(

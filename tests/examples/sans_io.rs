@@ -37,7 +37,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     let transaction_id = sandbox.sandbox().create_payment(new)?.0.transaction_id;
     let base_url = sandbox.base_url();
 
-    // README:start
     let cfg = Config::new(
         Environment::custom(&base_url)?, // Environment::Test: https://api-test.eximbay.com
         Mid::new("1849705C64")?,
@@ -74,7 +73,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     )?;
     let answer = refund.parse(send_with_any_client(refund.to_http(&cfg)?)?)?;
     payment.apply(PaymentOutcome::Refunded(answer))?;
-    // README:end
     println!(
         "{:?}, refundable {}",
         payment.status(),

@@ -53,6 +53,8 @@ pub mod callbacks;
 pub mod commands;
 pub mod faults;
 pub mod ledger;
+#[cfg(feature = "server")]
+mod local;
 pub mod recurring;
 pub mod routes;
 pub mod sandbox;
