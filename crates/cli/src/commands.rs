@@ -347,6 +347,12 @@ pub fn sim(global: &Global, addr: std::net::SocketAddr) -> Result<(), Failure> {
     ApiKey::new(&sandbox.api_key).map_err(Failure::usage)?;
     SecretKey::new(&sandbox.secret_key).map_err(Failure::usage)?;
     let mid = sandbox.mid.clone();
+    // The sandbox reports what goes wrong in it (a failed accept, a full callback queue)
+    // through `tracing`: without a subscriber nobody would see it.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
     let running = eximbay_sim::RunningSandbox::start(
         sandbox,
         addr,

@@ -59,7 +59,8 @@ impl Controls {
 
 /// Reads new notifications from the merchant inbox, verified and deduplicated.
 struct Inbox {
-    seen: usize,
+    /// The number of the last inbox entry read (`/_sim/inbox?after=`).
+    seen: u64,
     dedupe: Deduplicator,
     secret: SecretKey,
 }
@@ -69,10 +70,13 @@ impl Inbox {
     fn next(&mut self, controls: &Controls) -> Result<Notification<'static>> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let entries = controls.get("/_sim/inbox")?;
-            let entries = entries.as_array().cloned().unwrap_or_default();
-            while let Some(entry) = entries.get(self.seen) {
-                self.seen += 1;
+            let page = controls.get(&format!("/_sim/inbox?after={}", self.seen))?;
+            let entries = field(&page, "entries")
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for entry in &entries {
+                self.seen = field(entry, "seq").as_u64().unwrap_or(self.seen + 1);
                 let body = field(entry, "body").as_str().unwrap_or_default().to_owned();
                 let notification = Notification::parse(body.as_bytes())?.into_owned();
                 notification.verify(&self.secret)?;

@@ -12,10 +12,9 @@ use std::sync::Arc;
 use base64::Engine as _;
 use eximbay_core::{Amount, Date, Timestamp};
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
 
 use crate::behaviour::{Behaviour, CallbackNames};
-use crate::callbacks::{Callback, Delivery, Inbox, Signer};
+use crate::callbacks::{Callback, DeliveryLog, Inbox, Signer};
 use crate::faults::{Fault, Faults};
 use crate::ledger::{Ledger, LedgerPayment, NewPayment, valid_amount};
 use crate::recurring::{Registration, Registrations};
@@ -31,7 +30,7 @@ pub const DEFAULT_API_KEY: &str = "test_1849705C642C217E0B2D";
 /// Default secret key (the public test secret).
 pub const DEFAULT_SECRET_KEY: &str = "289F40E6640124B2628640168C3C5464";
 
-/// The most payments (and deliveries, and inbox entries) one `/_sim/ledger` answer holds.
+/// The most payments (and registrations, and deliveries) one `/_sim/ledger` answer holds.
 pub const LEDGER_PAGE_MAX: usize = 1_000;
 
 /// The longest one clock advance may be (ten years): a request cannot make the sandbox
@@ -96,8 +95,8 @@ pub struct Sandbox {
     /// Recurring registrations.
     pub recurring: Registrations,
     pub(crate) faults: Faults,
-    /// Callback deliveries, as reported by the server.
-    pub deliveries: Vec<Delivery>,
+    /// Callback deliveries, as reported by the server (the latest, and counters).
+    pub deliveries: DeliveryLog,
     /// What the built-in merchant inbox received.
     pub inbox: Inbox,
     /// Payment windows opened and not finished yet, and the bodies `ready` signed.
@@ -124,7 +123,7 @@ impl Sandbox {
             tokens: Tokens::default(),
             recurring: Registrations::default(),
             faults: Faults::default(),
-            deliveries: Vec::new(),
+            deliveries: DeliveryLog::default(),
             inbox: Inbox::default(),
             windows: Windows::default(),
         }
@@ -173,9 +172,15 @@ impl Sandbox {
         }
     }
 
-    /// Adds scripted faults.
-    pub fn add_fault(&mut self, fault: Fault) {
-        self.faults.add(fault);
+    /// Adds a scripted fault; `false` (and nothing added) when
+    /// [`MAX_FAULTS`](crate::faults::MAX_FAULTS) are queued already.
+    pub fn add_fault(&mut self, fault: Fault) -> bool {
+        self.faults.add(fault)
+    }
+
+    /// How many more faults can be queued.
+    pub fn fault_room(&self) -> usize {
+        self.faults.room()
     }
 
     /// Removes every scripted fault not used yet.
@@ -336,28 +341,58 @@ impl Sandbox {
 
     /// Moves the test clock forward (at most [`MAX_ADVANCE_DAYS`]; beyond is clamped),
     /// running every charge that falls due on the way. The clock jumps from one due date to
-    /// the next: the work is one step per charge, not per day.
+    /// the next: the work is one step per charge, not per day. The server runs the same
+    /// walk in bounded steps ([`Sandbox::advance_step`]), releasing its lock between them.
     pub fn advance(&mut self, seconds: i64) -> Vec<Callback> {
-        let seconds = seconds.clamp(0, MAX_ADVANCE_DAYS * 86_400);
-        let target = Timestamp(self.now.0.saturating_add(seconds));
-        let mut callbacks = self.run_due_charges();
-        while let Some(day) = self.recurring.next_attempt() {
-            let midnight = Timestamp::kst_midnight(day);
-            if midnight > target || day <= self.now.kst_date() {
-                break;
+        let target = self.advance_target(seconds);
+        let mut callbacks = Vec::new();
+        loop {
+            let (step, done) = self.advance_step(target, usize::MAX);
+            callbacks.extend(step);
+            if done {
+                return callbacks;
             }
-            self.now = midnight;
-            callbacks.extend(self.run_due_charges());
         }
-        self.now = target;
-        callbacks.extend(self.run_due_charges());
-        callbacks
     }
 
-    fn run_due_charges(&mut self) -> Vec<Callback> {
+    /// Where an advance of `seconds` from now ends (clamped to [`MAX_ADVANCE_DAYS`]).
+    pub fn advance_target(&self, seconds: i64) -> Timestamp {
+        let seconds = seconds.clamp(0, MAX_ADVANCE_DAYS * 86_400);
+        Timestamp(self.now.0.saturating_add(seconds))
+    }
+
+    /// One step of a walk of the clock to `target`: runs at most `max_charges` of the
+    /// charges due today (each registration at most once a day), or, when none is left,
+    /// moves the clock to the next due date (or to `target`). Returns the charges'
+    /// callbacks and whether the clock is at `target` with nothing left to run.
+    pub fn advance_step(&mut self, target: Timestamp, max_charges: usize) -> (Vec<Callback>, bool) {
         let today = self.now.kst_date();
-        let due = self.recurring.due(today);
-        due.iter().filter_map(|id| self.charge(id, today)).collect()
+        let due: Vec<String> = self
+            .recurring
+            .due(today)
+            .into_iter()
+            .filter(|id| {
+                self.recurring
+                    .registrations
+                    .get(id)
+                    .is_some_and(|r| r.last_attempt != Some(today))
+            })
+            .take(max_charges.max(1))
+            .collect();
+        if !due.is_empty() {
+            let callbacks = due.iter().filter_map(|id| self.charge(id, today)).collect();
+            return (callbacks, false);
+        }
+        if self.now >= target {
+            return (Vec::new(), true);
+        }
+        self.now = match self.recurring.next_attempt() {
+            Some(day) if day > today && Timestamp::kst_midnight(day) <= target => {
+                Timestamp::kst_midnight(day)
+            }
+            _ => target,
+        };
+        (Vec::new(), false)
     }
 
     /// One charge attempt: a successful charge is a captured `PAYMENT` in the ledger; the
@@ -423,33 +458,5 @@ impl Sandbox {
     /// Scripts the next `count` charges of a registration to fail with `rescode`.
     pub fn decline_next_charges(&mut self, recurring_id: &str, count: u32, rescode: &str) -> bool {
         self.recurring.decline_next(recurring_id, count, rescode)
-    }
-
-    /// The ledger as JSON: payments in transaction-id order (those of one `order_id`, or a
-    /// page of at most `limit` after the id `after`; never more than [`LEDGER_PAGE_MAX`],
-    /// with `next` naming where the following page starts), the registrations, and the last
-    /// [`LEDGER_PAGE_MAX`] deliveries and inbox entries.
-    pub fn ledger_json(&self, order_id: Option<&str>, after: Option<&str>, limit: usize) -> Value {
-        let limit = limit.clamp(1, LEDGER_PAGE_MAX);
-        let mut payments = serde_json::Map::new();
-        let (mut last, mut next) = (None, None);
-        for (tid, payment) in self.ledger.payments_after(order_id, after) {
-            if payments.len() == limit {
-                next = last;
-                break;
-            }
-            payments.insert(tid.clone(), json!(payment));
-            last = Some(tid.clone());
-        }
-        let tail = |len: usize| len.saturating_sub(LEDGER_PAGE_MAX);
-        json!({
-            "now": self.now.0,
-            "kst_date": self.now.kst_date().to_yyyymmdd(),
-            "payments": payments,
-            "next": next,
-            "recurring": self.recurring.registrations,
-            "deliveries": self.deliveries.get(tail(self.deliveries.len())..).unwrap_or_default(),
-            "inbox": self.inbox.get(tail(self.inbox.len())..).unwrap_or_default(),
-        })
     }
 }

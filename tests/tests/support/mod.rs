@@ -221,8 +221,15 @@ pub fn wait_for_inbox(sandbox: &RunningSandbox, count: usize) -> Vec<Value> {
         "expected {count} notifications, got {}",
         sandbox.sandbox().inbox.len()
     );
-    control(sandbox, "GET", "/_sim/inbox", None)
-        .as_array()
-        .unwrap()
-        .clone()
+    // Every page, in order (`next` names where the following one starts).
+    let mut entries = Vec::new();
+    let mut path = "/_sim/inbox".to_owned();
+    loop {
+        let page = control(sandbox, "GET", &path, None);
+        entries.extend(page["entries"].as_array().unwrap().iter().cloned());
+        match page["next"].as_u64() {
+            Some(next) => path = format!("/_sim/inbox?after={next}"),
+            None => return entries,
+        }
+    }
 }

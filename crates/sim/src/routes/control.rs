@@ -8,19 +8,20 @@
 //! | `POST /_sim/payments/{tid}/settle` | the buyer of a registered cash payment paid: `status=Sale` |
 //! | `POST /_sim/payments/{tid}/expire` | a registered cash payment expired unpaid: `status=Void` |
 //! | `GET /_sim/behaviour` / `POST /_sim/behaviour` | the choices where the gateway is undocumented ([`crate::behaviour`]) |
-//! | `GET /_sim/ledger[?order_id=O][&after=TID&limit=N]` | payments (one order's, or a page of at most 1,000 with `next`), registrations, the last deliveries and inbox entries |
+//! | `GET /_sim/ledger[?order_id=O][&after=TID&limit=N][&recurring_after=ID]` | payments (one order's, or a page of at most 1,000 with `next`), registrations (1,000 at most, `recurring_next`), the last 1,000 delivery attempts, delivery and inbox counters |
 //! | `GET /_sim/checkout` | a sample order, signed with `PaymentForm`, sent to the payment window (try it by hand) |
 //! | `POST /_sim/returned` | the sample order's return_url: shows what came back, verified |
 //! | `POST /_sim/faults` | scripts a fault (or a list) for the next matching requests |
 //! | `POST /_sim/recurring/{id}/decline_next` `{"count": n, "rescode": "HE01"}` | scripts failed charges |
 //! | `POST /_sim/inbox[?nack=n]` | a merchant endpoint: verifies, records and acknowledges callbacks |
-//! | `GET /_sim/inbox` | what the inbox received |
+//! | `GET /_sim/inbox[?after=N&limit=M]` | what the inbox received: entries numbered after `N` (at most 1,000 and 1 MiB a page, `next` names the following page), and its counters |
 
 use http::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Handled, json_response, text_response};
+use super::pages::{ClockRun, Page};
+use super::{Handled, Locked, json_response, text_response};
 use crate::callbacks::Callback;
 use crate::faults::Fault;
 use crate::ledger::NewPayment;
@@ -68,7 +69,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
-fn clock_json(sandbox: &Sandbox) -> Value {
+pub(super) fn clock_json(sandbox: &Sandbox) -> Value {
     json!({
         "now": sandbox.now().0,
         "kst_date": sandbox.now().kst_date().to_yyyymmdd(),
@@ -96,11 +97,7 @@ pub(crate) enum ControlRequest {
     Returned,
     BehaviourRead,
     BehaviourSet(crate::behaviour::Behaviour),
-    Ledger {
-        order_id: Option<String>,
-        after: Option<String>,
-        limit: usize,
-    },
+    Ledger(super::pages::LedgerQuery),
     Faults(Vec<Fault>),
     DeclineNext {
         id: String,
@@ -113,7 +110,11 @@ pub(crate) enum ControlRequest {
         verified: bool,
         nack: u32,
     },
-    InboxRead,
+    /// A page of the inbox: entries numbered after `after`, at most `limit`.
+    InboxRead {
+        after: u64,
+        limit: usize,
+    },
     Unknown,
 }
 
@@ -129,6 +130,11 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Con
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let number = |key: &str, default: usize| match query_value(key).map(|v| v.parse::<usize>()) {
+        None => Ok(default),
+        Some(Ok(n)) => Ok(n),
+        Some(Err(_)) => Err(format!("{key} must be a number")),
+    };
     let parsed = match (parts.as_slice(), post) {
         (["_sim", "clock"], false) => Ok(ControlRequest::ClockRead),
         (["_sim", "clock"], true) => parse::<ClockChange>(body).and_then(|change| {
@@ -161,15 +167,13 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Con
         (["_sim", "behaviour"], false) => Ok(ControlRequest::BehaviourRead),
         (["_sim", "behaviour"], true) => parse(body).map(ControlRequest::BehaviourSet),
         (["_sim", "ledger"], false) => {
-            let limit = match query_value("limit").map(|l| l.parse::<usize>()) {
-                None => Ok(crate::sandbox::LEDGER_PAGE_MAX),
-                Some(Ok(limit)) => Ok(limit),
-                Some(Err(_)) => Err("limit must be a number".to_owned()),
-            };
-            limit.map(|limit| ControlRequest::Ledger {
-                order_id: query_value("order_id"),
-                after: query_value("after"),
-                limit,
+            number("limit", crate::sandbox::LEDGER_PAGE_MAX).map(|limit| {
+                ControlRequest::Ledger(super::pages::LedgerQuery {
+                    order_id: query_value("order_id"),
+                    after: query_value("after"),
+                    limit,
+                    recurring_after: query_value("recurring_after"),
+                })
             })
         }
         (["_sim", "faults"], true) => parse::<Faults>(body).map(|faults| {
@@ -189,7 +193,13 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Con
             verified: front_door.signer.verify_form(body),
             nack: query_value("nack").and_then(|v| v.parse().ok()).unwrap_or(0),
         }),
-        (["_sim", "inbox"], false) => Ok(ControlRequest::InboxRead),
+        (["_sim", "inbox"], false) => number("after", 0).and_then(|after| {
+            let limit = number("limit", crate::callbacks::INBOX_PAGE_MAX)?;
+            Ok(ControlRequest::InboxRead {
+                after: after as u64,
+                limit,
+            })
+        }),
         _ => Ok(ControlRequest::Unknown),
     };
     parsed.unwrap_or_else(ControlRequest::Refused)
@@ -200,18 +210,13 @@ pub(crate) fn handle(
     sandbox: &mut Sandbox,
     request: &Request<Vec<u8>>,
     read: ControlRequest,
-) -> Handled {
+) -> Locked {
     let ok = |body: &Value| handled(json_response(StatusCode::OK, body), Vec::new());
-    match read {
+    let handled = match read {
         ControlRequest::Refused(message) => bad_request(message),
         ControlRequest::ClockRead => ok(&clock_json(sandbox)),
         ControlRequest::Advance(seconds) => {
-            let callbacks = sandbox.advance(seconds);
-            let mut clock = clock_json(sandbox);
-            if let Some(fields) = clock.as_object_mut() {
-                fields.insert("charges".to_owned(), json!(callbacks.len()));
-            }
-            handled(json_response(StatusCode::OK, &clock), callbacks)
+            return Locked::Advance(ClockRun::new(sandbox, seconds));
         }
         ControlRequest::NewPayment(new) => match sandbox.create_payment(*new) {
             Ok((payment, registration, callbacks)) => {
@@ -252,11 +257,21 @@ pub(crate) fn handle(
             sandbox.set_behaviour(behaviour);
             ok(&json!(behaviour))
         }
-        ControlRequest::Ledger {
-            order_id,
-            after,
-            limit,
-        } => ok(&sandbox.ledger_json(order_id.as_deref(), after.as_deref(), limit)),
+        ControlRequest::Ledger(query) => {
+            return Locked::Page(Page::Ledger(Box::new(sandbox.ledger_page(
+                query.order_id.as_deref(),
+                query.after.as_deref(),
+                query.limit,
+                query.recurring_after.as_deref(),
+            ))));
+        }
+        ControlRequest::Faults(faults) if faults.len() > sandbox.fault_room() => {
+            bad_request(format!(
+                "at most {} faults are queued at once ({} more now)",
+                crate::faults::MAX_FAULTS,
+                sandbox.fault_room()
+            ))
+        }
         ControlRequest::Faults(faults) => {
             let queued = faults.len();
             for fault in faults {
@@ -293,7 +308,9 @@ pub(crate) fn handle(
             };
             handled(response, Vec::new())
         }
-        ControlRequest::InboxRead => ok(&json!(&sandbox.inbox)),
+        ControlRequest::InboxRead { after, limit } => {
+            return Locked::Page(Page::Inbox(sandbox.inbox.page(after, limit)));
+        }
         ControlRequest::Unknown => handled(
             json_response(
                 StatusCode::NOT_FOUND,
@@ -301,5 +318,6 @@ pub(crate) fn handle(
             ),
             Vec::new(),
         ),
-    }
+    };
+    Locked::Done(handled)
 }

@@ -17,6 +17,7 @@ mod answers;
 pub mod checkout;
 pub mod control;
 pub mod legacy;
+pub mod pages;
 mod shared;
 mod tokenbilling;
 pub mod v1;
@@ -149,7 +150,60 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Pre
     })
 }
 
+/// What the locked part of a request produced. What would take work proportional to the
+/// sandbox's size is handed back instead of done: a page copied under the lock, serialised
+/// after it; a clock advance, run in bounded steps with the lock released between them.
+#[derive(Debug)]
+pub(crate) enum Locked {
+    /// The answer.
+    Done(Handled),
+    /// A copied page to serialise.
+    Page(pages::Page),
+    /// A clock advance to run.
+    Advance(pages::ClockRun),
+}
+
+impl Locked {
+    /// Finishes the work at once, holding the sandbox (in-process, there is no lock).
+    pub(crate) fn finish(self, sandbox: &mut Sandbox) -> Handled {
+        match self {
+            Locked::Done(handled) => handled,
+            Locked::Page(page) => page.into_handled(),
+            Locked::Advance(mut run) => {
+                let mut callbacks = Vec::new();
+                loop {
+                    let (step, done) = run.step(sandbox, usize::MAX);
+                    callbacks.extend(step);
+                    if done {
+                        return run.answer(sandbox, callbacks);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl From<Handled> for Locked {
+    fn from(handled: Handled) -> Self {
+        Locked::Done(handled)
+    }
+}
+
 impl Sandbox {
+    /// The part of a [`prepare`]d request done holding the server's lock: as
+    /// [`Sandbox::handle_prepared`], except that a control's page or clock advance is
+    /// handed back to be finished after (or between holds of) the lock.
+    pub(crate) fn handle_locked(
+        &mut self,
+        request: &Request<Vec<u8>>,
+        prepared: Prepared,
+    ) -> Locked {
+        match prepared.0 {
+            Route::Control(read) => control::handle(self, request, read),
+            route => Locked::Done(self.handle_prepared(request, Prepared(route))),
+        }
+    }
+
     /// Handles one request: the test controls, or a gateway surface behind the scripted
     /// faults.
     pub fn handle(&mut self, request: &Request<Vec<u8>>) -> Handled {
@@ -174,7 +228,7 @@ impl Sandbox {
                 ));
             }
             Route::Control(read) => {
-                return control::handle(self, request, read);
+                return control::handle(self, request, read).finish(self);
             }
             route => route,
         };
