@@ -47,8 +47,13 @@ fn status_url(
                 payment.apply(PaymentOutcome::Notified(notice))?;
             }
         }
-        if !notification.is_paid() || notification.holds_order() {
-            println!("{id}: not paid yet, or held by fraud screening — do not ship");
+        // Ship on money received only: an authorization (capture it), a payer authentication
+        // (confirm it), a registration (wait for `Sale`), a void or a failure moved no money.
+        let meaning = notification.meaning();
+        if meaning.is_money_received() && !notification.holds_order() {
+            println!("{id}: {meaning} — ship");
+        } else {
+            println!("{id}: {meaning} — do not ship: {}", meaning.next_step());
         }
     }
     Ok(ACK_BODY) // "rescode=0000&resmsg=Success", duplicates included

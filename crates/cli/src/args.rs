@@ -254,8 +254,18 @@ pub enum TokenCommand {
 
 #[derive(Subcommand)]
 pub enum NotificationCommand {
-    /// Verify the fgkey of a notification body read from stdin (secret from EXIMBAY_SECRET_KEY).
-    Verify,
+    /// Verify the fgkey of a notification body read from stdin (secret from EXIMBAY_SECRET_KEY)
+    /// and print what it means.
+    ///
+    /// `meaning` is one of money_received (paid: fulfil unless `holds_order`), authorized
+    /// (capture it; nothing charged yet), payer_authenticated (3-D Secure only: confirm it;
+    /// nothing charged), registered (cash: wait for status=Sale), voided, failed, unreadable.
+    /// `paid` is true only for money_received.
+    Verify {
+        /// Also refuse (exit 1) a body with a field Eximbay does not document.
+        #[arg(long)]
+        strict: bool,
+    },
 }
 
 #[derive(Args)]

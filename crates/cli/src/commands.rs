@@ -297,7 +297,7 @@ impl From<Params> for MerchantParams {
     }
 }
 
-pub fn verify_notification() -> Result<(), Failure> {
+pub fn verify_notification(strict: bool) -> Result<(), Failure> {
     let secret = secret_key()?;
     let body = stdin()?;
     let notification = Notification::parse(body.trim_ascii_end()).map_err(Failure::not_verified)?;
@@ -305,16 +305,26 @@ pub fn verify_notification() -> Result<(), Failure> {
         .iter()
         .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
         .collect();
-    let verified = notification.verify(&secret);
+    let verified = if strict {
+        notification.verify_strict(&secret)
+    } else {
+        notification.verify(&secret)
+    };
+    let meaning = notification.meaning();
     print(json!({
         "verified": verified.is_ok(),
+        "strict": strict,
+        "error": verified.as_ref().err().map(ToString::to_string),
+        "meaning": meaning.as_str(),
+        "meaning_detail": meaning.to_string(),
+        "next_step": meaning.next_step(),
         "transaction_id": notification.transaction_id(),
         "order_id": notification.order_id(),
         "amount": notification.amount(),
         "currency": notification.currency(),
         "rescode": notification.rescode().map(|c| c.as_str().to_owned()),
         "status": notification.status().map(|s| s.as_str().to_owned()),
-        "paid": notification.is_paid(),
+        "paid": meaning.is_money_received(),
         "holds_order": notification.holds_order(),
         "fields": fields,
     }));

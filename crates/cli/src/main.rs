@@ -130,8 +130,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Recurring { command } => commands::recurring(global, command),
         Command::Token { command } => commands::token(global, command),
         Command::Notification {
-            command: NotificationCommand::Verify,
-        } => commands::verify_notification(),
+            command: NotificationCommand::Verify { strict },
+        } => commands::verify_notification(strict),
         Command::Fgkey => commands::fgkey_of_stdin(),
         Command::Sim { addr } => commands::sim(global, addr),
         Command::Demo { serve } => {

@@ -269,6 +269,60 @@ fn notification_verify_and_fgkey() {
     );
 }
 
+/// A genuine card PAYMENT result from Eximbay's test host (BeomB/Eximbay_OpenAPI_WebClient
+/// `http/test/verify.http`; also `crates/core/testdata/genuine/test_host_payment.form`).
+const GENUINE_SALE: &str = "baserate=&cur=USD&dm_reject=&cardno1=4111&resdt=20230627205838&cardno4=1111&foreignrate=&mid=1849705C64&amt=1&accesscountry=KR&ref=20230627205615&paymethod=P101&dm_review=&email=Eximbay%40eximbay.com&ver=230&foreignamt=&basecur=&dccrate=&transid=1849705C6420230627000029&dm_decision=&param3=TEST&resmsg=Success.&cardholder=FirstNameLastName&param1=&rescode=0000&param2=&authcode=949620&fgkey=DAF8A37FE01E14AC0F05E2790C8E9F8B40FC5BA98A5ACBA25E51EB3270E2BF75&txntype=PAYMENT&foreigncur=&payto=EXIMBAY.COM&baseamt=";
+
+#[test]
+fn notification_verify_says_what_a_result_means() {
+    // A genuine sale passes strict mode and reads as money received.
+    let out = eximbay(
+        None,
+        &["notification", "verify", "--strict"],
+        Some(GENUINE_SALE),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let sale = json(&out);
+    assert_eq!(sale["verified"], true);
+    assert_eq!(sale["strict"], true);
+    assert_eq!(sale["meaning"], "money_received");
+    assert_eq!(sale["meaning_detail"], "money received (sale)");
+    assert_eq!(sale["paid"], true);
+
+    // A payer authentication (the live host's field set, signed here with the test secret)
+    // verifies, and is not paid.
+    let unsigned = "dm_reject=&ver=230&amount=500&mid=1849705C64&dm_decision=&eci=05&transaction_type=PAYER_AUTH&param3=OPENAPI&resmsg=Success.&param1=&rescode=0000&param2=&cavv=AJkCBBNHBAAAAAEyNEEVdAAAAAA%3D&xid=45df4aaa-2b37-4042-bd10-c70e16aecab8&dm_review=&currency=KRW&payer_auth_id=20230425091903343D9F5509&order_id=SAMUEL_TEST_0425_04&email=samuel%40eximbay.com";
+    let out = eximbay(None, &["fgkey"], Some(unsigned));
+    let fgkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let signed = format!("{unsigned}&fgkey={fgkey}");
+    let out = eximbay(None, &["notification", "verify", "--strict"], Some(&signed));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let authenticated = json(&out);
+    assert_eq!(authenticated["meaning"], "payer_authenticated");
+    assert_eq!(authenticated["paid"], false);
+    assert!(
+        authenticated["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("nothing is charged")
+    );
+
+    // Strict mode refuses a signed but undocumented field; plain verification does not.
+    let extra_unsigned = "mid=1849705C64&txntype=PAYMENT&rescode=0000&transid=T&fake=1";
+    let out = eximbay(None, &["fgkey"], Some(extra_unsigned));
+    let fgkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let extra = format!("{extra_unsigned}&fgkey={fgkey}");
+    assert_eq!(
+        code(&eximbay(None, &["notification", "verify"], Some(&extra))),
+        0
+    );
+    let out = eximbay(None, &["notification", "verify", "--strict"], Some(&extra));
+    assert_eq!(code(&out), 1);
+    let refused = json(&out);
+    assert_eq!(refused["verified"], false);
+    assert!(refused["error"].as_str().unwrap().contains("fake"));
+}
+
 #[test]
 fn recurring_terminate_and_adjust() {
     let sandbox = sandbox();

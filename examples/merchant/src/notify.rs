@@ -204,14 +204,13 @@ fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timest
         .transaction_id()
         .map(|t| t.as_str().to_owned())
         .unwrap_or_default();
-    let status = notification.status().map_or_else(
-        || "card payment".to_owned(),
-        |s| format!("status {}", s.as_str()),
-    );
+    // What the gateway's result means (money received, authorized, registered, …); the
+    // order's stage follows the payment's state, never a bare success.
+    let meaning = notification.meaning();
     Decision::Apply {
         kind: "notification",
         detail: format!(
-            "Gateway: {status}, {} {}, transaction {transaction} → {}",
+            "Gateway: {meaning}, {} {}, transaction {transaction} → {}",
             order.amount,
             order.currency.code(),
             order.stage().label()

@@ -4,18 +4,31 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::{Notification, NotificationError};
-use crate::ids::TransactionId;
+use crate::codes::TransactionType;
+use crate::ids::{PayerAuthId, TransactionId};
 
-/// The identity of one notification: transaction id, `status` and `rescode` (trimmed).
+/// What a notification is about: a transaction, or — for a `PAYER_AUTH` result, which has
+/// no transaction yet — the payer authentication.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NotificationSubject {
+    /// The transaction (`transaction_id` / `transid`).
+    Transaction(TransactionId),
+    /// The payer authentication (`payer_auth_id` / `payerauthid`) of a `PAYER_AUTH` result.
+    PayerAuthentication(PayerAuthId),
+}
+
+/// The identity of one notification: its subject (transaction id, or payer authentication
+/// id for a `PAYER_AUTH` result), `status` and `rescode` (trimmed).
 ///
 /// A redelivery repeats all three; a later, different notification about the same
 /// transaction (`Registered` → `Sale`, a failure → a success) differs in one of them and is
-/// applied. Its [`Display`](fmt::Display) form (`<transaction id>|<status>|<rescode>`) is
-/// what a database keeps under a unique constraint.
+/// applied. Its [`Display`](fmt::Display) form (`<transaction id>|<status>|<rescode>`, or
+/// `payer_auth:<payer auth id>|<status>|<rescode>`) is what a database keeps under a unique
+/// constraint; the prefix keeps the two kinds of id apart.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NotificationKey {
-    /// The transaction.
-    pub transaction_id: TransactionId,
+    /// What it is about.
+    pub subject: NotificationSubject,
     /// `status` as sent (trimmed), empty when absent.
     pub status: String,
     /// `rescode` as sent (trimmed), empty when absent.
@@ -24,11 +37,11 @@ pub struct NotificationKey {
 
 impl fmt::Display for NotificationKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}|{}|{}",
-            self.transaction_id, self.status, self.rescode
-        )
+        match &self.subject {
+            NotificationSubject::Transaction(id) => write!(f, "{id}")?,
+            NotificationSubject::PayerAuthentication(id) => write!(f, "payer_auth:{id}")?,
+        }
+        write!(f, "|{}|{}", self.status, self.rescode)
     }
 }
 
@@ -49,14 +62,26 @@ impl Deduplicator {
         Self::default()
     }
 
-    /// The dedupe key of a notification: transaction id, status and rescode.
+    /// The dedupe key of a notification: subject, status and rescode. A `PAYER_AUTH`
+    /// result's subject is its `payer_auth_id` (it has no transaction id); every other
+    /// notification's is its transaction id.
     pub fn key(notification: &Notification<'_>) -> Result<NotificationKey, NotificationError> {
-        let transaction_id = notification
-            .transaction_id()
-            .ok_or(NotificationError::MissingField("transaction id"))?;
+        let subject = if notification.transaction_type() == Some(TransactionType::PayerAuth) {
+            let id = notification
+                .payer_auth_id()
+                .filter(|id| !id.is_empty())
+                .ok_or(NotificationError::MissingField("payer_auth_id"))?;
+            NotificationSubject::PayerAuthentication(PayerAuthId::new(id))
+        } else {
+            NotificationSubject::Transaction(
+                notification
+                    .transaction_id()
+                    .ok_or(NotificationError::MissingField("transaction id"))?,
+            )
+        };
         let trimmed = |key: &str| notification.get(key).map_or("", str::trim).to_owned();
         Ok(NotificationKey {
-            transaction_id,
+            subject,
             status: trimmed("status"),
             rescode: trimmed("rescode"),
         })

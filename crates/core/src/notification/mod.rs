@@ -14,9 +14,12 @@
 //!   payment notifies `status=Registered`, later `Sale` (or `Void`); a failure may be
 //!   followed by a success — so a delivery's identity is its transaction id, `status` and
 //!   `rescode` together ([`NotificationKey`]).
-//! * Only `Sale` (or no `status`, for cards) is paid ([`Notification::status`]), and a fraud
+//! * What a result means is one type, [`Meaning`] ([`Notification::meaning`]): money
+//!   received, authorized (capture it), payer authenticated (confirm it), registered (cash:
+//!   wait for the sale), voided, failed, or unreadable. Only money received is paid
+//!   ([`Notification::is_paid`]); an `AUTHORIZE` or `PAYER_AUTH` success is not. A fraud
 //!   screening decision of `REVIEW`, `REJECT` or `ERROR` holds the order
-//!   ([`Notification::holds_order`]).
+//!   ([`Notification::holds_order`]), whatever the meaning.
 
 use std::borrow::Cow;
 
@@ -29,9 +32,11 @@ use crate::time::{Date, Timestamp};
 
 mod dedupe;
 mod documented;
+mod meaning;
 
-pub use dedupe::{Deduplicator, NotificationKey};
+pub use dedupe::{Deduplicator, NotificationKey, NotificationSubject};
 pub use documented::DOCUMENTED_FIELDS;
+pub use meaning::{Meaning, Received};
 
 /// Largest notification body read (real ones are a few hundred bytes).
 pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
@@ -293,10 +298,19 @@ impl<'a> Notification<'a> {
             .map(NotificationStatus::from_code)
     }
 
-    /// Whether the notification reports money received: a success whose `status` is `Sale`
-    /// or absent.
+    /// What the result means for the merchant ([`Meaning`]): money received, authorized,
+    /// payer authenticated, registered, voided, failed or unreadable. Verify the fgkey
+    /// first; the meaning of an unverified body is the sender's word.
+    pub fn meaning(&self) -> Meaning {
+        meaning::read(self)
+    }
+
+    /// Whether money moved ([`Meaning::MoneyReceived`]): a sale (`PAYMENT`, `PAYMENT_PA`,
+    /// `REBILL`, a recurring charge, a cash `status=Sale`). An authorization, a payer
+    /// authentication, a registration, a void, a failure and anything unreadable are not
+    /// paid.
     pub fn is_paid(&self) -> bool {
-        self.is_success() && matches!(self.status(), None | Some(NotificationStatus::Sale))
+        self.meaning().is_money_received()
     }
 
     /// `paymentURL`: where a buyer of a cash or bank-transfer method completes the payment
@@ -431,5 +445,7 @@ impl<'a> Notification<'a> {
     }
 }
 
+#[cfg(test)]
+mod genuine_tests;
 #[cfg(test)]
 mod tests;

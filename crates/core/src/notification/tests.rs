@@ -165,16 +165,18 @@ fn status_fraud_screening_and_card_fields() {
     assert_eq!(n.recurring_id().unwrap().as_str(), "RC1");
     assert_eq!(n.recurring_retry(), Some(2));
     assert_eq!(n.recurring_next(), Date::parse_yyyymmdd("20260301"));
-    let card = Notification::parse(b"transid=T&rescode=0000&dm_decision=ACCEPT").unwrap();
+    let card =
+        Notification::parse(b"transid=T&txntype=PAYMENT&rescode=0000&dm_decision=ACCEPT").unwrap();
     assert!(card.is_paid());
     assert!(!card.holds_order());
     for decision in ["REJECT", "ERROR"] {
         let text = format!("transid=T&rescode=0000&dm_decision={decision}");
         assert!(Notification::parse(text.as_bytes()).unwrap().holds_order());
     }
-    let sale = Notification::parse(b"transid=T&rescode=0000&status=Sale\n").unwrap();
+    let sale =
+        Notification::parse(b"transid=T&txntype=PAYMENT&rescode=0000&status=Sale\n").unwrap();
     assert!(sale.is_paid());
-    let void = Notification::parse(b"transid=T&rescode=0000&status=Void").unwrap();
+    let void = Notification::parse(b"transid=T&txntype=PAYMENT&rescode=0000&status=Void").unwrap();
     assert!(!void.is_paid());
 }
 
