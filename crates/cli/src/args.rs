@@ -159,10 +159,17 @@ pub enum Command {
     /// Run the local sandbox (MID from --mid / EXIMBAY_MID, keys from EXIMBAY_API_KEY and
     /// EXIMBAY_SECRET_KEY; the public test MID, key and secret otherwise). Logs one line per
     /// request on stderr.
+    ///
+    /// With a subcommand, drives a running sandbox instead (at --base-url, default
+    /// http://127.0.0.1:8080): make payments, settle or expire cash payments, move the clock,
+    /// script faults, set its choices, and list what it holds — each printing the ids the
+    /// next command needs.
     Sim {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        #[command(subcommand)]
+        command: Option<SimCommand>,
     },
     /// Walk a payment and a recurring payment through their lives against an embedded sandbox.
     Demo {
@@ -279,4 +286,122 @@ pub struct Params {
     /// Merchant data echoed back.
     #[arg(long)]
     pub param3: Option<String>,
+}
+
+/// What `eximbay sim …` asks of a running sandbox (its `/_sim/` controls).
+#[derive(Subcommand)]
+pub enum SimCommand {
+    /// Make a payment as if a buyer completed the payment window: a card authorization
+    /// (default), a captured sale, a cash payment (registered, paid later), a stored card, a
+    /// recurring registration or a payer authentication. Prints its transaction_id (and
+    /// token_id, recurring_id or payer_auth_id).
+    Pay {
+        /// The merchant's order id.
+        #[arg(long)]
+        order_id: String,
+        /// Currency (ISO 4217).
+        #[arg(long)]
+        currency: String,
+        /// Amount.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// AUTHORIZE (default for cards: capture later), PAYMENT (captured at once) or
+        /// PAYER_AUTH (3-D Secure only: confirm it with `eximbay confirm`).
+        #[arg(long = "type")]
+        transaction_type: Option<String>,
+        /// A cash / bank-transfer payment: Registered now, then `settle` or `expire` it.
+        #[arg(long)]
+        cash: bool,
+        /// Store the card (token billing): prints a token_id for `eximbay token rebill`.
+        #[arg(long)]
+        store_card: bool,
+        /// Where the signed status callback goes.
+        #[arg(long)]
+        status_url: Option<String>,
+        /// Register a monthly recurring payment of this amount.
+        #[arg(long, allow_hyphen_values = true, requires = "recurring_url")]
+        recurring_amount: Option<String>,
+        /// Where the recurring charge results go.
+        #[arg(long, requires = "recurring_amount")]
+        recurring_url: Option<String>,
+        /// First charge, YYYYMMDD (default: a month from today, Korean time).
+        #[arg(long, requires = "recurring_amount")]
+        recurring_date: Option<String>,
+    },
+    /// The buyer of a registered cash payment paid: status=Sale.
+    Settle {
+        /// The registered payment.
+        #[arg(long)]
+        transaction_id: String,
+    },
+    /// A registered cash payment expired unpaid: status=Void.
+    Expire {
+        /// The registered payment.
+        #[arg(long)]
+        transaction_id: String,
+    },
+    /// Read the test clock, or move it forward (due recurring charges run).
+    Clock {
+        /// Days to move forward.
+        #[arg(long, conflicts_with = "advance_seconds")]
+        advance_days: Option<i64>,
+        /// Seconds to move forward.
+        #[arg(long)]
+        advance_seconds: Option<i64>,
+    },
+    /// Script a fault for the next requests whose path contains --path-contains.
+    Fault {
+        /// Part of the request path: /capture, /cancel, /retrieve, DirectProcessor, …
+        #[arg(long)]
+        path_contains: String,
+        /// http500, html502, delay, decline or apply_then_drop (applied, then no answer).
+        #[arg(long)]
+        kind: String,
+        /// How many requests it applies to.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// For decline: the rescode (HE01, EE99, …).
+        #[arg(long)]
+        rescode: Option<String>,
+        /// For decline: the HTTP status (200 unless given).
+        #[arg(long)]
+        status: Option<u16>,
+        /// For delay: milliseconds.
+        #[arg(long)]
+        ms: Option<u64>,
+    },
+    /// Make the next charges of a recurring registration fail.
+    FailCharges {
+        /// The registration.
+        #[arg(long)]
+        recurring_id: String,
+        /// How many charges.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Their rescode.
+        #[arg(long, default_value = "HE01")]
+        rescode: String,
+    },
+    /// Show the sandbox's choices where the gateway is undocumented, or change some.
+    Behaviour {
+        /// A choice to change, as name=value (repeatable), e.g. echoed_amounts=currency_exponent.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+    /// List payments: a page of the ledger, or one order's.
+    Payments {
+        /// Only this order's payments.
+        #[arg(long)]
+        order_id: Option<String>,
+        /// The page after this transaction id.
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// List stored cards (token billing) with their token_id and state.
+    Tokens,
+    /// List payer authentications with their payer_auth_id and state.
+    Authentications,
 }

@@ -31,6 +31,7 @@ mod commands;
 mod demo;
 mod failure;
 mod input;
+mod sim_controls;
 
 use std::process::ExitCode;
 
@@ -133,7 +134,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             command: NotificationCommand::Verify { strict },
         } => commands::verify_notification(strict),
         Command::Fgkey => commands::fgkey_of_stdin(),
-        Command::Sim { addr } => commands::sim(global, addr),
+        Command::Sim {
+            command: Some(command),
+            ..
+        } => sim_controls::run(global, command),
+        Command::Sim {
+            addr,
+            command: None,
+        } => commands::sim(global, addr),
         Command::Demo { serve } => {
             demo::run(serve).map_err(|e| Failure::usage(format!("demo failed: {e}")))
         }

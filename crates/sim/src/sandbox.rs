@@ -252,6 +252,14 @@ impl Sandbox {
             }
             None => None,
         };
+        // A card is stored whether or not anyone is told: its id is also in the answer of
+        // `/_sim/payments` and in `/_sim/tokens`.
+        let token_id = (new.token_creation && !payment.cash).then(|| {
+            let token_id = format!("TK{:018}", self.ledger.next_sequence());
+            self.tokens
+                .create(token_id.clone(), &payment.transaction_id);
+            token_id
+        });
         let mut callbacks = Vec::new();
         if let Some(url) = &new.status_url {
             let mut fields = self.status_fields(&payment, new.param1.as_deref(), names);
@@ -260,10 +268,7 @@ impl Sandbox {
                 fields.push(("status", "Registered".to_owned()));
                 fields.push(("paymentURL", format!("/_sim/payments/{tid}/settle")));
             }
-            if new.token_creation && !payment.cash {
-                let token_id = format!("TK{:018}", self.ledger.next_sequence());
-                self.tokens
-                    .create(token_id.clone(), &payment.transaction_id);
+            if let Some(token_id) = token_id {
                 fields.push(("token_id", token_id));
             }
             if let Some(r) = &registration {
@@ -282,6 +287,34 @@ impl Sandbox {
             self.recurring.insert(r.clone());
         }
         Ok((payment, registration, callbacks))
+    }
+
+    /// Records a payer authentication (3-D Secure) as an approved `PAYER_AUTH` window would,
+    /// for `/_sim/payments` with `"transaction_type": "PAYER_AUTH"`, and returns its
+    /// `payer_auth_id`. No money moves; `POST /v1/payments/confirm` makes the payment.
+    pub fn authenticate_payer(
+        &mut self,
+        order_id: &str,
+        currency: &str,
+        amount: &str,
+    ) -> Result<String, String> {
+        if order_id.is_empty() {
+            return Err("order_id is required".to_owned());
+        }
+        if crate::ledger::valid_amount(amount, currency).is_none() {
+            return Err(format!("{amount:?} is not an amount in {currency:?}"));
+        }
+        let payer_auth_id = format!("PA{:018}", self.ledger.next_sequence());
+        self.authentications.record(
+            payer_auth_id.clone(),
+            crate::authentications::Authentication {
+                order_id: order_id.to_owned(),
+                currency: currency.to_owned(),
+                amount: amount.to_owned(),
+                confirmed: None,
+            },
+        );
+        Ok(payer_auth_id)
     }
 
     /// The fields of a `status_url` notification about a payment (before `status` and the

@@ -23,11 +23,15 @@ pub struct StoredCard {
 pub struct Tokens {
     /// By id.
     pub by_id: BTreeMap<String, StoredCard>,
+    /// The card each storing payment made, by its transaction id.
+    by_payment: BTreeMap<String, String>,
 }
 
 impl Tokens {
     /// Stores a card.
     pub fn create(&mut self, token_id: String, transaction_id: &str) {
+        self.by_payment
+            .insert(transaction_id.to_owned(), token_id.clone());
         self.by_id.insert(
             token_id,
             StoredCard {
@@ -45,6 +49,11 @@ impl Tokens {
             Some(card) if !card.deleted => Ok(card),
             _ => Err(refuse("EC00", "Invalid token_id")),
         }
+    }
+
+    /// The `token_id` of the card a payment stored, if it stored one.
+    pub fn of_payment(&self, transaction_id: &str) -> Option<&str> {
+        self.by_payment.get(transaction_id).map(String::as_str)
     }
 
     /// Records a rebill.

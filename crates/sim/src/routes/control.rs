@@ -4,7 +4,9 @@
 //! |---|---|
 //! | `GET /_sim/clock` | the test clock: `now` (UNIX seconds), `kst_date`, `kst_datetime` |
 //! | `POST /_sim/clock` `{"advance_days": n}` or `{"advance_seconds": s}` | moves the clock, running due charges |
-//! | `POST /_sim/payments` | creates a payment as if the buyer completed the payment window (`"method": "cash"`: registered, not paid yet) |
+//! | `POST /_sim/payments` | creates a payment as if the buyer completed the payment window (`"method": "cash"`: registered, not paid yet; `"token_creation": true`: a stored card, its `token_id` in the answer; `"transaction_type": "PAYER_AUTH"`: an authentication only, its `payer_auth_id` in the answer) |
+//! | `GET /_sim/tokens` | stored cards (the newest 1,000): `token_id`, the payment that stored it, `Active` / `Deleted`, rebills |
+//! | `GET /_sim/authentications` | payer authentications (the newest 1,000): `payer_auth_id`, order, amount, the payment a confirm made |
 //! | `POST /_sim/payments/{tid}/settle` | the buyer of a registered cash payment paid: `status=Sale` |
 //! | `POST /_sim/payments/{tid}/expire` | a registered cash payment expired unpaid: `status=Void` |
 //! | `GET /_sim/behaviour` / `POST /_sim/behaviour` | the choices where the gateway is undocumented ([`crate::behaviour`]) |
@@ -20,7 +22,7 @@ use http::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pages::{ClockRun, Page};
+use super::pages::{AuthenticationsPage, ClockRun, Page, TokensPage};
 use super::{Handled, Locked, json_response, text_response};
 use crate::callbacks::Callback;
 use crate::faults::Fault;
@@ -115,6 +117,10 @@ pub(crate) enum ControlRequest {
         after: u64,
         limit: usize,
     },
+    /// The stored cards (`GET /_sim/tokens`).
+    Tokens,
+    /// The payer authentications (`GET /_sim/authentications`).
+    Authentications,
     Unknown,
 }
 
@@ -163,6 +169,8 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Con
             })
         }
         (["_sim", "checkout"], false) => Ok(ControlRequest::Checkout),
+        (["_sim", "tokens"], false) => Ok(ControlRequest::Tokens),
+        (["_sim", "authentications"], false) => Ok(ControlRequest::Authentications),
         (["_sim", "returned"], true) => Ok(ControlRequest::Returned),
         (["_sim", "behaviour"], false) => Ok(ControlRequest::BehaviourRead),
         (["_sim", "behaviour"], true) => parse(body).map(ControlRequest::BehaviourSet),
@@ -218,10 +226,34 @@ pub(crate) fn handle(
         ControlRequest::Advance(seconds) => {
             return Locked::Advance(ClockRun::new(sandbox, seconds));
         }
+        ControlRequest::NewPayment(new)
+            if new
+                .transaction_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("PAYER_AUTH")) =>
+        {
+            if new.method.is_some() || new.recurring.is_some() || new.token_creation {
+                bad_request(
+                    "a PAYER_AUTH is an authentication only: no method, recurring or token_creation",
+                )
+            } else {
+                match sandbox.authenticate_payer(&new.order_id, &new.currency, &new.amount) {
+                    Ok(payer_auth_id) => ok(&json!({
+                        "payer_auth_id": payer_auth_id,
+                        "order_id": new.order_id,
+                        "currency": new.currency,
+                        "amount": new.amount,
+                        "transaction_type": "PAYER_AUTH",
+                    })),
+                    Err(message) => bad_request(message),
+                }
+            }
+        }
         ControlRequest::NewPayment(new) => match sandbox.create_payment(*new) {
             Ok((payment, registration, callbacks)) => {
                 let answer = json!({
                     "transaction_id": payment.transaction_id,
+                    "token_id": sandbox.tokens.of_payment(&payment.transaction_id),
                     "order_id": payment.order_id,
                     "currency": payment.currency,
                     "amount": payment.amount,
@@ -310,6 +342,14 @@ pub(crate) fn handle(
         }
         ControlRequest::InboxRead { after, limit } => {
             return Locked::Page(Page::Inbox(sandbox.inbox.page(after, limit)));
+        }
+        ControlRequest::Tokens => {
+            return Locked::Page(Page::Tokens(TokensPage::copy(&sandbox.tokens)));
+        }
+        ControlRequest::Authentications => {
+            return Locked::Page(Page::Authentications(AuthenticationsPage::copy(
+                &sandbox.authentications,
+            )));
         }
         ControlRequest::Unknown => handled(
             json_response(

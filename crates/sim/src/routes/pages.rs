@@ -23,6 +23,8 @@ use crate::sandbox::{LEDGER_PAGE_MAX, Sandbox};
 pub(crate) enum Page {
     Ledger(Box<LedgerPage>),
     Inbox(InboxPage),
+    Tokens(TokensPage),
+    Authentications(AuthenticationsPage),
 }
 
 impl Page {
@@ -31,6 +33,8 @@ impl Page {
         let response = match self {
             Page::Ledger(page) => json_response(StatusCode::OK, &page),
             Page::Inbox(page) => json_response(StatusCode::OK, &page),
+            Page::Tokens(page) => json_response(StatusCode::OK, &page),
+            Page::Authentications(page) => json_response(StatusCode::OK, &page),
         };
         Handled::respond(response)
     }
@@ -207,5 +211,78 @@ impl ClockRun {
             fields.insert("charges".to_owned(), json!(self.charges));
         }
         Handled::with_callbacks(json_response(StatusCode::OK, &clock), callbacks)
+    }
+}
+
+/// The most entries `/_sim/tokens` and `/_sim/authentications` list: the newest ones.
+pub(crate) const LIST_MAX: usize = 1_000;
+
+/// `GET /_sim/tokens`: the newest stored cards, newest first, and how many there are.
+#[derive(Debug, Serialize)]
+pub(crate) struct TokensPage {
+    tokens: Vec<TokenRow>,
+    total: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct TokenRow {
+    token_id: String,
+    /// The payment that stored the card.
+    transaction_id: String,
+    state: &'static str,
+    rebills: Vec<String>,
+}
+
+impl TokensPage {
+    /// Copies at most [`LIST_MAX`] cards (under the lock).
+    pub(crate) fn copy(tokens: &crate::tokens::Tokens) -> Self {
+        let rows = tokens.by_id.iter().rev().take(LIST_MAX);
+        TokensPage {
+            tokens: rows
+                .map(|(token_id, card)| TokenRow {
+                    token_id: token_id.clone(),
+                    transaction_id: card.transaction_id.clone(),
+                    state: if card.deleted { "Deleted" } else { "Active" },
+                    rebills: card.rebills.clone(),
+                })
+                .collect(),
+            total: tokens.by_id.len(),
+        }
+    }
+}
+
+/// `GET /_sim/authentications`: the newest payer authentications, newest first.
+#[derive(Debug, Serialize)]
+pub(crate) struct AuthenticationsPage {
+    authentications: Vec<AuthenticationRow>,
+    total: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct AuthenticationRow {
+    payer_auth_id: String,
+    order_id: String,
+    currency: String,
+    amount: String,
+    /// The payment a confirm made with it.
+    confirmed_as: Option<String>,
+}
+
+impl AuthenticationsPage {
+    /// Copies at most [`LIST_MAX`] authentications (under the lock).
+    pub(crate) fn copy(authentications: &crate::authentications::Authentications) -> Self {
+        let rows = authentications.by_id.iter().rev().take(LIST_MAX);
+        AuthenticationsPage {
+            authentications: rows
+                .map(|(payer_auth_id, auth)| AuthenticationRow {
+                    payer_auth_id: payer_auth_id.clone(),
+                    order_id: auth.order_id.clone(),
+                    currency: auth.currency.clone(),
+                    amount: auth.amount.clone(),
+                    confirmed_as: auth.confirmed.clone(),
+                })
+                .collect(),
+            total: authentications.by_id.len(),
+        }
     }
 }
