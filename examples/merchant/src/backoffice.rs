@@ -168,6 +168,23 @@ pub async fn order_page(
             label => order.subscription_label(),
         }
     });
+    // Every other payment of the order: a buyer who paid twice, each refundable here.
+    let extra_payments: Vec<_> = order
+        .extra_payments
+        .iter()
+        .map(|p| {
+            context! {
+                transaction_id => p.transaction_id().as_str(),
+                status => format!("{:?}", p.status()),
+                captured => money(p.captured_amount(), exponent),
+                refunded => money(p.refunded_amount(), exponent),
+                refundable => money(p.refundable(), exponent),
+                refund => !p.refundable().is_zero()
+                    && p.status() != PaymentStatus::NeedsReconcile,
+                key => uuid::Uuid::new_v4().to_string(),
+            }
+        })
+        .collect();
     let embedded = matches!(shop.settings.gateway, Gateway::Embedded(_));
     shop.pages.render(
         "order.html",
@@ -185,6 +202,9 @@ pub async fn order_page(
             hold => &order.hold,
             version => order.version,
             payment => payment,
+            extra_payments => extra_payments,
+            paid_twice => order.paid_twice(),
+            authorized => order.payment.as_ref().map(|p| p.status()) == Some(PaymentStatus::Authorized),
             recurring => recurring,
             buttons => buttons(&order, embedded),
             events => events,
@@ -211,6 +231,9 @@ pub struct CommandForm {
     /// For refunds.
     #[serde(default)]
     pub reason: Option<String>,
+    /// For `refund_extra`: the transaction id of the order's extra payment.
+    #[serde(default)]
+    pub payment: Option<String>,
 }
 
 /// `POST /orders/{order_id}/commands`: runs the command, then shows the order with its
@@ -245,6 +268,18 @@ pub async fn command(
         "capture" => Ok(Action::Capture),
         "refund" => amount().map(Action::Refund),
         "refund_full" => Ok(Action::RefundFull),
+        "refund_extra" => form
+            .payment
+            .as_deref()
+            .map(str::trim)
+            .filter(|tid| {
+                order
+                    .extra_payments
+                    .iter()
+                    .any(|p| p.transaction_id().as_str() == *tid)
+            })
+            .map(|tid| Action::RefundExtra(tid.to_owned()))
+            .ok_or_else(|| "This order has no such extra payment. Nothing was sent.".to_owned()),
         "reconcile" => Ok(Action::Reconcile),
         "adjust" => amount().map(Action::Adjust),
         "terminate" => Ok(Action::Terminate),

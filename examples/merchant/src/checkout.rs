@@ -123,10 +123,12 @@ pub async fn checkout(State(shop): State<Arc<Shop>>, Form(form): Form<CheckoutFo
         buyer: buyer.to_owned(),
         email: email.to_owned(),
         payment: None,
+        extra_payments: Vec::new(),
         recurring: None,
         hold: None,
         version: 1,
         created_at: shop.wall_clock(),
+        placed_at_gateway: Some(shop.gateway_now().0),
     };
     let created = format!(
         "Order placed by {buyer}: {} {} {} ({})",

@@ -17,7 +17,9 @@ use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::Cancel;
 use eximbay_core::payment::PaymentCommand;
 use eximbay_core::recurring::RecurringOutcome;
-use eximbay_core::{Amount, ClientError, Operation, PaymentOutcome};
+use eximbay_core::{
+    Amount, ClientError, Operation, Payment, PaymentOutcome, PaymentStatus, TransactionId,
+};
 use rust_decimal::Decimal;
 
 use crate::order::Order;
@@ -35,8 +37,11 @@ pub enum Action {
     Capture,
     /// Refund part of the payment.
     Refund(Amount),
-    /// Refund everything still refundable (void an authorization).
+    /// Refund everything still refundable (release an authorization).
     RefundFull,
+    /// Refund everything still refundable of another payment of the order, by transaction
+    /// id: the extra payment of a buyer who paid twice.
+    RefundExtra(String),
     /// Ask the gateway for the payment's true state.
     Reconcile,
     /// Change the subscription's monthly amount.
@@ -52,6 +57,7 @@ impl Action {
             Action::Capture => "capture",
             Action::Refund(_) => "refund",
             Action::RefundFull => "refund_full",
+            Action::RefundExtra(_) => "refund_extra",
             Action::Reconcile => "reconcile",
             Action::Adjust(_) => "adjust",
             Action::Terminate => "terminate",
@@ -61,6 +67,14 @@ impl Action {
     fn amount(&self) -> Option<String> {
         match self {
             Action::Refund(a) | Action::Adjust(a) => Some(a.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The payment it is about when not the order's first.
+    fn transaction_id(&self) -> Option<&str> {
+        match self {
+            Action::RefundExtra(transaction_id) => Some(transaction_id),
             _ => None,
         }
     }
@@ -104,6 +118,7 @@ pub async fn run(
         kind: action.kind(),
         amount: amount.as_deref(),
         reason,
+        transaction_id: action.transaction_id(),
     };
     if let Some(existing) = shop.store.journal(&new, shop.wall_clock()).await? {
         // A resubmitted form: its command already ran (or is running). Nothing new is sent.
@@ -164,45 +179,21 @@ async fn carry_out(
         .await?
         .ok_or(StoreError::NotFound)?;
     let result = match action {
-        Action::Capture | Action::Refund(_) | Action::RefundFull | Action::Reconcile => {
-            match &order.payment {
+        Action::Capture
+        | Action::Refund(_)
+        | Action::RefundFull
+        | Action::RefundExtra(_)
+        | Action::Reconcile => {
+            let payment = match action.transaction_id() {
+                Some(transaction_id) => order.payment_by_id(transaction_id),
+                None => order.payment.as_ref(),
+            };
+            match payment {
                 None => Err(Ending::new(
                     "refused",
-                    "There is no payment on this order yet; nothing was sent.",
+                    "There is no such payment on this order; nothing was sent.",
                 )),
-                Some(payment) => {
-                    let currency = payment.currency().code().to_owned();
-                    match action {
-                        Action::Capture => match payment.capture() {
-                            Ok(op) => {
-                                let message = format!("Captured {} {currency}.", payment.amount());
-                                Ok(send_payment(shop, &op, PaymentCommand::Capture, move |r| {
-                                    (PaymentOutcome::Captured(r), message)
-                                })
-                                .await)
-                            }
-                            Err(e) => Err(not_sent(e)),
-                        },
-                        Action::Refund(amount) => {
-                            match payment.refund_partial(amount.clone(), key, reason) {
-                                Ok(op) => Ok(send_refund(shop, &op, currency).await),
-                                Err(e) => Err(not_sent(e)),
-                            }
-                        }
-                        Action::RefundFull => match payment.refund_full(key, reason) {
-                            Ok(op) => Ok(send_refund(shop, &op, currency).await),
-                            Err(e) => Err(not_sent(e)),
-                        },
-                        _ => {
-                            let op = payment.reconcile();
-                            Ok(send_payment(shop, &op, PaymentCommand::Reconcile, |r| {
-                                let message = "Checked with the gateway.".to_owned();
-                                (PaymentOutcome::Retrieved(r), message)
-                            })
-                            .await)
-                        }
-                    }
-                }
+                Some(payment) => send_to_payment(shop, payment, key, action, reason).await,
             }
         }
         Action::Adjust(_) | Action::Terminate => match &order.recurring {
@@ -242,15 +233,17 @@ async fn carry_out(
                 .finish_unchanged(order_id, &ending.finish(key), now)
                 .await
         }
-        Ok(Sent::Payment(outcome, ending)) => {
-            let applied = |order: &mut Order| {
-                let payment = order.payment.as_mut()?;
-                Some(
-                    payment
-                        .apply((*outcome).clone())
-                        .map(drop)
-                        .map_err(|e| e.to_string()),
-                )
+        Ok(Sent::Payment(outcome, ending, transaction_id, command)) => {
+            let applied = move |order: &mut Order| {
+                let payment = order.payment_by_id_mut(&transaction_id)?;
+                Some(payment.apply((*outcome).clone()).map(drop).map_err(|e| {
+                    // An answer that does not fit the payment does not say what the gateway
+                    // did: the payment is put in doubt, and the sweeper settles it.
+                    let _ = payment.apply(PaymentOutcome::Ambiguous {
+                        command: command.clone(),
+                    });
+                    e.to_string()
+                }))
             };
             apply_to_order(shop, order_id, now, action, key, ending, applied).await
         }
@@ -280,14 +273,43 @@ async fn apply_to_order(
     ending: Ending,
     mut applied: impl FnMut(&mut Order) -> Option<Result<(), String>>,
 ) -> Result<(), StoreError> {
+    // How the command ends depends on whether the answer fits the order as it is now (the
+    // command holds the order's lease, so only a notification can change it meanwhile).
+    let mut probe = shop.store.order(order_id).await?;
+    let ending = match probe.as_mut().and_then(&mut applied) {
+        Some(Err(misfit)) => Ending::new(
+            "unknown",
+            format!(
+                "The gateway's answer did not fit the order ({misfit}): the gateway may have \
+                 done it — checking with the gateway; the order shows the result once known. \
+                 Do not repeat it."
+            ),
+        ),
+        _ => ending,
+    };
     let finish = ending.finish(key);
     let detail = format!("{} ({}): {}", action.kind(), short(key), finish.message);
     shop.store
         .change(order_id, now, None, Some(&finish), |order| {
+            let in_doubt = |order: &Order| {
+                order
+                    .payments()
+                    .filter(|p| p.status() == PaymentStatus::NeedsReconcile)
+                    .count()
+            };
+            let in_doubt_before = in_doubt(order);
             match applied(order) {
                 Some(Ok(())) => Decision::Apply {
                     kind: "command",
                     detail: detail.clone(),
+                },
+                // A payment was put in doubt: written, for the sweeper to settle.
+                Some(Err(e)) if in_doubt(order) > in_doubt_before => Decision::Apply {
+                    kind: "command",
+                    detail: format!(
+                        "The gateway's answer did not fit the order: {e}. Checking with \
+                             the gateway."
+                    ),
                 },
                 Some(Err(e)) => Decision::Refuse {
                     kind: "command",
@@ -308,8 +330,9 @@ enum Built {
 
 /// What a sent command left to apply.
 enum Sent {
-    /// An outcome for the payment (success, decline or unknown) and the command's end.
-    Payment(Box<PaymentOutcome>, Ending),
+    /// An outcome for the payment with this transaction id (success, decline or unknown),
+    /// the command's end, and the command (put in doubt if the answer does not fit).
+    Payment(Box<PaymentOutcome>, Ending, String, PaymentCommand),
     /// An outcome for the subscription and the command's end.
     Recurring(RecurringOutcome, Ending),
     /// Nothing to apply (nothing was sent, or the gateway refused the request).
@@ -324,9 +347,65 @@ fn not_sent(error: impl std::fmt::Display) -> Ending {
     Ending::new("refused", format!("Not sent: {error}."))
 }
 
-async fn send_refund(shop: &Shop, op: &Cancel, currency: String) -> Sent {
+/// Builds the payment command from the payment as it is, and sends it.
+async fn send_to_payment(
+    shop: &Shop,
+    payment: &Payment,
+    key: &str,
+    action: &Action,
+    reason: Option<&str>,
+) -> Result<Sent, Ending> {
+    let currency = payment.currency().code().to_owned();
+    let tid = payment.transaction_id().as_str();
+    Ok(match action {
+        Action::Capture => {
+            let op = payment.capture().map_err(not_sent)?;
+            let message = format!("Captured {} {currency}.", payment.amount());
+            send_payment(shop, &op, tid, PaymentCommand::Capture, move |r| {
+                let answered = Some(r.transaction_id.clone());
+                (PaymentOutcome::Captured(r), message, answered)
+            })
+            .await
+        }
+        Action::Refund(amount) => {
+            let op = payment
+                .refund_partial(amount.clone(), key, reason)
+                .map_err(not_sent)?;
+            send_refund(shop, &op, tid, currency).await
+        }
+        Action::RefundFull | Action::RefundExtra(_) => {
+            let op = payment.refund_full(key, reason).map_err(not_sent)?;
+            if payment.status() == PaymentStatus::Authorized {
+                // Nothing was captured: a full cancel releases the authorization.
+                let message = format!(
+                    "Released the authorization of {} {currency}: the buyer is not charged.",
+                    payment.amount()
+                );
+                let command = PaymentCommand::of_cancel(&op);
+                send_payment(shop, &op, tid, command, move |r| {
+                    let answered = Some(r.payment.transaction_id.clone());
+                    (PaymentOutcome::Refunded(r), message, answered)
+                })
+                .await
+            } else {
+                send_refund(shop, &op, tid, currency).await
+            }
+        }
+        _ => {
+            let op = payment.reconcile();
+            send_payment(shop, &op, tid, PaymentCommand::Reconcile, |r| {
+                let answered = r.transaction_id.clone();
+                let message = "Checked with the gateway.".to_owned();
+                (PaymentOutcome::Retrieved(r), message, answered)
+            })
+            .await
+        }
+    })
+}
+
+async fn send_refund(shop: &Shop, op: &Cancel, tid: &str, currency: String) -> Sent {
     let command = PaymentCommand::of_cancel(op);
-    send_payment(shop, op, command, move |r| {
+    send_payment(shop, op, tid, command, move |r| {
         let balance = r.payment.balance.as_ref().map_or_else(String::new, |b| {
             format!(" {} {currency} is still refundable.", b.as_str())
         });
@@ -339,37 +418,72 @@ async fn send_refund(shop: &Shop, op: &Cancel, currency: String) -> Sent {
             "Refunded {} {currency}{gateway_id}.{balance}",
             r.refund.refund_amount.as_str()
         );
-        (PaymentOutcome::Refunded(r), message)
+        let answered = Some(r.payment.transaction_id.clone());
+        (PaymentOutcome::Refunded(r), message, answered)
     })
     .await
 }
 
-/// Sends a payment operation and turns the result into what to apply.
+/// Sends a payment operation about payment `tid` and turns the result into what to apply.
+///
+/// A success answer about another payment (another `transaction_id`) does not say what
+/// became of ours: the command's outcome is unknown, the payment is put in doubt, and the
+/// sweeper settles it with the gateway — never "done".
 async fn send_payment<O: Operation>(
     shop: &Shop,
     op: &O,
+    tid: &str,
     command: PaymentCommand,
-    success: impl FnOnce(O::Output) -> (PaymentOutcome, String),
+    success: impl FnOnce(O::Output) -> (PaymentOutcome, String, Option<TransactionId>),
 ) -> Sent {
+    let in_doubt = |command: PaymentCommand, message: String| {
+        Sent::Payment(
+            Box::new(PaymentOutcome::Ambiguous {
+                command: command.clone(),
+            }),
+            Ending::new("unknown", message),
+            tid.to_owned(),
+            command,
+        )
+    };
     match shop.client.send(op).await {
         Ok(output) => {
-            let (outcome, message) = success(output);
-            Sent::Payment(Box::new(outcome), Ending::new("done", message))
+            let (outcome, message, answered) = success(output);
+            match answered {
+                Some(other) if other.as_str().trim() != tid => in_doubt(
+                    command,
+                    format!(
+                        "The gateway answered about another payment ({other}), not {tid}: \
+                         whether it was done is unknown. The gateway may have done it — \
+                         checking with the gateway; the order shows the result once known. \
+                         Do not repeat it."
+                    ),
+                ),
+                _ => Sent::Payment(
+                    Box::new(outcome),
+                    Ending::new("done", message),
+                    tid.to_owned(),
+                    command,
+                ),
+            }
         }
         Err(ClientError::Declined(error)) => {
             let message = format!("The gateway declined it: {error}. Nothing changed.");
             Sent::Payment(
-                Box::new(PaymentOutcome::Declined { command, error }),
+                Box::new(PaymentOutcome::Declined {
+                    command: command.clone(),
+                    error,
+                }),
                 Ending::new("declined", message),
+                tid.to_owned(),
+                command,
             )
         }
-        Err(error) if error.is_ambiguous() => Sent::Payment(
-            Box::new(PaymentOutcome::Ambiguous { command }),
-            Ending::new(
-                "unknown",
-                "The gateway did not confirm the outcome. Checking with the gateway: the \
-                 order shows the result once known. Do not repeat it.",
-            ),
+        Err(error) if error.is_ambiguous() => in_doubt(
+            command,
+            "The gateway did not confirm the outcome. Checking with the gateway: the \
+             order shows the result once known. Do not repeat it."
+                .to_owned(),
         ),
         Err(error) => Sent::Unchanged(Ending::new("failed", failure_message(&error))),
     }

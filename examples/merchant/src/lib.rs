@@ -56,11 +56,9 @@ pub fn router(shop: Arc<Shop>) -> Router {
 }
 
 /// Serves the shop on `listener`, with the sweeper running beside it, until the process
-/// ends. Interrupted commands and unknown outcomes are reconciled once before serving.
+/// ends. The sweeper's first pass (interrupted commands, unknown outcomes, lost
+/// notifications) starts at once; the shop serves while it runs.
 pub async fn serve(shop: Arc<Shop>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    if let Err(error) = reconcile::sweep(&shop).await {
-        tracing::warn!(%error, "start-up reconciliation did not finish; the sweeper retries");
-    }
     tokio::spawn(reconcile::sweeper(shop.clone()));
     axum::serve(listener, router(shop)).await
 }

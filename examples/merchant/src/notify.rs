@@ -87,11 +87,22 @@ impl Shop {
             return Err(Refusal::Mismatch);
         }
         let order_id = notification.order_id().ok_or(Refusal::Malformed)?;
-        // Failures from the window carry no transaction id: they change nothing and need no
-        // identity; everything that can change an order has one.
-        let delivery = Deduplicator::key(&notification)
-            .ok()
-            .map(|key| format!("{kind:?}|{key}"));
+        // A result's identity: its transaction, status and rescode. A failure from the
+        // window carries no transaction id; its identity is the gateway's signature over
+        // all its fields, so a replay of the same signed failure is a duplicate (and not
+        // one more line in the order's history) while a second failed attempt is recorded.
+        let delivery = match Deduplicator::key(&notification) {
+            Ok(key) => format!("{kind:?}|{key}"),
+            Err(_) => format!(
+                "{kind:?}|signed|{}",
+                notification
+                    .get("fgkey")
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_uppercase()
+            ),
+        };
+        let delivery = Some(delivery);
         let now = self.gateway_now();
         let changed = self
             .store
@@ -151,19 +162,40 @@ fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timest
         return refuse(detail);
     }
     if !notification.is_success() {
-        return Decision::Apply {
-            kind: "notification",
-            detail: format!(
-                "The payment did not go through ({} {}); nothing was charged",
-                notification
-                    .rescode()
-                    .map(|c| c.as_str().to_owned())
-                    .unwrap_or_default(),
-                notification.resmsg().unwrap_or_default()
+        let code = notification
+            .rescode()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_default();
+        let message = notification.resmsg().unwrap_or_default();
+        // A failed attempt says nothing about payments already made: on a paid order it is
+        // one more attempt that failed, never "nothing was charged".
+        let detail = match &order.payment {
+            None => {
+                format!("The payment did not go through ({code} {message}); nothing was charged")
+            }
+            Some(payment) => format!(
+                "An attempt to pay failed ({code} {message}); the order's payment {} stands \
+                 ({})",
+                payment.transaction_id(),
+                order.stage().label()
             ),
         };
+        return Decision::Apply {
+            kind: "notification",
+            detail,
+        };
     }
-    let applied = match &mut order.payment {
+    let notified = notification.transaction_id();
+    let known = notified
+        .as_ref()
+        .is_some_and(|t| order.payment_by_id(t.as_str()).is_some());
+    if !known && order.payment.is_some() {
+        return another_payment(order, notification);
+    }
+    let applied = match notified
+        .as_ref()
+        .and_then(|t| order.payment_by_id_mut(t.as_str()))
+    {
         None => Payment::from_status_notification(notification, Lang::En)
             .map_err(|e| e.to_string())
             .and_then(|payment| {
@@ -215,6 +247,45 @@ fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timest
             order.currency.code(),
             order.stage().label()
         ),
+    }
+}
+
+/// A paid notification about a payment the order does not have yet, when it already has
+/// one: the buyer paid twice (the same window opened in two tabs, the back button). The
+/// money is real, so the payment is recorded beside the first, acknowledged (the gateway
+/// stops redelivering) and flagged for the operator to refund one.
+fn another_payment(order: &mut Order, notification: &Notification<'_>) -> Decision {
+    let payment = match Payment::from_status_notification(notification, Lang::En) {
+        Ok(payment) => payment,
+        Err(error) => return refuse(format!("Notification not applied: {error}")),
+    };
+    let first = order
+        .payment
+        .as_ref()
+        .map(|p| p.transaction_id().as_str().to_owned())
+        .unwrap_or_default();
+    let registration = RegistrationResult::from_notification(notification)
+        .ok()
+        .map(|r| {
+            format!(
+                " It also registered subscription {}: terminate it with the gateway.",
+                r.recurring_id
+            )
+        })
+        .filter(|_| order.kind == OrderKind::Subscription)
+        .unwrap_or_default();
+    let detail = format!(
+        "Gateway: another payment of this order, {} {}, transaction {} ({:?}), besides {first}: \
+         the buyer paid twice — refund one.{registration}",
+        payment.amount(),
+        payment.currency().code(),
+        payment.transaction_id(),
+        payment.status(),
+    );
+    order.extra_payments.push(payment);
+    Decision::Apply {
+        kind: "notification",
+        detail,
     }
 }
 

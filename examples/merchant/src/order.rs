@@ -51,16 +51,23 @@ pub struct Order {
     pub buyer: String,
     /// The buyer's e-mail.
     pub email: String,
-    /// The payment, once the gateway's `status_url` notification has arrived.
+    /// The payment, once the gateway's `status_url` notification has arrived (or the
+    /// sweeper found it with the gateway).
     pub payment: Option<Payment>,
+    /// Payments of this order beyond the first: the buyer paid twice (two tabs, the back
+    /// button). Each is recorded, flagged and refundable; none is ever dropped.
+    pub extra_payments: Vec<Payment>,
     /// The subscription's registration, once notified.
     pub recurring: Option<Recurring>,
     /// Fraud screening's decision when it holds the order (`REVIEW`, `REJECT`, `ERROR`).
     pub hold: Option<String>,
     /// The compare-and-swap version.
     pub version: i64,
-    /// When it was created (unix seconds).
+    /// When it was created (unix seconds, the shop's clock).
     pub created_at: i64,
+    /// When it was created by the gateway's clock (unix seconds; the embedded sandbox's
+    /// test clock when there is one). `None` for orders stored before it was recorded.
+    pub placed_at_gateway: Option<i64>,
 }
 
 /// Where an order stands, for people and for the sweeper.
@@ -124,6 +131,13 @@ impl Order {
         if self.hold.is_some() {
             return Stage::Held;
         }
+        // A payment in doubt (the first or an extra one) is what the operator must know.
+        if self
+            .payments()
+            .any(|p| p.status() == PaymentStatus::NeedsReconcile)
+        {
+            return Stage::NeedsReconcile;
+        }
         match self.payment.as_ref().map(Payment::status) {
             None => Stage::AwaitingPayment,
             Some(PaymentStatus::Registered) => Stage::AwaitingTransfer,
@@ -134,6 +148,33 @@ impl Order {
             Some(PaymentStatus::Voided) => Stage::Voided,
             Some(PaymentStatus::NeedsReconcile) => Stage::NeedsReconcile,
         }
+    }
+
+    /// The payment with this transaction id: the first, or an extra one.
+    pub fn payment_by_id(&self, transaction_id: &str) -> Option<&Payment> {
+        self.payments()
+            .find(|p| p.transaction_id().as_str() == transaction_id)
+    }
+
+    /// The same, to change it.
+    pub fn payment_by_id_mut(&mut self, transaction_id: &str) -> Option<&mut Payment> {
+        self.payment
+            .iter_mut()
+            .chain(self.extra_payments.iter_mut())
+            .find(|p| p.transaction_id().as_str() == transaction_id)
+    }
+
+    /// Every payment of the order, the first one first.
+    pub fn payments(&self) -> impl Iterator<Item = &Payment> {
+        self.payment.iter().chain(self.extra_payments.iter())
+    }
+
+    /// Extra payments that still hold the buyer's money (not yet refunded or released):
+    /// the order was paid more than once and one should be refunded.
+    pub fn paid_twice(&self) -> bool {
+        self.extra_payments
+            .iter()
+            .any(|p| !p.refundable().is_zero())
     }
 
     /// Whether the goods may leave the warehouse: paid (captured), not held.

@@ -23,10 +23,12 @@ fn order(order_id: &str) -> Order {
         buyer: "Min-jun Kim".to_owned(),
         email: "buyer@example.com".to_owned(),
         payment: None,
+        extra_payments: Vec::new(),
         recurring: None,
         hold: None,
         version: 1,
         created_at: 0,
+        placed_at_gateway: None,
     }
 }
 

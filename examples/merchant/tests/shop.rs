@@ -313,6 +313,7 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
                 kind: "refund",
                 amount: Some("7.00"),
                 reason: None,
+                transaction_id: None,
             },
             0,
         )

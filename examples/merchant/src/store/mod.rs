@@ -89,6 +89,8 @@ pub struct CommandRecord {
     pub amount: Option<String>,
     /// The refund reason, when given.
     pub reason: Option<String>,
+    /// The payment it is about, when not the order's first (an extra payment's refund).
+    pub transaction_id: Option<String>,
     /// `queued`, `sending`, or how it ended: `done`, `refused`, `declined`, `failed`,
     /// `unknown` (the gateway did not confirm; reconciled).
     pub state: String,
@@ -118,6 +120,8 @@ pub struct NewCommand<'a> {
     pub amount: Option<&'a str>,
     /// The reason, when given.
     pub reason: Option<&'a str>,
+    /// The payment it is about, when not the order's first (an extra payment's refund).
+    pub transaction_id: Option<&'a str>,
 }
 
 /// How a command ended, written in the same transaction as the change it made.
@@ -240,8 +244,9 @@ impl Store {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO orders (order_id, kind, product, transaction_type, currency, amount, \
-             buyer, email, payment, recurring, hold, stage, version, lease, lease_until, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, $9, 1, NULL, NULL, $10)",
+             buyer, email, payment, recurring, hold, stage, version, lease, lease_until, created_at, \
+             placed_at_gateway) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, $9, 1, NULL, NULL, $10, $11)",
         )
         .bind(&order.order_id)
         .bind(order.kind.as_str())
@@ -253,6 +258,7 @@ impl Store {
         .bind(&order.email)
         .bind(order.stage().key())
         .bind(at)
+        .bind(order.placed_at_gateway)
         .execute(&mut *tx)
         .await?;
         insert_event(&mut tx, &order.order_id, 1, at, "created", detail).await?;
@@ -285,6 +291,34 @@ impl Store {
             .bind(stage)
             .fetch_all(&self.pool)
             .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("order_id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Orders still awaiting payment whose age is past `grace` seconds and within
+    /// `horizon` seconds, oldest first. An order's age is the larger of its age on the
+    /// gateway's clock and on the shop's (`now` is both, in that order): see
+    /// [`crate::reconcile::LOST_PAYMENT_GRACE`].
+    pub async fn orders_awaiting_payment(
+        &self,
+        (gateway_now, wall_now): (i64, i64),
+        grace: i64,
+        horizon: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT order_id FROM orders WHERE stage = 'awaiting_payment' \
+             AND (COALESCE(placed_at_gateway, created_at) <= $1 OR created_at <= $2) \
+             AND COALESCE(placed_at_gateway, created_at) >= $3 AND created_at >= $4 \
+             ORDER BY created_at, order_id",
+        )
+        .bind(gateway_now.saturating_sub(grace))
+        .bind(wall_now.saturating_sub(grace))
+        .bind(gateway_now.saturating_sub(horizon))
+        .bind(wall_now.saturating_sub(horizon))
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .iter()
             .map(|r| r.try_get("order_id"))
@@ -372,9 +406,13 @@ impl Store {
             };
             let payment = order.payment.as_ref().map(to_json).transpose()?;
             let recurring = order.recurring.as_ref().map(to_json).transpose()?;
+            let extra_payments = Some(&order.extra_payments)
+                .filter(|extra| !extra.is_empty())
+                .map(to_json)
+                .transpose()?;
             let swapped = sqlx::query(
                 "UPDATE orders SET payment = $1, recurring = $2, hold = $3, stage = $4, \
-                 version = $5 WHERE order_id = $6 AND version = $7",
+                 version = $5, extra_payments = $8 WHERE order_id = $6 AND version = $7",
             )
             .bind(payment)
             .bind(recurring)
@@ -383,6 +421,7 @@ impl Store {
             .bind(loaded_version + 1)
             .bind(order_id)
             .bind(loaded_version)
+            .bind(extra_payments)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -424,7 +463,8 @@ impl Store {
 }
 
 const SELECT_ORDER: &str = "SELECT order_id, kind, product, transaction_type, currency, amount, \
-     buyer, email, payment, recurring, hold, version, created_at FROM orders";
+     buyer, email, payment, recurring, hold, version, created_at, placed_at_gateway, \
+     extra_payments FROM orders";
 
 pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -460,6 +500,7 @@ fn read_order(row: &AnyRow) -> Result<Order, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("order amount: {e}")))?;
     let payment: Option<String> = row.try_get("payment")?;
     let recurring: Option<String> = row.try_get("recurring")?;
+    let extra_payments: Option<String> = row.try_get("extra_payments")?;
     Ok(Order {
         order_id: row.try_get("order_id")?,
         kind: OrderKind::from_key(&row.try_get::<String, _>("kind")?)
@@ -478,8 +519,14 @@ fn read_order(row: &AnyRow) -> Result<Order, StoreError> {
             .map(|text| serde_json::from_str::<Recurring>(&text))
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("recurring: {e}")))?,
+        extra_payments: extra_payments
+            .map(|text| serde_json::from_str::<Vec<Payment>>(&text))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("extra payments: {e}")))?
+            .unwrap_or_default(),
         hold: row.try_get("hold")?,
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
+        placed_at_gateway: row.try_get("placed_at_gateway")?,
     })
 }
