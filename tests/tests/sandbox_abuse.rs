@@ -1,7 +1,13 @@
 //! The sandbox under abuse, in-process: transaction ids that never repeat and a ledger that
 //! never overwrites, clock advances bounded and computed from due dates, a paginated ledger,
 //! bodies over the limit refused before parsing, requests parsed (and fgkeys checked) before
-//! the lock and answered as in-process.
+//! the lock and answered as in-process. The server under abuse over real sockets is in
+//! `sandbox_abuse/server.rs`, the state's own bounds in `sandbox_abuse/state.rs`.
+
+#[path = "sandbox_abuse/server.rs"]
+mod server;
+#[path = "sandbox_abuse/state.rs"]
+mod state;
 
 use eximbay_sim::commands::NewPayment;
 use eximbay_sim::sandbox::{LEDGER_PAGE_MAX, MAX_ADVANCE_DAYS};

@@ -44,6 +44,10 @@ pub const MAX_REQUEST_BYTES: usize = crate::routes::MAX_BODY_BYTES;
 /// How long the accept loop waits after a failed `accept()` before trying again.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// The pause between two steps of a clock advance, which lets waiting requests take the
+/// lock.
+pub const ADVANCE_STEP_PAUSE: Duration = Duration::from_millis(1);
+
 /// Shared sandbox state.
 pub type SharedSandbox = Arc<Mutex<Sandbox>>;
 
@@ -224,12 +228,13 @@ async fn serve_connection(
     let header_read_timeout = context.options.header_read_timeout;
     let on_request = connection.clone();
     let service = service_fn(move |request: hyper::Request<Incoming>| {
+        // Busy from the request's first byte until hyper has written (and dropped) the
+        // answer's body.
         let busy = on_request.busy();
         let context = context.clone();
         async move {
-            let answer = respond(request, context).await;
-            drop(busy);
-            answer
+            let response = respond(request, context).await?;
+            Ok::<_, Dropped>(response.map(|body| connections::Answer::new(body, busy)))
         }
     });
     let mut builder = http1::Builder::new();
@@ -242,8 +247,12 @@ async fn serve_connection(
     tokio::select! {
         _ = served.as_mut() => {}
         () = connection.asked_to_close() => {
-            served.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(connections::CLOSE_GRACE, served.as_mut()).await;
+            // Idle (nothing read of a request, or a head not finished): closed at once.
+            // Busy: hyper's graceful shutdown lets it finish its answer, for a while.
+            if connection.is_busy() {
+                served.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(connections::CLOSE_GRACE, served.as_mut()).await;
+            }
         }
     }
 }
@@ -288,8 +297,11 @@ async fn respond(
     .ok_or(Dropped)?;
     let handled = match answer {
         Locked::Done(handled) => handled,
-        // Serialised here, after the lock.
-        Locked::Page(page) => page.into_handled(),
+        // Serialised after the lock, and off the runtime's workers (a page of a thousand
+        // payments takes milliseconds).
+        Locked::Page(page) => tokio::task::spawn_blocking(move || page.into_handled())
+            .await
+            .map_err(|_| Dropped)?,
         Locked::Advance(run) => advance(run, &context).await?,
     };
     if context.options.log_requests {
@@ -327,7 +339,9 @@ async fn advance(
         if done {
             break;
         }
-        tokio::task::yield_now().await;
+        // The lock is not fair: re-taken at once, it could go to this advance every time
+        // while a request waits. A pause lets the waiters have it.
+        tokio::time::sleep(ADVANCE_STEP_PAUSE).await;
     }
     locked(&context.sandbox, move |sandbox| {
         run.answer(sandbox, Vec::new())

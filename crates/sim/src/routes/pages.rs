@@ -174,7 +174,7 @@ fn first_of<'a, V: Clone + 'a>(
 }
 
 /// The most recurring charges one step of an advance runs while holding the lock.
-pub const ADVANCE_STEP_CHARGES: usize = 200;
+pub const ADVANCE_STEP_CHARGES: usize = 100;
 
 /// A clock advance, run in steps ([`Sandbox::advance_step`]).
 #[derive(Debug)]

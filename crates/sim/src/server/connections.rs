@@ -2,9 +2,10 @@
 //! arrives, and how each is served (hyper's HTTP/1 connection with its header-read timer).
 //!
 //! At most `max_connections` are served at once. When one more arrives, the oldest idle
-//! connection (no request in progress) is asked to close — hyper's graceful shutdown, which
-//! closes an idle connection at once and lets a busy one finish its answer — or, when every
-//! connection is busy, the oldest one; the newcomer is served as soon as a place is free.
+//! connection (no request in progress: none begun, or only part of a head) is closed at
+//! once — or, when every connection is busy, the oldest one is asked to close with hyper's
+//! graceful shutdown, which lets it finish its answer ([`CLOSE_GRACE`] at most); the
+//! newcomer is served as soon as a place is free.
 //! So idle connections, however many an attacker opens, never lock others out, and the
 //! sandbox never holds more descriptors than the limit allows.
 
@@ -13,6 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::{Frame, SizeHint};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// How long a connection asked to close may take to finish the answer it is writing.
@@ -36,6 +43,11 @@ impl Connection {
         Busy(self.clone())
     }
 
+    /// Whether a request is in progress on it (read, handled, or its answer being written).
+    pub(crate) fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst) > 0
+    }
+
     /// Resolves when the connection is asked to close.
     pub(crate) async fn asked_to_close(&self) {
         self.close.notified().await;
@@ -49,6 +61,40 @@ pub(crate) struct Busy(Arc<Connection>);
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// An answer's body, which keeps its connection marked busy until hyper has written it
+/// and dropped it.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    body: Full<Bytes>,
+    _busy: Busy,
+}
+
+impl Answer {
+    pub(crate) fn new(body: Full<Bytes>, busy: Busy) -> Self {
+        Answer { body, _busy: busy }
+    }
+}
+
+impl hyper::body::Body for Answer {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 
