@@ -43,12 +43,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         lang: Lang::En,
         return_url: "https://shop.example/return".into(), // shows the buyer where things stand
         status_url: "https://shop.example/status".into(), // the authoritative result
-        display_type: None,
+        display_type: None, // P (popup) is sent; Some(DisplayType::Redirect) for R
         os_type: None,
         params: Default::default(),
         items: vec![Line::new("Monthly tea box", 1, Amount::parse("10.00")?)],
         surcharges: vec![Line::new("Shipping", 1, Amount::parse("2.00")?)],
         recurring: None, // Some(RecurringRegistration::new(..)) registers a subscription
+        // paymethod, siteforeigncur, shipTo_* / billTo_* (physical goods), autoclose, …
+        options: Default::default(),
     };
     let page: String = form.sign(&cfg, now)?.html(); // send this to the browser
 

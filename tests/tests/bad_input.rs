@@ -5,9 +5,13 @@
 
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
 use eximbay_core::ops::capture::Capture;
+use eximbay_core::ops::query::Query;
+use eximbay_core::ops::ready::Ready;
+use eximbay_core::ops::retrieve::KeyField;
+use eximbay_core::window::{Address, Line, PaymentForm, WindowOptions};
 use eximbay_core::{
     Amount, ApiKey, Config, Currency, Environment, Lang, Mid, Notification, Operation, OrderId,
-    Payment, RefundId, SecretKey, TransactionId,
+    Payment, PaymentMethod, RefundId, SecretKey, TransactionId, TransactionType,
 };
 use eximbay_sim::{Sandbox, SandboxConfig};
 use eximbay_tests::{TID, test_config};
@@ -139,7 +143,10 @@ fn refusals() -> Vec<Row> {
         ("empty", ""),
         ("a newline", "O-1\nX"),
         ("a NUL byte", "O-1\0"),
-        ("over 255 characters", &"O".repeat(256)),
+        (
+            "over 255 characters (a payment the gateway holds)",
+            &"O".repeat(256),
+        ),
     ] {
         rows.push(row(
             "order id",
@@ -167,6 +174,146 @@ fn refusals() -> Vec<Row> {
         "a space",
         "request builders",
         cancel("R 1").to_http(&cfg).unwrap_err(),
+    ));
+    rows.push(row(
+        "refund id",
+        "over 30 characters (the guide's `refundid`)",
+        "request builders",
+        cancel(&"R".repeat(31)).to_http(&cfg).unwrap_err(),
+    ));
+    let mut no_reason = cancel("R1");
+    no_reason.reason = Some(String::new());
+    rows.push(row(
+        "refund reason",
+        "empty (the guide requires one; `None` sends the default)",
+        "request builders",
+        no_reason.to_http(&cfg).unwrap_err(),
+    ));
+    // The payment window's documented fields (legacy form and v1 ready).
+    let ready = || {
+        Ready::new(
+            TransactionType::Payment,
+            OrderId::new("O-1"),
+            Currency::Usd,
+            Amount::parse("1").unwrap(),
+            Lang::En,
+            ("Buyer", "buyer@example.com"),
+            "https://shop.example/return",
+            "https://shop.example/status",
+        )
+    };
+    let form = || PaymentForm {
+        transaction_type: TransactionType::Payment,
+        order_id: OrderId::new("O-1"),
+        currency: Currency::Usd,
+        amount: Amount::parse("1").unwrap(),
+        shop: "Shop".into(),
+        buyer: "Buyer".into(),
+        email: "buyer@example.com".into(),
+        tel: None,
+        lang: Lang::En,
+        return_url: "https://shop.example/return".into(),
+        status_url: "https://shop.example/status".into(),
+        display_type: None,
+        os_type: None,
+        params: Default::default(),
+        items: vec![Line::new("Item", 1, Amount::parse("1").unwrap())],
+        surcharges: Vec::new(),
+        recurring: None,
+        options: WindowOptions::default(),
+    };
+    let now = eximbay_core::Timestamp(1_767_236_400);
+    let mut long_order = ready();
+    long_order.order_id = OrderId::new("O".repeat(31));
+    rows.push(row(
+        "order id",
+        "over 30 characters for a new payment (the guide's `ref`)",
+        "request builders",
+        long_order.to_http(&cfg).unwrap_err(),
+    ));
+    let mut card_brand = ready();
+    card_brand.payment_method = Some(PaymentMethod::Visa);
+    rows.push(row(
+        "payment method",
+        "P101 (VISA) in a request",
+        "request builders",
+        card_brand.to_http(&cfg).unwrap_err(),
+    ));
+    let mut not_a_code = form();
+    not_a_code.options.payment_method = Some(PaymentMethod::from_code("PAYPAL"));
+    rows.push(row(
+        "payment method",
+        "\"PAYPAL\"",
+        "request builders",
+        not_a_code.fields(&cfg, now).unwrap_err(),
+    ));
+    let mut not_dcc = form();
+    not_dcc.options.site_foreign_currency = Some(Currency::Krw);
+    rows.push(row(
+        "DCC currency",
+        "KRW (not in the guide's DCC list)",
+        "request builders",
+        not_dcc.fields(&cfg, now).unwrap_err(),
+    ));
+    let mut dcc_with_wallet = ready();
+    dcc_with_wallet.payment_method = Some(PaymentMethod::PayPal);
+    dcc_with_wallet.settings.site_foreign_currency = Some(Currency::Myr);
+    rows.push(row(
+        "DCC currency",
+        "with a payment method other than P000",
+        "request builders",
+        dcc_with_wallet.to_http(&cfg).unwrap_err(),
+    ));
+    let mut ship_to = form();
+    ship_to.options.ship_to = Some(Address {
+        first_name: "Min-jun".into(),
+        last_name: "Kim".into(),
+        street1: "1 Street".into(),
+        city: "Seoul".into(),
+        state: String::new(),
+        postal_code: "04524".into(),
+        country: "Korea".into(),
+        phone_number: "+82100000000".into(),
+    });
+    rows.push(row(
+        "shipping address",
+        "country \"Korea\"",
+        "request builders",
+        ship_to.fields(&cfg, now).unwrap_err(),
+    ));
+    let mut long_email = form();
+    long_email.email = format!("{}@example.com", "b".repeat(40));
+    rows.push(row(
+        "e-mail",
+        "over 50 characters (the guide's `email`)",
+        "request builders",
+        long_email.fields(&cfg, now).unwrap_err(),
+    ));
+    let mut repeated = ready();
+    repeated
+        .settings
+        .other
+        .insert("display_type".into(), "R".into());
+    rows.push(row(
+        "window settings",
+        "a typed setting repeated in `other`",
+        "request builders",
+        repeated.to_http(&cfg).unwrap_err(),
+    ));
+    let query = Query {
+        key_field: KeyField::TransactionId,
+        order_id: OrderId::new("O-1"),
+        transaction_id: None,
+        currency: Currency::Usd,
+        amount: Amount::parse("1").unwrap(),
+        lang: Lang::En,
+        params: Default::default(),
+    };
+    rows.push(row(
+        "query",
+        "keyfield TRANSID without a transid",
+        "request builders",
+        query.to_http(&cfg).unwrap_err(),
     ));
     // Credentials and configuration.
     rows.push(row(

@@ -112,6 +112,7 @@ fn payment_form(sandbox: &RunningSandbox, shop: &Shop, order: &str) -> PaymentFo
         items: vec![Line::new("Monthly tea box", 1, amount("10.00"))],
         surcharges: vec![Line::new("Shipping", 1, amount("2.00"))],
         recurring: None,
+        options: Default::default(),
     }
 }
 

@@ -8,8 +8,8 @@ use eximbay_core::ops::recurring_adjust::RecurringAdjust;
 use eximbay_core::ops::recurring_terminate::RecurringTerminate;
 use eximbay_core::ops::retrieve::{KeyField, Retrieve};
 use eximbay_core::{
-    Amount, Currency, Lang, Operation, OrderId, PaymentMethod, RecurringId, RefundId, RemoteStatus,
-    ResponseError, ResultCode, TransactionId,
+    Amount, Currency, ErrorCode, Lang, Operation, OrderId, PaymentMethod, RecurringId, RefundId,
+    RemoteStatus, ResponseError, ResultCode, TransactionId,
 };
 use eximbay_tests::{TID, response};
 
@@ -125,7 +125,13 @@ fn unknown_fields_and_codes_are_accepted() {
     let err = capture().parse(response(200, refused)).unwrap_err();
     let gateway = err.gateway_error().unwrap();
     assert_eq!(gateway.rescode, ResultCode::Unknown("ZZ42".into()));
-    assert_eq!(gateway.errcode.as_deref(), Some("BRAND_NEW"));
+    assert_eq!(gateway.errcode, Some(ErrorCode::Other("BRAND_NEW".into())));
+    // The developer pages' codes are typed, spelled as the page spells them.
+    let expired = r#"{"rescode":"HE01","resmsg":"Expired","errcode":"EXPIRED_CARD"}"#;
+    let err = capture().parse(response(200, expired)).unwrap_err();
+    let gateway = err.gateway_error().unwrap();
+    assert_eq!(gateway.errcode, Some(ErrorCode::ExpiredCard));
+    assert!(gateway.to_string().contains("(EXPIRED_CARD)"), "{gateway}");
 }
 
 #[test]

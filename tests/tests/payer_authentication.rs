@@ -134,6 +134,7 @@ fn authenticate(sandbox: &RunningSandbox, order: &str, total: &str) -> PayerAuth
         items: vec![Line::new("Tea", 1, amount(total))],
         surcharges: Vec::new(),
         recurring: None,
+        options: Default::default(),
     };
     let signed = form.sign(&cfg, Timestamp(1_767_236_400)).unwrap();
     let body = form_urlencoded::Serializer::new(String::new())

@@ -5,7 +5,7 @@
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::ready::{Prepared, Ready};
 use eximbay_core::registration::RecurringRegistration;
-use eximbay_core::window::{Line, PaymentForm};
+use eximbay_core::window::{DisplayType, Line, PaymentForm};
 use eximbay_core::{
     Amount, BuildError, Currency, Date, Lang, Operation, OrderId, SecretKey, Timestamp,
     TransactionType, fgkey,
@@ -32,7 +32,7 @@ fn form() -> PaymentForm {
         lang: Lang::En,
         return_url: "https://shop.example/return?order=SUB-2026-0001&x=1".into(),
         status_url: "https://shop.example/status".into(),
-        display_type: Some("R".into()),
+        display_type: Some(DisplayType::Redirect),
         os_type: None,
         params: MerchantParams {
             param1: Some("customer-42".into()),
@@ -44,6 +44,7 @@ fn form() -> PaymentForm {
             RecurringRegistration::new(amount("12.00"), "https://shop.example/recurring")
                 .first_charge_on(Date::parse_yyyymmdd("20260201").unwrap()),
         ),
+        options: Default::default(),
     }
 }
 
@@ -88,6 +89,73 @@ fn the_legacy_form_is_signed_over_every_field() {
 }
 
 #[test]
+fn the_legacy_form_sends_every_documented_field() {
+    use eximbay_core::PaymentMethod;
+    use eximbay_core::window::{Address, OsType, WindowOptions};
+    let address = |first: &str| Address {
+        first_name: first.into(),
+        last_name: "Kim".into(),
+        street1: "1 Sejong-daero".into(),
+        city: "Seoul".into(),
+        state: String::new(),
+        postal_code: "04524".into(),
+        country: "KR".into(),
+        phone_number: "+82100000000".into(),
+    };
+    let mut all = form();
+    all.recurring = None;
+    all.display_type = None;
+    all.os_type = Some(OsType::Mobile);
+    all.options = WindowOptions {
+        payment_method: Some(PaymentMethod::Card),
+        site_foreign_currency: Some(Currency::Nzd),
+        ship_to: Some(address("Min-jun")),
+        bill_to: Some(address("Ji-woo")),
+        partner_code: Some("KRP".into()),
+        autoclose: Some(true),
+        call_from_app: Some(false),
+    };
+    let signed = all.sign(&test_config(), NOW).unwrap();
+    let rendered: String = signed
+        .fields
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    insta::assert_snapshot!(rendered);
+    let field = |name: &str| {
+        signed
+            .fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    // displaytype is always sent: the guide marks it required, default P.
+    assert_eq!(field("displaytype"), Some("P"));
+    assert_eq!(field("shipTo_country"), Some("KR"));
+    assert_eq!(field("paymethod"), Some("P000"));
+    // The address is personal data: Debug shows the country only.
+    assert!(!format!("{:?}", all.options).contains("Sejong"));
+    // Left out while unset: no paymethod, no shipTo_* (digital goods have no address).
+    let plain = form().sign(&test_config(), NOW).unwrap();
+    assert!(
+        plain
+            .fields
+            .iter()
+            .all(|(k, _)| k != "paymethod" && !k.starts_with("shipTo_"))
+    );
+    // A wallet with a DCC currency is refused (siteforeigncur goes with P000 only).
+    let mut wallet = all.clone();
+    wallet.options.payment_method = Some(PaymentMethod::Alipay);
+    assert!(matches!(
+        wallet.sign(&test_config(), NOW),
+        Err(BuildError::InvalidField {
+            field: "siteforeigncur",
+            ..
+        })
+    ));
+}
+
+#[test]
 fn a_form_that_does_not_add_up_or_cannot_be_sent_is_refused() {
     let cfg = test_config();
     let refused = |change: &dyn Fn(&mut PaymentForm)| {
@@ -102,7 +170,7 @@ fn a_form_that_does_not_add_up_or_cannot_be_sent_is_refused() {
     assert!(matches!(
         refused(&|f| f.items.clear()),
         BuildError::InvalidField {
-            field: "item_1_product",
+            field: "item_#_product",
             ..
         }
     ));
@@ -167,7 +235,7 @@ fn request_pay_repeats_the_ready_body_exactly() {
     ready.products = vec![Line::new("Teapot", 1, amount("20.00"))];
     ready.surcharges = vec![Line::new("Shipping", 1, amount("5.00"))];
     ready.other_param.param1 = Some("cart-9".into());
-    ready.settings.insert("display_type".into(), "R".into());
+    ready.settings.display_type = Some(DisplayType::Redirect);
     let cfg = test_config();
     let request = ready.to_http(&cfg).unwrap();
     insta::assert_snapshot!(render_request(&request));

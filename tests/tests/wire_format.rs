@@ -197,6 +197,11 @@ fn retrieve_verify_ready_requests() {
         lang: Lang::En,
         buyer_name: "eximbay".to_owned(),
         buyer_email: "test@eximbay.com".to_owned(),
+        buyer_phone: None,
+        payment_method: None,
+        multi_payment_method: None,
+        shop: None,
+        partner_code: None,
         return_url: "https://shop.example/return".to_owned(),
         status_url: "https://shop.example/status".to_owned(),
         products: Vec::new(),
@@ -339,4 +344,65 @@ fn custom_environment_changes_only_the_hosts() {
     );
     assert_eq!(sandbox.body(), test.body());
     assert_eq!(sandbox.headers(), test.headers());
+}
+
+#[test]
+fn ready_with_every_documented_field() {
+    use eximbay_core::PaymentMethod;
+    use eximbay_core::ops::ready::Ready;
+    use eximbay_core::window::{DisplayType, OsType};
+    let cfg = test_config();
+    let mut ready = Ready::new(
+        TransactionType::Payment,
+        OrderId::new("ORDER-ALL-1"),
+        Currency::Usd,
+        amount("25.00"),
+        Lang::En,
+        ("Min-jun Kim", "buyer@example.com"),
+        "https://shop.example/return",
+        "https://shop.example/status",
+    );
+    ready.payment_method = Some(PaymentMethod::Card);
+    ready.multi_payment_method = Some("P000,P001".to_owned());
+    ready.shop = Some("Tea & Co".to_owned());
+    ready.partner_code = Some("KRP".to_owned());
+    ready.buyer_phone = Some("+82-10-0000-0000".to_owned());
+    ready.settings.display_type = Some(DisplayType::Redirect);
+    ready.settings.ostype = Some(OsType::Mobile);
+    ready.settings.autoclose = Some(true);
+    ready.settings.site_foreign_currency = Some(Currency::Myr);
+    ready.settings.issuer_country = Some("KR".to_owned());
+    ready.settings.call_from_app = Some(true);
+    ready.settings.call_from_scheme = Some("teaapp".to_owned());
+    ready.settings.other.insert(
+        "virtualaccount_expiry_date".to_owned(),
+        "2026010123".to_owned(),
+    );
+    let req = ready.to_http(&cfg).unwrap();
+    insta::assert_snapshot!("ready_every_documented_field", render_request(&req));
+    // A wallet opened directly: the method alone, no DCC currency.
+    let mut wallet = ready.clone();
+    wallet.payment_method = Some(PaymentMethod::KakaoPay);
+    wallet.settings.site_foreign_currency = None;
+    let body: Value = serde_json::from_slice(wallet.to_http(&cfg).unwrap().body()).unwrap();
+    assert_eq!(body["payment"]["payment_method"], "P302");
+    assert!(body["settings"].get("site_foreign_currency").is_none());
+    // Nothing optional set: none of it is sent (the ready snapshot above stays as it was).
+    let plain = Ready::new(
+        TransactionType::Payment,
+        OrderId::new("ORDER-ALL-1"),
+        Currency::Usd,
+        amount("25.00"),
+        Lang::En,
+        ("Min-jun Kim", "buyer@example.com"),
+        "https://shop.example/return",
+        "https://shop.example/status",
+    );
+    let body: Value = serde_json::from_slice(plain.to_http(&cfg).unwrap().body()).unwrap();
+    assert!(body.get("settings").is_none());
+    assert_eq!(body["merchant"], serde_json::json!({"mid": "1849705C64"}));
+    assert_eq!(
+        body["buyer"],
+        serde_json::json!({"name": "Min-jun Kim", "email": "buyer@example.com"})
+    );
 }

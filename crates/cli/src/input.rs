@@ -29,12 +29,15 @@ pub fn currency(code: &str) -> Result<Currency, Failure> {
     }
 }
 
+/// The currencies the core knows the decimals of: the guide's request currencies and its DCC
+/// currencies (App. A.1 and A.2). An unknown code is refused here, where the person can fix
+/// it, rather than sent with a guess at its decimals.
 fn known_currencies() -> String {
-    [
-        "USD", "EUR", "GBP", "JPY", "KRW", "VND", "CNY", "HKD", "SGD", "TWD", "THB", "AUD", "CAD",
-        "RUB",
-    ]
-    .join(" ")
+    Currency::KNOWN
+        .iter()
+        .map(Currency::code)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An amount for a currency, with a message that names the flag. Negative numbers reach

@@ -239,6 +239,51 @@ fn transport_failures_and_configuration_errors() {
     assert_eq!(code(&eximbay(None, &["capture"], None)), 2);
 }
 
+#[test]
+fn the_guides_dcc_currencies_are_accepted_and_unknown_codes_named() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let retrieve = |currency: &str, amount: &str| {
+        eximbay(
+            Some(&base),
+            &[
+                "retrieve",
+                "--order-id",
+                "CLI-DCC",
+                "--currency",
+                currency,
+                "--amount",
+                amount,
+            ],
+            None,
+        )
+    };
+    // Sent (the sandbox has no such order: exit 7), in any case, with the currency's decimals.
+    for (currency, amount) in [
+        ("myr", "10.50"),
+        ("NZD", "3"),
+        ("AED", "1.25"),
+        ("try", "7"),
+    ] {
+        let out = retrieve(currency, amount);
+        assert_eq!(
+            code(&out),
+            7,
+            "{currency}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A code the core does not know the decimals of is refused before anything is sent,
+    // and the message lists the known ones.
+    let out = retrieve("XYZ", "1");
+    assert_eq!(code(&out), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"XYZ\"") && stderr.contains("MYR"),
+        "{stderr}"
+    );
+}
+
 const SIGNED: &str = "mid=1849705C64&ref=ORDER-0001&cur=USD&amt=10.50&rescode=0000&resmsg=Success.&transid=1849705C6420260101000001&param1=&email=buyer%2B1%40example.com&resdt=20260101120000&fgkey=140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9";
 
 #[test]

@@ -57,6 +57,11 @@ macro_rules! code_enum {
     };
 }
 
+// After the macro: the submodule uses it.
+mod methods;
+
+pub use methods::{ErrorCode, PaymentMethod};
+
 code_enum!(
     /// Language of the gateway's pages and messages.
     Lang {
@@ -129,22 +134,6 @@ impl TransactionType {
         )
     }
 }
-
-code_enum!(
-    /// The payment method code (`payment_method`).
-    PaymentMethod {
-        /// Card (method not specified).
-        Card = "P000",
-        /// VISA.
-        Visa = "P101",
-        /// Mastercard.
-        Master = "P102",
-        /// American Express.
-        Amex = "P103",
-        /// JCB.
-        Jcb = "P104",
-    }
-);
 
 code_enum!(
     /// The state of a payment as the retrieve API reports it (`payment.status`).

@@ -138,8 +138,9 @@ pub struct GatewayError {
     pub rescode: ResultCode,
     /// The gateway's message, for people (never compared).
     pub resmsg: String,
-    /// The newer string error code (`EXPIRED_CARD`, …), when present.
-    pub errcode: Option<String>,
+    /// The newer string error code (`EXPIRED_CARD`, …), when present; unknown codes are
+    /// kept as [`ErrorCode::Other`](crate::codes::ErrorCode::Other).
+    pub errcode: Option<crate::codes::ErrorCode>,
 }
 
 impl fmt::Display for GatewayError {

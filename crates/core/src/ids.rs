@@ -71,10 +71,16 @@ string_id!(
 pub const TRANSACTION_ID_LEN: usize = 24;
 /// Longest recurring id (`AN 20`).
 pub const RECURRING_ID_MAX_LEN: usize = 20;
-/// Longest order id we send (the legacy `ref` field is `AN 255`).
-pub const ORDER_ID_MAX_LEN: usize = 255;
-/// Longest refund id we send.
-pub const REFUND_ID_MAX_LEN: usize = 64;
+/// Longest order id a new payment gets: the guide's `ref` is String 30 (guide §2.1.2,
+/// §3.1.2, §3.2.2; digest §2, §5, §6).
+pub const ORDER_ID_MAX_LEN: usize = 30;
+/// Longest order id of a payment the gateway already holds, echoed in a capture, refund or
+/// look-up. Such an id was accepted once (a payment made before this crate kept to the
+/// guide's 30, or through another client), so the payment stays operable: stored payments
+/// with longer ids load, and can still be captured, refunded and reconciled.
+pub const EXISTING_ORDER_ID_MAX_LEN: usize = 255;
+/// Longest refund id we send: the guide's `refundid` is String 30 (guide §3.1.2, digest §6).
+pub const REFUND_ID_MAX_LEN: usize = 30;
 /// Length of a derived refund id.
 pub const DERIVED_REFUND_ID_LEN: usize = 20;
 
@@ -111,9 +117,16 @@ impl TransactionId {
 }
 
 impl OrderId {
-    /// Non-empty, at most 255 bytes, no control characters.
+    /// The order id of a new payment (a window, a rebill): non-empty, at most 30 bytes (the
+    /// guide's `ref`), no control characters.
     pub fn check_for_request(&self) -> Result<(), BuildError> {
         check_required_text("order_id", &self.0, ORDER_ID_MAX_LEN)
+    }
+
+    /// The order id of a payment the gateway already holds (capture, refund, look-up):
+    /// non-empty, at most [`EXISTING_ORDER_ID_MAX_LEN`] bytes, no control characters.
+    pub fn check_existing(&self) -> Result<(), BuildError> {
+        check_required_text("order_id", &self.0, EXISTING_ORDER_ID_MAX_LEN)
     }
 }
 
@@ -135,7 +148,7 @@ impl RefundId {
         RefundId(id)
     }
 
-    /// Non-empty, at most 64 printable ASCII characters.
+    /// Non-empty, at most 30 printable ASCII characters (the guide's `refundid`).
     pub fn check_for_request(&self) -> Result<(), BuildError> {
         check_required_text("refund_id", &self.0, REFUND_ID_MAX_LEN)?;
         if !self.0.bytes().all(|b| b.is_ascii_graphic()) {

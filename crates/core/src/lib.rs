@@ -63,7 +63,7 @@ pub mod window;
 pub use authentication::{AuthenticationStatus, PayerAuthentication};
 pub use client::{AsyncClient, BlockingClient};
 pub use codes::{
-    FraudDecision, Lang, NotificationStatus, PaymentMethod, RemoteStatus, ResultCode,
+    ErrorCode, FraudDecision, Lang, NotificationStatus, PaymentMethod, RemoteStatus, ResultCode,
     TransactionType,
 };
 pub use config::{

@@ -51,6 +51,10 @@ macro_rules! currencies {
                     Currency::Unknown(code) => code,
                 }
             }
+
+            /// Every currency this crate knows (the guide's request currencies, App. A.1, and
+            /// its DCC currencies, App. A.2), in declaration order.
+            pub const KNOWN: &'static [Currency] = &[$(Currency::$variant,)*];
         }
     };
 }
@@ -84,6 +88,28 @@ currencies! {
     Cad = "CAD",
     /// Russian ruble.
     Rub = "RUB",
+    /// Malaysian ringgit (DCC).
+    Myr = "MYR",
+    /// Philippine peso (DCC).
+    Php = "PHP",
+    /// Mongolian tögrög (DCC; two decimals, as the guide's App. A.2 lists it).
+    Mnt = "MNT",
+    /// New Zealand dollar (DCC).
+    Nzd = "NZD",
+    /// UAE dirham (DCC).
+    Aed = "AED",
+    /// Macanese pataca (DCC).
+    Mop = "MOP",
+    /// Brazilian real (DCC).
+    Brl = "BRL",
+    /// Kazakhstani tenge (DCC).
+    Kzt = "KZT",
+    /// Norwegian krone (DCC).
+    Nok = "NOK",
+    /// Saudi riyal (DCC).
+    Sar = "SAR",
+    /// Turkish lira (DCC).
+    Try = "TRY",
 }
 
 impl Currency {
@@ -93,6 +119,38 @@ impl Currency {
             Currency::Krw | Currency::Jpy | Currency::Vnd => 0,
             _ => 2,
         }
+    }
+
+    /// Whether the guide lists it as a DCC currency (App. A.2, digest §9.5): the currencies
+    /// a buyer may be shown and charged in (`siteforeigncur` / `site_foreign_currency`).
+    pub fn is_dcc(&self) -> bool {
+        matches!(
+            self,
+            Currency::Usd
+                | Currency::Sgd
+                | Currency::Eur
+                | Currency::Gbp
+                | Currency::Jpy
+                | Currency::Cny
+                | Currency::Thb
+                | Currency::Rub
+                | Currency::Hkd
+                | Currency::Cad
+                | Currency::Aud
+                | Currency::Twd
+                | Currency::Myr
+                | Currency::Vnd
+                | Currency::Php
+                | Currency::Mnt
+                | Currency::Nzd
+                | Currency::Aed
+                | Currency::Mop
+                | Currency::Brl
+                | Currency::Kzt
+                | Currency::Nok
+                | Currency::Sar
+                | Currency::Try
+        )
     }
 
     /// A currency can be sent when its code is three ASCII upper-case letters.

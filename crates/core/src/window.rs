@@ -19,6 +19,11 @@ use crate::ops::MerchantParams;
 use crate::registration::RecurringRegistration;
 use crate::time::Timestamp;
 
+mod options;
+
+pub use options::{Address, DisplayType, OsType, WindowOptions};
+pub(crate) use options::{check_site_foreign_currency, yes_no};
+
 /// Path of the payment window on the legacy host.
 pub const BASIC_PROCESSOR_PATH: &str = "/Gateway/BasicProcessor.krp";
 
@@ -52,10 +57,12 @@ pub struct PaymentForm {
     pub return_url: String,
     /// `statusurl`: where the gateway posts the authoritative result.
     pub status_url: String,
-    /// `displaytype` (`P` popup, `I` iframe, `R` redirect), when not the default.
-    pub display_type: Option<String>,
+    /// `displaytype`: popup (`P`) or redirect (`R`). The guide marks it required with a
+    /// default of `P`, so it is always sent: `None` sends `P`. (The 2017 guide's `I`, an
+    /// iframe, is unsupported since 2017-11.)
+    pub display_type: Option<DisplayType>,
     /// `ostype` (`P` PC, `M` mobile), when not the default.
-    pub os_type: Option<String>,
+    pub os_type: Option<OsType>,
     /// `param1..3`, echoed in the results.
     pub params: MerchantParams,
     /// The order's lines (at least one).
@@ -64,7 +71,13 @@ pub struct PaymentForm {
     pub surcharges: Vec<Line>,
     /// A recurring registration made with this payment.
     pub recurring: Option<RecurringRegistration>,
+    /// The guide's optional fields: the method to open on, a DCC currency, the shipping and
+    /// billing addresses, `autoclose`, `callfromapp`, `partnercode`.
+    pub options: WindowOptions,
 }
+
+/// The number of the first `item_#` / `surcharge_#` line.
+const FIRST_LINE: usize = 1;
 
 /// A signed form: where the browser posts it, and its fields in order (fgkey last).
 #[derive(Clone, PartialEq, Eq)]
@@ -124,29 +137,23 @@ impl PaymentForm {
             .check_currency(&self.currency)
             .map_err(BuildError::amount("amt"))?;
         crate::ops::check_lang(&self.lang)?;
-        check_required_text("shop", &self.shop, 50)?;
-        check_required_text("buyer", &self.buyer, 50)?;
+        // The guide's lengths (guide §2.1.2, digest §2).
+        check_required_text("shop", &self.shop, 255)?;
+        check_required_text("buyer", &self.buyer, 64)?;
         if !self.email.contains('@') {
             return Err(BuildError::InvalidField {
                 field: "email",
                 reason: "must be an e-mail address",
             });
         }
-        check_required_text("email", &self.email, 100)?;
+        check_required_text("email", &self.email, 50)?;
         if let Some(tel) = &self.tel {
-            check_free_text("tel", tel, 30)?;
+            check_free_text("tel", tel, 32)?;
         }
         check_url("returnurl", &self.return_url)?;
         check_url("statusurl", &self.status_url)?;
-        for (field, value) in [
-            ("displaytype", &self.display_type),
-            ("ostype", &self.os_type),
-        ] {
-            if let Some(value) = value {
-                check_required_text(field, value, 1)?;
-            }
-        }
         self.check_lines()?;
+        let options = self.options.fields()?;
 
         let mut fields: Vec<(String, String)> = [
             ("ver", FORM_VERSION.to_owned()),
@@ -170,11 +177,12 @@ impl PaymentForm {
         push("charset", "UTF-8");
         push("returnurl", &self.return_url);
         push("statusurl", &self.status_url);
-        if let Some(display_type) = &self.display_type {
-            push("displaytype", display_type);
-        }
-        if let Some(os_type) = &self.os_type {
-            push("ostype", os_type);
+        push(
+            "displaytype",
+            self.display_type.unwrap_or_default().as_str(),
+        );
+        if let Some(os_type) = self.os_type {
+            push("ostype", os_type.as_str());
         }
         for (name, value) in self.params.fields()? {
             push(name, value);
@@ -184,7 +192,7 @@ impl PaymentForm {
             ("surcharge", "name", &self.surcharges),
         ] {
             for (n, line) in lines.iter().enumerate() {
-                let n = n + 1;
+                let n = n + FIRST_LINE;
                 push(&format!("{prefix}_{n}_{name_key}"), &line.name);
                 push(
                     &format!("{prefix}_{n}_quantity"),
@@ -198,6 +206,7 @@ impl PaymentForm {
                 push(key, &value);
             }
         }
+        fields.extend(options);
         Ok(fields)
     }
 
@@ -206,7 +215,7 @@ impl PaymentForm {
     fn check_lines(&self) -> Result<(), BuildError> {
         if self.items.is_empty() {
             return Err(BuildError::InvalidField {
-                field: "item_1_product",
+                field: "item_#_product",
                 reason: "the order needs at least one item",
             });
         }

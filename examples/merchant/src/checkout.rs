@@ -231,6 +231,7 @@ fn legacy_window(shop: &Shop, order: &Order) -> Response {
             order.amount.clone(),
             shop.recurring_url(),
         )),
+        options: Default::default(),
     };
     match form.sign(&shop.cfg, shop.gateway_now()) {
         // The core's page: every value escaped, posting itself to the window.

@@ -16,15 +16,21 @@
 use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{Operation, PaymentFields, RawResponse, check_payment_fields, v1_post};
+use super::{Operation, Order, PaymentFields, RawResponse, check_payment_fields, v1_post};
 use crate::codes::{Lang, PaymentMethod};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
-use crate::ids::{OrderId, RefundId, TransactionId, check_free_text, check_required_text};
+use crate::ids::{OrderId, RefundId, TransactionId, check_required_text};
 use crate::money::{Amount, Currency, GatewayAmount};
 
-/// Longest refund reason we send.
+/// Longest refund reason we send (the guide's `reason`: String 255).
 pub const REASON_MAX_LEN: usize = 255;
+
+/// The reason sent when the caller gives none. The guide marks `reason` required (guide
+/// §3.1.2, digest §6) and every public v1 sample sends one, so a refund always carries a
+/// reason; [`crate::Payment`]'s refund commands put this one into the [`Cancel`] they hand
+/// back, where the caller sees it before anything is sent.
+pub const DEFAULT_REFUND_REASON: &str = "Refund requested by the merchant";
 
 /// How much to refund.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +91,8 @@ pub struct Cancel {
     pub kind: RefundKind,
     /// Unique per refund request; the same on a retry.
     pub refund_id: RefundId,
-    /// Why (shown to people; optional).
+    /// Why (shown to people). Always sent: `None` sends [`DEFAULT_REFUND_REASON`]; an
+    /// empty reason is refused (the guide requires one).
     pub reason: Option<String>,
     /// Language of the gateway's messages.
     pub lang: Lang,
@@ -112,7 +119,13 @@ impl Cancel {
 
     fn check(&self) -> Result<(), BuildError> {
         self.transaction_id.check_for_request()?;
-        check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
+        check_payment_fields(
+            Order::Existing,
+            &self.order_id,
+            &self.currency,
+            &self.amount,
+            &self.lang,
+        )?;
         self.refund_id.check_for_request()?;
         self.balance
             .check_currency(&self.currency)
@@ -142,7 +155,7 @@ impl Cancel {
             _ => {}
         }
         if let Some(reason) = &self.reason {
-            check_free_text("reason", reason, REASON_MAX_LEN)?;
+            check_required_text("reason", reason, REASON_MAX_LEN)?;
         }
         if let Some(account) = &self.refund_account {
             for (field, value) in [
@@ -171,8 +184,7 @@ struct RefundFields<'a> {
     refund_type: &'a str,
     refund_amount: &'a str,
     refund_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
+    reason: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -282,7 +294,7 @@ impl Operation for Cancel {
                 refund_type: self.refund_type(),
                 refund_amount: self.refund_amount().as_str(),
                 refund_id: self.refund_id.as_str(),
-                reason: self.reason.as_deref(),
+                reason: self.reason.as_deref().unwrap_or(DEFAULT_REFUND_REASON),
             },
             payment: PaymentFields {
                 order_id: self.order_id.as_str(),

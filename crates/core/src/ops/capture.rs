@@ -9,7 +9,7 @@ use http::{Request, Response};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use super::{Operation, PaymentFields, RawResponse, check_payment_fields, v1_post};
+use super::{Operation, Order, PaymentFields, RawResponse, check_payment_fields, v1_post};
 use crate::codes::Lang;
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
@@ -78,7 +78,13 @@ impl Operation for Capture {
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         self.transaction_id.check_for_request()?;
-        check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
+        check_payment_fields(
+            Order::Existing,
+            &self.order_id,
+            &self.currency,
+            &self.amount,
+            &self.lang,
+        )?;
         let body = CaptureBody {
             mid: cfg.mid().as_str(),
             payment: PaymentFields {

@@ -12,7 +12,7 @@ use http::{Request, Response};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use super::{Operation, RawResponse, check_payment_fields, v1_post};
+use super::{Operation, Order, RawResponse, check_payment_fields, v1_post};
 use crate::codes::{Lang, TransactionType};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
@@ -92,7 +92,13 @@ impl Operation for Confirm {
                 reason: "must be PAYMENT_PA or AUTHORIZE_PA",
             });
         }
-        check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
+        check_payment_fields(
+            Order::Existing,
+            &self.order_id,
+            &self.currency,
+            &self.amount,
+            &self.lang,
+        )?;
         self.payer_auth_id.check_for_request()?;
         let body = ConfirmBody {
             transaction_type: self.transaction_type.as_str(),

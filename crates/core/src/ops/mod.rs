@@ -10,7 +10,7 @@ use http::{Method, Request, Response};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{Lang, ResultCode};
+use crate::codes::{ErrorCode, Lang, ResultCode};
 use crate::config::Config;
 use crate::error::{BuildError, GatewayError, ResponseError};
 use crate::ids::OrderId;
@@ -195,14 +195,29 @@ pub(crate) struct PaymentFields<'a> {
     pub lang: &'a str,
 }
 
+/// Whether a request starts a payment or names one the gateway already holds: a new order id
+/// keeps to the guide's 30 characters, an existing one is echoed as it was accepted
+/// ([`OrderId::check_existing`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// A new payment (ready).
+    New,
+    /// A payment the gateway holds (capture, cancel, retrieve, query, confirm).
+    Existing,
+}
+
 /// Checks the fields every payment-scoped request carries.
 pub(crate) fn check_payment_fields(
+    order: Order,
     order_id: &OrderId,
     currency: &Currency,
     amount: &Amount,
     lang: &Lang,
 ) -> Result<(), BuildError> {
-    order_id.check_for_request()?;
+    match order {
+        Order::New => order_id.check_for_request()?,
+        Order::Existing => order_id.check_existing()?,
+    }
     amount
         .check_currency(currency)
         .map_err(BuildError::amount("amount"))?;
@@ -258,7 +273,7 @@ fn declined(
         status,
         rescode: ResultCode::from_code(rescode),
         resmsg: resmsg.unwrap_or_default(),
-        errcode,
+        errcode: errcode.map(|code| ErrorCode::from_code(&code)),
     })
 }
 

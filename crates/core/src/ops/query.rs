@@ -19,7 +19,8 @@ use http::{Request, Response};
 
 use super::retrieve::{KeyField, Retrieved};
 use super::{
-    LegacyReply, MerchantParams, Operation, RawResponse, check_payment_fields, signed_legacy_post,
+    LegacyReply, MerchantParams, Operation, Order, RawResponse, check_payment_fields,
+    signed_legacy_post,
 };
 use crate::codes::{Lang, PaymentMethod, RemoteStatus};
 use crate::config::Config;
@@ -68,7 +69,13 @@ impl Operation for Query {
     const MOVES_MONEY: bool = false;
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
+        check_payment_fields(
+            Order::Existing,
+            &self.order_id,
+            &self.currency,
+            &self.amount,
+            &self.lang,
+        )?;
         match (&self.transaction_id, self.key_field) {
             (Some(tid), _) => tid.check_for_request()?,
             (None, KeyField::TransactionId) => {

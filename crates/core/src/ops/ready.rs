@@ -2,10 +2,12 @@
 //! (JavaScript SDK) needs, and [`Ready::request_pay`] builds what the page hands to
 //! `EXIMBAY.request_pay`.
 //!
-//! Body `{"payment": {"transaction_type", "order_id", "currency", "amount", "lang"},
-//! "merchant": {"mid"}, "buyer": {"name", "email"}, "url": {"return_url", "status_url"},
+//! Body `{"payment": {"transaction_type", "order_id", "currency", "amount", "lang",
+//! "payment_method", "multi_payment_method"}, "merchant": {"mid", "shop", "partner_code"},
+//! "buyer": {"name", "email", "phone_number"}, "url": {"return_url", "status_url"},
 //! "product": [{"name", "quantity", "unit_price"}], "surcharge": [...], "other_param":
-//! {"param1", "param2"}, "tax": {...}, "settings": {...}}` (the last five only when set).
+//! {"param1", "param2"}, "tax": {...}, "settings": {...}}` (optional parts only when set;
+//! the fields are the developer pages' and the public v1 samples').
 //! The SDK checks the fgkey against the very same objects, so the ready body and the
 //! `request_pay` payload are serialised from one value: they cannot drift.
 
@@ -15,8 +17,8 @@ use http::{Request, Response};
 use serde::Serialize;
 use serde::de::IgnoredAny;
 
-use super::{Line, MerchantParams, Operation, RawResponse, check_payment_fields, v1_post};
-use crate::codes::{Lang, TransactionType};
+use super::{Line, MerchantParams, Operation, Order, RawResponse, check_payment_fields, v1_post};
+use crate::codes::{Lang, PaymentMethod, TransactionType};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::ids::{OrderId, check_free_text, check_required_text, check_url};
@@ -24,6 +26,10 @@ use crate::money::{Amount, Currency};
 
 /// Longest URL the gateway takes.
 pub use crate::ids::URL_MAX_LEN;
+
+mod settings;
+
+pub use settings::ReadySettings;
 
 /// Prepare a payment window.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,10 +45,22 @@ pub struct Ready {
     pub amount: Amount,
     /// Language of the payment window.
     pub lang: Lang,
-    /// Buyer's name.
+    /// `payment.payment_method`: open the window on this method (PayPal, Alipay, WeChat
+    /// Pay, KakaoPay, a convenience store …); `P101`–`P128` are refused (answers only).
+    pub payment_method: Option<PaymentMethod>,
+    /// `payment.multi_payment_method`: the methods the window offers, sent as given (its
+    /// format is not shown by any public source).
+    pub multi_payment_method: Option<String>,
+    /// `merchant.shop`: the shop's name, when it differs from the contracted one (≤ 255).
+    pub shop: Option<String>,
+    /// `merchant.partner_code`: assigned by Eximbay for non-standard processing (≤ 10).
+    pub partner_code: Option<String>,
+    /// Buyer's name (≤ 64).
     pub buyer_name: String,
-    /// Buyer's e-mail.
+    /// Buyer's e-mail (≤ 50).
     pub buyer_email: String,
+    /// `buyer.phone_number` (≤ 32).
+    pub buyer_phone: Option<String>,
     /// Where the buyer's browser returns.
     pub return_url: String,
     /// Where the gateway posts the authoritative result.
@@ -59,9 +77,9 @@ pub struct Ready {
     /// (`receipt_status`, `amount_tax_free`, `amount_taxable`, `amount_vat`, …), sent as
     /// given.
     pub tax: BTreeMap<String, String>,
-    /// `settings`: keys and values as the SDK documentation names them (`display_type`,
-    /// `ostype`, `issuer_country`, …), sent as given.
-    pub settings: BTreeMap<String, String>,
+    /// `settings`: how the window opens (display type, device, DCC currency, app return),
+    /// typed where documented.
+    pub settings: ReadySettings,
     /// Store the card for later rebills (`tokenbilling: {token_creation: "Y"}`): the
     /// payment's notification then carries the token id.
     pub token_creation: bool,
@@ -86,15 +104,20 @@ impl Ready {
             currency,
             amount,
             lang,
+            payment_method: None,
+            multi_payment_method: None,
+            shop: None,
+            partner_code: None,
             buyer_name: buyer.0.into(),
             buyer_email: buyer.1.into(),
+            buyer_phone: None,
             return_url: return_url.into(),
             status_url: status_url.into(),
             products: Vec::new(),
             surcharges: Vec::new(),
             other_param: MerchantParams::default(),
             tax: BTreeMap::new(),
-            settings: BTreeMap::new(),
+            settings: ReadySettings::default(),
             token_creation: false,
         }
     }
@@ -117,7 +140,7 @@ struct ReadyBody<'a> {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     tax: &'a BTreeMap<String, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    settings: &'a BTreeMap<String, String>,
+    settings: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tokenbilling: Option<TokenBilling>,
 }
@@ -149,17 +172,27 @@ struct ReadyPayment<'a> {
     currency: &'a str,
     amount: &'a str,
     lang: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multi_payment_method: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct Merchant<'a> {
     mid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shop: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partner_code: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct Buyer<'a> {
     name: &'a str,
     email: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -180,7 +213,13 @@ pub struct Prepared {
 impl Ready {
     /// Checks every value and borrows them into the body both calls serialise.
     fn body<'a>(&'a self, cfg: &'a Config) -> Result<ReadyBody<'a>, BuildError> {
-        check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
+        check_payment_fields(
+            Order::New,
+            &self.order_id,
+            &self.currency,
+            &self.amount,
+            &self.lang,
+        )?;
         // The payment window starts these four; the others (capture, refund, …) are calls of
         // their own.
         if !matches!(
@@ -195,14 +234,35 @@ impl Ready {
                 reason: "must be PAYMENT, PAYER_AUTH, AUTHORIZE or REBILL",
             });
         }
-        check_free_text("buyer.name", &self.buyer_name, 50)?;
+        // The guide's lengths (guide §2.1.2, digest §2), the v1 pages giving none of their own.
+        check_free_text("buyer.name", &self.buyer_name, 64)?;
         if !self.buyer_email.contains('@') {
             return Err(BuildError::InvalidField {
                 field: "buyer.email",
                 reason: "must be an e-mail address",
             });
         }
-        check_free_text("buyer.email", &self.buyer_email, 100)?;
+        check_free_text("buyer.email", &self.buyer_email, 50)?;
+        if let Some(phone) = &self.buyer_phone {
+            check_required_text("buyer.phone_number", phone, 32)?;
+        }
+        if let Some(method) = &self.payment_method {
+            method.check_requestable("payment.payment_method")?;
+        }
+        for (field, value, max) in [
+            (
+                "payment.multi_payment_method",
+                &self.multi_payment_method,
+                255,
+            ),
+            ("merchant.shop", &self.shop, 255),
+            ("merchant.partner_code", &self.partner_code, 10),
+        ] {
+            if let Some(value) = value {
+                check_required_text(field, value, max)?;
+            }
+        }
+        let settings = self.settings.entries(self.payment_method.as_ref())?;
         check_url("url.return_url", &self.return_url)?;
         check_url("url.status_url", &self.status_url)?;
         if self.other_param.param3.is_some() {
@@ -213,11 +273,9 @@ impl Ready {
         }
         let other_param: BTreeMap<&'static str, &str> =
             self.other_param.fields()?.into_iter().collect();
-        for (field, entries) in [("tax", &self.tax), ("settings", &self.settings)] {
-            for (key, value) in entries.iter() {
-                check_required_text(field, key, 40)?;
-                check_free_text(field, value, 255)?;
-            }
+        for (key, value) in &self.tax {
+            check_required_text("tax", key, 40)?;
+            check_free_text("tax", value, 255)?;
         }
         let line_fields = |lines: &'a [Line], field: &'static str| {
             lines
@@ -264,13 +322,18 @@ impl Ready {
                 currency: self.currency.code(),
                 amount: self.amount.as_str(),
                 lang: self.lang.as_str(),
+                payment_method: self.payment_method.as_ref().map(PaymentMethod::as_str),
+                multi_payment_method: self.multi_payment_method.as_deref(),
             },
             merchant: Merchant {
                 mid: cfg.mid().as_str(),
+                shop: self.shop.as_deref(),
+                partner_code: self.partner_code.as_deref(),
             },
             buyer: Buyer {
                 name: &self.buyer_name,
                 email: &self.buyer_email,
+                phone_number: self.buyer_phone.as_deref(),
             },
             url: Urls {
                 return_url: &self.return_url,
@@ -280,7 +343,7 @@ impl Ready {
             surcharge,
             other_param,
             tax: &self.tax,
-            settings: &self.settings,
+            settings,
             tokenbilling: self.token_creation.then_some(TokenBilling {
                 token_creation: "Y",
             }),

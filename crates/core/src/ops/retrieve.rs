@@ -23,7 +23,7 @@ use http::{Request, Response};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use super::{Operation, PaymentFields, RawResponse, check_payment_fields, v1_post};
+use super::{Operation, Order, PaymentFields, RawResponse, check_payment_fields, v1_post};
 use crate::codes::{Lang, PaymentMethod, RemoteStatus, TransactionType};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
@@ -177,7 +177,13 @@ impl Operation for Retrieve {
     const MOVES_MONEY: bool = false;
 
     fn to_http(&self, cfg: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        check_payment_fields(&self.order_id, &self.currency, &self.amount, &self.lang)?;
+        check_payment_fields(
+            Order::Existing,
+            &self.order_id,
+            &self.currency,
+            &self.amount,
+            &self.lang,
+        )?;
         match (&self.transaction_id, self.key_field) {
             (Some(tid), _) => tid.check_for_request()?,
             (None, KeyField::TransactionId) => {

@@ -542,7 +542,12 @@ impl Payment {
             balance,
             kind,
             refund_id: RefundId::derive(&self.transaction_id, command_key),
-            reason: reason.map(str::to_owned),
+            // The guide requires a reason: the default one, in the operation the caller sees.
+            reason: Some(
+                reason
+                    .unwrap_or(crate::ops::cancel::DEFAULT_REFUND_REASON)
+                    .to_owned(),
+            ),
             lang: self.lang.clone(),
             refund_account: None,
         };

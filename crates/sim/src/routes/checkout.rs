@@ -57,6 +57,7 @@ pub(crate) fn checkout(sandbox: &mut Sandbox, request: &Request<Vec<u8>>) -> Han
             items: vec![Line::new("Sample item", 1, amount("10.00")?)],
             surcharges: vec![Line::new("Shipping", 1, amount("2.00")?)],
             recurring: None,
+            options: Default::default(),
         };
         form.sign(&config, sandbox.now()).map_err(|e| e.to_string())
     })();
