@@ -307,7 +307,23 @@ pub async fn command(
             );
             Redirect::to(&to).into_response()
         }
-        Err(error) => unavailable(&shop, &error),
+        Err(commands::RunError::Unrecorded(error)) => {
+            // Money may have moved: never "nothing was changed". The command keeps the
+            // order's lease and is settled with the gateway as soon as the database is back.
+            tracing::error!(%error, order_id, "command sent, answer not recorded");
+            tokio::spawn(crate::reconcile::settle_command_later(
+                shop.clone(),
+                key.to_owned(),
+            ));
+            shop.pages.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The gateway may have done it — checking",
+                "The request reached the gateway, but its answer could not be recorded (the \
+                 database did not answer). The shop is checking with the gateway and the \
+                 order will show the result. Do not repeat it.",
+            )
+        }
+        Err(commands::RunError::NotSent(error)) => unavailable(&shop, &error),
     }
 }
 

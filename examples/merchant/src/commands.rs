@@ -103,6 +103,35 @@ impl Ending {
     }
 }
 
+/// Why a command could not be carried out to its recorded end.
+#[derive(Debug)]
+pub enum RunError {
+    /// The database failed before anything was sent: nothing reached the gateway.
+    NotSent(StoreError),
+    /// The gateway was called, then the database failed before its answer was recorded:
+    /// the gateway may have done it. The command stays `sending` holding the order's lease
+    /// until it is settled with the gateway ([`crate::reconcile::settle_command_later`],
+    /// else the sweeper once the lease expires).
+    Unrecorded(StoreError),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::NotSent(e) => write!(f, "nothing sent: {e}"),
+            RunError::Unrecorded(e) => write!(f, "sent, answer not recorded: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<StoreError> for RunError {
+    fn from(e: StoreError) -> Self {
+        RunError::NotSent(e)
+    }
+}
+
 /// Runs one command; `key` is the form's. Returns the command as journalled, finished.
 pub async fn run(
     shop: &Shop,
@@ -110,7 +139,7 @@ pub async fn run(
     key: &str,
     action: Action,
     reason: Option<&str>,
-) -> Result<CommandRecord, StoreError> {
+) -> Result<CommandRecord, RunError> {
     let amount = action.amount();
     let new = NewCommand {
         command_key: key,
@@ -133,9 +162,17 @@ pub async fn run(
             .finish_unchanged(order_id, &ending.finish(key), shop.wall_clock())
             .await?;
     } else {
-        carry_out(shop, order_id, key, &action, reason).await?;
+        let sent = carry_out(shop, order_id, key, &action, reason).await?;
+        if sent {
+            return shop
+                .store
+                .command(key)
+                .await
+                .and_then(|c| c.ok_or(StoreError::NotFound))
+                .map_err(RunError::Unrecorded);
+        }
     }
-    shop.store.command(key).await?.ok_or(StoreError::NotFound)
+    Ok(shop.store.command(key).await?.ok_or(StoreError::NotFound)?)
 }
 
 /// Waits for the order's lease (another command on the same order is talking to the
@@ -166,13 +203,14 @@ pub async fn take_lease(
 }
 
 /// Holding the lease: build from the order as it is, send, apply to the order as it is then.
+/// `Ok(true)` when the gateway was called.
 async fn carry_out(
     shop: &Shop,
     order_id: &str,
     key: &str,
     action: &Action,
     reason: Option<&str>,
-) -> Result<(), StoreError> {
+) -> Result<bool, RunError> {
     let order = shop
         .store
         .order(order_id)
@@ -227,7 +265,8 @@ async fn carry_out(
         },
     };
     let now = shop.wall_clock();
-    match result {
+    let sent = result.is_ok();
+    let recorded = match result {
         Err(ending) | Ok(Sent::Unchanged(ending)) => {
             shop.store
                 .finish_unchanged(order_id, &ending.finish(key), now)
@@ -259,6 +298,11 @@ async fn carry_out(
             };
             apply_to_order(shop, order_id, now, action, key, ending, applied).await
         }
+    };
+    match recorded {
+        Ok(()) => Ok(sent),
+        Err(error) if sent => Err(RunError::Unrecorded(error)),
+        Err(error) => Err(RunError::NotSent(error)),
     }
 }
 
@@ -514,6 +558,10 @@ where
 /// A failure where nothing was applied, in words an operator acts on.
 fn failure_message(error: &ClientError) -> String {
     match error {
+        // 429: the gateway answered, asking for fewer requests (the core's own words for
+        // an HTTP status, after its retries).
+        ClientError::Transport { detail, .. } if detail.contains("HTTP 429 ") => slow_down(),
+        ClientError::Response(e) if e.status() == 429 => slow_down(),
         ClientError::Transport { .. } => "The gateway could not be reached; nothing was \
                                           charged or refunded. Try again in a moment."
             .to_owned(),
@@ -523,6 +571,12 @@ fn failure_message(error: &ClientError) -> String {
         ),
         other => format!("{other}. Nothing changed."),
     }
+}
+
+fn slow_down() -> String {
+    "The gateway asked us to slow down (HTTP 429); nothing was charged or refunded. Try \
+     again in a minute."
+        .to_owned()
 }
 
 /// Formats an amount of `currency` to its exponent (`5` USD → `5.00`).

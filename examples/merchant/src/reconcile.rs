@@ -286,6 +286,27 @@ fn payment_found(order: &Order, retrieved: &Retrieved) -> Result<Payment, String
     Ok(payment)
 }
 
+/// Settles one command whose answer could not be recorded (the database failed after the
+/// call): retried with a growing pause until the database answers again, then closed with
+/// what the gateway says, as an interrupted command is. Gives up after about ten minutes;
+/// the sweeper closes it then, once its lease has expired.
+pub async fn settle_command_later(shop: Arc<Shop>, key: String) {
+    let mut pause = Duration::from_millis(200);
+    for _ in 0..80 {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(10));
+        let command = match shop.store.command(&key).await {
+            Ok(Some(command)) if command.is_open() => command,
+            Ok(_) => return,
+            Err(_) => continue,
+        };
+        let closed = tokio::time::timeout(SWEEP_CALL_TIMEOUT, close_interrupted(&shop, &command));
+        if let Ok(Ok(true)) = closed.await {
+            return;
+        }
+    }
+}
+
 /// Closes a command whose instance stopped mid-call: its outcome is whatever the gateway
 /// now says.
 async fn close_interrupted(shop: &Shop, command: &CommandRecord) -> Result<bool, StoreError> {
