@@ -447,8 +447,9 @@ fn a_cash_payment_through_the_sandbox_settles_or_expires() {
             Some(eximbay_core::NotificationStatus::Registered)
         );
         assert!(n.payment_url().unwrap().contains("/settle"));
-        // The gateway echoes KRW 15000 as 15000.00; the payment still holds 15000.
-        assert_eq!(n.amount().unwrap().as_str(), "15000.00");
+        // Results echo amt as sent by default (guide §2.1.3 Note 1); the payment holds
+        // 15000 under every echo (`a_krw_payment_from_its_callback_runs_its_life_under_each_echo`).
+        assert_eq!(n.amount().unwrap().as_str(), "15000");
         let p = Payment::from_status_notification(&n, Lang::En).unwrap();
         assert_eq!(p.amount().as_str(), "15000");
         made.push(p);

@@ -121,10 +121,17 @@ fn resmsg(sandbox: &mut Sandbox, request: &http::Request<Vec<u8>>) -> (String, S
 
 /// The amounts of a capture or cancel are read for the request's currency before the
 /// sandbox lock is taken; each unreadable one is still refused with its own message, in
-/// the gateway's order, and nothing is applied.
+/// the gateway's order, and nothing is applied. (With `v1_refund_balance: required`, so that
+/// a missing balance is refused too; the default's reading is in `sandbox_choices.rs`.)
 #[test]
 fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
-    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    let mut sandbox = Sandbox::new(SandboxConfig {
+        behaviour: eximbay_sim::Behaviour {
+            v1_refund_balance: eximbay_sim::behaviour::RefundBalance::Required,
+            ..Default::default()
+        },
+        ..SandboxConfig::default()
+    });
     let tids = [
         pay(&mut sandbox, "U-1", "USD", "10.50", "PAYMENT"),
         pay(&mut sandbox, "K-1", "KRW", "1000", "PAYMENT"),

@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use eximbay_core::Currency;
 
+mod choices;
+pub mod sources;
+
+pub use choices::{
+    BuyerCancelCode, CancelBeforeCapture, CashSaleTransactionId, FgkeyFailure, FieldPolicy,
+    IdLengths, MissingRequired, RebillLines, RefundBalance, RetrieveByOrder, RetrieveLag,
+    RetrieveShape, SecondConfirm, TokenDeleteBody, UndeclaredFields,
+};
+
 /// Every undocumented choice, with the defaults closest to what public material shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -31,6 +40,34 @@ pub struct Behaviour {
     pub window_failures_to_status_url: bool,
     /// What the stored-card look-up (`GET /v1/payments/tokenbilling/{token_id}`) answers.
     pub token_lookup: TokenLookupAnswer,
+    /// What a request field the inventory does not name gets, per surface.
+    pub undeclared_fields: UndeclaredFields,
+    /// Whether a legacy window form missing a field the guide marks R is refused.
+    pub missing_required: MissingRequired,
+    /// The shape of the v1 retrieve answer.
+    pub retrieve_shape: RetrieveShape,
+    /// Which payment a retrieve or QUERY by order id answers.
+    pub retrieve_by_order: RetrieveByOrder,
+    /// How long a new payment stays invisible to retrieve and QUERY.
+    pub retrieve_lag: RetrieveLag,
+    /// Whether a cash payment's sale keeps the registration's transaction id.
+    pub cash_sale_transaction_id: CashSaleTransactionId,
+    /// Whether a v1 cancel without `payment.balance` is refused.
+    pub v1_refund_balance: RefundBalance,
+    /// What a second confirm of one payer authentication gets.
+    pub second_confirm: SecondConfirm,
+    /// What a cancel of a never-captured authorization does.
+    pub cancel_before_capture: CancelBeforeCapture,
+    /// The body the stored-card delete takes.
+    pub token_delete_body: TokenDeleteBody,
+    /// Whether a rebill's product lines must add up to its amount.
+    pub rebill_lines: RebillLines,
+    /// The lengths of the merchant's ids accepted.
+    pub id_lengths: IdLengths,
+    /// The result code of a window the buyer cancelled.
+    pub buyer_cancel_code: BuyerCancelCode,
+    /// What a DirectProcessor request with a bad or missing fgkey gets.
+    pub fgkey_failure: FgkeyFailure,
 }
 
 /// No source shows the stored-card look-up's answer beyond `rescode` / `resmsg`.
@@ -75,24 +112,70 @@ impl CallbackNames {
     }
 }
 
-/// How the gateway writes amounts it echoes. Real replies show `"1"` coming back as
-/// `"1.00"` and a KRW `1000` as `"1000.00"`, so two decimals is the default.
+/// How the gateway writes amounts it echoes. The sources disagree by surface: a capture
+/// answer echoes `"1"` as sent (seed 000), a cancel answer writes `"1.00"` (seed 001), real
+/// window results echo `amt` as sent (`1`, `1.0`: guide §2.1.3 Note 1, kanziw/eximbay's
+/// recorded results), so the default follows each surface's source.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EchoedAmounts {
-    /// Always two decimals, whatever the currency (`1000.00` KRW).
+    /// Each surface as its source shows ([`Surface::default_amounts`]).
     #[default]
+    BySurface,
+    /// As sent (an amount the gateway computes, such as a balance, with the scale the
+    /// arithmetic gives it).
+    AsSent,
+    /// Always two decimals, whatever the currency (`1000.00` KRW).
     TwoDecimals,
     /// The currency's own decimals (`1000` KRW, `1.00` USD).
     CurrencyExponent,
 }
 
+/// Where an amount is echoed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// Window results, `status_url` / `recurringURL` callbacks.
+    Callbacks,
+    /// The capture answer (v1 and CAPTURE).
+    Capture,
+    /// The cancel / REFUND answer.
+    Cancel,
+    /// Retrieve and QUERY answers, confirm and rebill answers.
+    Retrieve,
+}
+
+impl Surface {
+    /// The surface's default: what its source shows.
+    pub fn default_amounts(self) -> EchoedAmounts {
+        match self {
+            // Real payloads (guide §2.1.3 Note 1; kanziw/eximbay `amt: '1.0'`).
+            Surface::Callbacks => EchoedAmounts::AsSent,
+            // Seed 000: `"amount": "1"` back for `"1"`.
+            Surface::Capture => EchoedAmounts::AsSent,
+            // Seed 001: `"1.00"`.
+            Surface::Cancel => EchoedAmounts::TwoDecimals,
+            // No v1 sample; public replies reformat (`"1"` -> `"1.00"`, DESIGN §3).
+            Surface::Retrieve => EchoedAmounts::TwoDecimals,
+        }
+    }
+}
+
 impl EchoedAmounts {
-    /// Writes an amount the way the gateway echoes it.
+    /// The writing used on `surface`.
+    pub fn on(self, surface: Surface) -> EchoedAmounts {
+        match self {
+            EchoedAmounts::BySurface => surface.default_amounts(),
+            other => other,
+        }
+    }
+
+    /// Writes an amount the way the gateway echoes it (`BySurface` writes as the retrieve
+    /// surface does).
     pub fn write(self, value: Decimal, currency: &str) -> String {
-        let decimals = match self {
+        let decimals = match self.on(Surface::Retrieve) {
             EchoedAmounts::TwoDecimals => 2,
             EchoedAmounts::CurrencyExponent => Currency::from_code(currency).exponent() as usize,
+            EchoedAmounts::AsSent | EchoedAmounts::BySurface => return value.to_string(),
         };
         format!("{value:.decimals$}")
     }

@@ -35,6 +35,11 @@ pub struct NewPayment {
     /// `token_id` to rebill it with.
     #[serde(default)]
     pub token_creation: bool,
+    /// What the payment window's request carried that its result echoes (`ver`, `email`,
+    /// `param2`, `param3`, `paymethod`, `shipTo_*`) and the buyer's name; not part of the
+    /// control API.
+    #[serde(skip)]
+    pub echo: Vec<(String, String)>,
 }
 
 /// The recurring part of a new payment (`recurringAmount`, `recurringURL`, `recurringDate`).
@@ -75,6 +80,10 @@ pub struct CancelAmounts {
     pub amount: Option<Decimal>,
     /// `payment.balance` (the guard).
     pub balance: Option<Decimal>,
+    /// Whether the request carried `payment.balance` at all (a missing balance is
+    /// [`Behaviour::v1_refund_balance`](crate::Behaviour::v1_refund_balance)'s to judge; an
+    /// unreadable one is always refused).
+    pub balance_given: bool,
     /// `refund.refund_amount`.
     pub refund_amount: Option<Decimal>,
 }

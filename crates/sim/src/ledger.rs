@@ -11,7 +11,10 @@ use eximbay_core::{Amount, Currency};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::behaviour::{Behaviour, FullRefundAfterPartial, RepeatedRefundId};
+use crate::behaviour::{
+    Behaviour, CancelBeforeCapture, FullRefundAfterPartial, RefundBalance, RepeatedRefundId,
+    RetrieveByOrder, RetrieveLag,
+};
 pub use crate::commands::{CancelAmounts, CancelCommand, NewPayment, NewRecurring};
 
 /// Why the gateway refuses a command: its result code and message.
@@ -62,6 +65,12 @@ pub struct LedgerPayment {
     pub status_url: Option<String>,
     /// `YYYYMMDDhhmmss` (KST) of the capture.
     pub captured_date: Option<String>,
+    /// When it was made (test-clock UNIX seconds; for `retrieve_lag`).
+    #[serde(skip)]
+    pub created_at: i64,
+    /// Retrieves that found nothing because of `retrieve_lag`.
+    #[serde(skip)]
+    pub hidden_retrieves: u32,
 }
 
 /// One refund.
@@ -200,6 +209,8 @@ impl Ledger {
             captures_applied: 0,
             status_url: new.status_url.clone(),
             captured_date: captured.then(|| date.to_owned()),
+            created_at: 0,
+            hidden_retrieves: 0,
         })
     }
 
@@ -227,24 +238,46 @@ impl Ledger {
         }
     }
 
-    /// A payment by transaction id or, failing that, by order id (`key_field`).
+    /// A payment by transaction id or by order id (`key_field`); of an order's several
+    /// payments, the one `by_order` says.
     pub fn find(
         &self,
         key_field: &str,
         transaction_id: Option<&str>,
         order_id: &str,
+        by_order: RetrieveByOrder,
     ) -> Result<Option<&LedgerPayment>, Refusal> {
         match key_field {
             "transaction_id" => Ok(transaction_id.and_then(|tid| self.payments.get(tid))),
-            "order_id" => Ok(self
-                .by_order
-                .get(order_id)
-                .and_then(|order| self.payments.get(&order.first))),
+            "order_id" => Ok(self.by_order.get(order_id).and_then(|order| {
+                let tid = match by_order {
+                    RetrieveByOrder::First => Some(&order.first),
+                    // One sequence numbers every id: the greatest is the latest.
+                    RetrieveByOrder::Latest => order.all.iter().next_back(),
+                };
+                tid.and_then(|tid| self.payments.get(tid))
+            })),
             _ => Err(refuse(
                 "EC00",
                 "key_field must be order_id or transaction_id",
             )),
         }
+    }
+
+    /// Whether a look-up finds the payment `tid` at `now` under `lag` (a hidden look-up
+    /// is counted).
+    pub fn visible(&mut self, tid: &str, lag: RetrieveLag, now: i64) -> bool {
+        let Some(payment) = self.payments.get_mut(tid) else {
+            return false;
+        };
+        if now.saturating_sub(payment.created_at) < i64::from(lag.seconds) {
+            return false;
+        }
+        if payment.hidden_retrieves < lag.retrieves {
+            payment.hidden_retrieves += 1;
+            return false;
+        }
+        true
     }
 
     /// The payments after the transaction id `after` (all of them without it), in
@@ -363,6 +396,26 @@ impl Ledger {
         Ok((payment, refund))
     }
 
+    /// Under `cash_sale_transaction_id: new`: the sale of a paid registration `tid` becomes
+    /// a payment of its own, with a new transaction id; the registration goes back to
+    /// `REGISTERED` with its amount.
+    pub fn sale_of_registration(
+        &mut self,
+        tid: &str,
+        mid: &str,
+        now: i64,
+    ) -> Result<LedgerPayment, String> {
+        let new_tid = self.new_transaction_id(mid);
+        let registration = self.payments.get_mut(tid).ok_or("no such transaction id")?;
+        let mut sale = registration.clone();
+        registration.captured = false;
+        registration.captured_date = None;
+        sale.transaction_id = new_tid;
+        sale.created_at = now;
+        self.insert(sale.clone())?;
+        Ok(sale)
+    }
+
     /// A registered cash payment is paid (`Sale`) or expires (`Void`).
     pub fn finish_cash(
         &mut self,
@@ -391,7 +444,9 @@ fn check_refund(
     command: CancelCommand<'_>,
     behaviour: Behaviour,
 ) -> Result<Decimal, Refusal> {
-    if command.refund_id.is_empty() || command.refund_id.len() > 64 {
+    if command.refund_id.is_empty()
+        || command.refund_id.chars().count() > behaviour.id_lengths.refund_id()
+    {
         return Err(refuse("EC00", "Invalid refund_id"));
     }
     if command.order_id != payment.order_id || command.currency != payment.currency {
@@ -404,14 +459,19 @@ fn check_refund(
     if amounts.amount != Some(payment.total()) {
         return Err(refuse("EC00", "amount does not match the payment"));
     }
-    let balance = amounts
-        .balance
-        .ok_or(refuse("EC00", "balance is missing or invalid"))?;
-    if balance != payment.balance() {
-        return Err(refuse(
-            "EC00",
-            "balance does not match the refundable amount",
-        ));
+    // The guard is checked when present (guide §3.1.2); whether v1 requires it is the
+    // behaviour's choice.
+    let balance_required = behaviour.v1_refund_balance == RefundBalance::Required;
+    if amounts.balance_given || balance_required {
+        let balance = amounts
+            .balance
+            .ok_or(refuse("EC00", "balance is missing or invalid"))?;
+        if balance != payment.balance() {
+            return Err(refuse(
+                "EC00",
+                "balance does not match the refundable amount",
+            ));
+        }
     }
     let amount = amounts
         .refund_amount
@@ -421,6 +481,12 @@ fn check_refund(
     }
     if payment.voided || amount > payment.balance() {
         return Err(refuse("EC00", "refund_amount exceeds the balance"));
+    }
+    if !payment.captured && behaviour.cancel_before_capture == CancelBeforeCapture::Refuse {
+        return Err(refuse(
+            "EC00",
+            "The authorization is not captured (cancel_before_capture: refuse)",
+        ));
     }
     let full_after_partial = behaviour.full_refund_after_partial
         == FullRefundAfterPartial::RefundBalance

@@ -52,10 +52,12 @@ pub mod behaviour;
 pub mod callbacks;
 pub mod commands;
 pub mod faults;
+pub mod inventory;
 pub mod ledger;
 #[cfg(feature = "server")]
 mod local;
 pub mod recurring;
+mod results;
 pub mod routes;
 pub mod sandbox;
 #[cfg(feature = "server")]

@@ -13,11 +13,12 @@ use base64::Engine as _;
 use eximbay_core::{Amount, Date, Timestamp};
 use rust_decimal::Decimal;
 
-use crate::behaviour::{Behaviour, CallbackNames};
+use crate::behaviour::{Behaviour, CallbackNames, CashSaleTransactionId, Surface};
 use crate::callbacks::{Callback, DeliveryLog, Inbox, Signer};
 use crate::faults::{Fault, Faults};
 use crate::ledger::{Ledger, LedgerPayment, NewPayment, valid_amount};
 use crate::recurring::{Registration, Registrations};
+use crate::results;
 use crate::windows::Windows;
 
 pub use crate::callbacks::CALLBACK_ATTEMPTS;
@@ -159,15 +160,20 @@ impl Sandbox {
         self.cfg.behaviour = behaviour;
     }
 
-    /// Writes an amount the way the gateway echoes it ([`Behaviour::echoed_amounts`]).
-    pub fn echo(&self, value: Decimal, currency: &str) -> String {
-        self.cfg.behaviour.echoed_amounts.write(value, currency)
+    /// Writes an amount the way the gateway echoes it on `surface`
+    /// ([`Behaviour::echoed_amounts`]).
+    pub fn echo(&self, surface: Surface, value: Decimal, currency: &str) -> String {
+        self.cfg
+            .behaviour
+            .echoed_amounts
+            .on(surface)
+            .write(value, currency)
     }
 
     /// Echoes an amount text as registered (unreadable text is echoed as it is).
-    pub(crate) fn echo_text(&self, text: &str, currency: &str) -> String {
+    pub(crate) fn echo_text(&self, surface: Surface, text: &str, currency: &str) -> String {
         match Amount::parse(text) {
-            Ok(amount) => self.echo(amount.value(), currency),
+            Ok(amount) => self.echo(surface, amount.value(), currency),
             Err(_) => text.to_owned(),
         }
     }
@@ -237,7 +243,8 @@ impl Sandbox {
         names: CallbackNames,
     ) -> Result<(LedgerPayment, Option<Registration>, Vec<Callback>), String> {
         let date = self.kst_datetime();
-        let payment = self.ledger.open(&new, &self.cfg.mid, &date)?;
+        let mut payment = self.ledger.open(&new, &self.cfg.mid, &date)?;
+        payment.created_at = self.now.0;
         let registration = match &new.recurring {
             Some(recurring) => {
                 let id = format!("RC{:018}", self.ledger.next_sequence());
@@ -262,14 +269,23 @@ impl Sandbox {
         });
         let mut callbacks = Vec::new();
         if let Some(url) = &new.status_url {
-            let mut fields = self.status_fields(&payment, new.param1.as_deref(), names);
+            let mut fields =
+                results::payment_fields(self, &payment, new.param1.as_deref(), &new.echo, names);
             if payment.cash {
                 let tid = &payment.transaction_id;
                 fields.push(("status", "Registered".to_owned()));
                 fields.push(("paymentURL", format!("/_sim/payments/{tid}/settle")));
             }
             if let Some(token_id) = token_id {
-                fields.push(("token_id", token_id));
+                // Guide §2.5.3 spells it `tokenID` (with `tokenBilling`); the v1 results
+                // `token_id`.
+                match names {
+                    CallbackNames::Legacy => {
+                        fields.push(("tokenID", token_id));
+                        fields.push(("tokenBilling", "Y".to_owned()));
+                    }
+                    CallbackNames::V1 => fields.push(("token_id", token_id)),
+                }
             }
             if let Some(r) = &registration {
                 fields.push(("recurringID", r.recurring_id.clone()));
@@ -304,7 +320,7 @@ impl Sandbox {
         if crate::ledger::valid_amount(amount, currency).is_none() {
             return Err(format!("{amount:?} is not an amount in {currency:?}"));
         }
-        let payer_auth_id = format!("PA{:018}", self.ledger.next_sequence());
+        let payer_auth_id = format!("PA{:022}", self.ledger.next_sequence());
         self.authentications.record(
             payer_auth_id.clone(),
             crate::authentications::Authentication {
@@ -315,31 +331,6 @@ impl Sandbox {
             },
         );
         Ok(payer_auth_id)
-    }
-
-    /// The fields of a `status_url` notification about a payment (before `status` and the
-    /// fgkey), named as `names` says.
-    fn status_fields(
-        &self,
-        payment: &LedgerPayment,
-        param1: Option<&str>,
-        names: CallbackNames,
-    ) -> Vec<(&'static str, String)> {
-        [
-            ("mid", self.cfg.mid.clone()),
-            ("ref", payment.order_id.clone()),
-            ("cur", payment.currency.clone()),
-            ("amt", self.echo_text(&payment.amount, &payment.currency)),
-            ("txntype", payment.transaction_type.clone()),
-            ("rescode", "0000".to_owned()),
-            ("resmsg", "Success.".to_owned()),
-            ("transid", payment.transaction_id.clone()),
-            ("resdt", self.kst_datetime()),
-            ("param1", param1.unwrap_or_default().to_owned()),
-        ]
-        .into_iter()
-        .map(|(key, value)| (names.name(key), value))
-        .collect()
     }
 
     /// The buyer of a registered cash payment paid: the payment becomes a sale and the
@@ -356,14 +347,20 @@ impl Sandbox {
 
     fn finish_cash(&mut self, transaction_id: &str, paid: bool) -> Result<Vec<Callback>, String> {
         let date = self.kst_datetime();
-        let payment = self
+        let mut payment = self
             .ledger
             .finish_cash(transaction_id, paid, &date)?
             .clone();
+        if paid && self.cfg.behaviour.cash_sale_transaction_id == CashSaleTransactionId::New {
+            // The sale is a transaction of its own; the registration stays as registered.
+            payment =
+                self.ledger
+                    .sale_of_registration(transaction_id, &self.cfg.mid, self.now.0)?;
+        }
         let Some(url) = payment.status_url.clone() else {
             return Ok(Vec::new());
         };
-        let mut fields = self.status_fields(&payment, None, CallbackNames::Legacy);
+        let mut fields = results::payment_fields(self, &payment, None, &[], CallbackNames::Legacy);
         fields.push(("status", if paid { "Sale" } else { "Void" }.to_owned()));
         Ok(vec![Callback {
             url,
@@ -455,6 +452,8 @@ impl Sandbox {
                 captures_applied: 0,
                 status_url: None,
                 captured_date: Some(resdt.clone()),
+                created_at: self.now.0,
+                hidden_retrieves: 0,
             });
         }
         let fields = vec![
@@ -463,7 +462,11 @@ impl Sandbox {
             ("cur", registration.currency.clone()),
             (
                 "amt",
-                self.echo_text(&registration.amount, &registration.currency),
+                self.echo_text(
+                    Surface::Callbacks,
+                    &registration.amount,
+                    &registration.currency,
+                ),
             ),
             ("txntype", "PAYMENT".to_owned()),
             ("rescode", attempt.rescode.clone()),

@@ -10,6 +10,7 @@
 //! | `POST /_sim/payments/{tid}/settle` | the buyer of a registered cash payment paid: `status=Sale` |
 //! | `POST /_sim/payments/{tid}/expire` | a registered cash payment expired unpaid: `status=Void` |
 //! | `GET /_sim/behaviour` / `POST /_sim/behaviour` | the choices where the gateway is undocumented ([`crate::behaviour`]) |
+//! | `GET /_sim/behaviour/sources` | each choice's values, default and the source it stands on, and the fixed readings ([`crate::behaviour::sources`]) |
 //! | `GET /_sim/ledger[?order_id=O][&after=TID&limit=N][&recurring_after=ID]` | payments (one order's, or a page of at most 1,000 with `next`), registrations (1,000 at most, `recurring_next`), the last 1,000 delivery attempts, delivery and inbox counters |
 //! | `GET /_sim/checkout` | a sample order, signed with `PaymentForm`, sent to the payment window (try it by hand) |
 //! | `POST /_sim/returned` | the sample order's return_url: shows what came back, verified |
@@ -98,6 +99,7 @@ pub(crate) enum ControlRequest {
     Checkout,
     Returned,
     BehaviourRead,
+    BehaviourSources,
     BehaviourSet(crate::behaviour::Behaviour),
     Ledger(super::pages::LedgerQuery),
     Faults(Vec<Fault>),
@@ -173,6 +175,7 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Con
         (["_sim", "authentications"], false) => Ok(ControlRequest::Authentications),
         (["_sim", "returned"], true) => Ok(ControlRequest::Returned),
         (["_sim", "behaviour"], false) => Ok(ControlRequest::BehaviourRead),
+        (["_sim", "behaviour", "sources"], false) => Ok(ControlRequest::BehaviourSources),
         (["_sim", "behaviour"], true) => parse(body).map(ControlRequest::BehaviourSet),
         (["_sim", "ledger"], false) => {
             number("limit", crate::sandbox::LEDGER_PAGE_MAX).map(|limit| {
@@ -285,6 +288,10 @@ pub(crate) fn handle(
         ControlRequest::Checkout => super::checkout::checkout(sandbox, request),
         ControlRequest::Returned => super::checkout::returned(sandbox, request),
         ControlRequest::BehaviourRead => ok(&json!(sandbox.behaviour())),
+        ControlRequest::BehaviourSources => ok(&json!({
+            "choices": crate::behaviour::sources::CHOICES,
+            "fixed": crate::behaviour::sources::FIXED,
+        })),
         ControlRequest::BehaviourSet(behaviour) => {
             sandbox.set_behaviour(behaviour);
             ok(&json!(behaviour))

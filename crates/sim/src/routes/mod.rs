@@ -15,13 +15,16 @@ use crate::sandbox::{FrontDoor, Sandbox};
 
 mod answers;
 pub mod checkout;
+mod confirm;
 pub mod control;
 pub mod legacy;
 pub mod pages;
+mod retrieve;
 mod shared;
 mod tokenbilling;
 pub mod v1;
 pub mod window;
+mod window_form;
 mod window_pages;
 mod wire;
 
@@ -126,7 +129,7 @@ enum Route {
     Control(control::ControlRequest),
     Legacy(legacy::LegacyForm),
     Window(window::WindowRequest),
-    V1(Result<v1::V1Command, Box<Response<Vec<u8>>>>),
+    V1(Result<v1::V1Request, Box<Response<Vec<u8>>>>),
     NotFound,
 }
 

@@ -26,6 +26,18 @@ pub(crate) fn made_by_call(
     amount: &str,
     transaction_type: &str,
 ) -> Result<(String, String), Box<Response<Vec<u8>>>> {
+    make_payment(sandbox, order_id, currency, amount, transaction_type)
+        .map_err(|(rescode, message)| Box::new(gateway_error(rescode, &message)))
+}
+
+/// [`made_by_call`] for any surface: the refusal is its rescode and message.
+pub(crate) fn make_payment(
+    sandbox: &mut Sandbox,
+    order_id: &str,
+    currency: &str,
+    amount: &str,
+    transaction_type: &str,
+) -> Result<(String, String), (&'static str, String)> {
     let new = crate::control::NewPayment {
         order_id: order_id.to_owned(),
         currency: currency.to_owned(),
@@ -36,17 +48,19 @@ pub(crate) fn made_by_call(
         param1: None,
         recurring: None,
         token_creation: false,
+        echo: Vec::new(),
     };
     let date = sandbox.kst_datetime();
     let mid = sandbox.config().mid.clone();
-    let payment = sandbox
+    let mut payment = sandbox
         .ledger
         .open(&new, &mid, &date)
-        .map_err(|message| Box::new(gateway_error("EC00", &message)))?;
+        .map_err(|message| ("EC00", message))?;
+    payment.created_at = sandbox.now().0;
     let tid = payment.transaction_id.clone();
     sandbox
         .ledger
         .insert(payment)
-        .map_err(|message| Box::new(gateway_error("EX00", &message)))?;
+        .map_err(|message| ("EX00", message))?;
     Ok((tid, date))
 }

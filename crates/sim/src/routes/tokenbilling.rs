@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::shared::{made_by_call, refused, wrong_mid};
 use super::{gateway_error, json_response, wire};
-use crate::behaviour::TokenLookupAnswer;
+use crate::behaviour::{RebillLines, Surface, TokenDeleteBody, TokenLookupAnswer};
 use crate::ledger::valid_amount;
 use crate::sandbox::Sandbox;
 
@@ -31,7 +31,8 @@ pub(crate) fn rebill(
     else {
         return gateway_error("EC00", "Invalid amount");
     };
-    if !request.product.is_empty() {
+    // The token page's own sample sends an empty line: checked only when asked.
+    if sandbox.behaviour().rebill_lines == RebillLines::Checked && !request.product.is_empty() {
         let total: Option<rust_decimal::Decimal> = request
             .product
             .iter()
@@ -58,7 +59,7 @@ pub(crate) fn rebill(
             "rescode": "0000", "resmsg": "Success.",
             "payment": {
                 "order_id": p.order_id, "currency": p.currency,
-                "amount": sandbox.echo(amount, &p.currency),
+                "amount": sandbox.echo(Surface::Retrieve, amount, &p.currency),
                 "transaction_id": tid, "auth_code": format!("{:06}", tid.len() * 7919 % 1_000_000),
                 "transaction_date": date, "access_country": "KR", "payment_method": "P101",
                 "pay_to": "EXIMBAY.COM", "lang": "EN", "payment_method_name": "VISA"
@@ -74,7 +75,22 @@ pub(crate) fn delete(
     token_id: &str,
     request: &wire::TokenDeleteRequest,
 ) -> Response<Vec<u8>> {
-    if let Some(response) = wrong_mid(sandbox, &request.merchant.mid) {
+    let body_allowed = match (sandbox.behaviour().token_delete_body, &request.merchant) {
+        (TokenDeleteBody::Either, _) => true,
+        (TokenDeleteBody::Merchant, merchant) => merchant.is_some(),
+        (TokenDeleteBody::Empty, merchant) => merchant.is_none(),
+    };
+    if !body_allowed {
+        return gateway_error(
+            "EC00",
+            "The delete body must be {\"merchant\": {\"mid\"}} or {} as token_delete_body says",
+        );
+    }
+    if let Some(response) = request
+        .merchant
+        .as_ref()
+        .and_then(|merchant| wrong_mid(sandbox, &merchant.mid))
+    {
         return response;
     }
     match sandbox.tokens.delete(token_id) {

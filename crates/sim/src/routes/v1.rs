@@ -5,12 +5,11 @@
 use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
-use super::answers::{
-    CapturedPayment, Foreign, Refund, RefundedPayment, RetrievedPayment, V1Answer,
-};
-use super::shared::{made_by_call, refused, wrong_mid};
+use super::answers::{CapturedPayment, Foreign, Refund, RefundedPayment, V1Answer};
+use super::shared::{refused, wrong_mid};
 use super::{Handled, gateway_error, json_response, not_found, wire};
-use crate::behaviour::UnknownTransaction;
+use crate::behaviour::Surface;
+use crate::inventory::Route;
 use crate::ledger::{CancelAmounts, CancelCommand, LedgerPayment, LedgerRefund, valid_amount};
 use crate::sandbox::Sandbox;
 use rust_decimal::Decimal;
@@ -44,7 +43,7 @@ pub(crate) fn parse(
     expected_authorization: &str,
     request: &Request<Vec<u8>>,
     path: &str,
-) -> Result<V1Command, Box<Response<Vec<u8>>>> {
+) -> Result<V1Request, Box<Response<Vec<u8>>>> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // The stored-card look-up is the one read (GET, no body); everything else is a POST.
     let lookup = match parts.as_slice() {
@@ -67,7 +66,11 @@ pub(crate) fn parse(
         return Err(Box::new(gateway_error("EC1000", "Authentication failed")));
     }
     if let Some(id) = lookup {
-        return Ok(V1Command::TokenLookup(id));
+        return Ok(V1Request {
+            command: V1Command::TokenLookup(id),
+            route: &LOOKUP,
+            undeclared: Vec::new(),
+        });
     }
     let json = request
         .headers()
@@ -81,27 +84,59 @@ pub(crate) fn parse(
         )));
     }
     let body = request.body().as_slice();
-    match parts.as_slice() {
-        ["v1", "payments", "retrieve"] => body_of(body).map(V1Command::Retrieve),
-        ["v1", "payments", "verify"] => body_of(body).map(V1Command::Verify),
+    let route_named = |name: &str| {
+        crate::inventory::V1
+            .iter()
+            .find(|route| route.name == name)
+            .ok_or_else(|| Box::new(not_found()))
+    };
+    let (route, command) = match parts.as_slice() {
+        ["v1", "payments", "retrieve"] => {
+            let route = route_named("POST /v1/payments/retrieve")?;
+            (route, body_of(route, body)?.map(V1Command::Retrieve))
+        }
+        ["v1", "payments", "verify"] => {
+            let route = route_named("POST /v1/payments/verify")?;
+            (route, body_of(route, body)?.map(V1Command::Verify))
+        }
         ["v1", "payments", "tokenbilling", id, "rebill"] => {
-            body_of(body).map(|request| V1Command::Rebill((*id).to_owned(), Box::new(request)))
+            let route = route_named("POST /v1/payments/tokenbilling/{token_id}/rebill")?;
+            let id = (*id).to_owned();
+            let read = body_of(route, body)?;
+            (route, read.map(|r| V1Command::Rebill(id, Box::new(r))))
         }
         ["v1", "payments", "tokenbilling", id, "delete"] => {
-            body_of(body).map(|request| V1Command::TokenDelete((*id).to_owned(), request))
+            let route = route_named("POST /v1/payments/tokenbilling/{token_id}/delete")?;
+            let id = (*id).to_owned();
+            (
+                route,
+                body_of(route, body)?.map(|r| V1Command::TokenDelete(id, r)),
+            )
         }
         ["v1", "payments", "confirm"] => {
-            body_of(body).map(|request| V1Command::Confirm(Box::new(request)))
+            let route = route_named("POST /v1/payments/confirm")?;
+            let read = body_of(route, body)?;
+            (route, read.map(|r| V1Command::Confirm(Box::new(r))))
         }
         ["v1", "payments", "ready"] => {
+            let route = route_named("POST /v1/payments/ready")?;
             let raw: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-            body_of(body).map(|request| V1Command::Ready(Box::new(request), raw))
+            let read = body_of(route, body)?;
+            (route, read.map(|r| V1Command::Ready(Box::new(r), raw)))
         }
         ["v1", "payments", "recurring", id, "delete"] => {
-            body_of::<wire::V1DeleteRequest>(body).map(|_| V1Command::Terminate((*id).to_owned()))
+            let route = route_named("POST /v1/payments/recurring/{recurring_id}/delete")?;
+            let id = (*id).to_owned();
+            let read = body_of::<wire::V1DeleteRequest>(route, body)?;
+            (route, read.map(|_| V1Command::Terminate(id)))
         }
         ["v1", "payments", "recurring", id, "adjust"] => {
-            body_of(body).map(|request| V1Command::Adjust((*id).to_owned(), request))
+            let route = route_named("POST /v1/payments/recurring/{recurring_id}/adjust")?;
+            let id = (*id).to_owned();
+            (
+                route,
+                body_of(route, body)?.map(|r| V1Command::Adjust(id, r)),
+            )
         }
         ["v1", "payments", tid, operation @ ("capture" | "cancel")] => {
             if tid.len() != 24 {
@@ -112,26 +147,71 @@ pub(crate) fn parse(
             }
             let tid = (*tid).to_owned();
             if *operation == "capture" {
-                body_of(body).map(|request: wire::CaptureRequest| {
+                let route = route_named("POST /v1/payments/{transaction_id}/capture")?;
+                let read = body_of(route, body)?.map(|request: wire::CaptureRequest| {
                     let p = &request.payment;
                     let amount = valid_amount(&p.amount, &p.currency);
                     V1Command::Capture(tid, Box::new(request), amount)
-                })
+                });
+                (route, read)
             } else {
-                body_of(body).map(|request: wire::CancelRequest| {
+                let route = route_named("POST /v1/payments/{transaction_id}/cancel")?;
+                let read = body_of(route, body)?.map(|request: wire::CancelRequest| {
                     let amounts = cancel_amounts(&request);
                     V1Command::Cancel(tid, Box::new(request), amounts)
-                })
+                });
+                (route, read)
             }
         }
-        _ => Err(Box::new(not_found())),
+        _ => return Err(Box::new(not_found())),
+    };
+    Ok(V1Request {
+        route,
+        undeclared: command.undeclared,
+        command: command.value,
+    })
+}
+
+/// A body read against its route: the value, and the fields the inventory does not name
+/// (taken out before reading; refused or ignored under the lock, as the behaviour says).
+pub(crate) struct Read<T> {
+    value: T,
+    undeclared: Vec<String>,
+}
+
+impl<T> Read<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
+        Read {
+            value: f(self.value),
+            undeclared: self.undeclared,
+        }
     }
 }
 
-/// Applies one parsed `/v1/…` request to the sandbox.
-pub(crate) fn apply(sandbox: &mut Sandbox, command: V1Command) -> Handled {
-    Handled::respond(match command {
-        V1Command::Retrieve(request) => retrieve(sandbox, request),
+/// One `/v1/…` request read: its command, its route in the inventory and its undeclared
+/// fields.
+#[derive(Debug)]
+pub(crate) struct V1Request {
+    command: V1Command,
+    route: &'static Route,
+    undeclared: Vec<String>,
+}
+
+/// The look-up has no body.
+static LOOKUP: Route = Route {
+    name: "GET /v1/payments/tokenbilling/{token_id}",
+    fields: &[],
+};
+
+/// Applies one parsed `/v1/…` request to the sandbox: an undeclared field is refused first
+/// when the behaviour says so.
+pub(crate) fn apply(sandbox: &mut Sandbox, request: V1Request) -> Handled {
+    let policy = sandbox.behaviour().undeclared_fields.v1;
+    if let Some(message) = request.route.refuse_undeclared(&request.undeclared, policy) {
+        return Handled::respond(gateway_error("EC00", &message));
+    }
+    Handled::respond(match request.command {
+        V1Command::Retrieve(request) => super::retrieve::retrieve(sandbox, request),
         V1Command::Verify(request) => verify(sandbox, request),
         V1Command::Ready(request, raw) => ready(sandbox, *request, raw),
         V1Command::Terminate(id) => match sandbox.recurring.terminate(&id) {
@@ -152,7 +232,7 @@ pub(crate) fn apply(sandbox: &mut Sandbox, command: V1Command) -> Handled {
             }
         }
         V1Command::Capture(tid, request, amount) => capture(sandbox, &tid, *request, amount),
-        V1Command::Confirm(request) => confirm(sandbox, *request),
+        V1Command::Confirm(request) => super::confirm::confirm(sandbox, *request),
         V1Command::Rebill(id, request) => super::tokenbilling::rebill(sandbox, &id, *request),
         V1Command::TokenDelete(id, request) => super::tokenbilling::delete(sandbox, &id, &request),
         V1Command::TokenLookup(id) => super::tokenbilling::lookup(sandbox, &id),
@@ -160,14 +240,25 @@ pub(crate) fn apply(sandbox: &mut Sandbox, command: V1Command) -> Handled {
     })
 }
 
-/// A JSON body in one of the sandbox's wire types; undeclared fields are `EC00`.
-fn body_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response<Vec<u8>>>> {
-    serde_json::from_slice::<T>(body).map_err(|error| {
-        Box::new(gateway_error(
-            "EC00",
-            &format!("Invalid parameter: {error}"),
+/// A JSON body read against its route in the inventory, then into one of the sandbox's
+/// wire types. A refusal (`EC00`) names the field and why, never the reader's path.
+fn body_of<T: serde::de::DeserializeOwned>(
+    route: &Route,
+    body: &[u8],
+) -> Result<Read<T>, Box<Response<Vec<u8>>>> {
+    let refuse = |message: &str| Box::new(gateway_error("EC00", message));
+    let mut value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| refuse(&format!("The body of {} is not JSON", route.name)))?;
+    let undeclared = route.check_json(&mut value).map_err(|m| refuse(&m))?;
+    // Every field was checked against the inventory: a body that still does not read is a
+    // gap between the inventory and the wire types, reported as such.
+    let value = serde_json::from_value::<T>(value).map_err(|_| {
+        refuse(&format!(
+            "The body of {} does not match the sandbox's reading of it",
+            route.name
         ))
-    })
+    })?;
+    Ok(Read { value, undeclared })
 }
 
 /// A cancel request's amounts, read for its currency (outside the lock).
@@ -179,6 +270,7 @@ fn cancel_amounts(request: &wire::CancelRequest) -> CancelAmounts {
             .balance
             .as_deref()
             .and_then(|b| valid_amount(b, &p.currency)),
+        balance_given: p.balance.is_some(),
         refund_amount: valid_amount(&r.refund_amount, &p.currency),
     }
 }
@@ -213,62 +305,17 @@ fn capture(
             CapturedPayment {
                 order_id: &payment.order_id,
                 currency: &payment.currency,
-                amount: sandbox.echo(payment.total(), &payment.currency),
+                // The request's amount equals the total (checked above): echoed as sent.
+                amount: sandbox.echo(
+                    Surface::Capture,
+                    amount.unwrap_or(payment.total()),
+                    &payment.currency,
+                ),
                 transaction_id: tid,
                 captured_date: &date,
                 partially_cancelable: "Y",
             },
         ),
-    )
-}
-
-/// A confirm after payer authentication: the authentication must be known, unused, and for
-/// the same order, currency and amount; the payment is made (`PAYMENT_PA` captured,
-/// `AUTHORIZE_PA` to be captured) and answered with its `transaction_id` at the top level,
-/// as the reference shows, and in `payment`, as other v1 answers do.
-fn confirm(sandbox: &mut Sandbox, request: wire::ConfirmRequest) -> Response<Vec<u8>> {
-    if let Some(response) = wrong_mid(sandbox, &request.mid) {
-        return response;
-    }
-    let p = &request.payment;
-    if !matches!(
-        request.transaction_type.as_str(),
-        "PAYMENT_PA" | "AUTHORIZE_PA"
-    ) {
-        return gateway_error("EC00", "Invalid transaction_type");
-    }
-    if !p.lang_is_valid() {
-        return gateway_error("EC00", "Invalid lang");
-    }
-    if let Err(refusal) =
-        sandbox
-            .authentications
-            .check_confirm(&p.payer_auth_id, &p.order_id, &p.currency, &p.amount)
-    {
-        return refused(refusal);
-    }
-    let tid = match made_by_call(
-        sandbox,
-        &p.order_id,
-        &p.currency,
-        &p.amount,
-        &request.transaction_type,
-    ) {
-        Ok((tid, _)) => tid,
-        Err(response) => return *response,
-    };
-    sandbox.authentications.confirmed(&p.payer_auth_id, &tid);
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
-            "transaction_id": tid,
-            "payment": {
-                "order_id": p.order_id, "currency": p.currency,
-                "amount": sandbox.echo(valid_amount(&p.amount, &p.currency).unwrap_or_default(), &p.currency),
-                "transaction_id": tid, "transaction_type": request.transaction_type,
-            }
-        }),
     )
 }
 
@@ -278,7 +325,7 @@ fn refund_answer(
     refund_id: &str,
     refund: &LedgerRefund,
 ) -> Response<Vec<u8>> {
-    let amount = |value| sandbox.echo(value, &payment.currency);
+    let amount = |value| sandbox.echo(Surface::Cancel, value, &payment.currency);
     // The registered amount is echoed three times: written once.
     let total = amount(payment.total());
     json_response(
@@ -346,52 +393,6 @@ fn cancel(
         },
         Err(refusal) => refused(refusal),
     }
-}
-
-fn retrieve(sandbox: &mut Sandbox, request: wire::RetrieveRequest) -> Response<Vec<u8>> {
-    if let Some(response) = wrong_mid(sandbox, &request.mid) {
-        return response;
-    }
-    if !request.payment.lang_is_valid() {
-        return gateway_error("EC00", "Invalid lang");
-    }
-    let found = sandbox.ledger.find(
-        &request.key_field,
-        request.payment.transaction_id.as_deref(),
-        &request.payment.order_id,
-    );
-    let payment = match found {
-        Ok(Some(payment)) => payment,
-        Ok(None) => {
-            return match sandbox.behaviour().unknown_transaction {
-                UnknownTransaction::Ec1002 => gateway_error("EC1002", "No such transaction"),
-                UnknownTransaction::StatusNone => json_response(
-                    StatusCode::OK,
-                    &json!({"rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
-                            "payment": {"status": "NONE"}}),
-                ),
-            };
-        }
-        Err(refusal) => return refused(refusal),
-    };
-    let amount = |value| sandbox.echo(value, &payment.currency);
-    json_response(
-        StatusCode::OK,
-        &V1Answer::success(
-            &sandbox.config().mid,
-            RetrievedPayment {
-                order_id: &payment.order_id,
-                currency: &payment.currency,
-                amount: amount(payment.total()),
-                transaction_id: &payment.transaction_id,
-                transaction_type: &payment.transaction_type,
-                status: payment.remote_status(),
-                balance: amount(payment.balance()),
-                payment_method: if payment.cash { None } else { Some("P101") },
-                captured_date: payment.captured_date.as_deref(),
-            },
-        ),
-    )
 }
 
 fn verify(sandbox: &mut Sandbox, request: wire::VerifyRequest) -> Response<Vec<u8>> {

@@ -12,17 +12,18 @@
 //!   callback sent, and the browser returned to return_url with the same fields),
 //!   **Decline** (a card decline, nothing moves) and **Cancel** (the buyer gave up).
 
-use crate::authentications::Authentication;
 use http::{Method, Request, StatusCode};
 use serde_json::Value;
 
+use super::window_form::{self, LegacyWindow};
 pub use super::window_pages::TEST_CARD;
 use super::window_pages::{error_page, html, sdk, window_page};
 use super::{Handled, text_response};
 use crate::behaviour::CallbackNames;
+use crate::behaviour::{FieldPolicy, MissingRequired};
 use crate::callbacks::Callback;
-use crate::commands::{NewPayment, NewRecurring};
-use crate::ledger::valid_amount;
+use crate::commands::NewPayment;
+use crate::results;
 use crate::sandbox::{FrontDoor, Sandbox};
 use crate::windows::{Flow, WindowLine, WindowSession};
 use eximbay_core::window::SignedForm;
@@ -30,7 +31,8 @@ use eximbay_core::window::SignedForm;
 /// The result code a card decline in the window returns (the sandbox's choice of the
 /// card-data family the gateway documents).
 pub const WINDOW_DECLINE_RESCODE: &str = "HE01";
-/// The result code of a window the buyer cancelled. Undocumented: the sandbox's choice.
+/// The result code of a window the buyer cancelled by default. Undocumented: the sandbox's
+/// choice ([`BuyerCancelCode`](crate::behaviour::BuyerCancelCode)).
 pub const WINDOW_CANCEL_RESCODE: &str = "XX01";
 
 /// Whether a path is one of the window's.
@@ -47,7 +49,7 @@ pub(crate) fn serves(path: &str) -> bool {
 #[derive(Debug)]
 pub(crate) enum WindowRequest {
     /// A legacy form: the window to open, or why it is refused.
-    LegacyForm(Result<Box<WindowSession>, &'static str>),
+    LegacyForm(Result<Box<LegacyWindow>, String>),
     /// The SDK script, made for the host it was asked from.
     Sdk(String),
     /// A `request_pay` payload (a JSON object), if the body carried one.
@@ -66,7 +68,7 @@ pub(crate) fn parse(
 ) -> WindowRequest {
     match (request.method(), path) {
         (&Method::POST, eximbay_core::window::BASIC_PROCESSOR_PATH) => {
-            WindowRequest::LegacyForm(legacy_form(front_door, request).map(Box::new))
+            WindowRequest::LegacyForm(window_form::read(front_door, request).map(Box::new))
         }
         (&Method::GET, "/v1/javascriptSDK.js") => WindowRequest::Sdk(sdk(request)),
         (&Method::POST, "/v1/window") => WindowRequest::RequestPay(
@@ -91,8 +93,8 @@ pub(crate) fn parse(
 /// Handles one window request read by [`parse`].
 pub(crate) fn handle(sandbox: &mut Sandbox, request: WindowRequest) -> Handled {
     match request {
-        WindowRequest::LegacyForm(Ok(session)) => open(sandbox, *session),
-        WindowRequest::LegacyForm(Err(why)) => error_page("EC00", why),
+        WindowRequest::LegacyForm(Ok(form)) => open_legacy(sandbox, *form),
+        WindowRequest::LegacyForm(Err(why)) => error_page("EC00", &why),
         WindowRequest::Sdk(script) => Handled::respond(text_response(
             StatusCode::OK,
             "application/javascript",
@@ -102,116 +104,6 @@ pub(crate) fn handle(sandbox: &mut Sandbox, request: WindowRequest) -> Handled {
         WindowRequest::Finish { id, action } => finish(sandbox, &id, &action),
         WindowRequest::NotAllowed => error_page("EC1003", "Method not allowed"),
     }
-}
-
-/// Reads form fields, refusing a repeated one (it would make the signed content ambiguous).
-fn form_fields(body: &[u8]) -> Option<Vec<(String, String)>> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for (k, v) in form_urlencoded::parse(body) {
-        if fields.iter().any(|(seen, _)| *seen == k) {
-            return None;
-        }
-        fields.push((k.into_owned(), v.into_owned()));
-    }
-    Some(fields)
-}
-
-/// Checks a legacy form whole; `Err` is why it is refused (an `EC00` error page).
-fn legacy_form(
-    front_door: &FrontDoor,
-    request: &Request<Vec<u8>>,
-) -> Result<WindowSession, &'static str> {
-    let Some(fields) = form_fields(request.body()) else {
-        return Err("A field appears twice");
-    };
-    let get = |key: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    if get("fgkey").is_none() || !front_door.signer.verify_form(request.body()) {
-        return Err("The fgkey does not match the fields");
-    }
-    if get("mid") != Some(&*front_door.mid) {
-        return Err("Invalid mid");
-    }
-    let transaction_type = get("txntype").unwrap_or_default();
-    if !matches!(transaction_type, "PAYMENT" | "AUTHORIZE" | "PAYER_AUTH") {
-        return Err("txntype must be PAYMENT, AUTHORIZE or PAYER_AUTH");
-    }
-    let (currency, amount) = (
-        get("cur").unwrap_or_default(),
-        get("amt").unwrap_or_default(),
-    );
-    let Some(total) = valid_amount(amount, currency) else {
-        return Err("Invalid amt for cur");
-    };
-    let mut lines = Vec::new();
-    for (prefix, name) in [("item", "product"), ("surcharge", "name")] {
-        for n in 1.. {
-            let Some(line_name) = get(&format!("{prefix}_{n}_{name}")) else {
-                break;
-            };
-            let quantity = get(&format!("{prefix}_{n}_quantity")).and_then(|q| q.parse().ok());
-            let price = get(&format!("{prefix}_{n}_unitPrice")).unwrap_or_default();
-            match (quantity, valid_amount(price, currency)) {
-                (Some(quantity), Some(_)) if quantity > 0 && !line_name.is_empty() => {
-                    lines.push(WindowLine {
-                        name: line_name.to_owned(),
-                        quantity,
-                        unit_price: price.to_owned(),
-                    })
-                }
-                _ => return Err("Invalid item or surcharge line"),
-            }
-        }
-    }
-    if lines.is_empty() || line_total(&lines, currency) != Some(total) {
-        return Err("The items and surcharges must add up to amt");
-    }
-    let (Some(return_url), Some(status_url)) = (get("returnurl"), get("statusurl")) else {
-        return Err("returnurl and statusurl are required");
-    };
-    let order_id = get("ref").unwrap_or_default();
-    if order_id.is_empty() || return_url.is_empty() || status_url.is_empty() {
-        return Err("ref, returnurl and statusurl are required");
-    }
-    let recurring = match get("recurringPayment") {
-        Some("Y") => Some(NewRecurring {
-            amount: get("recurringAmount").unwrap_or_default().to_owned(),
-            url: get("recurringURL").unwrap_or_default().to_owned(),
-            date: get("recurringDate").map(str::to_owned),
-        }),
-        _ => None,
-    };
-    let session = WindowSession {
-        flow: Flow::Legacy,
-        shop: get("shop").unwrap_or_default().to_owned(),
-        lines,
-        return_url: return_url.to_owned(),
-        payment: NewPayment {
-            order_id: order_id.to_owned(),
-            currency: currency.to_owned(),
-            amount: amount.to_owned(),
-            transaction_type: Some(transaction_type.to_owned()),
-            method: None,
-            status_url: Some(status_url.to_owned()),
-            param1: get("param1").map(str::to_owned),
-            recurring,
-            token_creation: false,
-        },
-    };
-    Ok(session)
-}
-
-fn line_total(lines: &[WindowLine], currency: &str) -> Option<rust_decimal::Decimal> {
-    lines
-        .iter()
-        .map(|l| {
-            Some(valid_amount(&l.unit_price, currency)? * rust_decimal::Decimal::from(l.quantity))
-        })
-        .sum()
 }
 
 /// `request_pay`: the payload's fgkey must be one `ready` returned, for exactly this body.
@@ -290,9 +182,63 @@ fn request_pay(sandbox: &mut Sandbox, payload: Option<serde_json::Map<String, Va
                 .map(str::to_owned),
             recurring: None,
             token_creation: text("/tokenbilling/token_creation") == "Y",
+            echo: ["param2", "param3"]
+                .iter()
+                .filter_map(|key| {
+                    let value = body.pointer(&format!("/other_param/{key}"))?.as_str()?;
+                    Some(((*key).to_owned(), value.to_owned()))
+                })
+                .chain(
+                    [("email", "/buyer/email"), ("buyer", "/buyer/name")]
+                        .iter()
+                        .map(|(key, pointer)| ((*key).to_owned(), text(pointer))),
+                )
+                .collect(),
         },
     };
     open(sandbox, session)
+}
+
+/// Opens a legacy form's window, once the behaviour's checks pass: undeclared fields
+/// (`undeclared_fields.legacy_window`), fields marked R (`missing_required`), the guide's
+/// lengths (`id_lengths`).
+fn open_legacy(sandbox: &mut Sandbox, form: LegacyWindow) -> Handled {
+    let behaviour = sandbox.behaviour();
+    if let (FieldPolicy::Refuse, Some(field)) = (
+        behaviour.undeclared_fields.legacy_window,
+        form.undeclared.first(),
+    ) {
+        return error_page(
+            "EC00",
+            &format!(
+                "{field} is not a field of {}",
+                crate::inventory::LEGACY_WINDOW.name
+            ),
+        );
+    }
+    if let (MissingRequired::Refuse, Some(field)) =
+        (behaviour.missing_required, form.missing.first())
+    {
+        return error_page(
+            "EC00",
+            &format!("{field} is required (guide §2.1.2 marks it R)"),
+        );
+    }
+    let p = &form.session.payment;
+    let email = p
+        .echo
+        .iter()
+        .find(|(k, _)| k == "email")
+        .map_or(0, |(_, v)| v.chars().count());
+    if p.order_id.chars().count() > behaviour.id_lengths.order_id()
+        || email > behaviour.id_lengths.email()
+    {
+        return error_page(
+            "EC00",
+            "ref is longer than 30 or email longer than 50 characters (guide §2.1.2)",
+        );
+    }
+    open(sandbox, form.session)
 }
 
 /// Opens the window and shows it.
@@ -317,7 +263,7 @@ fn finish(sandbox: &mut Sandbox, id: &str, action: &str) -> Handled {
     };
     let payer_auth = session.payment.transaction_type.as_deref() == Some("PAYER_AUTH");
     let (body, callbacks) = if action == "approve" && payer_auth {
-        let fields = authentication_fields(sandbox, &session, names);
+        let fields = results::authentication_fields(sandbox, &session.payment, names);
         let body = sandbox.signed_form(&fields);
         let callbacks = session
             .payment
@@ -342,12 +288,15 @@ fn finish(sandbox: &mut Sandbox, id: &str, action: &str) -> Handled {
             Err(message) => return error_page("EC00", &message),
         }
     } else {
-        let rescode = if action == "decline" {
-            WINDOW_DECLINE_RESCODE
+        let (rescode, resmsg) = if action == "decline" {
+            (WINDOW_DECLINE_RESCODE, "Declined by the issuer (sandbox)")
         } else {
-            WINDOW_CANCEL_RESCODE
+            (
+                sandbox.behaviour().buyer_cancel_code.rescode(),
+                "Cancelled by the buyer (sandbox)",
+            )
         };
-        let failed = failure_fields(sandbox, &session, rescode, names);
+        let failed = results::failure_fields(sandbox, &session.payment, rescode, resmsg, names);
         let body = sandbox.signed_form(&failed);
         let callbacks = match (
             &session.payment.status_url,
@@ -372,80 +321,4 @@ fn finish(sandbox: &mut Sandbox, id: &str, action: &str) -> Handled {
         text_response(StatusCode::OK, "text/html; charset=utf-8", back.html()),
         callbacks,
     )
-}
-
-/// The fields of an approved `PAYER_AUTH` window: the buyer is authenticated (3-D Secure),
-/// no money moved; the merchant authorizes later with the `payerauthid` (and `cavv`, `xid`,
-/// `eci`). The values are the sandbox's own, derived from its sequence.
-fn authentication_fields(
-    sandbox: &mut Sandbox,
-    session: &WindowSession,
-    names: CallbackNames,
-) -> Vec<(&'static str, String)> {
-    let sequence = sandbox.ledger.next_sequence();
-    let p = &session.payment;
-    sandbox.authentications.record(
-        format!("PA{sequence:018}"),
-        Authentication {
-            order_id: p.order_id.clone(),
-            currency: p.currency.clone(),
-            amount: p.amount.clone(),
-            confirmed: None,
-        },
-    );
-    [
-        ("mid", sandbox.config().mid.clone()),
-        ("ref", p.order_id.clone()),
-        ("cur", p.currency.clone()),
-        ("amt", p.amount.clone()),
-        ("txntype", "PAYER_AUTH".to_owned()),
-        ("rescode", "0000".to_owned()),
-        ("resmsg", "Success.".to_owned()),
-        ("payerauthid", format!("PA{sequence:018}")),
-        ("cavv", format!("AAABCZIhcQAAAABZlyFxAAAAAA{sequence:02}")),
-        ("xid", format!("SIMXID{sequence:022}")),
-        ("eci", "05".to_owned()),
-        ("resdt", sandbox.kst_datetime()),
-        ("param1", p.param1.clone().unwrap_or_default()),
-    ]
-    .into_iter()
-    .map(|(key, value)| {
-        let key = match (names, key) {
-            (CallbackNames::V1, "payerauthid") => "payer_auth_id",
-            (names, key) => names.name(key),
-        };
-        (key, value)
-    })
-    .collect()
-}
-
-/// The fields of a declined or cancelled window: no transaction, nothing moved.
-fn failure_fields(
-    sandbox: &Sandbox,
-    session: &WindowSession,
-    rescode: &str,
-    names: CallbackNames,
-) -> Vec<(&'static str, String)> {
-    let p = &session.payment;
-    [
-        ("mid", sandbox.config().mid.clone()),
-        ("ref", p.order_id.clone()),
-        ("cur", p.currency.clone()),
-        ("amt", p.amount.clone()),
-        ("txntype", p.transaction_type.clone().unwrap_or_default()),
-        ("rescode", rescode.to_owned()),
-        (
-            "resmsg",
-            if rescode == WINDOW_DECLINE_RESCODE {
-                "Declined by the issuer (sandbox)".to_owned()
-            } else {
-                "Cancelled by the buyer (sandbox)".to_owned()
-            },
-        ),
-        ("resdt", sandbox.kst_datetime()),
-        ("param1", p.param1.clone().unwrap_or_default()),
-    ]
-    .into_iter()
-    .map(|(key, value)| (names.name(key), value))
-    .collect()
 }

@@ -2,14 +2,16 @@
 //!
 //! These types are deliberately independent of the core's operation types: end-to-end
 //! tests then check the client's wire format against a second reading of Eximbay's integration guide, not
-//! against itself. Unknown fields are refused (`EC00`), as the gateway refuses undeclared
-//! fields — a client that sent the integration guide's typo `oreder_id` would fail here.
+//! against itself. Every body is first checked against the inventory
+//! ([`crate::inventory`]): its field kinds, its required fields, and the fields it does not
+//! name (taken out, then refused or ignored as `undeclared_fields` says — a client that sent
+//! the integration guide's typo `oreder_id` is refused by default). These types hold only
+//! what the sandbox reads; every other inventoried field is accepted and ignored.
 
 use serde::Deserialize;
 
 /// The `payment` object of capture, cancel and retrieve requests.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct PaymentFields {
     pub order_id: String,
     pub currency: String,
@@ -24,7 +26,6 @@ pub(crate) struct PaymentFields {
 
 /// `POST /v1/payments/{tid}/capture`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct CaptureRequest {
     pub mid: String,
     pub payment: PaymentFields,
@@ -32,7 +33,6 @@ pub(crate) struct CaptureRequest {
 
 /// `POST /v1/payments/confirm`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ConfirmRequest {
     pub transaction_type: String,
     pub mid: String,
@@ -41,7 +41,6 @@ pub(crate) struct ConfirmRequest {
 
 /// The `payment` object of a confirm request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ConfirmPayment {
     pub order_id: String,
     pub currency: String,
@@ -53,7 +52,6 @@ pub(crate) struct ConfirmPayment {
 
 /// The `refund` object of a cancel request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RefundFields {
     pub refund_type: String,
     pub refund_amount: String,
@@ -64,7 +62,6 @@ pub(crate) struct RefundFields {
 
 /// `refund_account` of a cancel request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RefundAccount {
     pub user_name: String,
     pub bank_code: String,
@@ -73,7 +70,6 @@ pub(crate) struct RefundAccount {
 
 /// `POST /v1/payments/{tid}/cancel`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct CancelRequest {
     pub mid: String,
     pub refund: RefundFields,
@@ -84,7 +80,6 @@ pub(crate) struct CancelRequest {
 
 /// `POST /v1/payments/retrieve`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RetrieveRequest {
     pub mid: String,
     pub key_field: String,
@@ -93,14 +88,12 @@ pub(crate) struct RetrieveRequest {
 
 /// `POST /v1/payments/verify`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct VerifyRequest {
     pub data: String,
 }
 
 /// `POST /v1/payments/ready`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ReadyRequest {
     pub payment: ReadyPayment,
     pub merchant: ReadyMerchant,
@@ -110,17 +103,6 @@ pub(crate) struct ReadyRequest {
     pub product: Vec<ReadyLine>,
     #[serde(default)]
     pub surcharge: Vec<ReadyLine>,
-    // Read so that a body carrying them is accepted; their values do not change the
-    // sandbox's answer.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub other_param: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub tax: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub settings: std::collections::BTreeMap<String, String>,
     /// `{"token_creation": "Y"}`: store the card (read again from the body at request_pay).
     #[serde(default)]
     pub tokenbilling: Option<TokenBilling>,
@@ -128,14 +110,12 @@ pub(crate) struct ReadyRequest {
 
 /// The ready body's `tokenbilling` object.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct TokenBilling {
     pub token_creation: String,
 }
 
 /// `POST /v1/payments/tokenbilling/{token_id}/rebill`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RebillRequest {
     pub payment: RebillPayment,
     pub merchant: ReadyMerchant,
@@ -145,7 +125,6 @@ pub(crate) struct RebillRequest {
 
 /// The `payment` object of a rebill request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RebillPayment {
     pub order_id: String,
     pub currency: String,
@@ -154,26 +133,27 @@ pub(crate) struct RebillPayment {
 
 /// `POST /v1/payments/tokenbilling/{token_id}/delete`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct TokenDeleteRequest {
-    pub merchant: ReadyMerchant,
+    /// `{"merchant": {"mid"}}`, or absent in an empty body (see `token_delete_body`).
+    #[serde(default)]
+    pub merchant: Option<ReadyMerchant>,
 }
 
 /// A `product` or `surcharge` line of a ready request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ReadyLine {
-    pub name: String,
-    pub quantity: String,
-    pub unit_price: String,
+    // Optional for rebills (the token page's sample sends an empty line); ready requires
+    // them through the inventory.
     #[serde(default)]
-    #[allow(dead_code)]
-    pub link: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub quantity: String,
+    #[serde(default)]
+    pub unit_price: String,
 }
 
 /// `payment` of a ready request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ReadyPayment {
     pub transaction_type: String,
     pub order_id: String,
@@ -184,14 +164,12 @@ pub(crate) struct ReadyPayment {
 
 /// `merchant` of a ready request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ReadyMerchant {
     pub mid: String,
 }
 
 /// `buyer` of a ready request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ReadyBuyer {
     pub name: String,
     pub email: String,
@@ -199,7 +177,6 @@ pub(crate) struct ReadyBuyer {
 
 /// `url` of a ready request.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ReadyUrls {
     pub return_url: String,
     pub status_url: String,
@@ -207,14 +184,12 @@ pub(crate) struct ReadyUrls {
 
 /// `POST /v1/payments/recurring/{id}/adjust`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct V1AdjustRequest {
     pub adjust_amount: String,
 }
 
 /// `POST /v1/payments/recurring/{id}/delete`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct V1DeleteRequest {}
 
 /// The fields a signed legacy request adds (not in the recurring-payment guide; see
