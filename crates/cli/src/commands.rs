@@ -28,8 +28,40 @@ fn print(value: Value) {
 pub fn capture(global: &Global, payment: &PaymentArgs) -> Result<(), Failure> {
     let op = payment.to_capture()?;
     let captured = client(global)?.send(&op)?;
-    print(json!({"operation": "capture", "response": captured, "state": "Captured"}));
+    let response = json!(captured);
+    same_payment(
+        "capture",
+        &response,
+        &op.transaction_id,
+        &captured.transaction_id,
+    )?;
+    print(json!({"operation": "capture", "response": response, "state": "Captured"}));
     Ok(())
+}
+
+/// A success answer about another payment (another `transaction_id`) says nothing about the
+/// one asked for: its outcome is unknown (exit 4), never a state read from someone else's
+/// answer.
+fn same_payment(
+    operation: &str,
+    response: &Value,
+    asked: &TransactionId,
+    answered: &TransactionId,
+) -> Result<(), Failure> {
+    if answered.as_str().trim() == asked.as_str().trim() {
+        return Ok(());
+    }
+    Err(Failure::another_payment(
+        json!({
+            "operation": operation,
+            "response": response,
+            "outcome": "unknown",
+            "state": "NeedsReconcile",
+            "next": "reconcile with `eximbay retrieve`",
+        }),
+        asked,
+        answered,
+    ))
 }
 
 /// What `confirm` was asked for.
@@ -163,6 +195,12 @@ pub fn refund(
         refund_account: None,
     };
     let refunded = client(global)?.send(&op)?;
+    same_payment(
+        "refund",
+        &json!(refunded),
+        &op.transaction_id,
+        &refunded.payment.transaction_id,
+    )?;
     let rest = refunded
         .payment
         .balance

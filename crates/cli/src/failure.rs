@@ -7,7 +7,7 @@
 //! | 1 | the notification did not verify | `notification verify` |
 //! | 2 | bad usage or invalid input; nothing was sent | arguments, amounts, ids, configuration |
 //! | 3 | declined: card, issuer, fraud screening, acquirer | `HE*`, `DP*`, other final codes, a final 4xx page |
-//! | 4 | outcome unknown: reconcile with `eximbay retrieve` | `EE*`, `EX*`, any 5xx, timeouts and resets after sending, on a capture or refund |
+//! | 4 | outcome unknown: reconcile with `eximbay retrieve` | `EE*`, `EX*`, any 5xx, timeouts and resets after sending, on a capture or refund; a success answer about another payment |
 //! | 5 | failed before anything was sent; safe to retry | DNS, connect, TLS, retries exhausted |
 //! | 6 | the gateway rejected the request itself: fix the call or the configuration | `EC*` (bad key, bad transaction id, bad or undeclared field) |
 //! | 7 | the gateway has no record of it now | `retrieve` answered `NONE` (not proof that nothing was made: a payment just made may not be visible yet) |
@@ -59,6 +59,24 @@ impl Failure {
                       nothing was made: a payment just made may not be visible yet; retrieve \
                       again later before sending anything again"
                 .to_owned(),
+            stdout: Some(answer),
+        }
+    }
+
+    /// A capture or refund answered with success about another payment (exit 4): what
+    /// became of the one asked for is unknown. The answer is printed with
+    /// `"outcome": "unknown"`.
+    pub fn another_payment(
+        answer: Value,
+        asked: &eximbay_core::TransactionId,
+        answered: &eximbay_core::TransactionId,
+    ) -> Self {
+        Failure {
+            code: exit::AMBIGUOUS,
+            message: format!(
+                "the gateway answered about payment {answered}, not {asked}: the outcome is \
+                 unknown; reconcile with `eximbay retrieve` before sending anything again"
+            ),
             stdout: Some(answer),
         }
     }

@@ -660,3 +660,88 @@ fn every_scripted_fault_through_the_cli() {
     assert_eq!(code(&eximbay(Some(&base), &capture, None)), 0);
     assert_eq!(sandbox.sandbox().ledger.payments[&tid].captures_applied, 1);
 }
+
+/// A gateway on a free port that answers every request with `answer` (HTTP 200, JSON).
+fn canned_gateway(answer: String) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_success_answer_about_another_payment_exits_4_outcome_unknown() {
+    let asked = "1849705C64W0000000000001";
+    let other = "1849705C64W0000000000999";
+    let payment = [
+        "--transaction-id",
+        asked,
+        "--order-id",
+        "O-ODD",
+        "--currency",
+        "USD",
+        "--amount",
+        "25.00",
+    ];
+    let refund_answer = serde_json::json!({
+        "rescode": "0000", "resmsg": "Success.", "mid": DEFAULT_MID,
+        "refund": {"refund_amount": "1.00", "refund_id": "CLI-ODD-1",
+                   "refund_date": "20260101120000", "refund_transaction_id": "1849705C64R0000000000001"},
+        "payment": {"order_id": "O-ODD", "currency": "USD", "amount": "25.00",
+                    "transaction_id": other, "balance": "24.00"},
+    });
+    let base = canned_gateway(refund_answer.to_string());
+    let args = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "25.00",
+            "--partial",
+            "1.00",
+            "--refund-id",
+            "CLI-ODD-1",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &args, None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = json(&out);
+    assert_eq!(printed["outcome"], "unknown");
+    assert_eq!(printed["state"], "NeedsReconcile");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(other) && stderr.contains(asked), "{stderr}");
+
+    let capture_answer = serde_json::json!({
+        "rescode": "0000", "resmsg": "Success.", "mid": DEFAULT_MID,
+        "payment": {"order_id": "O-ODD", "currency": "USD", "amount": "25.00",
+                    "transaction_id": other, "captured_date": "20260101120000"},
+    });
+    let base = canned_gateway(capture_answer.to_string());
+    let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(json(&out)["state"], "Captured");
+}
