@@ -6,8 +6,12 @@
 //! * v1: `/v1/payments/{tid}/capture`, `/cancel`, `/v1/payments/retrieve`, `/verify`,
 //!   `/ready`, `/v1/payments/recurring/{id}/delete` and `/adjust`, with the gateway's
 //!   checks: Basic auth (`EC1000`), JSON content type (`EC1001`), 24-character transaction
-//!   ids (`EC1002`), POST only (`EC1003`), undeclared fields refused (`EC00`).
-//! * legacy: `/Gateway/DirectProcessor.krp` with `RC_TERMINATE` and `RC_ADJUST`.
+//!   ids (`EC1002`), POST only (`EC1003`), fields the inventory does not name refused
+//!   (`EC00`, naming the field; a choice per surface).
+//! * legacy: `/Gateway/DirectProcessor.krp` with the guide's `QUERY`, `REFUND`, `CAPTURE`,
+//!   `PAYMENT_PA`, `AUTHORIZE_PA`, `REBILL`, and the recurring guide's `RC_TERMINATE` and
+//!   `RC_ADJUST`.
+//! * Every request field a public source shows is accepted on its route ([`inventory`]).
 //! * A ledger with the gateway's rules: capture only `AUTHORIZE` payments, once, for the
 //!   whole amount; refunds up to the balance with the `balance` guard; KRW/JPY/VND whole
 //!   numbers; retrieve answers `SALE | AUTH | REGISTERED | NONE` with `balance`.

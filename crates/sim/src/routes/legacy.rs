@@ -1,11 +1,16 @@
-//! The legacy server-to-server surface: `POST /Gateway/DirectProcessor.krp` with
-//! `RC_TERMINATE` and `RC_ADJUST`, answered as `k=v&k=v` text ending in a newline.
+//! The legacy server-to-server surface: `POST /Gateway/DirectProcessor.krp`, answered as
+//! `k=v&k=v` text ending in a newline: the guide's `QUERY`, `REFUND`, `CAPTURE`,
+//! `PAYMENT_PA`, `AUTHORIZE_PA` and `REBILL` (`routes::direct`), always signed, and the
+//! recurring guide's `RC_TERMINATE` and `RC_ADJUST` (signed as `legacy_signing` says).
+//! Fields are checked against the inventory for the `txntype`; what it does not name is
+//! refused or ignored as `undeclared_fields.direct_processor` says.
 
 use http::{Request, StatusCode};
 
-use super::{Handled, text_response, wire};
-use crate::behaviour::LegacySignature;
+use super::{Handled, direct, text_response, wire};
+use crate::behaviour::{FieldPolicy, LegacySignature};
 use crate::callbacks::Signer;
+use crate::inventory;
 use crate::ledger::refuse;
 use crate::sandbox::Sandbox;
 
@@ -36,18 +41,88 @@ pub(crate) fn handle(sandbox: &mut Sandbox, form: LegacyForm) -> Handled {
         fields,
         fgkey_valid,
     } = form;
+    let txntype = fields
+        .iter()
+        .find(|(k, _)| k == "txntype")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    if matches!(txntype.as_str(), "RC_TERMINATE" | "RC_ADJUST") {
+        return recurring(sandbox, &fields, fgkey_valid, &txntype);
+    }
+    let form = direct::Form(&fields);
+    let behaviour = sandbox.behaviour();
+    let answer = if inventory::direct_processor_route(&txntype).is_none() {
+        direct::refusal(&form, &txntype, "EC00", "Invalid txntype")
+    } else if let Some(field) = undeclared(
+        &fields,
+        &txntype,
+        behaviour.undeclared_fields.direct_processor,
+    ) {
+        direct::refusal(
+            &form,
+            &txntype,
+            "EC00",
+            &format!("{field} is not a field of DirectProcessor.krp txntype={txntype}"),
+        )
+    } else if !fgkey_valid {
+        // The guide marks the fgkey R on every one of these; what a bad one gets is not
+        // documented (`fgkey_failure`).
+        direct::refusal(
+            &form,
+            &txntype,
+            behaviour.fgkey_failure.rescode(),
+            "Invalid fgkey",
+        )
+    } else if form.get("mid") != Some(sandbox.config().mid.as_str()) {
+        direct::refusal(&form, &txntype, "EC00", "Invalid mid")
+    } else {
+        match txntype.as_str() {
+            "QUERY" => direct::query(sandbox, &form),
+            "REFUND" => direct::refund(sandbox, &form),
+            "CAPTURE" => direct::capture(sandbox, &form),
+            "PAYMENT_PA" | "AUTHORIZE_PA" => direct::after_payer_auth(sandbox, &form, &txntype),
+            "REBILL" => direct::rebill(sandbox, &form),
+            _ => direct::refusal(&form, &txntype, "EC00", "Invalid txntype"),
+        }
+    };
+    let body = sandbox.signed_form(&answer);
+    Handled::respond(text_response(StatusCode::OK, "text/plain", body + "\n"))
+}
+
+/// The first field the inventory does not name for `txntype`, when `policy` refuses it.
+fn undeclared<'a>(
+    fields: &'a [(String, String)],
+    txntype: &str,
+    policy: FieldPolicy,
+) -> Option<&'a str> {
+    if policy == FieldPolicy::Ignore {
+        return None;
+    }
+    fields
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .find(|k| !inventory::direct_processor_declares(txntype, k))
+}
+
+/// `RC_TERMINATE` / `RC_ADJUST` (seed 002): unsigned replies with the recurring guide's
+/// fields.
+fn recurring(
+    sandbox: &mut Sandbox,
+    fields: &[(String, String)],
+    fgkey_valid: bool,
+    txntype: &str,
+) -> Handled {
     let get = |key: &str| {
         fields
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
     };
-    let txntype = get("txntype").unwrap_or_default();
     let recurring_id = get("recurringID").unwrap_or_default();
     let reply = |rescode: &str, resmsg: &str| {
         let mut form = form_urlencoded::Serializer::new(String::new());
         form.append_pair("mid", &get("mid").unwrap_or_default());
-        form.append_pair("txntype", &txntype);
+        form.append_pair("txntype", txntype);
         form.append_pair("recurringID", &recurring_id);
         form.append_pair("rescode", rescode);
         form.append_pair("resmsg", resmsg);
@@ -61,16 +136,16 @@ pub(crate) fn handle(sandbox: &mut Sandbox, form: LegacyForm) -> Handled {
             form.finish() + "\n",
         ))
     };
-    let Some(declared) = wire::legacy_declared_fields(&txntype) else {
-        return reply("EC00", "Invalid txntype");
-    };
     let signing = sandbox.behaviour().legacy_signing;
+    let policy = sandbox.behaviour().undeclared_fields.direct_processor;
     let is_declared = |key: &str| {
-        declared.contains(&key)
-            || (signing != LegacySignature::Unsigned
-                && wire::LEGACY_SIGNATURE_FIELDS.contains(&key))
+        let signature = wire::LEGACY_SIGNATURE_FIELDS.contains(&key);
+        inventory::direct_processor_declares(txntype, key)
+            && (!signature || signing != LegacySignature::Unsigned)
     };
-    if let Some((undeclared, _)) = fields.iter().find(|(k, _)| !is_declared(k)) {
+    if policy == FieldPolicy::Refuse
+        && let Some((undeclared, _)) = fields.iter().find(|(k, _)| !is_declared(k))
+    {
         return reply("EC00", &format!("Undeclared parameter {undeclared}"));
     }
     let signed = get("fgkey").is_some();

@@ -17,6 +17,7 @@ mod answers;
 pub mod checkout;
 mod confirm;
 pub mod control;
+mod direct;
 pub mod legacy;
 pub mod pages;
 mod retrieve;

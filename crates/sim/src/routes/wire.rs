@@ -196,31 +196,6 @@ pub(crate) struct V1DeleteRequest {}
 /// [`LegacySignature`](crate::behaviour::LegacySignature)).
 pub(crate) const LEGACY_SIGNATURE_FIELDS: [&str; 3] = ["ver", "charset", "fgkey"];
 
-/// The fields a legacy DirectProcessor request may carry, per `txntype`.
-pub(crate) fn legacy_declared_fields(txntype: &str) -> Option<&'static [&'static str]> {
-    match txntype {
-        "RC_TERMINATE" => Some(&[
-            "mid",
-            "txntype",
-            "recurringID",
-            "param1",
-            "param2",
-            "param3",
-        ]),
-        "RC_ADJUST" => Some(&[
-            "mid",
-            "txntype",
-            "adjustType",
-            "recurringID",
-            "adjustAmount",
-            "param1",
-            "param2",
-            "param3",
-        ]),
-        _ => None,
-    }
-}
-
 const LANGS: [&str; 8] = ["KR", "EN", "CN", "JP", "RU", "TH", "TW", "VN"];
 
 impl PaymentFields {
