@@ -392,6 +392,79 @@ fn refusals() -> Vec<Row> {
             .verify(&SecretKey::new(eximbay_tests::SECRET_KEY).unwrap())
             .unwrap_err(),
     ));
+    // After an ambiguous confirm or rebill, one NONE right after proves nothing: sending the
+    // command again is refused until the grace policy (15 minutes, then 3 NONEs) is met.
+    let none = eximbay_core::ops::retrieve::Retrieved {
+        resmsg: String::new(),
+        order_id: None,
+        currency: None,
+        amount: None,
+        transaction_id: None,
+        transaction_type: None,
+        status: eximbay_core::RemoteStatus::None,
+        balance: None,
+        captured_date: None,
+        payment_method: None,
+    };
+    let sent_at = eximbay_core::Timestamp(1_800_000_000);
+    let mut auth = eximbay_core::PayerAuthentication::new(
+        eximbay_core::PayerAuthId::new("PA1"),
+        OrderId::new("3DS-1"),
+        Currency::Usd,
+        Amount::parse("25.00").unwrap(),
+        Lang::En,
+    )
+    .unwrap();
+    use eximbay_core::authentication::ConfirmOutcome;
+    auth.apply(ConfirmOutcome::Ambiguous { at: sent_at })
+        .unwrap();
+    auth.apply(ConfirmOutcome::Retrieved {
+        answer: none.clone(),
+        at: sent_at,
+    })
+    .unwrap();
+    rows.push(row(
+        "reconcile",
+        "a confirm again after one NONE for an ambiguous confirm",
+        "PayerAuthentication::confirm",
+        auth.confirm(
+            eximbay_core::TransactionType::PaymentPa,
+            &Currency::Usd,
+            &Amount::parse("25.00").unwrap(),
+        )
+        .unwrap_err(),
+    ));
+    use eximbay_core::token::{TokenCommand, TokenOutcome};
+    let mut token = eximbay_core::Token::new(eximbay_core::TokenId::new("TK1"), Lang::En);
+    token
+        .apply(TokenOutcome::Ambiguous {
+            command: TokenCommand::Rebill {
+                order_id: OrderId::new("R-1"),
+                currency: Currency::Usd,
+                amount: Amount::parse("5.00").unwrap(),
+            },
+            at: sent_at,
+        })
+        .unwrap();
+    token
+        .apply(TokenOutcome::Retrieved {
+            answer: none,
+            at: sent_at,
+        })
+        .unwrap();
+    rows.push(row(
+        "reconcile",
+        "a rebill again after one NONE for an ambiguous rebill",
+        "Token::rebill",
+        token
+            .rebill(
+                OrderId::new("R-1"),
+                Currency::Usd,
+                Amount::parse("5.00").unwrap(),
+                Vec::new(),
+            )
+            .unwrap_err(),
+    ));
     // The sandbox: oversized bodies.
     let mut sandbox = Sandbox::new(SandboxConfig::default());
     let huge = http::Request::post("/_sim/payments")

@@ -17,6 +17,9 @@ use eximbay_sim::RunningSandbox;
 use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
 use eximbay_tests::{render_request, test_config};
 
+/// The caller's clock when the calls are sent.
+const NOW: Timestamp = Timestamp(1_800_000_000);
+
 fn amount(text: &str) -> Amount {
     Amount::parse(text).unwrap()
 }
@@ -93,7 +96,8 @@ fn a_confirm_for_another_amount_currency_or_type_is_refused_before_anything_is_b
 #[test]
 fn an_unknown_outcome_needs_a_retrieve_by_order_id_and_nothing_else() {
     let mut auth = authentication();
-    auth.apply(ConfirmOutcome::Ambiguous).unwrap();
+    auth.apply(ConfirmOutcome::Ambiguous { at: Timestamp(0) })
+        .unwrap();
     assert_eq!(*auth.status(), AuthenticationStatus::NeedsReconcile);
     assert!(matches!(
         auth.confirm(TransactionType::PaymentPa, &Currency::Usd, &amount("25.00")),
@@ -169,7 +173,7 @@ fn a_payer_authentication_is_confirmed_into_a_payment_with_the_blocking_client()
     // AUTHORIZE_PA: authorized, captured later.
     let mut auth = authenticate(&sandbox, "3DS-1", "25.00");
     let applied = client
-        .confirm(&mut auth, TransactionType::AuthorizePa)
+        .confirm(&mut auth, TransactionType::AuthorizePa, NOW)
         .unwrap();
     let mut payment = applied.transition;
     assert_eq!(payment.status(), PaymentStatus::Authorized);
@@ -183,17 +187,17 @@ fn a_payer_authentication_is_confirmed_into_a_payment_with_the_blocking_client()
     assert!(sandbox.sandbox().ledger.payments[&tid].captured);
 
     // Confirmed once: a second confirm is refused before sending.
-    let again = client.confirm(&mut auth, TransactionType::AuthorizePa);
+    let again = client.confirm(&mut auth, TransactionType::AuthorizePa, NOW);
     assert!(again.as_ref().is_err_and(|e| e.nothing_sent()), "{again:?}");
 
     // The sandbox, too, refuses a reused or mismatched authentication.
     let mut stale = authenticate(&sandbox, "3DS-2", "10.00");
     let mut copy = stale.clone();
     client
-        .confirm(&mut stale, TransactionType::PaymentPa)
+        .confirm(&mut stale, TransactionType::PaymentPa, NOW)
         .unwrap();
     let reused = client
-        .confirm(&mut copy, TransactionType::PaymentPa)
+        .confirm(&mut copy, TransactionType::PaymentPa, NOW)
         .unwrap_err();
     assert!(reused.is_rejected_request(), "{reused}");
     assert_eq!(*copy.status(), AuthenticationStatus::Authenticated);
@@ -205,7 +209,7 @@ async fn payment_pa_with_the_async_client_is_captured_at_once() {
     let mut auth = authenticate(&sandbox, "3DS-3", "40.00");
     let client = eximbay_async::Client::new(config(&sandbox)).unwrap();
     let applied = client
-        .confirm(&mut auth, TransactionType::PaymentPa)
+        .confirm(&mut auth, TransactionType::PaymentPa, NOW)
         .await
         .unwrap();
     assert_eq!(applied.transition.status(), PaymentStatus::Captured);
@@ -235,11 +239,16 @@ fn an_ambiguous_confirm_is_reconciled_by_order_id() {
     let mut auth = authenticate(&sandbox, "3DS-4", "25.00");
     fault("apply_then_drop");
     let lost = client
-        .confirm(&mut auth, TransactionType::AuthorizePa)
+        .confirm(&mut auth, TransactionType::AuthorizePa, NOW)
         .unwrap_err();
     assert!(lost.is_ambiguous(), "{lost}");
     assert_eq!(*auth.status(), AuthenticationStatus::NeedsReconcile);
-    let payment = client.reconcile_authentication(&mut auth).unwrap().unwrap();
+    assert_eq!(auth.not_found().ambiguous_at, Some(NOW));
+    // Found at once: a payment found needs no grace period.
+    let payment = client
+        .reconcile_authentication(&mut auth, NOW)
+        .unwrap()
+        .unwrap();
     assert_eq!(payment.status(), PaymentStatus::Authorized);
     assert!(
         sandbox
@@ -249,20 +258,46 @@ fn an_ambiguous_confirm_is_reconciled_by_order_id() {
             .contains_key(payment.transaction_id().as_str())
     );
 
-    // A 500 before anything was made: the retrieve finds nothing, and it may be confirmed again.
+    // A 500 before anything was made: the retrieve finds nothing. One NONE right after the
+    // call proves nothing: the confirm stays in doubt (and cannot be sent) until the grace
+    // policy — 15 minutes, then 3 NONE answers — is met; only then may it be sent again.
     let mut auth = authenticate(&sandbox, "3DS-5", "25.00");
     fault("http500");
     let failed = client
-        .confirm(&mut auth, TransactionType::PaymentPa)
+        .confirm(&mut auth, TransactionType::PaymentPa, NOW)
         .unwrap_err();
     assert!(
         failed.is_ambiguous(),
         "a 500 on a money-moving call: {failed}"
     );
-    assert_eq!(client.reconcile_authentication(&mut auth).unwrap(), None);
+    let later = |seconds: i64| Timestamp(NOW.0 + seconds);
+    for at in [NOW, later(60), later(900), later(1200)] {
+        assert_eq!(
+            client.reconcile_authentication(&mut auth, at).unwrap(),
+            None
+        );
+        assert_eq!(
+            *auth.status(),
+            AuthenticationStatus::NeedsReconcile,
+            "{at:?}"
+        );
+        let blocked = client.confirm(&mut auth, TransactionType::PaymentPa, at);
+        assert!(blocked.is_err_and(|e| e.nothing_sent()));
+    }
+    assert_eq!(
+        auth.not_found().none_answers,
+        2,
+        "the first two came too early"
+    );
+    assert_eq!(
+        client
+            .reconcile_authentication(&mut auth, later(1500))
+            .unwrap(),
+        None
+    );
     assert_eq!(*auth.status(), AuthenticationStatus::Authenticated);
     let payment = client
-        .confirm(&mut auth, TransactionType::PaymentPa)
+        .confirm(&mut auth, TransactionType::PaymentPa, later(1501))
         .unwrap()
         .transition;
     assert_eq!(payment.status(), PaymentStatus::Captured);
@@ -310,33 +345,55 @@ mod model {
                 resmsg: String::new(),
                 errcode: None,
             })),
-            Just(ConfirmOutcome::Ambiguous),
-            Just(ConfirmOutcome::Retrieved(retrieved(
-                RemoteStatus::None,
-                false
-            ))),
-            Just(ConfirmOutcome::Retrieved(retrieved(
-                RemoteStatus::Sale,
-                true
-            ))),
-            Just(ConfirmOutcome::Retrieved(retrieved(
-                RemoteStatus::Auth,
-                true
-            ))),
+            at().prop_map(|at| ConfirmOutcome::Ambiguous { at }),
+            at().prop_map(move |at| ConfirmOutcome::Retrieved {
+                answer: retrieved(RemoteStatus::None, false),
+                at
+            }),
+            at().prop_map(move |at| ConfirmOutcome::Retrieved {
+                answer: retrieved(RemoteStatus::Sale, true),
+                at
+            }),
+            at().prop_map(move |at| ConfirmOutcome::Retrieved {
+                answer: retrieved(RemoteStatus::Auth, true),
+                at
+            }),
         ]
+    }
+
+    /// A time within an hour of the model's start, in steps of 5 minutes.
+    fn at() -> impl Strategy<Value = Timestamp> {
+        (0i64..12).prop_map(|step| Timestamp(NOW.0 + step * 300))
     }
 
     proptest! {
         /// Whatever arrives, in any order: at most one payment is ever made, it is made only
         /// from Authenticated (a confirm) or NeedsReconcile (a retrieve), a confirm is
-        /// allowed exactly when Authenticated, Confirmed never changes, and a refused outcome
-        /// changes nothing.
+        /// allowed exactly when Authenticated, Confirmed never changes, a refused outcome
+        /// changes nothing, and an ambiguous confirm becomes confirmable again only after
+        /// the grace policy's NONE answers (3, each 15 minutes or more after the call).
         #[test]
-        fn at_most_one_payment_and_confirmed_is_final(outcomes in proptest::collection::vec(outcome(), 1..12)) {
+        fn at_most_one_payment_and_confirmed_is_final(outcomes in proptest::collection::vec(outcome(), 1..24)) {
             let mut auth = authentication();
             let mut payments = 0;
+            // Since the last ambiguous confirm: when it was, and the NONE answers that count.
+            let mut ambiguous_at = None;
+            let mut late_nones = 0;
             for outcome in outcomes {
                 let before = auth.clone();
+                match (&outcome, before.status()) {
+                    (ConfirmOutcome::Ambiguous { at }, AuthenticationStatus::Authenticated) => {
+                        ambiguous_at = Some(*at);
+                        late_nones = 0;
+                    }
+                    (ConfirmOutcome::Retrieved { answer, at }, AuthenticationStatus::NeedsReconcile)
+                        if answer.status == RemoteStatus::None
+                            && ambiguous_at.is_some_and(|call: Timestamp| at.0 >= call.0 + 900) =>
+                    {
+                        late_nones += 1;
+                    }
+                    _ => {}
+                }
                 let can_confirm = auth
                     .confirm(TransactionType::PaymentPa, &Currency::Usd, &amount("25.00"))
                     .is_ok();
@@ -356,6 +413,11 @@ mod model {
                 }
                 if matches!(before.status(), AuthenticationStatus::Confirmed { .. }) {
                     prop_assert_eq!(&auth, &before, "Confirmed is final");
+                }
+                if *before.status() == AuthenticationStatus::NeedsReconcile
+                    && *auth.status() == AuthenticationStatus::Authenticated
+                {
+                    prop_assert!(late_nones >= 3, "released after {} counted NONE answers", late_nones);
                 }
             }
             prop_assert!(payments <= 1);

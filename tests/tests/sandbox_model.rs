@@ -582,21 +582,24 @@ proptest! {
         let client = BlockingClient::new(transport(sandbox.clone()), config(), |_| {});
         let mut known: Vec<Payment> = Vec::new();
         let mut rebills = 0;
+        // The caller's clock: five minutes pass between steps.
+        let mut now = eximbay_core::Timestamp(1_800_000_000);
 
         for (n, step) in steps.iter().enumerate() {
+            now.0 += 300;
             let result = match step {
                 TokenStep::Rebill(c, f) => {
                     inject(&sandbox, "/rebill", f);
                     rebills += 1;
                     client
-                        .rebill(&mut token, OrderId::new(format!("REBILL-{rebills}")), cents(*c), Currency::Usd, Vec::new())
+                        .rebill(&mut token, OrderId::new(format!("REBILL-{rebills}")), cents(*c), Currency::Usd, Vec::new(), now)
                         .map(|applied| known.push(applied.transition))
                 }
-                TokenStep::Delete(f) => { inject(&sandbox, "/delete", f); client.delete_token(&mut token).map(|_| ()) }
+                TokenStep::Delete(f) => { inject(&sandbox, "/delete", f); client.delete_token(&mut token, now).map(|_| ()) }
                 TokenStep::Lookup(f) => { inject(&sandbox, "/tokenbilling/", f); client.lookup_token(&mut token).map(|_| ()) }
                 TokenStep::Reconcile(f) => {
                     inject(&sandbox, "/retrieve", f);
-                    client.reconcile_token(&mut token).map(|found| known.extend(found))
+                    client.reconcile_token(&mut token, now).map(|found| known.extend(found))
                 }
                 TokenStep::Confirm(pay, f) => {
                     let order = format!("AUTH-{n}");
@@ -607,11 +610,16 @@ proptest! {
                     let mut auth = PayerAuthentication::new(PayerAuthId::new(id), OrderId::new(order), Currency::Usd, cents(700), Lang::En).unwrap();
                     inject(&sandbox, "/confirm", f);
                     let kind = if *pay { TransactionType::PaymentPa } else { TransactionType::AuthorizePa };
-                    let confirmed = client.confirm(&mut auth, kind).map(|applied| known.push(applied.transition));
+                    let confirmed = client.confirm(&mut auth, kind, now).map(|applied| known.push(applied.transition));
                     sandbox.lock().unwrap().clear_faults();
-                    // Settle the doubt at once, so each authentication ends confirmed or not.
-                    if *auth.status() == AuthenticationStatus::NeedsReconcile {
-                        known.extend(client.reconcile_authentication(&mut auth).unwrap());
+                    // Settle the doubt at once, so each authentication ends confirmed or not:
+                    // retrieve until found, or until the grace policy (15 minutes, then 3
+                    // NONE answers) reads the confirm as never made.
+                    let mut later = now;
+                    while *auth.status() == AuthenticationStatus::NeedsReconcile {
+                        later.0 += 600;
+                        known.extend(client.reconcile_authentication(&mut auth, later).unwrap());
+                        prop_assert!(later.0 - now.0 <= 2_400, "settled within the policy");
                     }
                     prop_assert!(!matches!(auth.status(), AuthenticationStatus::NeedsReconcile));
                     confirmed
@@ -634,9 +642,11 @@ proptest! {
             }
         }
 
-        // Settle whatever is in doubt, with nothing injected.
-        if token.in_doubt().is_some() {
-            known.extend(client.reconcile_token(&mut token).unwrap());
+        // Settle whatever is in doubt, with nothing injected (a rebill NONE only once the
+        // grace policy is met: retrieve again, later).
+        while token.in_doubt().is_some() {
+            now.0 += 600;
+            known.extend(client.reconcile_token(&mut token, now).unwrap());
         }
         let sim = sandbox.lock().unwrap();
         let mut made: Vec<&String> = sim.tokens.by_id[&token_id].rebills.iter().collect();

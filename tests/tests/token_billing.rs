@@ -14,13 +14,16 @@ use eximbay_core::ops::token_rebill::TokenRebill;
 use eximbay_core::token::{InvalidTokenCommand, TokenCommand, TokenOutcome};
 use eximbay_core::{
     Amount, ClientError, Currency, Lang, Notification, Operation, OrderId, PaymentStatus,
-    SecretKey, Token, TokenId, TokenStatus, TransactionType,
+    SecretKey, Timestamp, Token, TokenId, TokenStatus, TransactionType,
 };
 use eximbay_sim::behaviour::TokenLookupAnswer;
 use eximbay_sim::control::NewPayment;
 use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
 use eximbay_sim::{Behaviour, RunningSandbox, SandboxConfig, ServerOptions};
 use eximbay_tests::{render_request, test_config};
+
+/// The caller's clock when the calls are sent.
+const NOW: Timestamp = Timestamp(1_800_000_000);
 
 fn amount(text: &str) -> Amount {
     Amount::parse(text).unwrap()
@@ -149,6 +152,7 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
             amount("12.00"),
             Currency::Usd,
             vec![Line::new("Monthly tea box", 1, amount("12.00"))],
+            NOW,
         )
         .unwrap();
     let mut payment = applied.transition;
@@ -175,7 +179,7 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
     assert_eq!(payment.status(), PaymentStatus::PartiallyRefunded);
 
     assert!(client.lookup_token(&mut token).unwrap().is_active());
-    client.delete_token(&mut token).unwrap();
+    client.delete_token(&mut token, NOW).unwrap();
     assert_eq!(token.status(), TokenStatus::Deleted);
     // Deleted for good: nothing more is sent.
     let refused = client
@@ -185,6 +189,7 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
             amount("12.00"),
             Currency::Usd,
             Vec::new(),
+            NOW,
         )
         .unwrap_err();
     assert!(refused.nothing_sent(), "{refused}");
@@ -210,6 +215,7 @@ async fn rebill_with_the_async_client() {
             amount("30.00"),
             Currency::Usd,
             Vec::new(),
+            NOW,
         )
         .await
         .unwrap();
@@ -232,6 +238,7 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
             amount("12.00"),
             Currency::Usd,
             Vec::new(),
+            NOW,
         )
         .unwrap_err();
     assert!(lost.is_ambiguous(), "{lost}");
@@ -247,15 +254,18 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
             amount("12.00"),
             Currency::Usd,
             Vec::new(),
+            NOW,
         )
         .unwrap_err();
     assert!(blocked.nothing_sent());
-    let found = client.reconcile_token(&mut token).unwrap().unwrap();
+    let found = client.reconcile_token(&mut token, NOW).unwrap().unwrap();
     assert_eq!(found.status(), PaymentStatus::Captured);
     assert_eq!(found.order_id().as_str(), "REBILL-3");
     assert_eq!(token.in_doubt(), None);
 
-    // A 500 before anything was made: nothing found, and the card may be charged again.
+    // A 500 before anything was made: nothing found. One NONE right after the call proves
+    // nothing: the rebill stays in doubt, and the card cannot be charged, until the grace
+    // policy (15 minutes, then 3 NONE answers) is met; only then may it be charged again.
     fault(&sandbox, "/rebill", "http500");
     assert!(
         client
@@ -264,12 +274,31 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
                 OrderId::new("REBILL-5"),
                 amount("12.00"),
                 Currency::Usd,
-                Vec::new()
+                Vec::new(),
+                NOW,
             )
             .unwrap_err()
             .is_ambiguous()
     );
-    assert_eq!(client.reconcile_token(&mut token).unwrap(), None);
+    let later = |seconds: i64| Timestamp(NOW.0 + seconds);
+    for at in [NOW, later(1), later(900), later(1200)] {
+        assert_eq!(client.reconcile_token(&mut token, at).unwrap(), None);
+        assert!(token.in_doubt().is_some(), "still in doubt at {at:?}");
+        let blocked = client.rebill(
+            &mut token,
+            OrderId::new("REBILL-5"),
+            amount("12.00"),
+            Currency::Usd,
+            Vec::new(),
+            at,
+        );
+        assert!(blocked.is_err_and(|e| e.nothing_sent()));
+    }
+    assert_eq!(
+        client.reconcile_token(&mut token, later(1500)).unwrap(),
+        None
+    );
+    assert_eq!(token.in_doubt(), None);
     client
         .rebill(
             &mut token,
@@ -277,6 +306,7 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
             amount("12.00"),
             Currency::Usd,
             Vec::new(),
+            later(1501),
         )
         .unwrap();
     let rebills = sandbox.sandbox().tokens.by_id[token.token_id().as_str()]
@@ -295,19 +325,24 @@ fn an_ambiguous_delete_is_settled_by_the_look_up_under_each_guess_of_its_answer(
         let client = eximbay_ureq::Client::new(config(&sandbox)).unwrap();
         let mut token = stored_card(&sandbox, "FIRST-3");
         fault(&sandbox, "/delete", "apply_then_drop");
-        assert!(client.delete_token(&mut token).unwrap_err().is_ambiguous());
+        assert!(
+            client
+                .delete_token(&mut token, NOW)
+                .unwrap_err()
+                .is_ambiguous()
+        );
         assert_eq!(token.in_doubt(), Some(&TokenCommand::Delete));
         match guess {
             TokenLookupAnswer::StatusField => {
                 // The look-up says DELETED: settled.
-                assert_eq!(client.reconcile_token(&mut token).unwrap(), None);
+                assert_eq!(client.reconcile_token(&mut token, NOW).unwrap(), None);
                 assert_eq!(token.status(), TokenStatus::Deleted);
                 assert_eq!(token.in_doubt(), None);
             }
             TokenLookupAnswer::RescodeOnly => {
                 // The look-up refuses a deleted card with EC00, which is not documented to
                 // mean "deleted": the client does not read it as one, and stays in doubt.
-                let error = client.reconcile_token(&mut token).unwrap_err();
+                let error = client.reconcile_token(&mut token, NOW).unwrap_err();
                 assert!(error.is_rejected_request(), "{error}");
                 assert_eq!(token.in_doubt(), Some(&TokenCommand::Delete));
             }
@@ -321,6 +356,8 @@ fn an_ambiguous_delete_is_settled_by_the_look_up_under_each_guess_of_its_answer(
 
 mod model {
     use super::*;
+    use eximbay_core::codes::RemoteStatus;
+    use eximbay_core::ops::retrieve::Retrieved;
     use eximbay_core::ops::token_delete::TokenDeleted;
     use eximbay_core::ops::token_lookup::TokenShown;
     use proptest::prelude::*;
@@ -334,12 +371,22 @@ mod model {
         };
         prop_oneof![
             Just(TokenOutcome::Declined),
-            Just(TokenOutcome::Ambiguous(TokenCommand::Delete)),
-            Just(TokenOutcome::Ambiguous(TokenCommand::Rebill {
-                order_id: OrderId::new("R-1"),
-                currency: Currency::Usd,
-                amount: Amount::parse("5.00").unwrap(),
-            })),
+            at().prop_map(|at| TokenOutcome::Ambiguous {
+                command: TokenCommand::Delete,
+                at
+            }),
+            at().prop_map(|at| TokenOutcome::Ambiguous {
+                command: TokenCommand::Rebill {
+                    order_id: OrderId::new("R-1"),
+                    currency: Currency::Usd,
+                    amount: Amount::parse("5.00").unwrap(),
+                },
+                at
+            }),
+            at().prop_map(|at| TokenOutcome::Retrieved {
+                answer: none_found(),
+                at
+            }),
             Just(TokenOutcome::Deleted(TokenDeleted {
                 resmsg: String::new(),
                 token_id: TokenId::new("TK1"),
@@ -349,14 +396,53 @@ mod model {
         ]
     }
 
+    /// A retrieve by the rebill's order id that finds nothing.
+    fn none_found() -> Retrieved {
+        Retrieved {
+            resmsg: String::new(),
+            order_id: Some(OrderId::new("R-1")),
+            currency: None,
+            amount: None,
+            transaction_id: None,
+            transaction_type: None,
+            status: RemoteStatus::None,
+            balance: None,
+            captured_date: None,
+            payment_method: None,
+        }
+    }
+
+    /// A time within an hour of the model's start, in steps of 5 minutes.
+    fn at() -> impl Strategy<Value = Timestamp> {
+        (0i64..12).prop_map(|step| Timestamp(NOW.0 + step * 300))
+    }
+
     proptest! {
-        /// Whatever arrives: Deleted is final, a refused outcome changes nothing, and a
-        /// command is allowed exactly when the card is active and nothing is in doubt.
+        /// Whatever arrives: Deleted is final, a refused outcome changes nothing, a command
+        /// is allowed exactly when the card is active and nothing is in doubt, and a rebill
+        /// in doubt leaves doubt on NONE only after the grace policy's 3 answers, each 15
+        /// minutes or more after the rebill.
         #[test]
-        fn deleted_is_final_and_doubt_blocks_commands(outcomes in proptest::collection::vec(outcome(), 1..12)) {
+        fn deleted_is_final_and_doubt_blocks_commands(outcomes in proptest::collection::vec(outcome(), 1..24)) {
             let mut token = Token::new(TokenId::new("TK1"), Lang::En);
+            let mut rebill_at: Option<Timestamp> = None;
+            let mut late_nones = 0;
             for outcome in outcomes {
                 let before = token.clone();
+                let usable_before = before.status() == TokenStatus::Active && before.in_doubt().is_none();
+                match &outcome {
+                    TokenOutcome::Ambiguous { command: TokenCommand::Rebill { .. }, at } if usable_before => {
+                        rebill_at = Some(*at);
+                        late_nones = 0;
+                    }
+                    TokenOutcome::Retrieved { at, .. }
+                        if matches!(before.in_doubt(), Some(TokenCommand::Rebill { .. }))
+                            && rebill_at.is_some_and(|call| at.0 >= call.0 + 900) =>
+                    {
+                        late_nones += 1;
+                    }
+                    _ => {}
+                }
                 let usable = before.status() == TokenStatus::Active && before.in_doubt().is_none();
                 prop_assert_eq!(before.delete().is_ok(), usable);
                 prop_assert_eq!(
@@ -365,11 +451,18 @@ mod model {
                         .is_ok(),
                     usable
                 );
+                let retrieved = matches!(outcome, TokenOutcome::Retrieved { .. });
                 if token.apply(outcome).is_err() {
                     prop_assert_eq!(&token, &before, "a refused outcome changes nothing");
                 }
                 if before.status() == TokenStatus::Deleted {
                     prop_assert_eq!(token.status(), TokenStatus::Deleted, "Deleted is final");
+                }
+                if matches!(before.in_doubt(), Some(TokenCommand::Rebill { .. }))
+                    && retrieved
+                    && token.in_doubt().is_none()
+                {
+                    prop_assert!(late_nones >= 3, "released after {} counted NONE answers", late_nones);
                 }
             }
         }

@@ -72,6 +72,11 @@ pub enum Command {
     },
     /// Confirm a payment after payer authentication (3-D Secure): PAYMENT_PA (captured at
     /// once) or AUTHORIZE_PA (captured later), for the authentication's amount and currency.
+    ///
+    /// On exit 4 (outcome unknown) do not confirm again: `eximbay retrieve --order-id`. A NONE
+    /// (exit 7) right after is not proof that nothing was made: the library holds the confirm
+    /// in doubt until 15 minutes have passed and 3 retrieves answered NONE (its grace policy,
+    /// docs/notifications.md), and even that cannot rule out a gateway that lags longer.
     Confirm {
         /// PAYMENT_PA or AUTHORIZE_PA.
         #[arg(long)]
@@ -228,6 +233,12 @@ pub enum RecurringCommand {
 #[derive(Subcommand)]
 pub enum TokenCommand {
     /// Charge a stored card again: a new, captured payment under a new order id.
+    ///
+    /// On exit 4 (outcome unknown) do not rebill again: `eximbay retrieve --order-id`. A NONE
+    /// (exit 7) right after is not proof that nothing was charged: the library holds the
+    /// rebill in doubt until 15 minutes have passed and 3 retrieves answered NONE (its grace
+    /// policy, docs/notifications.md), and even that cannot rule out a gateway that lags
+    /// longer.
     Rebill {
         /// The stored card.
         #[arg(long)]

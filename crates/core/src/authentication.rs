@@ -4,24 +4,30 @@
 //!                confirm (PAYMENT_PA → Captured, AUTHORIZE_PA → Authorized)
 //! Authenticated ───────────────────────────────────────────────────────────▶ Confirmed ── Payment
 //!     │  ▲                                                                      ▲
-//!     │  └── retrieve by order_id says NONE (nothing was made: confirm again)  │
+//!     │  └── retrieve says NONE, and the grace policy is met (confirm again)   │
 //!     └── outcome unknown ──▶ NeedsReconcile ── retrieve by order_id (SALE / AUTH) ┘
+//!                              ▲    │ NONE before the grace policy is met
+//!                              └────┘
 //! ```
 //!
 //! A `PAYER_AUTH` window ends in an authentication (`payer_auth_id`, with `cavv`, `xid`,
 //! `eci`), not a payment: no money moved. The merchant then confirms it for the same amount
 //! and currency ([`PayerAuthentication::confirm`] refuses any other before building
 //! anything). An ambiguous confirm has no transaction id yet, so it is reconciled by the
-//! order id ([`PayerAuthentication::reconcile`]).
+//! order id ([`PayerAuthentication::reconcile`]). A `NONE` answer is not proof that the
+//! confirm made nothing: the authentication stays in `NeedsReconcile` until its
+//! [`NotFoundGrace`] policy is met ([`crate::not_found`]).
 
 use crate::codes::{Lang, RemoteStatus, TransactionType};
 use crate::error::GatewayError;
 use crate::ids::{OrderId, PayerAuthId, TransactionId};
 use crate::money::{Amount, AmountError, Currency};
+use crate::not_found::{NotFoundDoubt, NotFoundGrace, NotFoundVerdict};
 use crate::notification::{Notification, NotificationError};
 use crate::ops::confirm::{Confirm, Confirmed};
 use crate::ops::retrieve::{KeyField, Retrieve, Retrieved};
 use crate::payment::{InvalidTransition, Payment, PaymentOutcome};
+use crate::time::Timestamp;
 
 /// Where an authentication stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,9 +52,17 @@ pub enum ConfirmOutcome {
     /// The gateway refused (card, issuer, fraud screening): nothing changed.
     Declined(GatewayError),
     /// The confirm may or may not have been applied.
-    Ambiguous,
+    Ambiguous {
+        /// When the confirm was sent (the caller's clock).
+        at: Timestamp,
+    },
     /// What a retrieve by order id says.
-    Retrieved(Retrieved),
+    Retrieved {
+        /// The gateway's answer.
+        answer: Retrieved,
+        /// When it answered (the caller's clock).
+        at: Timestamp,
+    },
 }
 
 /// A confirm that does not fit the authentication. Nothing changes, nothing is sent.
@@ -110,6 +124,13 @@ pub struct PayerAuthentication {
     xid: Option<String>,
     eci: Option<String>,
     status: AuthenticationStatus,
+    /// While `NeedsReconcile`: when the confirm was sent and the `NONE` answers counted
+    /// since. Absent in records stored before it was kept.
+    #[cfg_attr(feature = "serde", serde(default))]
+    not_found: NotFoundDoubt,
+    /// When a `NONE` may be read as "the confirm made nothing".
+    #[cfg_attr(feature = "serde", serde(default))]
+    grace: NotFoundGrace,
 }
 
 impl PayerAuthentication {
@@ -132,7 +153,27 @@ impl PayerAuthentication {
             xid: None,
             eci: None,
             status: AuthenticationStatus::Authenticated,
+            not_found: NotFoundDoubt::default(),
+            grace: NotFoundGrace::default(),
         })
+    }
+
+    /// Replaces the grace policy for a retrieve's `NONE` after an ambiguous confirm
+    /// (default [`NotFoundGrace::CONSERVATIVE`]).
+    pub fn with_not_found_grace(mut self, grace: NotFoundGrace) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// The grace policy for a retrieve's `NONE`.
+    pub fn not_found_grace(&self) -> NotFoundGrace {
+        self.grace
+    }
+
+    /// While `NeedsReconcile`: when the confirm was sent, and how many `NONE` answers have
+    /// counted since.
+    pub fn not_found(&self) -> &NotFoundDoubt {
+        &self.not_found
     }
 
     /// The authentication a (verified) `PAYER_AUTH` notification reports: `rescode` 0000,
@@ -274,11 +315,12 @@ impl PayerAuthentication {
     pub fn apply(&mut self, outcome: ConfirmOutcome) -> Result<Option<Payment>, InvalidConfirm> {
         match outcome {
             ConfirmOutcome::Declined(_) => Ok(None),
-            ConfirmOutcome::Ambiguous => {
+            ConfirmOutcome::Ambiguous { at } => {
                 if self.status != AuthenticationStatus::Authenticated {
                     return Err(InvalidConfirm::NotAllowed(self.status.clone()));
                 }
                 self.status = AuthenticationStatus::NeedsReconcile;
+                self.not_found = NotFoundDoubt::since(at);
                 Ok(None)
             }
             ConfirmOutcome::Confirmed(confirmed) => {
@@ -301,11 +343,18 @@ impl PayerAuthentication {
                 };
                 Ok(Some(payment))
             }
-            ConfirmOutcome::Retrieved(retrieved) => self.apply_retrieved(retrieved),
+            ConfirmOutcome::Retrieved { answer, at } => self.apply_retrieved(answer, at),
         }
     }
 
-    fn apply_retrieved(&mut self, retrieved: Retrieved) -> Result<Option<Payment>, InvalidConfirm> {
+    /// A retrieve's answer after an ambiguous confirm: the payment it found, or — on `NONE`
+    /// — nothing yet: the authentication becomes `Authenticated` (confirm again) only once
+    /// the grace policy is met, and stays `NeedsReconcile` until then.
+    fn apply_retrieved(
+        &mut self,
+        retrieved: Retrieved,
+        at: Timestamp,
+    ) -> Result<Option<Payment>, InvalidConfirm> {
         if self.status != AuthenticationStatus::NeedsReconcile {
             return Err(InvalidConfirm::NotAllowed(self.status.clone()));
         }
@@ -316,8 +365,11 @@ impl PayerAuthentication {
         )?;
         let transaction_type = match (&retrieved.status, &retrieved.transaction_type) {
             (RemoteStatus::None, _) => {
-                // Nothing was made: the authentication may be confirmed again.
-                self.status = AuthenticationStatus::Authenticated;
+                // Not found is not "never made": only the grace policy releases the confirm.
+                if self.grace.judge(&mut self.not_found, at) == NotFoundVerdict::NeverMade {
+                    self.status = AuthenticationStatus::Authenticated;
+                    self.not_found = NotFoundDoubt::default();
+                }
                 return Ok(None);
             }
             (RemoteStatus::Sale | RemoteStatus::Auth, Some(t)) => t.clone(),
@@ -338,6 +390,7 @@ impl PayerAuthentication {
         // The retrieve also says whether it was captured or refunded since.
         payment.apply(PaymentOutcome::Retrieved(retrieved))?;
         self.status = AuthenticationStatus::Confirmed { transaction_id };
+        self.not_found = NotFoundDoubt::default();
         Ok(Some(payment))
     }
 

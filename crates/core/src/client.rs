@@ -102,11 +102,12 @@ where
 fn apply_confirm_result(
     authentication: &mut PayerAuthentication,
     result: Result<Confirmed, ClientError>,
+    sent_at: Timestamp,
 ) -> Result<Applied<Confirmed, Payment>, ClientError> {
     let outcome = match &result {
         Ok(confirmed) => Some(ConfirmOutcome::Confirmed(confirmed.clone())),
         Err(ClientError::Declined(error)) => Some(ConfirmOutcome::Declined(error.clone())),
-        Err(ClientError::Ambiguous { .. }) => Some(ConfirmOutcome::Ambiguous),
+        Err(ClientError::Ambiguous { .. }) => Some(ConfirmOutcome::Ambiguous { at: sent_at }),
         // Nothing reached the gateway, or it refused the request: nothing to apply.
         Err(_) => None,
     };
@@ -128,12 +129,20 @@ fn apply_confirm_result(
     }
 }
 
-/// A failed token command: a decline changes nothing, an unknown outcome puts `command` in
-/// doubt; the error is handed back.
-fn token_failure(token: &mut Token, error: ClientError, command: TokenCommand) -> ClientError {
+/// A failed token command: a decline changes nothing, an unknown outcome puts `command`
+/// (sent at `sent_at`) in doubt; the error is handed back.
+fn token_failure(
+    token: &mut Token,
+    error: ClientError,
+    command: TokenCommand,
+    sent_at: Timestamp,
+) -> ClientError {
     let outcome = match &error {
         ClientError::Declined(_) => TokenOutcome::Declined,
-        ClientError::Ambiguous { .. } => TokenOutcome::Ambiguous(command),
+        ClientError::Ambiguous { .. } => TokenOutcome::Ambiguous {
+            command,
+            at: sent_at,
+        },
         _ => return error,
     };
     match token.apply(outcome) {
@@ -220,37 +229,43 @@ macro_rules! facade_methods {
         }
 
         /// Confirms a payer authentication (`PAYMENT_PA` or `AUTHORIZE_PA`, for its amount
-        /// and currency): the new payment and the gateway's answer. After an ambiguous
-        /// outcome the authentication is in `NeedsReconcile`: call `reconcile_authentication`.
+        /// and currency): the new payment and the gateway's answer. `now` is the caller's
+        /// clock when sending. After an ambiguous outcome the authentication is in
+        /// `NeedsReconcile`: call `reconcile_authentication`.
         pub $($async)? fn confirm(
             &self,
             authentication: &mut PayerAuthentication,
             transaction_type: TransactionType,
+            now: Timestamp,
         ) -> Result<Applied<Confirmed, Payment>, ClientError> {
             let op = authentication
                 .confirm(transaction_type, &authentication.currency().clone(), &authentication.amount().clone())
                 .map_err(ClientError::Confirm)?;
             let result = self.send(&op)$(.$await)?;
-            apply_confirm_result(authentication, result)
+            apply_confirm_result(authentication, result, now)
         }
 
-        /// After an ambiguous confirm: retrieves by order id and applies what the gateway
-        /// has — the payment (`Some`), or nothing made (`None`: the authentication may be
-        /// confirmed again).
+        /// After an ambiguous confirm: retrieves by order id (`now`: the caller's clock) and
+        /// applies what the gateway has — the payment (`Some`), or `None`. On `None` the
+        /// authentication is `Authenticated` again (confirm it again) only once its grace
+        /// policy for `NONE` is met; until then it stays `NeedsReconcile`: retrieve again
+        /// later (`not_found()` says when a `NONE` counts).
         pub $($async)? fn reconcile_authentication(
             &self,
             authentication: &mut PayerAuthentication,
+            now: Timestamp,
         ) -> Result<Option<Payment>, ClientError> {
             let op = authentication.reconcile();
             let retrieved = self.send(&op)$(.$await)??;
             authentication
-                .apply(ConfirmOutcome::Retrieved(retrieved))
+                .apply(ConfirmOutcome::Retrieved { answer: retrieved, at: now })
                 .map_err(ClientError::Confirm)
         }
 
-        /// Charges a stored card: a new, captured payment under `order_id`. After an
-        /// ambiguous outcome the token holds the rebill in doubt: call `reconcile_token`
-        /// (a retrieve by `order_id`), never rebill again blindly.
+        /// Charges a stored card: a new, captured payment under `order_id`; `now` is the
+        /// caller's clock when sending. After an ambiguous outcome the token holds the
+        /// rebill in doubt: call `reconcile_token` (a retrieve by `order_id`), never rebill
+        /// again blindly.
         pub $($async)? fn rebill(
             &self,
             token: &mut Token,
@@ -258,6 +273,7 @@ macro_rules! facade_methods {
             amount: Amount,
             currency: Currency,
             products: Vec<Line>,
+            now: Timestamp,
         ) -> Result<Applied<Rebilled, Payment>, ClientError> {
             let op = token
                 .rebill(order_id, currency, amount, products)
@@ -268,7 +284,7 @@ macro_rules! facade_methods {
                 currency: op.currency.clone(),
                 amount: op.amount.clone(),
             };
-            let answer = result.map_err(|error| token_failure(token, error, command))?;
+            let answer = result.map_err(|error| token_failure(token, error, command, now))?;
             let payment = token
                 .apply(TokenOutcome::Rebilled { request: Box::new(op), answer: Box::new(answer.clone()) })
                 .map_err(ClientError::Token)?
@@ -278,13 +294,13 @@ macro_rules! facade_methods {
             Ok(Applied { transition: payment, response: answer })
         }
 
-        /// Deletes a stored card (irreversible). After an ambiguous outcome: `reconcile_token`
-        /// (a look-up).
-        pub $($async)? fn delete_token(&self, token: &mut Token) -> Result<TokenDeleted, ClientError> {
+        /// Deletes a stored card (irreversible); `now` is the caller's clock when sending.
+        /// After an ambiguous outcome: `reconcile_token` (a look-up).
+        pub $($async)? fn delete_token(&self, token: &mut Token, now: Timestamp) -> Result<TokenDeleted, ClientError> {
             let op = token.delete().map_err(ClientError::Token)?;
             let deleted = self
                 .send(&op)$(.$await)?
-                .map_err(|error| token_failure(token, error, TokenCommand::Delete))?;
+                .map_err(|error| token_failure(token, error, TokenCommand::Delete, now))?;
             token
                 .apply(TokenOutcome::Deleted(deleted.clone()))
                 .map_err(ClientError::Token)?;
@@ -298,11 +314,13 @@ macro_rules! facade_methods {
             Ok(shown)
         }
 
-        /// Settles the stored card's command in doubt: the payment a rebill made (`Some`),
-        /// or nothing (`None`: no payment was made, or it was a delete).
-        pub $($async)? fn reconcile_token(&self, token: &mut Token) -> Result<Option<Payment>, ClientError> {
+        /// Settles the stored card's command in doubt (`now`: the caller's clock): the
+        /// payment a rebill made (`Some`), or `None`. After a rebill, `None` takes it out of
+        /// doubt (the card may be charged again) only once the token's grace policy for
+        /// `NONE` is met; until then `in_doubt()` still holds it: retrieve again later.
+        pub $($async)? fn reconcile_token(&self, token: &mut Token, now: Timestamp) -> Result<Option<Payment>, ClientError> {
             let outcome = match token.reconcile().map_err(ClientError::Token)? {
-                TokenReconcile::Retrieve(op) => TokenOutcome::Retrieved(self.send(&op)$(.$await)??),
+                TokenReconcile::Retrieve(op) => TokenOutcome::Retrieved { answer: self.send(&op)$(.$await)??, at: now },
                 TokenReconcile::Lookup(op) => TokenOutcome::Shown(self.send(&op)$(.$await)??),
             };
             token.apply(outcome).map_err(ClientError::Token)

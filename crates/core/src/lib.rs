@@ -49,6 +49,7 @@ pub mod error;
 pub mod fgkey;
 pub mod ids;
 pub mod money;
+pub mod not_found;
 pub mod notification;
 pub mod ops;
 pub mod payment;
@@ -76,6 +77,7 @@ pub use drive::{
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
 pub use ids::{OrderId, PayerAuthId, RecurringId, RefundId, TokenId, TransactionId};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
+pub use not_found::{NotFoundGrace, NotFoundVerdict};
 pub use notification::{Notification, NotificationError};
 pub use ops::Operation;
 pub use payment::{Payment, PaymentNotice, PaymentOutcome, PaymentStatus};

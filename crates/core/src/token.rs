@@ -4,6 +4,8 @@
 //!          rebill (a new, captured Payment each time)
 //! Active ──────────────────────────────────────────▶ Active
 //!   │  └── rebill outcome unknown ──▶ in doubt ── retrieve by order_id ──▶ Active (+ Payment, or none made)
+//!   │                                  ▲    │ NONE before the grace policy is met
+//!   │                                  └────┘
 //!   └── delete ──▶ Deleted (for good)
 //!        └── outcome unknown ──▶ in doubt ── look-up ──▶ Active or Deleted
 //! ```
@@ -12,11 +14,15 @@
 //! notification ([`Token::from_notification`]). Every command checks the state and hands
 //! back the operation to send; [`Token::apply`] takes the parsed outcome. While a command's
 //! outcome is unknown only its reconcile call is allowed ([`Token::reconcile`]): a rebill
-//! has no transaction id until it answers, so it is found by its order id.
+//! has no transaction id until it answers, so it is found by its order id. A `NONE` answer is
+//! not proof that the rebill charged nothing: the rebill stays in doubt until the token's
+//! [`NotFoundGrace`] policy is met ([`crate::not_found`]), and only then may the card be
+//! charged again.
 
 use crate::codes::{Lang, RemoteStatus};
 use crate::ids::{OrderId, TokenId};
 use crate::money::{Amount, Currency};
+use crate::not_found::{NotFoundDoubt, NotFoundGrace, NotFoundVerdict};
 use crate::notification::{Notification, NotificationError};
 use crate::ops::Line;
 use crate::ops::retrieve::{KeyField, Retrieve, Retrieved};
@@ -24,6 +30,7 @@ use crate::ops::token_delete::{TokenDelete, TokenDeleted};
 use crate::ops::token_lookup::{TokenLookup, TokenShown};
 use crate::ops::token_rebill::{Rebilled, TokenRebill};
 use crate::payment::{InvalidTransition, Payment, PaymentOutcome};
+use crate::time::Timestamp;
 
 /// Where a stored card stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,11 +83,21 @@ pub enum TokenOutcome {
     /// A look-up answered.
     Shown(TokenShown),
     /// A retrieve by the order id of a rebill in doubt answered.
-    Retrieved(Retrieved),
+    Retrieved {
+        /// The gateway's answer.
+        answer: Retrieved,
+        /// When it answered (the caller's clock).
+        at: Timestamp,
+    },
     /// The gateway declined the command: nothing changed.
     Declined,
     /// The command may or may not have been applied.
-    Ambiguous(TokenCommand),
+    Ambiguous {
+        /// The command.
+        command: TokenCommand,
+        /// When it was sent (the caller's clock).
+        at: Timestamp,
+    },
 }
 
 /// A token command or outcome that does not fit. Nothing changes, nothing is sent.
@@ -127,6 +144,13 @@ pub struct Token {
     status: TokenStatus,
     in_doubt: Option<TokenCommand>,
     lang: Lang,
+    /// While a command is in doubt: when it was sent and the `NONE` answers counted since.
+    /// Absent in records stored before it was kept.
+    #[cfg_attr(feature = "serde", serde(default))]
+    not_found: NotFoundDoubt,
+    /// When a `NONE` may be read as "the rebill made nothing".
+    #[cfg_attr(feature = "serde", serde(default))]
+    grace: NotFoundGrace,
 }
 
 impl Token {
@@ -137,7 +161,27 @@ impl Token {
             status: TokenStatus::Active,
             in_doubt: None,
             lang,
+            not_found: NotFoundDoubt::default(),
+            grace: NotFoundGrace::default(),
         }
+    }
+
+    /// Replaces the grace policy for a retrieve's `NONE` after an ambiguous rebill (default
+    /// [`NotFoundGrace::CONSERVATIVE`]).
+    pub fn with_not_found_grace(mut self, grace: NotFoundGrace) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// The grace policy for a retrieve's `NONE`.
+    pub fn not_found_grace(&self) -> NotFoundGrace {
+        self.grace
+    }
+
+    /// While a command is in doubt: when it was sent, and how many `NONE` answers have
+    /// counted since.
+    pub fn not_found(&self) -> &NotFoundDoubt {
+        &self.not_found
     }
 
     /// The stored card a (verified) payment notification left (`token_id` / `tokenID`).
@@ -253,9 +297,10 @@ impl Token {
     pub fn apply(&mut self, outcome: TokenOutcome) -> Result<Option<Payment>, InvalidTokenCommand> {
         match outcome {
             TokenOutcome::Declined => Ok(None),
-            TokenOutcome::Ambiguous(command) => {
+            TokenOutcome::Ambiguous { command, at } => {
                 self.check_usable()?;
                 self.in_doubt = Some(command);
+                self.not_found = NotFoundDoubt::since(at);
                 Ok(None)
             }
             TokenOutcome::Rebilled { request, answer } => {
@@ -300,6 +345,7 @@ impl Token {
                 }
                 self.status = TokenStatus::Deleted;
                 self.in_doubt = None;
+                self.not_found = NotFoundDoubt::default();
                 Ok(None)
             }
             TokenOutcome::Shown(shown) => {
@@ -312,16 +358,21 @@ impl Token {
                 // Known and active after a delete in doubt: the delete did not happen.
                 if self.in_doubt == Some(TokenCommand::Delete) {
                     self.in_doubt = None;
+                    self.not_found = NotFoundDoubt::default();
                 }
                 Ok(None)
             }
-            TokenOutcome::Retrieved(retrieved) => self.apply_retrieved(retrieved),
+            TokenOutcome::Retrieved { answer, at } => self.apply_retrieved(answer, at),
         }
     }
 
+    /// A retrieve's answer for the rebill in doubt: the payment it found, or — on `NONE` —
+    /// nothing yet: the rebill leaves doubt (the card may be charged again) only once the
+    /// grace policy is met.
     fn apply_retrieved(
         &mut self,
         retrieved: Retrieved,
+        at: Timestamp,
     ) -> Result<Option<Payment>, InvalidTokenCommand> {
         let Some(TokenCommand::Rebill {
             order_id,
@@ -336,8 +387,11 @@ impl Token {
         }
         match retrieved.status {
             RemoteStatus::None => {
-                // Nothing was made: the rebill may be sent again.
-                self.in_doubt = None;
+                // Not found is not "never made": only the grace policy releases the rebill.
+                if self.grace.judge(&mut self.not_found, at) == NotFoundVerdict::NeverMade {
+                    self.in_doubt = None;
+                    self.not_found = NotFoundDoubt::default();
+                }
                 Ok(None)
             }
             RemoteStatus::Sale => {
@@ -356,6 +410,7 @@ impl Token {
                 // The retrieve also says what was refunded since.
                 payment.apply(PaymentOutcome::Retrieved(retrieved))?;
                 self.in_doubt = None;
+                self.not_found = NotFoundDoubt::default();
                 Ok(Some(payment))
             }
             other => Err(InvalidTokenCommand::Mismatch(format!(
