@@ -77,7 +77,7 @@ pub use drive::{
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
 pub use ids::{OrderId, PayerAuthId, RecurringId, RefundId, TokenId, TransactionId};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
-pub use not_found::{NotFoundGrace, NotFoundVerdict};
+pub use not_found::{NotFoundDoubt, NotFoundGrace, NotFoundVerdict};
 pub use notification::{Notification, NotificationError};
 pub use ops::Operation;
 pub use payment::{Payment, PaymentNotice, PaymentOutcome, PaymentStatus};
