@@ -1,19 +1,26 @@
 //! The back office: the orders, one order with its history, and the operator's buttons.
+//! Every page and command here takes a [`SignedIn`] operator; every form is checked by
+//! [`check_form`] (origin and CSRF token) before anything is done.
 //!
-//! Every form carries a fresh command key, minted when the page is shown: submitting the
+//! Every button carries a command key minted by the server when the page is shown, recorded
+//! with the order, the action and the operator it is for; a command whose key was not
+//! minted, or was minted for another order, action or operator, is refused. Submitting the
 //! same form twice (a double click, the back button) sends the same key, and the journal
-//! answers the second with the first's result.
+//! answers the second with the first's result. Full refunds, releases, refunds above the
+//! configured threshold and ending a subscription ask the operator to confirm first.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use eximbay_core::{Amount, PaymentStatus, RecurringStatus};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{SignedIn, check_form, random_token};
 use crate::commands::{self, Action, money};
 use crate::order::Order;
 use crate::shop::{Gateway, Shop};
@@ -30,12 +37,31 @@ struct OrderRow {
     created_at: i64,
 }
 
-/// `GET /orders`.
-pub async fn orders_page(State(shop): State<Arc<Shop>>) -> Response {
-    let orders = match shop.store.orders().await {
+/// `?page=` on the orders page.
+#[derive(Debug, Deserialize)]
+pub struct OrdersQuery {
+    /// 1 for the newest orders.
+    pub page: Option<u32>,
+}
+
+/// The deepest page `/orders` serves (a bound on the work one request can ask for).
+pub const MAX_PAGE: u32 = 10_000;
+
+/// `GET /orders`: one page of orders, newest first.
+pub async fn orders_page(
+    State(shop): State<Arc<Shop>>,
+    session: SignedIn,
+    Query(query): Query<OrdersQuery>,
+) -> Response {
+    let page = query.page.unwrap_or(1).clamp(1, MAX_PAGE);
+    let per_page = shop.settings.limits.orders_per_page.max(1);
+    let offset = i64::from(page - 1) * per_page;
+    let mut orders = match shop.store.orders_page(per_page + 1, offset).await {
         Ok(orders) => orders,
         Err(error) => return unavailable(&shop, &error),
     };
+    let older = i64::try_from(orders.len()).unwrap_or(i64::MAX) > per_page;
+    orders.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
     let rows: Vec<OrderRow> = orders
         .iter()
         .map(|o| OrderRow {
@@ -50,11 +76,19 @@ pub async fn orders_page(State(shop): State<Arc<Shop>>) -> Response {
         .collect();
     shop.pages.render(
         "orders.html",
-        context! { orders => rows, instance => &shop.settings.instance },
+        context! {
+            orders => rows,
+            page => page,
+            newer => (page > 1).then(|| page - 1),
+            older => (older && page < MAX_PAGE).then(|| page + 1),
+            instance => &shop.settings.instance,
+            operator => &session.operator,
+            csrf => &session.csrf,
+        },
     )
 }
 
-fn unavailable(shop: &Shop, error: &dyn std::fmt::Display) -> Response {
+pub(crate) fn unavailable(shop: &Shop, error: &dyn std::fmt::Display) -> Response {
     tracing::error!(%error, "back office unavailable");
     shop.pages.error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -64,7 +98,7 @@ fn unavailable(shop: &Shop, error: &dyn std::fmt::Display) -> Response {
 }
 
 /// The order, or the page that says why there is none.
-async fn load_order(shop: &Shop, order_id: &str) -> Result<Order, Response> {
+pub(crate) async fn load_order(shop: &Shop, order_id: &str) -> Result<Order, Response> {
     match shop.store.order(order_id).await {
         Ok(Some(order)) => Ok(order),
         Ok(None) => Err(shop.pages.error(
@@ -79,15 +113,35 @@ async fn load_order(shop: &Shop, order_id: &str) -> Result<Order, Response> {
 /// `?command=` after a command, `?sandbox=` after a sandbox control.
 #[derive(Debug, Deserialize)]
 pub struct OrderQuery {
-    /// The command whose result to show.
+    /// The command whose result to show (looked up in the journal, never echoed).
     pub command: Option<String>,
-    /// What the sandbox control did.
+    /// What the sandbox control did: one of the codes [`sandbox_note`] knows.
     pub sandbox: Option<String>,
+}
+
+/// The banner for a sandbox control's outcome code (`advanced-31`, `declined-3`,
+/// `refused`, `unreachable`): the text is the shop's, only a bounded number comes from the
+/// link. Anything else shows no banner.
+pub fn sandbox_note(code: &str) -> Option<String> {
+    let number = |rest: &str| rest.parse::<u32>().ok().filter(|n| *n <= 400);
+    if let Some(days) = code.strip_prefix("advanced-").and_then(number) {
+        return Some(format!("The sandbox clock moved {days} days forward."));
+    }
+    if let Some(count) = code.strip_prefix("declined-").and_then(number) {
+        return Some(format!(
+            "The sandbox will decline the next {count} charge(s)."
+        ));
+    }
+    match code {
+        "refused" => Some("The sandbox refused the control; nothing changed.".to_owned()),
+        "unreachable" => Some("The sandbox did not answer; nothing changed.".to_owned()),
+        _ => None,
+    }
 }
 
 /// What the order page offers, given where the order stands.
 #[derive(Debug, Default, Serialize)]
-struct Buttons {
+pub struct Buttons {
     capture: bool,
     refund: bool,
     refund_full: bool,
@@ -95,6 +149,23 @@ struct Buttons {
     adjust: bool,
     terminate: bool,
     sandbox: bool,
+}
+
+impl Buttons {
+    /// The commands offered (each gets a minted key).
+    fn actions(&self) -> Vec<&'static str> {
+        [
+            (self.capture, "capture"),
+            (self.refund, "refund"),
+            (self.refund_full, "refund_full"),
+            (self.reconcile, "reconcile"),
+            (self.adjust, "adjust"),
+            (self.terminate, "terminate"),
+        ]
+        .into_iter()
+        .filter_map(|(shown, action)| shown.then_some(action))
+        .collect()
+    }
 }
 
 fn buttons(order: &Order, embedded: bool) -> Buttons {
@@ -131,6 +202,7 @@ fn buttons(order: &Order, embedded: bool) -> Buttons {
 /// `GET /orders/{order_id}`.
 pub async fn order_page(
     State(shop): State<Arc<Shop>>,
+    session: SignedIn,
     Path(order_id): Path<String>,
     Query(query): Query<OrderQuery>,
 ) -> Response {
@@ -169,23 +241,44 @@ pub async fn order_page(
         }
     });
     // Every other payment of the order: a buyer who paid twice, each refundable here.
+    let mut minted: Vec<(String, &str)> = Vec::new();
     let extra_payments: Vec<_> = order
         .extra_payments
         .iter()
         .map(|p| {
+            let refund = !p.refundable().is_zero() && p.status() != PaymentStatus::NeedsReconcile;
+            let key = random_token();
+            if refund {
+                minted.push((key.clone(), "refund_extra"));
+            }
             context! {
                 transaction_id => p.transaction_id().as_str(),
                 status => format!("{:?}", p.status()),
                 captured => money(p.captured_amount(), exponent),
                 refunded => money(p.refunded_amount(), exponent),
                 refundable => money(p.refundable(), exponent),
-                refund => !p.refundable().is_zero()
-                    && p.status() != PaymentStatus::NeedsReconcile,
-                key => uuid::Uuid::new_v4().to_string(),
+                refund => refund,
+                key => key,
             }
         })
         .collect();
     let embedded = matches!(shop.settings.gateway, Gateway::Embedded(_));
+    let buttons = buttons(&order, embedded);
+    // One fresh key per button shown, bound to this order, its action and this operator.
+    let keys: BTreeMap<&str, String> = buttons
+        .actions()
+        .into_iter()
+        .map(|action| (action, random_token()))
+        .collect();
+    minted.extend(keys.iter().map(|(a, k)| (k.clone(), *a)));
+    let expires = shop.wall_clock() + shop.settings.limits.session_seconds;
+    if let Err(error) = shop
+        .store
+        .mint_command_keys(&order_id, &session.operator, &minted, expires)
+        .await
+    {
+        return unavailable(&shop, &error);
+    }
     shop.pages.render(
         "order.html",
         context! {
@@ -206,14 +299,16 @@ pub async fn order_page(
             paid_twice => order.paid_twice(),
             authorized => order.payment.as_ref().map(|p| p.status()) == Some(PaymentStatus::Authorized),
             recurring => recurring,
-            buttons => buttons(&order, embedded),
+            buttons => buttons,
             events => events,
             commands => commands,
             result => result,
-            sandbox_note => query.sandbox,
-            // Fresh keys: one per form, so each button is its own command.
-            keys => (0..6).map(|_| uuid::Uuid::new_v4().to_string()).collect::<Vec<_>>(),
+            sandbox_note => query.sandbox.as_deref().and_then(sandbox_note),
+            keys => keys,
+            max_monthly => money(shop.settings.limits.max_monthly_amount, exponent),
             instance => &shop.settings.instance,
+            operator => &session.operator,
+            csrf => &session.csrf,
         },
     )
 }
@@ -221,6 +316,9 @@ pub async fn order_page(
 /// A back-office form.
 #[derive(Debug, Deserialize)]
 pub struct CommandForm {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: String,
     /// The key minted with the form.
     pub command_key: String,
     /// `capture`, `refund`, `refund_full`, `reconcile`, `adjust`, `terminate`.
@@ -234,22 +332,45 @@ pub struct CommandForm {
     /// For `refund_extra`: the transaction id of the order's extra payment.
     #[serde(default)]
     pub payment: Option<String>,
+    /// `yes` once the operator confirmed (see [`confirmation`]).
+    #[serde(default)]
+    pub confirmed: Option<String>,
 }
 
-/// `POST /orders/{order_id}/commands`: runs the command, then shows the order with its
-/// result.
+/// `POST /orders/{order_id}/commands`: checks the form (origin, CSRF token, the command
+/// key's binding), asks for confirmation where one is due, runs the command, then shows
+/// the order with its result.
 pub async fn command(
     State(shop): State<Arc<Shop>>,
+    session: SignedIn,
     Path(order_id): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<CommandForm>,
 ) -> Response {
+    if let Err(refused) = check_form(&shop, &headers, &session, &form.csrf) {
+        return refused;
+    }
     let key = form.command_key.trim();
-    if key.is_empty() || key.len() > 64 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return shop.pages.error(
-            StatusCode::BAD_REQUEST,
-            "This form has expired",
-            "Reload the order page and try again.",
-        );
+    match shop.store.command_key(key, shop.wall_clock()).await {
+        Ok(Some(bound))
+            if bound.order_id == order_id
+                && bound.action == form.action
+                && bound.operator == session.operator => {}
+        Ok(_) => {
+            tracing::warn!(
+                operator = session.operator,
+                order = order_id,
+                action = form.action,
+                "a command key that was not minted for this command"
+            );
+            return shop.pages.error(
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "Its command key was not issued for this order, action and operator. Nothing \
+                 was sent: reload the order page and try again.",
+            );
+        }
+        Err(error) => return unavailable(&shop, &error),
     }
     let order = match load_order(&shop, &order_id).await {
         Ok(order) => order,
@@ -293,12 +414,37 @@ pub async fn command(
                 .error(StatusCode::BAD_REQUEST, "Check the amount", &message);
         }
     };
+    if form.confirmed.as_deref() != Some("yes") {
+        if let Some((question, button)) = confirmation(&shop, &order, &action) {
+            return shop.pages.render(
+                "confirm.html",
+                context! {
+                    question => question,
+                    button => button,
+                    form => context! {
+                        command_key => key,
+                        action => &form.action,
+                        amount => &form.amount,
+                        reason => &form.reason,
+                        payment => &form.payment,
+                    },
+                    order_id => &order.order_id,
+                    buyer => &order.buyer,
+                    amount => order.amount.to_string(),
+                    currency => order.currency.code(),
+                    instance => &shop.settings.instance,
+                    operator => &session.operator,
+                    csrf => &session.csrf,
+                },
+            );
+        }
+    }
     let reason = form
         .reason
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    match commands::run(&shop, &order_id, key, action, reason).await {
+    match commands::run(&shop, &order_id, key, action, reason, &session.operator).await {
         Ok(record) => {
             let to = format!(
                 "/orders/{}?command={}",
@@ -327,80 +473,74 @@ pub async fn command(
     }
 }
 
+/// What the operator must confirm before `action` is carried out, if anything: the
+/// question and the button. Full refunds and releases of an authorization (money cannot be
+/// taken back), refunds above the configured threshold, and ending a subscription.
+pub fn confirmation(shop: &Shop, order: &Order, action: &Action) -> Option<(String, String)> {
+    let currency = order.currency.code();
+    let exponent = order.currency.exponent();
+    let refundable = order
+        .payment
+        .as_ref()
+        .map(|p| money(p.refundable(), exponent))
+        .unwrap_or_default();
+    let authorized = order
+        .payment
+        .as_ref()
+        .is_some_and(|p| p.status() == PaymentStatus::Authorized);
+    match action {
+        Action::RefundFull if authorized => Some((
+            format!(
+                "Release the authorization of {refundable} {currency}? The buyer will not be \
+                 charged, and it cannot be captured afterwards."
+            ),
+            format!("Release {refundable} {currency}"),
+        )),
+        Action::RefundFull => Some((
+            format!(
+                "Refund everything still refundable, {refundable} {currency}, to {}? A refund \
+                 cannot be undone.",
+                order.buyer
+            ),
+            format!("Refund {refundable} {currency}"),
+        )),
+        Action::Refund(amount) if amount.value() > shop.settings.limits.confirm_refund_above => {
+            Some((
+                format!(
+                    "Refund {amount} {currency} to {}? It is above {} {currency}, and a refund \
+                     cannot be undone.",
+                    order.buyer,
+                    money(shop.settings.limits.confirm_refund_above, exponent)
+                ),
+                format!("Refund {amount} {currency}"),
+            ))
+        }
+        Action::RefundExtra(transaction_id) => {
+            let extra = order
+                .extra_payments
+                .iter()
+                .find(|p| p.transaction_id().as_str() == transaction_id)
+                .map(|p| money(p.refundable(), exponent))
+                .unwrap_or_default();
+            Some((
+                format!(
+                    "Refund the other payment {transaction_id} in full, {extra} {currency}, to \
+                     {}? A refund cannot be undone.",
+                    order.buyer
+                ),
+                format!("Refund {extra} {currency}"),
+            ))
+        }
+        Action::Terminate => Some((
+            "End the subscription? No further monthly charges will be made, and it cannot be \
+             restarted."
+                .to_owned(),
+            "End the subscription".to_owned(),
+        )),
+        _ => None,
+    }
+}
+
 fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-/// The embedded sandbox's test controls, offered on a subscription's page.
-#[derive(Debug, Deserialize)]
-pub struct SandboxForm {
-    /// `advance` (the test clock by `days`) or `decline` (the next `count` charges).
-    pub action: String,
-    /// Days to advance.
-    #[serde(default)]
-    pub days: Option<u32>,
-    /// Charges to decline.
-    #[serde(default)]
-    pub count: Option<u32>,
-}
-
-/// `POST /orders/{order_id}/sandbox`: drives the embedded sandbox (its own HTTP controls,
-/// so its callbacks are delivered as in any other run).
-pub async fn sandbox_control(
-    State(shop): State<Arc<Shop>>,
-    Path(order_id): Path<String>,
-    Form(form): Form<SandboxForm>,
-) -> Response {
-    let Gateway::Embedded(sandbox) = &shop.settings.gateway else {
-        return shop.pages.error(
-            StatusCode::NOT_FOUND,
-            "No sandbox",
-            "The shop talks to a real gateway; its clock cannot be moved from here.",
-        );
-    };
-    let order = match load_order(&shop, &order_id).await {
-        Ok(order) => order,
-        Err(page) => return page,
-    };
-    let base = sandbox.base_url();
-    let (url, body, note) = match (form.action.as_str(), &order.recurring) {
-        ("advance", _) => {
-            let days = form.days.unwrap_or(31).min(400);
-            (
-                format!("{base}/_sim/clock"),
-                serde_json::json!({ "advance_days": days }),
-                format!("The sandbox clock moved {days} days forward."),
-            )
-        }
-        ("decline", Some(recurring)) => {
-            let count = form.count.unwrap_or(3).min(10);
-            (
-                format!(
-                    "{base}/_sim/recurring/{}/decline_next",
-                    recurring.recurring_id()
-                ),
-                serde_json::json!({ "count": count, "rescode": "HE01" }),
-                format!("The sandbox will decline the next {count} charge(s)."),
-            )
-        }
-        _ => {
-            return shop.pages.error(
-                StatusCode::BAD_REQUEST,
-                "Unknown control",
-                "Nothing changed.",
-            );
-        }
-    };
-    let sent = shop.http.post(url).json(&body).send().await;
-    let note = match sent {
-        Ok(response) if response.status().is_success() => note,
-        Ok(response) => format!("The sandbox refused: HTTP {}", response.status()),
-        Err(error) => format!("The sandbox did not answer: {error}"),
-    };
-    let to = format!(
-        "/orders/{}?sandbox={}",
-        urlencode(&order_id),
-        urlencode(&note)
-    );
-    Redirect::to(&to).into_response()
 }

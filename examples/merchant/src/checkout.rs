@@ -9,12 +9,14 @@
 //! browser says. It shows the order as the database knows it, which only `status_url`
 //! changes.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Form;
 use axum::extract::{Query, RawForm, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use eximbay_core::ops::ready::Ready;
 use eximbay_core::registration::RecurringRegistration;
 use eximbay_core::window::{Line, PaymentForm};
@@ -86,8 +88,31 @@ pub struct CheckoutForm {
     pub email: String,
 }
 
-/// `POST /checkout`: records the order, then opens the payment window.
-pub async fn checkout(State(shop): State<Arc<Shop>>, Form(form): Form<CheckoutForm>) -> Response {
+/// `POST /checkout`: records the order, then opens the payment window. Limited per client
+/// address ([`crate::shop::Limits::checkouts_per_client`]): each checkout costs a `ready`
+/// call at the gateway.
+pub async fn checkout(
+    State(shop): State<Arc<Shop>>,
+    extensions: axum::http::Extensions,
+    Form(form): Form<CheckoutForm>,
+) -> Response {
+    let client = crate::auth::client_address(&extensions)
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let limits = &shop.settings.limits;
+    if !shop.checkouts.allow(
+        client,
+        limits.checkouts_per_client,
+        limits.checkout_window,
+        Instant::now(),
+    ) {
+        tracing::warn!(%client, "checkout refused: over the per-client limit");
+        return shop.pages.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many orders at once",
+            "This connection has placed many orders in a short time. Nothing was charged; \
+             please try again in a few minutes.",
+        );
+    }
     let Some(product) = PRODUCTS.iter().find(|p| p.key == form.product) else {
         return shop.pages.error(
             StatusCode::BAD_REQUEST,
@@ -234,8 +259,12 @@ fn legacy_window(shop: &Shop, order: &Order) -> Response {
         options: Default::default(),
     };
     match form.sign(&shop.cfg, shop.gateway_now()) {
-        // The core's page: every value escaped, posting itself to the window.
-        Ok(signed) => Html(signed.html()).into_response(),
+        // The core's signed fields in a page that posts itself to the window (the template
+        // escapes every value; its script carries the response's CSP nonce).
+        Ok(signed) => shop.pages.render(
+            "post.html",
+            context! { action => signed.action, fields => signed.fields },
+        ),
         Err(error) => internal(shop, &error.to_string()),
     }
 }

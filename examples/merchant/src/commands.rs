@@ -132,13 +132,15 @@ impl From<StoreError> for RunError {
     }
 }
 
-/// Runs one command; `key` is the form's. Returns the command as journalled, finished.
+/// Runs one command given by `operator`; `key` is the form's. Returns the command as
+/// journalled, finished.
 pub async fn run(
     shop: &Shop,
     order_id: &str,
     key: &str,
     action: Action,
     reason: Option<&str>,
+    operator: &str,
 ) -> Result<CommandRecord, RunError> {
     let amount = action.amount();
     let new = NewCommand {
@@ -148,6 +150,7 @@ pub async fn run(
         amount: amount.as_deref(),
         reason,
         transaction_id: action.transaction_id(),
+        operator: Some(operator),
     };
     if let Some(existing) = shop.store.journal(&new, shop.wall_clock()).await? {
         // A resubmitted form: its command already ran (or is running). Nothing new is sent.
@@ -162,7 +165,8 @@ pub async fn run(
             .finish_unchanged(order_id, &ending.finish(key), shop.wall_clock())
             .await?;
     } else {
-        let sent = carry_out(shop, order_id, key, &action, reason).await?;
+        let by = Attribution { key, operator };
+        let sent = carry_out(shop, order_id, by, &action, reason).await?;
         if sent {
             return shop
                 .store
@@ -207,10 +211,11 @@ pub async fn take_lease(
 async fn carry_out(
     shop: &Shop,
     order_id: &str,
-    key: &str,
+    by: Attribution<'_>,
     action: &Action,
     reason: Option<&str>,
 ) -> Result<bool, RunError> {
+    let key = by.key;
     let order = shop
         .store
         .order(order_id)
@@ -238,6 +243,17 @@ async fn carry_out(
             None => Err(Ending::new(
                 "refused",
                 "This order has no subscription; nothing was sent.",
+            )),
+            Some(_) if over_monthly_bound(shop, action) => Err(Ending::new(
+                "refused",
+                format!(
+                    "Not sent: above the highest monthly amount the shop allows ({} {}).",
+                    money(
+                        shop.settings.limits.max_monthly_amount,
+                        order.currency.exponent()
+                    ),
+                    order.currency.code()
+                ),
             )),
             Some(recurring) => {
                 let params = MerchantParams::default();
@@ -284,7 +300,7 @@ async fn carry_out(
                     e.to_string()
                 }))
             };
-            apply_to_order(shop, order_id, now, action, key, ending, applied).await
+            apply_to_order(shop, order_id, now, action, &by, ending, applied).await
         }
         Ok(Sent::Recurring(outcome, ending)) => {
             let applied = |order: &mut Order| {
@@ -296,7 +312,7 @@ async fn carry_out(
                         .map_err(|e| e.to_string()),
                 )
             };
-            apply_to_order(shop, order_id, now, action, key, ending, applied).await
+            apply_to_order(shop, order_id, now, action, &by, ending, applied).await
         }
     };
     match recorded {
@@ -306,6 +322,19 @@ async fn carry_out(
     }
 }
 
+/// Whether `action` sets a monthly amount above [`crate::shop::Limits::max_monthly_amount`].
+fn over_monthly_bound(shop: &Shop, action: &Action) -> bool {
+    matches!(action, Action::Adjust(amount)
+        if amount.value() > shop.settings.limits.max_monthly_amount)
+}
+
+/// Which command, given by whom (for the order's history).
+#[derive(Clone, Copy)]
+struct Attribution<'a> {
+    key: &'a str,
+    operator: &'a str,
+}
+
 /// Applies a sent command's outcome to the order as it is now, and finishes the command, in
 /// one change. `applied` is `None` when the order has nothing to apply it to.
 async fn apply_to_order(
@@ -313,7 +342,7 @@ async fn apply_to_order(
     order_id: &str,
     now: i64,
     action: &Action,
-    key: &str,
+    by: &Attribution<'_>,
     ending: Ending,
     mut applied: impl FnMut(&mut Order) -> Option<Result<(), String>>,
 ) -> Result<(), StoreError> {
@@ -331,8 +360,14 @@ async fn apply_to_order(
         ),
         _ => ending,
     };
-    let finish = ending.finish(key);
-    let detail = format!("{} ({}): {}", action.kind(), short(key), finish.message);
+    let finish = ending.finish(by.key);
+    let detail = format!(
+        "{} ({}) by {}: {}",
+        action.kind(),
+        short(by.key),
+        by.operator,
+        finish.message
+    );
     shop.store
         .change(order_id, now, None, Some(&finish), |order| {
             let in_doubt = |order: &Order| {

@@ -31,6 +31,9 @@ impl Pages {
             ("orders.html", include_str!("../templates/orders.html")),
             ("order.html", include_str!("../templates/order.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("sign_in.html", include_str!("../templates/sign_in.html")),
+            ("confirm.html", include_str!("../templates/confirm.html")),
+            ("post.html", include_str!("../templates/post.html")),
         ] {
             // The templates are fixed at build time and covered by the tests: a syntax error
             // is a bug in this crate, reported on the first page that uses it.
@@ -42,8 +45,13 @@ impl Pages {
         Pages { env }
     }
 
-    /// Renders a page.
+    /// Renders a page, with this response's CSP nonce as `csp_nonce` (every inline
+    /// `<script>` and `<style>` carries it, or the browser does not run it).
     pub fn render(&self, name: &str, context: impl Serialize) -> Response {
+        let context = minijinja::context! {
+            csp_nonce => crate::security::nonce(),
+            ..minijinja::Value::from_serialize(&context)
+        };
         match self.env.get_template(name).and_then(|t| t.render(context)) {
             Ok(html) => Html(html).into_response(),
             Err(error) => {

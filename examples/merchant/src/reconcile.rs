@@ -148,6 +148,12 @@ where
 /// Sweeps at once, then every `sweep_every`, for ever. The shop serves meanwhile.
 pub async fn sweeper(shop: Arc<Shop>) {
     loop {
+        // Housekeeping: expired sessions and command keys, old sign-in failures.
+        let now = shop.wall_clock();
+        let window = shop.settings.limits.sign_in_window_seconds;
+        if let Err(error) = shop.store.expire_auth(now, now - window).await {
+            tracing::warn!(%error, "expiring sessions failed; retrying at the next sweep");
+        }
         match sweep(&shop).await {
             Ok(swept) if swept != Swept::default() => tracing::info!(?swept, "reconciled"),
             Ok(_) => {}

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use eximbay_core::{ApiKey, Config, ConfigError, Environment, Mid, SecretKey, Timestamp};
 use eximbay_sim::RunningSandbox;
+use rust_decimal::Decimal;
 
+use crate::limiter::RateLimiter;
 use crate::pages::Pages;
 use crate::store::Store;
 
@@ -31,8 +33,8 @@ impl Gateway {
     }
 }
 
-/// How the shop is set up.
-#[derive(Clone, Debug)]
+/// How the shop is set up. Its `Debug` leaves the keys out.
+#[derive(Clone)]
 pub struct Settings {
     /// How browsers and the gateway's callbacks reach this shop (`http://127.0.0.1:3000`).
     pub public_url: String,
@@ -50,6 +52,65 @@ pub struct Settings {
     pub sweep_every: Duration,
     /// How long an operator's command waits for another command on the same order.
     pub lease_wait: Duration,
+    /// What the back office allows and how much anyone may ask of the shop.
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("public_url", &self.public_url)
+            .field("gateway", &self.gateway.base_url())
+            .field("mid", &self.mid)
+            .field("api_key", &"<redacted>")
+            .field("secret_key", &"<redacted>")
+            .field("instance", &self.instance)
+            .field("sweep_every", &self.sweep_every)
+            .field("lease_wait", &self.lease_wait)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// Bounds on what operators and strangers can do.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The highest monthly amount an operator may set on a subscription, in the order's
+    /// currency: an adjustment above it is refused before anything is sent.
+    pub max_monthly_amount: Decimal,
+    /// Refunds above this amount (in the order's currency) ask the operator to confirm;
+    /// full refunds, releases of an authorization and ending a subscription always do.
+    pub confirm_refund_above: Decimal,
+    /// Orders one client address may place per [`Limits::checkout_window`] (this instance).
+    pub checkouts_per_client: u32,
+    /// The window for [`Limits::checkouts_per_client`].
+    pub checkout_window: Duration,
+    /// Failed sign-ins for one operator name within the window before sign-in is refused.
+    pub sign_in_failures_per_name: i64,
+    /// Failed sign-ins from one client address within the window before it is refused.
+    pub sign_in_failures_per_client: i64,
+    /// The sign-in failure window, seconds.
+    pub sign_in_window_seconds: i64,
+    /// How long a session lasts, seconds.
+    pub session_seconds: i64,
+    /// Orders per page on `/orders`.
+    pub orders_per_page: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_monthly_amount: Decimal::new(100_00, 2),
+            confirm_refund_above: Decimal::new(100_00, 2),
+            checkouts_per_client: 20,
+            checkout_window: Duration::from_secs(600),
+            sign_in_failures_per_name: 5,
+            sign_in_failures_per_client: 20,
+            sign_in_window_seconds: 15 * 60,
+            session_seconds: 12 * 3600,
+            orders_per_page: 50,
+        }
+    }
 }
 
 /// The shop: settings, the gateway client, the store and the templates, shared by every
@@ -69,6 +130,8 @@ pub struct Shop {
     pub pages: Pages,
     /// For the sandbox's test controls.
     pub http: reqwest::Client,
+    /// Checkouts per client address, for [`Limits::checkouts_per_client`].
+    pub checkouts: RateLimiter,
 }
 
 impl std::fmt::Debug for Shop {
@@ -130,6 +193,7 @@ impl Shop {
             secret,
             pages: Pages::new(),
             http,
+            checkouts: RateLimiter::default(),
         }))
     }
 

@@ -1,6 +1,7 @@
 //! The `eximbay-merchant` binary as a merchant starts it: with nothing configured (SQLite
-//! file in the working directory, an embedded sandbox), with `DATABASE_URL=postgres://…`,
-//! and with bad arguments.
+//! file in the working directory, an embedded sandbox, and a hint to create an operator),
+//! with an operator created by `operator add`, with `DATABASE_URL=postgres://…`, with a
+//! database URL whose credentials must not be printed, and with bad arguments.
 
 mod support;
 
@@ -9,8 +10,9 @@ use std::process::{Child, Command, Stdio};
 
 use support::Postgres;
 
-/// Starts the binary; returns it and the shop's URL (from its start-up line).
-fn start(dir: &std::path::Path, database: Option<&str>) -> (Child, String) {
+/// Starts the binary; returns it, the shop's URL (from its start-up line) and what it
+/// printed before that line.
+fn start(dir: &std::path::Path, database: Option<&str>) -> (Child, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_eximbay-merchant"));
     command
         .args(["--addr", "127.0.0.1:0"])
@@ -25,6 +27,7 @@ fn start(dir: &std::path::Path, database: Option<&str>) -> (Child, String) {
     let mut child = command.spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
+    let mut printed = String::new();
     let url = loop {
         let line = lines
             .next()
@@ -33,8 +36,10 @@ fn start(dir: &std::path::Path, database: Option<&str>) -> (Child, String) {
         if let Some(rest) = line.split("the shop is at ").nth(1) {
             break rest.split('/').take(3).collect::<Vec<_>>().join("/");
         }
+        printed.push_str(&line);
+        printed.push('\n');
     };
-    (child, url)
+    (child, url, printed)
 }
 
 fn get(url: &str) -> (u16, String) {
@@ -48,11 +53,18 @@ fn get(url: &str) -> (u16, String) {
 #[test]
 fn with_nothing_configured_it_serves_the_shop_on_sqlite_and_an_embedded_sandbox() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, url) = start(dir.path(), None);
+    let (mut child, url, printed) = start(dir.path(), None);
+    assert!(
+        printed.contains("no operator can sign in") && printed.contains("operator add NAME"),
+        "{printed}"
+    );
     let (status, page) = get(&format!("{url}/"));
     assert_eq!(status, 200);
     assert!(page.contains("Jeju green tea sampler"));
-    assert_eq!(get(&format!("{url}/orders")).0, 200);
+    // The back office is behind the sign-in page (the redirect followed).
+    let (status, page) = get(&format!("{url}/orders"));
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"sign-in\""), "{page}");
     assert!(
         dir.path().join("eximbay-merchant.db").exists(),
         "a SQLite file"
@@ -67,8 +79,8 @@ fn postgres_database_url_runs_the_same_shop_on_postgresql() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let database = runtime.block_on(pg.database("shop_binary"));
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, url) = start(dir.path(), Some(&database));
-    assert_eq!(get(&format!("{url}/orders")).0, 200);
+    let (mut child, url, _) = start(dir.path(), Some(&database));
+    assert!(get(&format!("{url}/orders")).1.contains("id=\"sign-in\""));
     assert!(
         !dir.path().join("eximbay-merchant.db").exists(),
         "no SQLite file"
@@ -90,4 +102,90 @@ fn bad_arguments_exit_2_with_the_usage() {
         "{stderr}"
     );
     assert!(stderr.contains("usage: eximbay-merchant"));
+}
+
+/// `eximbay-merchant operator add NAME` in `dir`, with `password` on standard input.
+fn add_operator(dir: &std::path::Path, name: &str, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eximbay-merchant"))
+        .args(["operator", "add", name])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_operator_added_by_the_subcommand_signs_in_and_nobody_else_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = add_operator(dir.path(), "alice", "short");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    let added = add_operator(dir.path(), "alice", "a long enough passphrase");
+    assert!(added.status.success(), "{added:?}");
+    assert!(String::from_utf8_lossy(&added.stderr).contains("operator alice added"));
+
+    let (mut child, url, printed) = start(dir.path(), None);
+    assert!(!printed.contains("no operator"), "{printed}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sign_in = |password: &'static str| {
+        let url = url.clone();
+        runtime.block_on(async move {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(format!("{url}/sign-in"))
+                .header("origin", &url)
+                .form(&[("name", "alice"), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    let refused = sign_in("not her passphrase");
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().get("set-cookie").is_none());
+    let signed_in = sign_in("a long enough passphrase");
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/orders");
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("eximbay_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(
+        !cookie.contains("Secure"),
+        "the public URL is http: {cookie}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_database_url_with_credentials_is_never_printed_whole() {
+    for url in [
+        "postgres://shop:hunter2@127.0.0.1:1/shop?sslmode=bogus",
+        "postgres://shop@127.0.0.1:1/shop?password=hunter2&sslmode=bogus",
+        "postgres://shop@127.0.0.1:1/shop?sslpassword=hunter2&sslmode=bogus",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_eximbay-merchant"))
+            .args(["--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(printed.contains("database postgres://shop"), "{printed}");
+        assert!(printed.contains("redacted"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{url}: {printed}");
+    }
 }

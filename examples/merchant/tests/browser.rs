@@ -1,6 +1,9 @@
 //! The whole shop in a real browser (headless Chromium over WebDriver), against the sandbox
-//! embedded in the test and a SQLite database: buy, pay in the window, capture, refund part,
-//! refund the rest; subscribe, see a month's charge, see three declines end it.
+//! embedded in the test and a SQLite database: buy, pay in the window, sign in to the back
+//! office, capture, refund part, refund the rest (confirmed); subscribe, see a month's
+//! charge, see three declines end it; sign out. Every page runs under the shop's CSP, so
+//! the window's scripts (`request_pay`, the legacy auto-post form) are proven to carry
+//! their nonces.
 //!
 //! Screenshots of each page go to `target/tmp/merchant/`; with `EXIMBAY_SCREENSHOTS=DIR`
 //! they are also written to `DIR` (how `docs/merchant-*.png` are made).
@@ -147,8 +150,38 @@ async fn browser_buy_capture_refund_and_subscribe_through_the_shop() {
     let order_id = shopper.browser.text_of("#order-id").await;
     shopper.shot("return").await;
 
-    // The back office: the order is authorized once status_url has arrived.
+    // The back office asks who you are first, and brings you to the order after.
     let page = format!("/orders/{order_id}");
+    shopper.open(&page).await;
+    assert!(
+        shopper
+            .page_text()
+            .await
+            .contains("for the shop's operators only")
+    );
+    shopper.fill("#sign-in input[name=name]", OPERATOR).await;
+    shopper.shot("sign-in").await;
+    shopper
+        .fill("#sign-in input[name=password]", "not the password")
+        .await;
+    shopper.submit("sign-in").await;
+    assert!(
+        shopper
+            .browser
+            .text_of("#problem")
+            .await
+            .contains("do not match")
+    );
+    shopper.fill("#sign-in input[name=name]", OPERATOR).await;
+    shopper
+        .fill("#sign-in input[name=password]", PASSWORD)
+        .await;
+    shopper.submit("sign-in").await;
+    assert_eq!(
+        shopper.browser.text_of("#operator").await,
+        format!("Signed in as {OPERATOR} Sign out")
+    );
+    // The order is authorized once status_url has arrived.
     shopper.wait_for_text(&page, "#stage", "Authorized").await;
     shopper.submit("capture").await;
     assert!(
@@ -169,6 +202,16 @@ async fn browser_buy_capture_refund_and_subscribe_through_the_shop() {
     assert!(result.contains("19.50 USD is still refundable"), "{result}");
     shopper.shot("back-office").await;
     shopper.submit("refund-full").await;
+    // A full refund asks first.
+    assert!(
+        shopper
+            .browser
+            .text_of("#question")
+            .await
+            .contains("Refund everything still refundable, 19.50 USD")
+    );
+    shopper.shot("confirm").await;
+    shopper.submit("confirm").await;
     assert!(
         shopper
             .browser
@@ -225,5 +268,14 @@ async fn browser_buy_capture_refund_and_subscribe_through_the_shop() {
     let list = shopper.page_text().await;
     assert!(list.contains(&order_id) && list.contains(&subscription));
     shopper.shot("orders").await;
+    // Signed out, the back office shows the sign-in page again.
+    shopper.submit("sign-out").await;
+    shopper.open("/orders").await;
+    assert!(
+        shopper
+            .page_text()
+            .await
+            .contains("for the shop's operators only")
+    );
     shopper.browser.stop().await;
 }

@@ -175,6 +175,7 @@ async fn shop_with(payment: Payment) -> (tempfile::TempDir, Arc<Shop>, String) {
         instance: "odd".to_owned(),
         sweep_every: Duration::from_secs(60),
         lease_wait: Duration::from_secs(5),
+        limits: Default::default(),
     };
     (dir, Shop::new(settings, store).unwrap(), order_id)
 }
@@ -199,7 +200,7 @@ fn payment(authorized: bool) -> Payment {
 async fn a_success_answer_about_another_payment_puts_the_order_in_doubt_not_done() {
     let (_dir, shop, order_id) = shop_with(payment(false)).await;
     let refund = Action::Refund(Amount::parse("1.00").unwrap());
-    let command = commands::run(&shop, &order_id, "k-other", refund, None)
+    let command = commands::run(&shop, &order_id, "k-other", refund, None, "operator")
         .await
         .unwrap();
     assert_eq!(command.state, "unknown", "{command:?}");
@@ -220,7 +221,7 @@ async fn a_success_answer_about_another_payment_puts_the_order_in_doubt_not_done
 #[tokio::test(flavor = "multi_thread")]
 async fn a_gateway_asking_to_slow_down_reads_as_such() {
     let (_dir, shop, order_id) = shop_with(payment(true)).await;
-    let command = commands::run(&shop, &order_id, "k-429", Action::Capture, None)
+    let command = commands::run(&shop, &order_id, "k-429", Action::Capture, None, "operator")
         .await
         .unwrap();
     assert_eq!(command.state, "failed", "{command:?}");
@@ -237,22 +238,11 @@ async fn refunding_everything_of_an_authorization_releases_it_and_says_so() {
     let (_dir, db) = sqlite();
     let app = start_app(&db, &sandbox, "a").await;
     let (order_id, _, _) = bought(&app, &sandbox, "later").await;
-    let page = client()
-        .get(format!("{}/orders/{order_id}", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let operator = sign_in(&app).await;
+    let page = operator.page(&format!("/orders/{order_id}")).await;
     assert!(page.contains("Release the authorization"), "{page}");
-    operate(
-        &app,
-        &order_id,
-        &[("command_key", "k-release"), ("action", "refund_full")],
-    )
-    .await;
-    let command = app.shop.store.command("k-release").await.unwrap().unwrap();
+    let (release, _) = operator.operate(&order_id, "refund_full", &[]).await;
+    let command = app.shop.store.command(&release).await.unwrap().unwrap();
     assert_eq!(command.state, "done");
     let message = command.message.unwrap();
     assert!(message.contains("Released the authorization"), "{message}");

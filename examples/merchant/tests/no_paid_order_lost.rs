@@ -136,29 +136,19 @@ async fn a_buyer_who_paid_twice_in_two_tabs_has_both_payments_recorded_and_one_r
     );
 
     // The back office flags it and offers to refund the extra payment.
-    let page = client()
-        .get(format!("{}/orders/{order_id}", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let operator = sign_in(&app).await;
+    let page = operator.page(&format!("/orders/{order_id}")).await;
     assert!(page.contains("Paid twice — refund one"), "{page}");
     assert!(page.contains(&format!("value=\"{second}\"")), "{page}");
-    let refund = operate(
-        &app,
-        &order_id,
-        &[
-            ("command_key", "k-extra"),
-            ("action", "refund_extra"),
-            ("payment", &second),
-            ("reason", "paid twice"),
-        ],
-    )
-    .await;
+    let (extra_key, refund) = operator
+        .operate(
+            &order_id,
+            &format!("refund_extra-{second}"),
+            &[("reason", "paid twice")],
+        )
+        .await;
     assert_eq!(refund.status(), 303);
-    let command = app.shop.store.command("k-extra").await.unwrap().unwrap();
+    let command = app.shop.store.command(&extra_key).await.unwrap().unwrap();
     assert_eq!(command.state, "done", "{command:?}");
     assert_eq!(command.transaction_id.as_deref(), Some(second.as_str()));
 
@@ -172,14 +162,9 @@ async fn a_buyer_who_paid_twice_in_two_tabs_has_both_payments_recorded_and_one_r
         assert_eq!(sim.ledger.payments[&second].refunded, dec("25.00"));
         assert_eq!(sim.ledger.payments[&first].refunded, Decimal::ZERO);
     }
-    let page = client()
-        .get(format!("{}/orders/{order_id}?command=k-extra", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = operator
+        .page(&format!("/orders/{order_id}?command={extra_key}"))
+        .await;
     assert!(!page.contains("Paid twice — refund one"), "{page}");
     assert!(
         page.contains("Reason: paid twice"),
@@ -218,24 +203,12 @@ async fn a_lost_notification_is_found_by_order_id_and_not_found_is_not_taken_for
         "{events:?}"
     );
     // Refundable from the back office like any payment.
-    operate(
-        &app,
-        &order_id,
-        &[
-            ("command_key", "k-found"),
-            ("action", "refund"),
-            ("amount", "5.00"),
-        ],
-    )
-    .await;
+    let (found, _) = sign_in(&app)
+        .await
+        .operate(&order_id, "refund", &[("amount", "5.00")])
+        .await;
     assert_eq!(
-        app.shop
-            .store
-            .command("k-found")
-            .await
-            .unwrap()
-            .unwrap()
-            .state,
+        app.shop.store.command(&found).await.unwrap().unwrap().state,
         "done"
     );
 
@@ -363,6 +336,7 @@ async fn a_command_left_sending_on_an_order_with_no_payment_is_closed_as_failed(
                 amount: None,
                 reason: None,
                 transaction_id: None,
+                operator: None,
             },
             0,
         )

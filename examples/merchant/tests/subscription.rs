@@ -30,23 +30,26 @@ async fn a_subscription_is_charged_monthly_adjusted_and_ends_after_three_decline
     assert_eq!(charged, 1);
 
     // Adjust (not on the charge day), through the back office.
-    operate(
-        &app,
-        &order_id,
-        &[
-            ("command_key", "k-adjust"),
-            ("action", "adjust"),
-            ("amount", "15.00"),
-        ],
-    )
-    .await;
-    let adjust = app.shop.store.command("k-adjust").await.unwrap().unwrap();
+    let operator = sign_in(&app).await;
+    let (adjust, _) = operator
+        .operate(&order_id, "adjust", &[("amount", "15.00")])
+        .await;
+    let adjust = app.shop.store.command(&adjust).await.unwrap().unwrap();
     assert_eq!(adjust.state, "done", "{adjust:?}");
     let order = app.shop.store.order(&order_id).await.unwrap().unwrap();
     assert_eq!(
         order.recurring.as_ref().unwrap().amount().to_string(),
         "15.00"
     );
+
+    // A terminate button on a page opened before the subscription ends …
+    let terminate = operator.form(&order_id, "terminate").await;
+    let terminate_key = terminate
+        .iter()
+        .find(|(k, _)| k == "command_key")
+        .unwrap()
+        .1
+        .clone();
 
     // Three declines in a row: the gateway ends it.
     let recurring_id = order.recurring.unwrap().recurring_id().as_str().to_owned();
@@ -70,23 +73,21 @@ async fn a_subscription_is_charged_monthly_adjusted_and_ends_after_three_decline
             .unwrap()
             .contains("three failed charges")
     );
-    // Nothing left to terminate.
-    operate(
-        &app,
-        &order_id,
-        &[("command_key", "k-end"), ("action", "terminate")],
-    )
-    .await;
+    // … pressed after it ended: nothing left to terminate, refused before sending; and the
+    // page no longer offers the button.
+    operator.submit(&order_id, &terminate, &[]).await;
     assert_eq!(
         app.shop
             .store
-            .command("k-end")
+            .command(&terminate_key)
             .await
             .unwrap()
             .unwrap()
             .state,
         "refused"
     );
+    let page = operator.page(&format!("/orders/{order_id}")).await;
+    assert!(!page.contains("id=\"terminate\""));
 }
 
 /// Waits for history lines containing `text`; returns how many there are.

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::{CommandRecord, Finish, NewCommand, Store, StoreError, Tx};
 
 const SELECT_COMMAND: &str = "SELECT command_key, order_id, kind, amount, reason, state, message, \
-     created_at, transaction_id FROM commands";
+     created_at, transaction_id, operator FROM commands";
 
 impl Store {
     /// An order's commands, newest first.
@@ -41,8 +41,8 @@ impl Store {
     ) -> Result<Option<CommandRecord>, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO commands (command_key, order_id, kind, amount, reason, state, message, \
-             created_at, finished_at, transaction_id) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', NULL, $6, NULL, $7) \
+             created_at, finished_at, transaction_id, operator) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', NULL, $6, NULL, $7, $8) \
              ON CONFLICT (command_key) DO NOTHING",
         )
         .bind(command.command_key)
@@ -52,6 +52,7 @@ impl Store {
         .bind(command.reason)
         .bind(at)
         .bind(command.transaction_id)
+        .bind(command.operator)
         .execute(&self.pool)
         .await?
         .rows_affected();
@@ -138,7 +139,7 @@ impl Store {
     pub async fn interrupted_commands(&self, now: i64) -> Result<Vec<CommandRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.command_key, c.order_id, c.kind, c.amount, c.reason, c.state, c.message, \
-             c.created_at, c.transaction_id FROM commands c JOIN orders o ON o.order_id = c.order_id \
+             c.created_at, c.transaction_id, c.operator FROM commands c JOIN orders o ON o.order_id = c.order_id \
              WHERE c.state = 'sending' \
              AND (o.lease IS NULL OR o.lease <> c.command_key OR o.lease_until < $1) \
              ORDER BY c.created_at",
@@ -201,5 +202,6 @@ fn read_command(row: &AnyRow) -> Result<CommandRecord, StoreError> {
         message: row.try_get("message")?,
         created_at: row.try_get("created_at")?,
         transaction_id: row.try_get("transaction_id")?,
+        operator: row.try_get("operator")?,
     })
 }

@@ -17,7 +17,9 @@ use sqlx::{AnyPool, Connection, Row};
 
 use crate::order::{Order, OrderKind};
 
+mod auth;
 mod journal;
+pub use auth::{KeyBinding, SessionRecord};
 use journal::finish_command;
 
 /// The migrations in `migrations/`, embedded in the binary and run at start.
@@ -98,6 +100,8 @@ pub struct CommandRecord {
     pub message: Option<String>,
     /// When it was written down.
     pub created_at: i64,
+    /// Who gave it (`None` for commands from before operators existed).
+    pub operator: Option<String>,
 }
 
 impl CommandRecord {
@@ -122,6 +126,8 @@ pub struct NewCommand<'a> {
     pub reason: Option<&'a str>,
     /// The payment it is about, when not the order's first (an extra payment's refund).
     pub transaction_id: Option<&'a str>,
+    /// The signed-in operator who gave it.
+    pub operator: Option<&'a str>,
 }
 
 /// How a command ended, written in the same transaction as the change it made.
@@ -280,6 +286,18 @@ impl Store {
         let rows = sqlx::query(&format!(
             "{SELECT_ORDER} ORDER BY created_at DESC, order_id DESC"
         ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_order).collect()
+    }
+
+    /// One page of orders, newest first: at most `limit` from `offset` on.
+    pub async fn orders_page(&self, limit: i64, offset: i64) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_ORDER} ORDER BY created_at DESC, order_id DESC LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(read_order).collect()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use eximbay_merchant::order::Order;
 use eximbay_merchant::store::Store;
-use eximbay_merchant::{Gateway, Settings, Shop};
+use eximbay_merchant::{Gateway, Limits, Settings, Shop};
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 use serde_json::{Value, json};
@@ -45,9 +45,30 @@ impl Drop for App {
     }
 }
 
-/// Starts an instance on `database`, talking to `sandbox`.
+/// The operator every test app has.
+pub const OPERATOR: &str = "operator";
+/// Its password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Starts an instance on `database`, talking to `sandbox`, with the default limits.
 pub async fn start_app(database: &str, sandbox: &RunningSandbox, instance: &str) -> App {
+    start_app_with(database, sandbox, instance, Limits::default()).await
+}
+
+/// Starts an instance on `database`, talking to `sandbox`, with `limits`; the operator
+/// [`OPERATOR`] exists (created on the first start on this database).
+pub async fn start_app_with(
+    database: &str,
+    sandbox: &RunningSandbox,
+    instance: &str,
+    limits: Limits,
+) -> App {
     let store = Store::open(database).await.expect("the database opens");
+    if store.operator_hash(OPERATOR).await.unwrap().is_none() {
+        eximbay_merchant::auth::add_operator(&store, OPERATOR, PASSWORD, 0)
+            .await
+            .expect("the operator is created");
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let settings = Settings {
@@ -59,6 +80,7 @@ pub async fn start_app(database: &str, sandbox: &RunningSandbox, instance: &str)
         instance: instance.to_owned(),
         sweep_every: Duration::from_millis(200),
         lease_wait: Duration::from_secs(60),
+        limits,
     };
     let shop = Shop::new(settings, store).expect("the shop starts");
     let serving = shop.clone();
@@ -161,14 +183,157 @@ pub async fn sim_post(sandbox: &RunningSandbox, path: &str, body: Value) -> Valu
     response.json().await.unwrap()
 }
 
-/// Submits a back-office form; returns the command's key.
-pub async fn operate(app: &App, order_id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    client()
-        .post(format!("{}/orders/{order_id}/commands", app.url))
-        .form(fields)
+/// A signed-in operator's browser, without a browser: the session cookie, the page's CSRF
+/// token, and the shop's own `Origin` on every POST (as a browser sends it).
+#[derive(Clone)]
+pub struct Session {
+    /// The app's URL.
+    pub url: String,
+    /// `eximbay_session=…`.
+    pub cookie: String,
+    /// The session's CSRF token, read from a page.
+    pub csrf: String,
+}
+
+/// Signs [`OPERATOR`] in on `app`.
+pub async fn sign_in(app: &App) -> Session {
+    match sign_in_as(&app.url, OPERATOR, PASSWORD).await {
+        Ok(session) => session,
+        Err(status) => panic!("sign-in refused: {status}"),
+    }
+}
+
+/// Signs in on the shop at `url`; the refusal's status when refused.
+pub async fn sign_in_as(url: &str, name: &str, password: &str) -> Result<Session, u16> {
+    let response = client()
+        .post(format!("{url}/sign-in"))
+        .header("origin", url)
+        .form(&[("name", name), ("password", password), ("next", "/orders")])
         .send()
         .await
+        .unwrap();
+    if response.status() != 303 {
+        return Err(response.status().as_u16());
+    }
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
         .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let mut session = Session {
+        url: url.to_owned(),
+        cookie,
+        csrf: String::new(),
+    };
+    let page = session.page("/orders").await;
+    session.csrf = hidden_fields(&page, "sign-out")
+        .into_iter()
+        .find(|(name, _)| name == "csrf")
+        .expect("the page carries the CSRF token")
+        .1;
+    Ok(session)
+}
+
+impl Session {
+    /// GETs a path with the session.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        client()
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A page's text.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().await.unwrap()
+    }
+
+    /// POSTs a form with the session and the shop's origin (no CSRF token is added).
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        client()
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("origin", &self.url)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The hidden fields of the form `form_id` on the order's page (a fresh page: fresh
+    /// command keys).
+    pub async fn form(&self, order_id: &str, form_id: &str) -> Vec<(String, String)> {
+        let page = self.page(&format!("/orders/{order_id}")).await;
+        let fields = hidden_fields(&page, form_id);
+        assert!(!fields.is_empty(), "no form #{form_id} on the page: {page}");
+        fields
+    }
+
+    /// Presses the button `action` on the order's page (a fresh page) with `extra` fields,
+    /// confirming if asked; returns the command key and the response.
+    pub async fn operate(
+        &self,
+        order_id: &str,
+        action: &str,
+        extra: &[(&str, &str)],
+    ) -> (String, reqwest::Response) {
+        let fields = self.form(order_id, &action.replace('_', "-")).await;
+        let key = fields
+            .iter()
+            .find(|(name, _)| name == "command_key")
+            .expect("the form has a command key")
+            .1
+            .clone();
+        let response = self.submit(order_id, &fields, extra).await;
+        (key, response)
+    }
+
+    /// Submits a command form's fields (as read from the page) with `extra`, confirmed.
+    pub async fn submit(
+        &self,
+        order_id: &str,
+        fields: &[(String, String)],
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        all.extend_from_slice(extra);
+        all.push(("confirmed", "yes"));
+        self.post(&format!("/orders/{order_id}/commands"), &all)
+            .await
+    }
+}
+
+/// The hidden inputs (name, value) of the form with id `form_id` in `page`.
+pub fn hidden_fields(page: &str, form_id: &str) -> Vec<(String, String)> {
+    let Some(start) = page.find(&format!("id=\"{form_id}\"")) else {
+        return Vec::new();
+    };
+    let form = &page[start..];
+    let form = &form[..form.find("</form>").unwrap_or(form.len())];
+    let attribute = |input: &str, name: &str| {
+        let marker = format!("{name}=\"");
+        input
+            .find(&marker)
+            .map(|at| &input[at + marker.len()..])
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
+    };
+    form.split("<input ")
+        .skip(1)
+        .filter(|input| input.starts_with("type=\"hidden\""))
+        .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
+        .collect()
 }
 
 /// Waits until the order satisfies `condition` (notifications arrive asynchronously).
