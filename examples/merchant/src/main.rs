@@ -107,10 +107,15 @@ fn env_or(name: &str, default: &str) -> String {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // sqlx warns about connection parameters it does not know *with their values*
+    // (`sslpassword=…`): that target stays quiet whatever RUST_LOG says.
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if let Ok(quiet) = "sqlx_postgres::options=error".parse() {
+        filter = filter.add_directive(quiet);
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let mut args = match parse_args() {

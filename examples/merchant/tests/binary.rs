@@ -39,6 +39,8 @@ fn start(dir: &std::path::Path, database: Option<&str>) -> (Child, String, Strin
         printed.push_str(&line);
         printed.push('\n');
     };
+    // Keep reading what it prints, so its writes to stderr never fail on a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, url, printed)
 }
 
