@@ -10,7 +10,7 @@
 //!   instance on the database knows the session and a copy of the table signs nobody in.
 //! * **Sign-in attempts** are limited: after too many failures for one operator name (or
 //!   from one client address) within the window, further attempts are refused unchecked.
-//! * **Every form** ([`check_form`]): the request's `Origin` (or, without one, `Referer`)
+//! * **Every form** ([`form_refusal`]): the request's `Origin` (or, without one, `Referer`)
 //!   must be the shop's public URL, and its `csrf` field must equal the session's token
 //!   (compared in constant time). `SameSite=Strict` already keeps the cookie off cross-site
 //!   requests; these two checks hold even where it does not.
@@ -265,23 +265,23 @@ pub fn same_origin(shop: &Shop, headers: &HeaderMap) -> bool {
 }
 
 /// The checks every back-office form passes before anything is done: the request comes
-/// from the shop's pages and carries the session's CSRF token. The refusal says nothing
-/// was changed.
-pub fn check_form(
+/// from the shop's pages and carries the session's CSRF token. `Some(refusal)` (a page
+/// saying nothing was changed) when it fails them.
+pub fn form_refusal(
     shop: &Shop,
     headers: &HeaderMap,
     session: &SignedIn,
     csrf: &str,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let token_ok: bool = csrf.as_bytes().ct_eq(session.csrf.as_bytes()).into();
     if same_origin(shop, headers) && token_ok {
-        return Ok(());
+        return None;
     }
     tracing::warn!(
         operator = session.operator,
         "a back-office form failed the origin or CSRF check"
     );
-    Err(shop.pages.error(
+    Some(shop.pages.error(
         StatusCode::FORBIDDEN,
         "This form did not come from the back office",
         "It was sent from another site or with an expired page. Nothing was changed: reload the \
@@ -481,7 +481,7 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<SignOutForm>,
 ) -> Response {
-    if let Err(refused) = check_form(&shop, &headers, &session, &form.csrf) {
+    if let Some(refused) = form_refusal(&shop, &headers, &session, &form.csrf) {
         return refused;
     }
     if let Err(error) = shop.store.delete_session(&session.token_hash).await {

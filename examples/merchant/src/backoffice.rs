@@ -1,6 +1,6 @@
 //! The back office: the orders, one order with its history, and the operator's buttons.
 //! Every page and command here takes a [`SignedIn`] operator; every form is checked by
-//! [`check_form`] (origin and CSRF token) before anything is done.
+//! [`form_refusal`] (origin and CSRF token) before anything is done.
 //!
 //! Every button carries a command key minted by the server when the page is shown, recorded
 //! with the order, the action and the operator it is for; a command whose key was not
@@ -20,7 +20,7 @@ use eximbay_core::{Amount, PaymentStatus, RecurringStatus};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{SignedIn, check_form, random_token};
+use crate::auth::{SignedIn, form_refusal, random_token};
 use crate::commands::{self, Action, money};
 use crate::order::Order;
 use crate::shop::{Gateway, Shop};
@@ -347,7 +347,7 @@ pub async fn command(
     headers: HeaderMap,
     Form(form): Form<CommandForm>,
 ) -> Response {
-    if let Err(refused) = check_form(&shop, &headers, &session, &form.csrf) {
+    if let Some(refused) = form_refusal(&shop, &headers, &session, &form.csrf) {
         return refused;
     }
     let key = form.command_key.trim();

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::auth::{SignedIn, check_form};
+use crate::auth::{SignedIn, form_refusal};
 use crate::backoffice::load_order;
 use crate::shop::{Gateway, Shop};
 
@@ -39,7 +39,7 @@ pub async fn sandbox_control(
     headers: HeaderMap,
     Form(form): Form<SandboxForm>,
 ) -> Response {
-    if let Err(refused) = check_form(&shop, &headers, &session, &form.csrf) {
+    if let Some(refused) = form_refusal(&shop, &headers, &session, &form.csrf) {
         return refused;
     }
     let Gateway::Embedded(sandbox) = &shop.settings.gateway else {

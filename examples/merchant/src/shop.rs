@@ -100,8 +100,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_monthly_amount: Decimal::new(100_00, 2),
-            confirm_refund_above: Decimal::new(100_00, 2),
+            max_monthly_amount: Decimal::new(10_000, 2),
+            confirm_refund_above: Decimal::new(10_000, 2),
             checkouts_per_client: 20,
             checkout_window: Duration::from_secs(600),
             sign_in_failures_per_name: 5,

@@ -33,20 +33,20 @@ async fn a_database_failure_after_the_gateway_call_never_reads_nothing_was_chang
         json!({"path_contains": "/cancel", "kind": "delay", "ms": 1500}),
     )
     .await;
+    let operator = sign_in(&app).await;
+    let form = operator.form(&order_id, "refund").await;
+    let unrecorded = form
+        .iter()
+        .find(|(k, _)| k == "command_key")
+        .unwrap()
+        .1
+        .clone();
     let refund = {
-        let url = app.url.clone();
         let order_id = order_id.clone();
         tokio::spawn(async move {
-            let response = client()
-                .post(format!("{url}/orders/{order_id}/commands"))
-                .form(&[
-                    ("command_key", "k-unrecorded"),
-                    ("action", "refund"),
-                    ("amount", "10.00"),
-                ])
-                .send()
-                .await
-                .unwrap();
+            let response = operator
+                .submit(&order_id, &form, &[("amount", "10.00")])
+                .await;
             (response.status().as_u16(), response.text().await.unwrap())
         })
     };
@@ -71,13 +71,7 @@ async fn a_database_failure_after_the_gateway_call_never_reads_nothing_was_chang
     // Once the database is back, the command is settled with the gateway's word.
     let deadline = Instant::now() + Duration::from_secs(20);
     let command = loop {
-        let command = app
-            .shop
-            .store
-            .command("k-unrecorded")
-            .await
-            .unwrap()
-            .unwrap();
+        let command = app.shop.store.command(&unrecorded).await.unwrap().unwrap();
         if !command.is_open() {
             break command;
         }
