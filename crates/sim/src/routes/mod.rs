@@ -196,7 +196,9 @@ impl From<Handled> for Locked {
 impl Sandbox {
     /// The part of a [`prepare`]d request done holding the server's lock: as
     /// [`Sandbox::handle_prepared`], except that a control's page or clock advance is
-    /// handed back to be finished after (or between holds of) the lock.
+    /// handed back to be finished after (or between holds of) the lock. Only the server
+    /// holds a lock; in-process callers use [`Sandbox::handle`].
+    #[cfg(feature = "server")]
     pub(crate) fn handle_locked(
         &mut self,
         request: &Request<Vec<u8>>,
