@@ -306,6 +306,15 @@ pub async fn order_page(
             sandbox_note => query.sandbox.as_deref().and_then(sandbox_note),
             keys => keys,
             max_monthly => money(shop.settings.limits.max_monthly_amount, exponent),
+            // Which clock the subscription's dates are on (the gateway checks its charge
+            // day against its own).
+            gateway_clock => match &shop.settings.gateway {
+                Gateway::Embedded(_) => format!(
+                    "the sandbox's test clock, now {}",
+                    crate::pages::when(shop.gateway_now().0)
+                ),
+                Gateway::Remote(_) => "the gateway's clock (KST)".to_owned(),
+            },
             instance => &shop.settings.instance,
             operator => &session.operator,
             csrf => &session.csrf,

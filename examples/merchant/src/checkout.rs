@@ -138,6 +138,10 @@ pub async fn checkout(
         Ok(amount) => amount,
         Err(error) => return internal(&shop, &error.to_string()),
     };
+    let created_at = match shop.db_clock().await {
+        Ok(at) => at,
+        Err(error) => return internal(&shop, &error.to_string()),
+    };
     let order = Order {
         order_id: new_order_id(),
         kind: product.kind,
@@ -152,7 +156,7 @@ pub async fn checkout(
         recurring: None,
         hold: None,
         version: 1,
-        created_at: shop.wall_clock(),
+        created_at,
         placed_at_gateway: Some(shop.gateway_now().0),
     };
     let created = format!(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::Cancel;
 use eximbay_core::payment::PaymentCommand;
-use eximbay_core::recurring::RecurringOutcome;
+use eximbay_core::recurring::{InvalidRecurringTransition, RecurringOutcome};
 use eximbay_core::{
     Amount, ClientError, Operation, Payment, PaymentOutcome, PaymentStatus, TransactionId,
 };
@@ -152,7 +152,7 @@ pub async fn run(
         transaction_id: action.transaction_id(),
         operator: Some(operator),
     };
-    if let Some(existing) = shop.store.journal(&new, shop.wall_clock()).await? {
+    if let Some(existing) = shop.store.journal(&new, shop.db_clock().await?).await? {
         // A resubmitted form: its command already ran (or is running). Nothing new is sent.
         return Ok(existing);
     }
@@ -162,7 +162,7 @@ pub async fn run(
             "Another operation on this order took too long; nothing was sent. Try again.",
         );
         shop.store
-            .finish_unchanged(order_id, &ending.finish(key), shop.wall_clock())
+            .finish_unchanged(order_id, &ending.finish(key), shop.db_clock().await?)
             .await?;
     } else {
         let by = Attribution { key, operator };
@@ -189,7 +189,7 @@ pub async fn take_lease(
 ) -> Result<bool, StoreError> {
     let deadline = Instant::now() + shop.settings.lease_wait;
     loop {
-        let now = shop.wall_clock();
+        let now = shop.db_clock().await?;
         if shop
             .store
             .take_lease(order_id, holder, journalled, now, now + LEASE_SECONDS)
@@ -275,13 +275,25 @@ async fn carry_out(
                         let message = "The subscription was terminated: no more charges.";
                         Ok(send_recurring(shop, &op, message.to_owned()).await)
                     }
+                    Err(InvalidRecurringTransition::ChargeDay(day)) => Err(Ending::new(
+                        "refused",
+                        format!(
+                            "Not sent: the gateway refuses to change the amount on the charge \
+                             day ({day}, KST, by the gateway's clock). Change it from the next \
+                             day on."
+                        ),
+                    )),
                     Err(e) => Err(Ending::new("refused", format!("Not sent: {e}."))),
                 }
             }
         },
     };
-    let now = shop.wall_clock();
     let sent = result.is_ok();
+    let now = match shop.db_clock().await {
+        Ok(now) => now,
+        Err(error) if sent => return Err(RunError::Unrecorded(error)),
+        Err(error) => return Err(RunError::NotSent(error)),
+    };
     let recorded = match result {
         Err(ending) | Ok(Sent::Unchanged(ending)) => {
             shop.store

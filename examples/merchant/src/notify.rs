@@ -104,11 +104,18 @@ impl Shop {
         };
         let delivery = Some(delivery);
         let now = self.gateway_now();
+        let at = match self.db_clock().await {
+            Ok(at) => at,
+            Err(error) => {
+                tracing::error!(%error, order = order_id.as_str(), "notification not stored");
+                return Err(Refusal::Unavailable);
+            }
+        };
         let changed = self
             .store
             .change(
                 order_id.as_str(),
-                self.wall_clock(),
+                at,
                 delivery.as_deref(),
                 None,
                 |order| match kind {

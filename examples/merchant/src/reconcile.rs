@@ -45,9 +45,9 @@ pub const SWEEP_CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// An order awaiting payment this long is looked up with the gateway: its notification
 /// should have arrived long before (the gateway redelivers for a few minutes at most).
 ///
-/// The order's age is the larger of what the gateway's clock and the shop's clock say
+/// The order's age is the larger of what the gateway's clock and the database's clock say
 /// since it was placed: the gateway's, so that advancing the embedded sandbox's test clock
-/// behaves as time passing; the shop's, because that test clock stands still otherwise.
+/// behaves as time passing; the database's, because that test clock stands still otherwise.
 pub const LOST_PAYMENT_GRACE: Duration = Duration::from_secs(10 * 60);
 
 /// After this, an order still awaiting payment is no longer looked up: the buyer never
@@ -69,7 +69,7 @@ pub struct Swept {
 
 /// One pass over everything in doubt.
 pub async fn sweep(shop: &Arc<Shop>) -> Result<Swept, StoreError> {
-    let now = shop.wall_clock();
+    let now = shop.db_clock().await?;
     let mut swept = Swept {
         abandoned: shop
             .store
@@ -88,11 +88,11 @@ pub async fn sweep(shop: &Arc<Shop>) -> Result<Swept, StoreError> {
     })
     .await?;
     let (grace, horizon) = (LOST_PAYMENT_GRACE.as_secs(), LOST_PAYMENT_HORIZON.as_secs());
-    let (gateway_now, wall_now) = (shop.gateway_now().0, shop.wall_clock());
+    let (gateway_now, db_now) = (shop.gateway_now().0, shop.db_clock().await?);
     let awaiting = shop
         .store
         .orders_awaiting_payment(
-            (gateway_now, wall_now),
+            (gateway_now, db_now),
             i64::try_from(grace).unwrap_or(i64::MAX),
             i64::try_from(horizon).unwrap_or(i64::MAX),
         )
@@ -168,7 +168,7 @@ pub async fn sweeper(shop: Arc<Shop>) {
 /// gateway did not answer; the next sweep tries again.
 pub async fn reconcile_order(shop: &Shop, order_id: &str) -> Result<bool, StoreError> {
     let holder = format!("reconcile-{}", uuid::Uuid::new_v4().simple());
-    let now = shop.wall_clock();
+    let now = shop.db_clock().await?;
     if !shop
         .store
         .take_lease(order_id, &holder, false, now, now + LEASE_SECONDS)
@@ -186,7 +186,7 @@ pub async fn reconcile_order(shop: &Shop, order_id: &str) -> Result<bool, StoreE
 /// lookup may lag behind its payments, so only the horizon ends the search.
 pub async fn find_lost_payment(shop: &Shop, order_id: &str) -> Result<bool, StoreError> {
     let holder = format!("find-{}", uuid::Uuid::new_v4().simple());
-    let now = shop.wall_clock();
+    let now = shop.db_clock().await?;
     if !shop
         .store
         .take_lease(order_id, &holder, false, now, now + LEASE_SECONDS)
@@ -233,7 +233,7 @@ async fn look_up_by_order(shop: &Shop, order_id: &str) -> Result<bool, StoreErro
     };
     let changed = shop
         .store
-        .change(order_id, shop.wall_clock(), None, None, |order| {
+        .change(order_id, shop.db_clock().await?, None, None, |order| {
             if order.payment.is_some() {
                 // The notification arrived meanwhile: it is the record.
                 return Decision::Skip;
@@ -316,7 +316,7 @@ pub async fn settle_command_later(shop: Arc<Shop>, key: String) {
 /// Closes a command whose instance stopped mid-call: its outcome is whatever the gateway
 /// now says.
 async fn close_interrupted(shop: &Shop, command: &CommandRecord) -> Result<bool, StoreError> {
-    let now = shop.wall_clock();
+    let now = shop.db_clock().await?;
     let key = &command.command_key;
     if !shop
         .store
@@ -428,7 +428,7 @@ async fn retrieve_and_apply(
     shop.store
         .change(
             order_id,
-            shop.wall_clock(),
+            shop.db_clock().await?,
             None,
             finish.as_ref(),
             |order| {

@@ -1,5 +1,5 @@
 //! The shop's shared state: settings, the gateway client, the store, the templates, and
-//! its two clocks.
+//! its clocks: the gateway's (charge days, grace periods) and the database's (leases, ages).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -206,10 +206,17 @@ impl Shop {
         }
     }
 
-    /// The wall clock (unix seconds), for the database: event times and leases. Never the
-    /// test clock, which jumps by months and would expire every lease at once.
+    /// This instance's own clock (unix seconds). Leases, record times and ages use the
+    /// database's clock instead ([`Shop::db_clock`]): instances' clocks disagree.
     pub fn wall_clock(&self) -> i64 {
         Timestamp::from_system_time(SystemTime::now()).0
+    }
+
+    /// "Now" by the database's clock (unix seconds), the one every instance shares: for
+    /// leases, the times written on records, and how old a record is. Never the gateway's
+    /// test clock, which jumps by months and would expire every lease at once.
+    pub async fn db_clock(&self) -> Result<i64, crate::store::StoreError> {
+        self.store.now().await
     }
 
     /// `status_url`.

@@ -120,6 +120,12 @@ async fn a_stopped_postgresql_fails_the_writes_quickly_and_they_succeed_once_it_
     let db = pg.database("recovery").await;
     let store = Store::open(&db).await.unwrap();
     writes(&store, "O-BEFORE").await.unwrap();
+    // PostgreSQL's clock is the shops' one clock (leases, record times).
+    let system = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((store.now().await.unwrap() - system).abs() <= 5);
 
     pg.stop();
     let started = Instant::now();

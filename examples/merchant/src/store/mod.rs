@@ -227,6 +227,19 @@ impl Store {
         })
     }
 
+    /// "Now" by the database's clock (unix seconds): the one clock every instance sharing
+    /// the database agrees on, for leases and for how old a record is. Each instance's own
+    /// clock may be off by any amount; the database's is the same for all of them.
+    pub async fn now(&self) -> Result<i64, StoreError> {
+        let query = if self.begin.is_some() {
+            "SELECT CAST(strftime('%s', 'now') AS BIGINT) AS now"
+        } else {
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT) AS now"
+        };
+        let row = sqlx::query(query).fetch_one(&self.pool).await?;
+        Ok(row.try_get("now")?)
+    }
+
     /// The connection pool, for tooling and tests that need the database itself (a
     /// `PRAGMA`, a look at a table) rather than orders.
     pub fn pool(&self) -> &AnyPool {
@@ -317,7 +330,7 @@ impl Store {
 
     /// Orders still awaiting payment whose age is past `grace` seconds and within
     /// `horizon` seconds, oldest first. An order's age is the larger of its age on the
-    /// gateway's clock and on the shop's (`now` is both, in that order): see
+    /// gateway's clock and on the database's (`now` is both, in that order): see
     /// [`crate::reconcile::LOST_PAYMENT_GRACE`].
     pub async fn orders_awaiting_payment(
         &self,
