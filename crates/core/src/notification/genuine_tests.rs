@@ -206,3 +206,54 @@ fn meanings_have_stable_names_and_a_next_step() {
         "failed (S023)"
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one_of(values: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(values)
+    }
+
+    proptest! {
+        /// Whatever a result carries, it reads as paid only when it is a success of a
+        /// money-moving type (PAYMENT, PAYMENT_PA, REBILL) whose status is absent or `Sale`;
+        /// never an authorization, a payer authentication, a registration or a void.
+        #[test]
+        fn paid_only_when_money_moved(
+            rescode in one_of(&["", "0000", "0000\n", "S023", "EE01", "HE01"]),
+            status in one_of(&["", "Sale", "Registered", "Void", "Pending", " "]),
+            kind in one_of(&["", "PAYMENT", "PAYMENT_PA", "REBILL", "AUTHORIZE", "AUTHORIZE_PA",
+                "PAYER_AUTH", "CAPTURE", "REFUND", "payment"]),
+            v1_names in any::<bool>(),
+            token in any::<bool>(),
+        ) {
+            let type_key = if v1_names { "transaction_type" } else { "txntype" };
+            let mut body = format!("transid=T&rescode={rescode}");
+            if !kind.is_empty() {
+                body.push_str(&format!("&{type_key}={kind}"));
+            }
+            if !status.is_empty() {
+                body.push_str(&format!("&status={status}"));
+            }
+            if token {
+                body.push_str("&tokenID=TK1");
+            }
+            let n = Notification::parse(body.as_bytes()).unwrap();
+            let meaning = n.meaning();
+            let success = rescode.trim() == "0000";
+            let sale_status = matches!(status.trim(), "" | "Sale");
+            let moving = matches!(kind, "PAYMENT" | "PAYMENT_PA" | "REBILL");
+            prop_assert_eq!(n.is_paid(), meaning.is_money_received());
+            if n.is_paid() {
+                prop_assert!(success && sale_status && moving, "{} read as {}", body, meaning);
+            }
+            if !success && !rescode.is_empty() {
+                prop_assert!(matches!(meaning, Meaning::Failed(_)), "{}", body);
+            }
+            if success && matches!(kind, "AUTHORIZE" | "AUTHORIZE_PA" | "PAYER_AUTH") {
+                prop_assert!(!n.is_paid(), "{}", body);
+            }
+        }
+    }
+}
