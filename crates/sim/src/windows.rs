@@ -1,7 +1,7 @@
 //! Payment windows the buyer has open: what each one will create when approved, and the
 //! bodies `ready` signed (the SDK's `request_pay` must repeat one of them exactly).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::Value;
 
@@ -42,11 +42,17 @@ pub struct WindowSession {
     pub payment: NewPayment,
 }
 
+/// The most windows open at once, and the most `ready` bodies remembered: beyond, the
+/// oldest is forgotten (a buyer does not leave ten thousand windows open).
+pub const WINDOWS_MAX: usize = 10_000;
+
 /// Open windows by id, and the bodies `ready` signed, by the fgkey it returned.
 #[derive(Clone, Debug, Default)]
 pub struct Windows {
     sessions: BTreeMap<String, WindowSession>,
     readies: BTreeMap<String, Value>,
+    /// The fgkeys of `readies`, oldest first.
+    ready_order: VecDeque<String>,
     opened: u64,
 }
 
@@ -56,6 +62,10 @@ impl Windows {
         self.opened += 1;
         let id = format!("W{:08}", self.opened);
         self.sessions.insert(id.clone(), session);
+        // Ids grow with age, so the first is the oldest.
+        while self.sessions.len() > WINDOWS_MAX {
+            self.sessions.pop_first();
+        }
         id
     }
 
@@ -71,7 +81,15 @@ impl Windows {
 
     /// Remembers the body `ready` signed with `fgkey`.
     pub fn remember_ready(&mut self, fgkey: String, body: Value) {
-        self.readies.insert(fgkey, body);
+        if self.readies.insert(fgkey.clone(), body).is_none() {
+            self.ready_order.push_back(fgkey);
+        }
+        while self.readies.len() > WINDOWS_MAX {
+            let Some(oldest) = self.ready_order.pop_front() else {
+                break;
+            };
+            self.readies.remove(&oldest);
+        }
     }
 
     /// The body `ready` signed with `fgkey`.

@@ -479,7 +479,10 @@ fn concurrent_ledger_pages(payments: usize, readers: usize) {
     }
     let took = started.elapsed();
     probe.finish(&format!("{readers} readers paging {payments} payments"));
-    eprintln!("{readers} × {payments} payments read in {took:?}");
+    eprintln!(
+        "{readers} × {payments} payments read in {took:?}; RSS {:.0} MiB",
+        rss_mib()
+    );
 }
 
 #[test]

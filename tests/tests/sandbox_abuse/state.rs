@@ -103,3 +103,50 @@ fn faults_are_capped_and_met_in_the_order_scripted() {
     faults.clear();
     assert_eq!(faults.room(), MAX_FAULTS);
 }
+
+#[test]
+fn ready_bodies_are_remembered_up_to_a_bound() {
+    use eximbay_sim::windows::{WINDOWS_MAX, Windows};
+    let mut windows = Windows::default();
+    for n in 0..=WINDOWS_MAX {
+        windows.remember_ready(format!("K{n}"), serde_json::json!({"n": n}));
+    }
+    assert!(
+        windows.ready_body("K0").is_none(),
+        "the oldest is forgotten"
+    );
+    assert!(windows.ready_body("K1").is_some());
+    assert_eq!(
+        windows.ready_body(&format!("K{WINDOWS_MAX}")).unwrap()["n"],
+        WINDOWS_MAX
+    );
+}
+
+#[test]
+fn the_ledger_pages_registrations_too() {
+    use eximbay_sim::{Sandbox, SandboxConfig};
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    for n in 0..1_005 {
+        let new = serde_json::from_value(serde_json::json!({
+            "order_id": format!("S-{n}"), "currency": "USD", "amount": "1.00",
+            "transaction_type": "PAYMENT",
+            "recurring": {"amount": "1.00", "url": "http://127.0.0.1:9/r"},
+        }))
+        .unwrap();
+        sandbox.create_payment(new).unwrap();
+    }
+    let first = sandbox.ledger_page(None, None, 1, None);
+    assert_eq!(first.recurring.len(), 1_000);
+    let next = first.recurring_next.clone().unwrap();
+    assert_eq!(first.recurring.last().unwrap().0, next);
+    let rest = sandbox.ledger_page(None, None, 1, Some(&next));
+    assert_eq!(rest.recurring.len(), 5);
+    assert_eq!(rest.recurring_next, None);
+    let all: std::collections::BTreeSet<String> = first
+        .recurring
+        .iter()
+        .chain(&rest.recurring)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(all.len(), 1_005);
+}
