@@ -48,6 +48,18 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// lock.
 pub const ADVANCE_STEP_PAUSE: Duration = Duration::from_millis(1);
 
+/// The longest a step of a clock advance should hold the lock; steps shrink (down to one
+/// charge) until they take no longer.
+pub const ADVANCE_STEP_HOLD: Duration = Duration::from_millis(2);
+
+/// How many pages (`/_sim/ledger`, `/_sim/inbox`, …) are serialised at once; more wait
+/// their turn without using a thread.
+pub const PAGE_WRITERS: usize = 2;
+
+/// How many connections may wait to be accepted ([`RunningSandbox`]'s listener; the kernel
+/// may cap it lower, at `net.core.somaxconn`).
+pub const LISTEN_BACKLOG: u32 = 4_096;
+
 /// Shared sandbox state.
 pub type SharedSandbox = Arc<Mutex<Sandbox>>;
 
@@ -127,6 +139,8 @@ struct Context {
     sandbox: SharedSandbox,
     front_door: crate::sandbox::FrontDoor,
     queue: DeliveryQueue,
+    /// Places to serialise pages in ([`PAGE_WRITERS`]).
+    page_writers: Arc<tokio::sync::Semaphore>,
     options: ServerOptions,
 }
 
@@ -155,6 +169,7 @@ pub async fn serve(
         sandbox,
         front_door,
         queue,
+        page_writers: Arc::new(tokio::sync::Semaphore::new(PAGE_WRITERS)),
         options,
     };
     let connections = Connections::new(context.options.max_connections);
@@ -282,6 +297,14 @@ async fn respond(
     // Authentication, parsing and fgkey checks happen here, before the lock; only the
     // state change (and the scripted fault it may meet) is done holding it.
     let prepared = crate::routes::prepare(&context.front_door, &request);
+    // A hundred page readers at once would otherwise be a hundred copies queued for the
+    // lock and a hundred threads serialising on two cores, and a cheap request would wait
+    // for a turn among them: pages are copied and written [`PAGE_WRITERS`] at a time.
+    let _page_place = if prepared.is_page_read() {
+        Some(context.page_writers.acquire().await.map_err(|_| Dropped)?)
+    } else {
+        None
+    };
     let queue = context.queue.clone();
     let (request, answer) = locked(&context.sandbox, move |sandbox| {
         let mut answer = sandbox.handle_locked(&request, prepared);
@@ -326,18 +349,27 @@ async fn advance(
     mut run: crate::routes::pages::ClockRun,
     context: &Context,
 ) -> Result<Handled, Dropped> {
+    // Charges per step: halved while a step holds the lock longer than
+    // [`ADVANCE_STEP_HOLD`] (a slow build, a busy machine), grown back when it is quick.
+    let mut charges = ADVANCE_STEP_CHARGES;
     loop {
         let queue = context.queue.clone();
-        let (back, done) = locked(&context.sandbox, move |sandbox| {
-            let (callbacks, done) = run.step(sandbox, ADVANCE_STEP_CHARGES);
+        let (back, done, held) = locked(&context.sandbox, move |sandbox| {
+            let started = Instant::now();
+            let (callbacks, done) = run.step(sandbox, charges);
             queue.enqueue(callbacks, &mut sandbox.deliveries);
-            (run, done)
+            (run, done, started.elapsed())
         })
         .await
         .ok_or(Dropped)?;
         run = back;
         if done {
             break;
+        }
+        if held > ADVANCE_STEP_HOLD {
+            charges = (charges / 2).max(1);
+        } else if held < ADVANCE_STEP_HOLD / 2 {
+            charges = (charges * 2).min(ADVANCE_STEP_CHARGES);
         }
         // The lock is not fair: re-taken at once, it could go to this advance every time
         // while a request waits. A pause lets the waiters have it.
@@ -397,26 +429,33 @@ impl RunningSandbox {
         addr: SocketAddr,
         options: ServerOptions,
     ) -> std::io::Result<Self> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let sandbox: SharedSandbox = Arc::new(Mutex::new(Sandbox::new(cfg)));
-        let shared = sandbox.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()?;
+        let listener = {
+            let _in_runtime = runtime.enter();
+            let socket = if addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            // A long queue of connections waiting to be accepted: a burst of connections
+            // (or of attackers) does not make the kernel drop a newcomer's SYN, which the
+            // client would only retry a second later.
+            socket.listen(LISTEN_BACKLOG)?
+        };
+        let addr = listener.local_addr()?;
+        let sandbox: SharedSandbox = Arc::new(Mutex::new(Sandbox::new(cfg)));
+        let shared = sandbox.clone();
         std::thread::Builder::new()
             .name("eximbay-sim".to_owned())
             .spawn(move || {
                 runtime.block_on(async move {
-                    match tokio::net::TcpListener::from_std(std_listener) {
-                        Ok(listener) => {
-                            if let Err(error) = serve(listener, shared, options).await {
-                                tracing::error!(%error, "sandbox server stopped");
-                            }
-                        }
-                        Err(error) => tracing::error!(%error, "sandbox listener unusable"),
+                    if let Err(error) = serve(listener, shared, options).await {
+                        tracing::error!(%error, "sandbox server stopped");
                     }
                 });
             })?;

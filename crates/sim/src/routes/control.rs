@@ -126,6 +126,20 @@ pub(crate) enum ControlRequest {
     Unknown,
 }
 
+impl ControlRequest {
+    /// Whether it reads a page of a growing state (answered with a copy serialised after
+    /// the lock).
+    pub(crate) fn is_page(&self) -> bool {
+        matches!(
+            self,
+            ControlRequest::Ledger(_)
+                | ControlRequest::InboxRead { .. }
+                | ControlRequest::Tokens
+                | ControlRequest::Authentications
+        )
+    }
+}
+
 /// Reads a `/_sim/…` request without the sandbox's state: route, body, fgkey.
 pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> ControlRequest {
     let body = request.body().as_slice();

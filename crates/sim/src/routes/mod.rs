@@ -124,6 +124,13 @@ pub(crate) fn not_found() -> Response<Vec<u8>> {
 #[derive(Debug)]
 pub(crate) struct Prepared(Route);
 
+impl Prepared {
+    /// Whether it reads a page of a growing state (`/_sim/ledger`, `/_sim/inbox`, …).
+    pub(crate) fn is_page_read(&self) -> bool {
+        matches!(&self.0, Route::Control(read) if read.is_page())
+    }
+}
+
 #[derive(Debug)]
 enum Route {
     TooLarge,
