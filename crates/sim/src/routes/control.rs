@@ -129,6 +129,7 @@ pub(crate) enum ControlRequest {
 impl ControlRequest {
     /// Whether it reads a page of a growing state (answered with a copy serialised after
     /// the lock).
+    #[cfg(feature = "server")]
     pub(crate) fn is_page(&self) -> bool {
         matches!(
             self,

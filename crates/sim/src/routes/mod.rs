@@ -126,6 +126,7 @@ pub(crate) struct Prepared(Route);
 
 impl Prepared {
     /// Whether it reads a page of a growing state (`/_sim/ledger`, `/_sim/inbox`, …).
+    #[cfg(feature = "server")]
     pub(crate) fn is_page_read(&self) -> bool {
         matches!(&self.0, Route::Control(read) if read.is_page())
     }
