@@ -92,7 +92,10 @@ pub enum CallbackNames {
     #[default]
     Legacy,
     /// `order_id`, `currency`, `amount`, `transaction_type`, `transaction_id`,
-    /// `transaction_date`.
+    /// `transaction_date`; `card_holder`, `card_number1`, `card_number4`, `pay_to`,
+    /// `payment_method` (as ilyoukim/indico_payment_eximbay reads them), `auth_code`,
+    /// `access_country` (the rebill reference's spellings). Other v1 spellings are unknown:
+    /// those fields keep their legacy names.
     V1,
 }
 
@@ -107,6 +110,15 @@ impl CallbackNames {
             (CallbackNames::V1, "txntype") => "transaction_type",
             (CallbackNames::V1, "transid") => "transaction_id",
             (CallbackNames::V1, "resdt") => "transaction_date",
+            // The names a public v1 integration reads from the status_url post
+            // (ilyoukim/indico_payment_eximbay controllers.py) and the rebill reference's.
+            (CallbackNames::V1, "cardholder") => "card_holder",
+            (CallbackNames::V1, "cardno1") => "card_number1",
+            (CallbackNames::V1, "cardno4") => "card_number4",
+            (CallbackNames::V1, "payto") => "pay_to",
+            (CallbackNames::V1, "paymethod") => "payment_method",
+            (CallbackNames::V1, "authcode") => "auth_code",
+            (CallbackNames::V1, "accesscountry") => "access_country",
             (CallbackNames::V1, other) => other,
         }
     }

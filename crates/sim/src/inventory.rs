@@ -102,13 +102,13 @@ impl Route {
     /// their text where the inventory allows either) and required fields present. Fields
     /// the route does not name are taken out and returned (their paths as shown), for the
     /// caller to refuse or ignore as [`FieldPolicy`] says. `Err` is the refusal's message.
-    pub fn check_json(&self, body: &mut Value) -> Result<Vec<String>, String> {
+    pub fn check_json(&self, body: &mut Value) -> Result<Checked, String> {
         let Value::Object(_) = body else {
             return Err(format!("The body of {} must be a JSON object", self.name));
         };
-        let mut undeclared = Vec::new();
-        self.check_value("", "", body, &mut undeclared)?;
-        Ok(undeclared)
+        let mut checked = Checked::default();
+        self.check_value("", "", body, &mut checked)?;
+        Ok(checked)
     }
 
     /// The refusal of an undeclared field under `policy` (`None`: accepted).
@@ -128,7 +128,7 @@ impl Route {
         prefix: &str,
         shown: &str,
         value: &mut Value,
-        found: &mut Vec<String>,
+        found: &mut Checked,
     ) -> Result<(), String> {
         let Value::Object(object) = value else {
             return Ok(());
@@ -146,7 +146,7 @@ impl Route {
             let shown_path = join(shown, key);
             let Some(field) = self.get(&path) else {
                 undeclared.push(key.clone());
-                found.push(shown_path);
+                found.undeclared.push(shown_path);
                 continue;
             };
             match (field.kind, &mut *child) {
@@ -207,11 +207,22 @@ impl Route {
             }
             let present = object.get(rest).is_some_and(|v| !v.is_null());
             if !present {
-                return Err(format!("{} is required", join(shown, rest)));
+                found.missing.push(join(shown, rest));
             }
         }
         Ok(())
     }
+}
+
+/// What [`Route::check_json`] found besides kind errors: fields the route does not name
+/// (taken out of the body) and required fields missing, as shown paths. Whether an
+/// undeclared field is refused is the behaviour's to say; it is judged before a missing one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// Fields the route does not name.
+    pub undeclared: Vec<String>,
+    /// Required fields missing.
+    pub missing: Vec<String>,
 }
 
 /// A form field's name with each all-digit `_`-separated part replaced by `#`:

@@ -68,7 +68,7 @@ pub const CHOICES: &[ChoiceSource] = &[
         "window_callback_names",
         "legacy | v1",
         "legacy",
-        "guide §2.1.3 names (digest §3); the v1 spellings (order_id, currency, amount, transaction_type, transaction_id, transaction_date) are those seen in real payloads; v1 spellings of the other fields are unknown, so they keep the legacy names",
+        "guide §2.1.3 names (digest §3); the v1 spellings are those seen in real payloads (order_id, currency, amount, transaction_type, transaction_id, transaction_date, payer_auth_id: BeomB/Eximbay_OpenAPI_WebClient real/verify.http), read by a public v1 integration (card_holder, card_number1, card_number4, pay_to, payment_method: ilyoukim/indico_payment_eximbay) or written by the rebill reference (auth_code, access_country); v1 spellings of the other fields are unknown, so they keep the legacy names",
     ),
     choice(
         "window_failures_to_status_url",

@@ -67,7 +67,7 @@ pub(crate) fn parse(
     }
     if let Some(id) = lookup {
         return Ok(V1Request {
-            command: V1Command::TokenLookup(id),
+            command: Ok(V1Command::TokenLookup(id)),
             route: &LOOKUP,
             undeclared: Vec::new(),
         });
@@ -175,14 +175,16 @@ pub(crate) fn parse(
 /// A body read against its route: the value, and the fields the inventory does not name
 /// (taken out before reading; refused or ignored under the lock, as the behaviour says).
 pub(crate) struct Read<T> {
-    value: T,
+    /// The body read, or why it cannot be (a required field missing), to be answered after
+    /// the undeclared fields are judged.
+    value: Result<T, String>,
     undeclared: Vec<String>,
 }
 
 impl<T> Read<T> {
     fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
         Read {
-            value: f(self.value),
+            value: self.value.map(f),
             undeclared: self.undeclared,
         }
     }
@@ -192,7 +194,7 @@ impl<T> Read<T> {
 /// fields.
 #[derive(Debug)]
 pub(crate) struct V1Request {
-    command: V1Command,
+    command: Result<V1Command, String>,
     route: &'static Route,
     undeclared: Vec<String>,
 }
@@ -210,7 +212,11 @@ pub(crate) fn apply(sandbox: &mut Sandbox, request: V1Request) -> Handled {
     if let Some(message) = request.route.refuse_undeclared(&request.undeclared, policy) {
         return Handled::respond(gateway_error("EC00", &message));
     }
-    Handled::respond(match request.command {
+    let command = match request.command {
+        Ok(command) => command,
+        Err(message) => return Handled::respond(gateway_error("EC00", &message)),
+    };
+    Handled::respond(match command {
         V1Command::Retrieve(request) => super::retrieve::retrieve(sandbox, request),
         V1Command::Verify(request) => verify(sandbox, request),
         V1Command::Ready(request, raw) => ready(sandbox, *request, raw),
@@ -249,16 +255,22 @@ fn body_of<T: serde::de::DeserializeOwned>(
     let refuse = |message: &str| Box::new(gateway_error("EC00", message));
     let mut value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|_| refuse(&format!("The body of {} is not JSON", route.name)))?;
-    let undeclared = route.check_json(&mut value).map_err(|m| refuse(&m))?;
+    let checked = route.check_json(&mut value).map_err(|m| refuse(&m))?;
     // Every field was checked against the inventory: a body that still does not read is a
     // gap between the inventory and the wire types, reported as such.
-    let value = serde_json::from_value::<T>(value).map_err(|_| {
-        refuse(&format!(
-            "The body of {} does not match the sandbox's reading of it",
-            route.name
-        ))
-    })?;
-    Ok(Read { value, undeclared })
+    let value = match checked.missing.first() {
+        Some(missing) => Err(format!("{missing} is required")),
+        None => serde_json::from_value::<T>(value).map_err(|_| {
+            format!(
+                "The body of {} does not match the sandbox's reading of it",
+                route.name
+            )
+        }),
+    };
+    Ok(Read {
+        value,
+        undeclared: checked.undeclared,
+    })
 }
 
 /// A cancel request's amounts, read for its currency (outside the lock).
