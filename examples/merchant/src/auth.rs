@@ -300,13 +300,56 @@ fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-/// Where to go after signing in: a path on this shop, else the orders.
+/// Where to go after signing in: a path on this shop (visible ASCII, not `//host` or
+/// `/\host`, which browsers read as another site), else the orders.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             path.to_owned()
         }
         _ => "/orders".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_sign_in_only_a_path_on_this_shop_is_followed() {
+        for (next, to) in [
+            (Some("/orders/O-1?command=abc"), "/orders/O-1?command=abc"),
+            (None, "/orders"),
+            (Some("https://evil.example/"), "/orders"),
+            (Some("//evil.example/"), "/orders"),
+            (Some("/\\evil.example/"), "/orders"),
+            (Some("/orders\r\nSet-Cookie: x=y"), "/orders"),
+            (Some("/\t/evil.example"), "/orders"),
+            (Some("orders"), "/orders"),
+        ] {
+            assert_eq!(safe_next(next), to, "{next:?}");
+        }
+    }
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse battery staple").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains("correct horse"));
+        assert!(verify_password(&hash, "correct horse battery staple"));
+        assert!(!verify_password(&hash, "correct horse battery stapl"));
+        assert!(!verify_password(
+            "not a hash",
+            "correct horse battery staple"
+        ));
+        let again = hash_password("correct horse battery staple").unwrap();
+        assert_ne!(hash, again, "a fresh salt every time");
+        assert_eq!(token_hash("abc").len(), 64);
+        assert_ne!(random_token(), random_token());
     }
 }
 
