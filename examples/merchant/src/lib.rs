@@ -72,12 +72,56 @@ pub fn router(shop: Arc<Shop>) -> Router {
         .with_state(shop)
 }
 
+/// How long a client has to send a request's headers — on a new connection and between
+/// requests on a kept-alive one — before the connection is closed: idle connections do not
+/// pile up.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The most connections served at once; a connection beyond it is closed at once, so one
+/// client holding many cannot exhaust the process's file descriptors.
+pub const MAX_CONNECTIONS: usize = 512;
+
 /// Serves the shop on `listener`, with the sweeper running beside it, until the process
 /// ends. The sweeper's first pass (interrupted commands, unknown outcomes, lost
 /// notifications) starts at once; the shop serves while it runs.
+///
+/// axum's router on hyper's HTTP/1 connection, driven here rather than by `axum::serve`,
+/// for [`HEADER_READ_TIMEOUT`] and [`MAX_CONNECTIONS`]; a failed accept (out of file
+/// descriptors) is logged and retried, never the end of the shop.
 pub async fn serve(shop: Arc<Shop>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    use axum::extract::connect_info::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
     tokio::spawn(reconcile::sweeper(shop.clone()));
-    // With the client's address, for the sign-in and checkout limits.
-    let app = router(shop).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).await
+    let app = router(shop);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "too many connections; closing this one");
+            continue;
+        };
+        // With the client's address, for the sign-in and checkout limits.
+        let service = hyper_util::service::TowerToHyperService::new(
+            app.clone()
+                .layer(axum::Extension(ConnectInfo::<SocketAddr>(peer))),
+        );
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "connection ended");
+            }
+            drop(slot);
+        });
+    }
 }
