@@ -84,7 +84,7 @@ fn json_get(sandbox: &RunningSandbox, path: &str) -> Value {
 /// answers came (each must be a 200).
 struct Probe {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<(Duration, usize)>,
+    thread: JoinHandle<Vec<Duration>>,
 }
 
 impl Probe {
@@ -94,17 +94,16 @@ impl Probe {
         let stopped = stop.clone();
         let thread = std::thread::spawn(move || {
             let agent = agent();
-            let (mut worst, mut answers) = (Duration::ZERO, 0);
+            let mut waits = Vec::new();
             while !stopped.load(Ordering::SeqCst) {
                 let started = Instant::now();
                 let response = agent.get(&url).call();
                 let took = started.elapsed();
                 assert_eq!(response.map(|r| r.status().as_u16()).ok(), Some(200));
-                worst = worst.max(took);
-                answers += 1;
+                waits.push(took);
                 std::thread::sleep(Duration::from_millis(10));
             }
-            (worst, answers)
+            waits
         });
         Probe { stop, thread }
     }
@@ -112,9 +111,17 @@ impl Probe {
     /// Stops the probe; gives back the longest wait (every request was answered 200).
     fn finish(self, what: &str) -> Duration {
         self.stop.store(true, Ordering::SeqCst);
-        let (worst, answers) = self.thread.join().unwrap();
-        eprintln!("{what}: {answers} cheap requests, the worst waited {worst:?}");
-        assert!(answers > 0, "{what}: the probe never got an answer");
+        let mut waits = self.thread.join().unwrap();
+        assert!(!waits.is_empty(), "{what}: the probe never got an answer");
+        waits.sort();
+        let at = |share: f64| waits[((waits.len() - 1) as f64 * share) as usize];
+        let worst = at(1.0);
+        eprintln!(
+            "{what}: {} cheap requests, waits: median {:?}, 99th percentile {:?}, worst {worst:?}",
+            waits.len(),
+            at(0.5),
+            at(0.99),
+        );
         worst
     }
 }
