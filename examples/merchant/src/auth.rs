@@ -220,19 +220,31 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// The `Set-Cookie` value for a session token (`None`: the cookie that removes it).
 fn session_cookie(shop: &Shop, token: Option<&str>) -> String {
-    let secure = shop.settings.public_url.starts_with("https://");
-    let mut cookie = cookie::Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_owned()))
+    session_cookie_for(
+        &shop.settings.public_url,
+        token,
+        shop.settings.limits.session_seconds,
+    )
+}
+
+/// The session cookie for a shop at `public_url`: `HttpOnly`, `SameSite=Strict`, `Secure`
+/// when the public URL is https (the app serves plain HTTP behind a TLS proxy).
+fn session_cookie_for(public_url: &str, token: Option<&str>, max_age_seconds: i64) -> String {
+    let secure = public_url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    let max_age = match token {
+        Some(_) => cookie::time::Duration::seconds(max_age_seconds),
+        None => cookie::time::Duration::ZERO,
+    };
+    cookie::Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_owned()))
         .path("/")
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
-        .secure(secure);
-    cookie = match token {
-        Some(_) => cookie.max_age(cookie::time::Duration::seconds(
-            shop.settings.limits.session_seconds,
-        )),
-        None => cookie.max_age(cookie::time::Duration::ZERO),
-    };
-    cookie.build().to_string()
+        .secure(secure)
+        .max_age(max_age)
+        .build()
+        .to_string()
 }
 
 /// The origin (`scheme://host[:port]`) of a URL, lowercased; `None` when it has none.
@@ -333,6 +345,25 @@ mod tests {
         ] {
             assert_eq!(safe_next(next), to, "{next:?}");
         }
+    }
+
+    #[test]
+    fn the_session_cookie_is_http_only_strict_and_secure_behind_https() {
+        let token = "ab".repeat(32);
+        assert_eq!(
+            session_cookie_for("http://127.0.0.1:3000", Some(&token), 60),
+            format!("eximbay_session={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=60")
+        );
+        assert_eq!(
+            session_cookie_for("https://shop.example", Some(&token), 60),
+            format!(
+                "eximbay_session={token}; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=60"
+            )
+        );
+        assert_eq!(
+            session_cookie_for("HTTPS://shop.example", None, 60),
+            "eximbay_session=; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=0"
+        );
     }
 
     #[test]
