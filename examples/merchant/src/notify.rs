@@ -16,7 +16,8 @@ use eximbay_core::notification::{ACK_BODY, Deduplicator};
 use eximbay_core::recurring::{ChargeResult, RecurringEvent, RecurringOutcome};
 use eximbay_core::registration::{RecurringRegistration, RegistrationResult};
 use eximbay_core::{
-    Amount, Lang, Notification, Payment, PaymentNotice, PaymentOutcome, Recurring, Timestamp,
+    Amount, Lang, Notification, NotificationStatus, Payment, PaymentNotice, PaymentOutcome,
+    PaymentStatus, Recurring, Timestamp,
 };
 
 use crate::order::{Order, OrderKind};
@@ -196,13 +197,22 @@ fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timest
     let known = notified
         .as_ref()
         .is_some_and(|t| order.payment_by_id(t.as_str()).is_some());
-    if !known && order.payment.is_some() {
+    // A cash payment's Sale may come under a transaction id of its own (the gateway does
+    // not say): the core matches it to the registration by order and amount.
+    let sale_of_registration = !known
+        && notification.status() == Some(NotificationStatus::Sale)
+        && order.payment.as_ref().map(Payment::status) == Some(PaymentStatus::Registered);
+    if !known && order.payment.is_some() && !sale_of_registration {
         return another_payment(order, notification);
     }
-    let applied = match notified
-        .as_ref()
-        .and_then(|t| order.payment_by_id_mut(t.as_str()))
-    {
+    let target = if sale_of_registration {
+        order.payment.as_mut()
+    } else {
+        notified
+            .as_ref()
+            .and_then(|t| order.payment_by_id_mut(t.as_str()))
+    };
+    let applied = match target {
         None => Payment::from_status_notification(notification, Lang::En)
             .map_err(|e| e.to_string())
             .and_then(|payment| {

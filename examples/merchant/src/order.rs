@@ -1,6 +1,8 @@
 //! An order: what the buyer chose, and the core's state machines for its money.
 
-use eximbay_core::{Amount, Currency, Payment, PaymentStatus, Recurring, RecurringStatus};
+use eximbay_core::{
+    Amount, Currency, Payment, PaymentStatus, Recurring, RecurringStatus, TransactionId,
+};
 use serde::Serialize;
 
 /// What was sold.
@@ -150,10 +152,11 @@ impl Order {
         }
     }
 
-    /// The payment with this transaction id: the first, or an extra one.
+    /// The payment with this transaction id (or, for a cash payment whose sale came under
+    /// an id of its own, its registration's): the first, or an extra one.
     pub fn payment_by_id(&self, transaction_id: &str) -> Option<&Payment> {
-        self.payments()
-            .find(|p| p.transaction_id().as_str() == transaction_id)
+        let id = TransactionId::new(transaction_id);
+        self.payments().find(|p| p.is_known_as(&id))
     }
 
     /// The same, to change it.
@@ -161,7 +164,7 @@ impl Order {
         self.payment
             .iter_mut()
             .chain(self.extra_payments.iter_mut())
-            .find(|p| p.transaction_id().as_str() == transaction_id)
+            .find(|p| p.is_known_as(&TransactionId::new(transaction_id)))
     }
 
     /// Every payment of the order, the first one first.

@@ -327,7 +327,9 @@ impl Payment {
     /// * a `Sale` for a voided payment or a `Void` for a captured one contradicts what we
     ///   know: the payment needs reconciling.
     fn apply_notice(&mut self, notice: &PaymentNotice) -> Result<PaymentEvent, InvalidTransition> {
-        self.check_same_payment(&notice.transaction_id)?;
+        if !self.is_known_as(&notice.transaction_id) {
+            return self.apply_sale_under_new_id(notice);
+        }
         if !notice.rescode.is_success() {
             return Ok(PaymentEvent::NotificationFailed {
                 rescode: notice.rescode.as_str().to_owned(),
@@ -379,6 +381,44 @@ impl Payment {
                 ));
             }
         })
+    }
+}
+
+impl Payment {
+    /// A `Sale` under a transaction id this payment does not know: the sale of this cash
+    /// registration if it names the same order, amount and currency (the gateway does not
+    /// say whether a registration and its sale share an id, digest §7, §11; the one public
+    /// plugin that handles them matches the sale to the order and takes the sale's id).
+    /// Applied once: the payment is paid, its transaction id becomes the sale's, and the
+    /// registration's id is kept. Anything else is another payment's notification, refused
+    /// with nothing changed.
+    fn apply_sale_under_new_id(
+        &mut self,
+        notice: &PaymentNotice,
+    ) -> Result<PaymentEvent, InvalidTransition> {
+        let wrong_payment = || InvalidTransition::WrongPayment {
+            expected: self.transaction_id.clone(),
+            got: notice.transaction_id.clone(),
+        };
+        let same_order = notice
+            .order_id
+            .as_ref()
+            .is_some_and(|order| order.as_str().trim() == self.order_id.as_str());
+        let is_sale = matches!(notice.status, Some(NotificationStatus::Sale));
+        if self.status != PaymentStatus::Registered
+            || !is_sale
+            || !same_order
+            || !notice.rescode.is_success()
+            || notice.amount.is_none()
+        {
+            return Err(wrong_payment());
+        }
+        self.check_same_currency(notice.currency.as_ref())?;
+        self.check_same_amount("amount", notice.amount.as_ref())?;
+        let sale = TransactionId::new(notice.transaction_id.as_str().trim());
+        let registration = std::mem::replace(&mut self.transaction_id, sale);
+        self.registration_transaction_id = Some(registration);
+        self.apply_notice(notice)
     }
 }
 

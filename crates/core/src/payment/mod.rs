@@ -159,6 +159,10 @@ pub struct Payment {
     /// The merchant's limit on an authorization's age, in days (off when `None`).
     #[cfg_attr(feature = "serde", serde(default))]
     authorization_expires_after_days: Option<u32>,
+    /// A cash payment whose `Sale` came under a transaction id of its own: the
+    /// `Registered` notification's id (`transaction_id` is then the Sale's).
+    #[cfg_attr(feature = "serde", serde(default))]
+    registration_transaction_id: Option<TransactionId>,
 }
 
 #[cfg(feature = "serde")]
@@ -237,6 +241,7 @@ impl Payment {
             partially_cancelable: None,
             authorized_at: None,
             authorization_expires_after_days: None,
+            registration_transaction_id: None,
         })
     }
 
@@ -349,9 +354,29 @@ impl Payment {
         })
     }
 
-    /// The payment's transaction id.
+    /// The payment's transaction id: the one captures, refunds and reconciles name. For a
+    /// cash payment whose `Sale` came under a transaction id of its own, the Sale's (the
+    /// transaction that holds the money); the registration's is
+    /// [`Payment::registration_transaction_id`].
     pub fn transaction_id(&self) -> &TransactionId {
         &self.transaction_id
+    }
+
+    /// For a cash payment whose `Sale` notification carried a transaction id other than its
+    /// `Registered` one: the registration's id. `None` when the gateway kept one id.
+    pub fn registration_transaction_id(&self) -> Option<&TransactionId> {
+        self.registration_transaction_id.as_ref()
+    }
+
+    /// Whether the gateway's id names this payment: its transaction id, or the id its
+    /// registration had (notifications may come under either).
+    pub fn is_known_as(&self, transaction_id: &TransactionId) -> bool {
+        let id = transaction_id.as_str().trim();
+        id == self.transaction_id.as_str()
+            || self
+                .registration_transaction_id
+                .as_ref()
+                .is_some_and(|r| r.as_str() == id)
     }
 
     /// The order id.

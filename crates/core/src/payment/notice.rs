@@ -3,7 +3,7 @@
 //! [`PaymentOutcome::Notified`](super::PaymentOutcome::Notified).
 
 use crate::codes::{NotificationStatus, ResultCode, TransactionType};
-use crate::ids::TransactionId;
+use crate::ids::{OrderId, TransactionId};
 use crate::money::{Currency, GatewayAmount};
 use crate::notification::{Notification, NotificationError};
 
@@ -12,6 +12,9 @@ use crate::notification::{Notification, NotificationError};
 pub struct PaymentNotice {
     /// The payment (`transaction_id` / `transid`).
     pub transaction_id: TransactionId,
+    /// The order (`order_id` / `ref`), when sent: a cash `Sale` under a transaction id of
+    /// its own is matched to its `Registered` payment by order and amount.
+    pub order_id: Option<OrderId>,
     /// `status` (`Registered`, `Sale`, `Void`); `None` for card payments.
     pub status: Option<NotificationStatus>,
     /// The result code.
@@ -34,6 +37,7 @@ impl PaymentNotice {
             transaction_id: notification
                 .transaction_id()
                 .ok_or(NotificationError::MissingField("transaction id"))?,
+            order_id: notification.order_id(),
             status: notification.status(),
             rescode: notification
                 .rescode()
