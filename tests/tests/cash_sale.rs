@@ -151,3 +151,77 @@ fn a_new_id_that_does_not_match_the_registration_changes_nothing() {
     assert!(apply(&mut card, notice(SALE_TID, "CASH-1", "5000", "Sale")).is_err());
     assert_eq!(card.transaction_id().as_str(), REGISTERED_TID);
 }
+
+/// Against the sandbox under each of its `cash_sale_transaction_id` choices: the payment made
+/// from the `Registered` callback is paid once by the `Sale` callback, then refunded under
+/// the id the core chose, and the sandbox's ledger agrees.
+#[test]
+fn the_sale_is_applied_once_and_refunded_under_each_sandbox_choice() {
+    use eximbay_sim::behaviour::CashSaleTransactionId;
+    use eximbay_sim::commands::NewPayment;
+    use eximbay_sim::{Sandbox, SandboxConfig};
+    for choice in [CashSaleTransactionId::Same, CashSaleTransactionId::New] {
+        let mut config = SandboxConfig::default();
+        config.behaviour.cash_sale_transaction_id = choice;
+        let mut sandbox = Sandbox::new(config);
+        let new: NewPayment = serde_json::from_value(serde_json::json!({
+            "order_id": "CASH-9", "currency": "JPY", "amount": "5000", "method": "cash",
+            "status_url": "https://shop.example/status"
+        }))
+        .unwrap();
+        let (registration, _, callbacks) = sandbox.create_payment(new).unwrap();
+        let secret =
+            eximbay_core::SecretKey::new(eximbay_sim::sandbox::DEFAULT_SECRET_KEY).unwrap();
+        let read = |body: &str| {
+            let notification = Notification::parse(body.as_bytes()).unwrap();
+            notification.verify(&secret).unwrap();
+            PaymentNotice::from_notification(&notification).unwrap()
+        };
+        let registered = Notification::parse(callbacks[0].body.as_bytes()).unwrap();
+        let mut payment = Payment::from_status_notification(&registered, Lang::Jp).unwrap();
+        assert_eq!(payment.status(), PaymentStatus::Registered, "{choice:?}");
+
+        let sale = sandbox.settle_cash(&registration.transaction_id).unwrap();
+        let notice = read(&sale[0].body);
+        let sale_tid = notice.transaction_id.as_str().to_owned();
+        assert_eq!(
+            sale_tid == registration.transaction_id,
+            choice == CashSaleTransactionId::Same,
+            "{choice:?}"
+        );
+        assert_eq!(
+            apply(&mut payment, notice.clone()),
+            Ok(PaymentEvent::Paid),
+            "{choice:?}"
+        );
+        // Redelivered: applied once.
+        assert_eq!(
+            apply(&mut payment, notice),
+            Ok(PaymentEvent::DuplicateNotification),
+            "{choice:?}"
+        );
+        assert_eq!(payment.transaction_id().as_str(), sale_tid, "{choice:?}");
+
+        // The refund goes to the transaction that holds the money, and the sandbox agrees.
+        let cfg = eximbay_tests::test_config();
+        let refund = payment.refund_full("refund-1", None).unwrap();
+        let answer = sandbox.handle(&refund.to_http(&cfg).unwrap()).response;
+        let refunded = refund.parse(answer).unwrap();
+        payment
+            .apply(PaymentOutcome::Refunded(refunded))
+            .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
+        assert_eq!(payment.status(), PaymentStatus::Refunded, "{choice:?}");
+        assert_eq!(
+            sandbox.ledger.payments[&sale_tid].refunded.to_string(),
+            "5000",
+            "{choice:?}"
+        );
+        // A reconcile by the sale's id reads the same.
+        let retrieve = payment.reconcile();
+        let answer = sandbox.handle(&retrieve.to_http(&cfg).unwrap()).response;
+        payment
+            .apply(PaymentOutcome::Retrieved(retrieve.parse(answer).unwrap()))
+            .unwrap();
+        assert_eq!(payment.status(), PaymentStatus::Refunded, "{choice:?}");
+    }
+}

@@ -63,6 +63,41 @@ fn both_adapters_run_the_whole_payment_lifecycle() {
 }
 
 #[test]
+fn ready_with_every_documented_field_is_accepted() {
+    use eximbay_core::ops::ready::Ready;
+    use eximbay_core::window::{DisplayType, OsType};
+    use eximbay_core::{PaymentMethod, TransactionType};
+    // The sandbox refuses what its inventory does not name (v1's default): every field the
+    // core sends is one a public source shows.
+    let sandbox = start();
+    let client = eximbay_ureq::Client::new(config(&sandbox)).unwrap();
+    let mut ready = Ready::new(
+        TransactionType::Payment,
+        OrderId::new("READY-ALL-1"),
+        Currency::Usd,
+        Amount::parse("25.00").unwrap(),
+        Lang::En,
+        ("Min-jun Kim", "buyer@example.com"),
+        "https://shop.example/return",
+        "https://shop.example/status",
+    );
+    ready.payment_method = Some(PaymentMethod::Card);
+    ready.multi_payment_method = Some("P000,P001".into());
+    ready.shop = Some("Tea & Co".into());
+    ready.partner_code = Some("KRP".into());
+    ready.buyer_phone = Some("+82-10-0000-0000".into());
+    ready.settings.display_type = Some(DisplayType::Redirect);
+    ready.settings.ostype = Some(OsType::Mobile);
+    ready.settings.autoclose = Some(true);
+    ready.settings.site_foreign_currency = Some(Currency::Nzd);
+    ready.settings.issuer_country = Some("KR".into());
+    ready.settings.call_from_app = Some(true);
+    ready.settings.call_from_scheme = Some("teaapp".into());
+    let prepared = client.send(&ready).unwrap();
+    assert_eq!(prepared.fgkey.len(), 64);
+}
+
+#[test]
 fn ready_and_the_v1_recurring_endpoints() {
     let sandbox = start();
     let client = eximbay_ureq::Client::new(config(&sandbox)).unwrap();

@@ -505,3 +505,55 @@ fn a_payer_auth_window_authenticates_and_moves_no_money() {
     assert!(sandbox.ledger.payments.is_empty());
     assert!(eximbay_core::Payment::from_status_notification(&n, Lang::En).is_err());
 }
+
+#[test]
+fn the_sandbox_window_takes_every_documented_field_strictly() {
+    use eximbay_core::PaymentMethod;
+    use eximbay_core::window::{Address, WindowOptions};
+    use eximbay_sim::behaviour::{FieldPolicy, MissingRequired};
+    // Strict: an undeclared field or a missing required one would be refused.
+    let mut config = SandboxConfig::default();
+    config.behaviour.undeclared_fields.legacy_window = FieldPolicy::Refuse;
+    config.behaviour.missing_required = MissingRequired::Refuse;
+    let mut sandbox = Sandbox::new(config);
+    let address = Address {
+        first_name: "Min-jun".into(),
+        last_name: "Kim".into(),
+        street1: "1 Sejong-daero".into(),
+        city: "Seoul".into(),
+        state: "Seoul".into(),
+        postal_code: "04524".into(),
+        country: "KR".into(),
+        phone_number: "+82100000000".into(),
+    };
+    let mut all = form();
+    all.recurring = None;
+    all.options = WindowOptions {
+        payment_method: Some(PaymentMethod::Card),
+        site_foreign_currency: Some(Currency::Myr),
+        ship_to: Some(address.clone()),
+        bill_to: Some(address),
+        partner_code: None,
+        autoclose: Some(false),
+        call_from_app: Some(false),
+    };
+    let signed = all.sign(&test_config(), NOW).unwrap();
+    // Lines numbered from 0, as the official samples number them.
+    assert!(signed.fields.iter().any(|(k, _)| k == "item_0_product"));
+    assert!(signed.fields.iter().all(|(k, _)| !k.starts_with("item_1_")));
+    let handled = sandbox.handle(&post_form(
+        "/Gateway/BasicProcessor.krp",
+        encoded(&signed.fields),
+    ));
+    let page = String::from_utf8(handled.response.body().clone()).unwrap();
+    assert!(page.contains(">Approve<"), "{page}");
+    let id = window_id(&page);
+    let approved = sandbox.handle(&post_form(
+        &format!("/window/{id}"),
+        "action=approve".into(),
+    ));
+    assert_eq!(approved.callbacks.len(), 1);
+    let payment = sandbox.ledger.payments.values().next().unwrap();
+    assert_eq!(payment.order_id, "SUB-2026-0001");
+    assert!(payment.captured);
+}

@@ -76,8 +76,9 @@ pub struct PaymentForm {
     pub options: WindowOptions,
 }
 
-/// The number of the first `item_#` / `surcharge_#` line.
-const FIRST_LINE: usize = 1;
+/// The number of the first `item_#` / `surcharge_#` line: 0, as every official sample and
+/// the domestic guide number them (guide §2.1.2 says only "a number", digest §2.1).
+const FIRST_LINE: usize = 0;
 
 /// A signed form: where the browser posts it, and its fields in order (fgkey last).
 #[derive(Clone, PartialEq, Eq)]
