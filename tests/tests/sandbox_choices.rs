@@ -197,6 +197,25 @@ fn refusals_name_the_field_and_undeclared_fields_follow_the_choice() {
         assert_eq!(answer["resmsg"], expected, "{body}");
         assert!(!answer["resmsg"].as_str().unwrap().contains("line "));
     }
+    // id_lengths: guide holds ready to the guide's lengths (ref 30, email 50).
+    for (lengths, expected) in [(IdLengths::Lenient, "0000"), (IdLengths::Guide, "EC00")] {
+        sandbox.set_behaviour(Behaviour {
+            id_lengths: lengths,
+            ..Behaviour::default()
+        });
+        let mut body = ready_body();
+        body["payment"]["order_id"] = json!("O".repeat(31));
+        assert_eq!(
+            v1(&mut sandbox, "/v1/payments/ready", &body)["rescode"],
+            expected
+        );
+        let mut body = ready_body();
+        body["buyer"]["email"] = json!(format!("{}@example.com", "b".repeat(40)));
+        assert_eq!(
+            v1(&mut sandbox, "/v1/payments/ready", &body)["rescode"],
+            expected
+        );
+    }
     // undeclared_fields.v1: ignore accepts the undeclared field.
     sandbox.set_behaviour(Behaviour {
         undeclared_fields: eximbay_sim::behaviour::UndeclaredFields {

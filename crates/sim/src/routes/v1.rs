@@ -430,6 +430,19 @@ fn ready(
     {
         return gateway_error("EC00", "tokenbilling.token_creation must be Y or N");
     }
+    let lengths = sandbox.behaviour().id_lengths;
+    if request.payment.order_id.chars().count() > lengths.order_id() {
+        return gateway_error(
+            "EC00",
+            "payment.order_id is longer than 30 characters (id_lengths: guide)",
+        );
+    }
+    if request.buyer.email.chars().count() > lengths.email() {
+        return gateway_error(
+            "EC00",
+            "buyer.email is longer than 50 characters (id_lengths: guide)",
+        );
+    }
     let p = &request.payment;
     if valid_amount(&p.amount, &p.currency).is_none() {
         return gateway_error("EC00", "Invalid amount");
