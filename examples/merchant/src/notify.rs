@@ -328,7 +328,27 @@ fn decide_charge(order: &mut Order, notification: &Notification<'_>) -> Decision
         .as_ref()
         .map_or_else(|| recurring.amount().to_string(), |a| a.as_str().to_owned());
     let currency = recurring.currency().code().to_owned();
+    let result_of = format!(
+        "{} ({}{})",
+        charge.rescode.as_str(),
+        charge
+            .next
+            .map_or_else(String::new, |next| format!("next charge {next}")),
+        charge
+            .transaction_id
+            .as_ref()
+            .map_or_else(String::new, |t| format!(", transaction {t}")),
+    );
     match recurring.apply(RecurringOutcome::Charged(charge)) {
+        // A result older than one already applied changes nothing; the history says it
+        // came and why it was ignored (its identity is recorded: a replay adds nothing).
+        Ok(transition) if transition.event == RecurringEvent::StaleCharge => Decision::Apply {
+            kind: "ignored",
+            detail: format!(
+                "Ignored a charge result older than the one already applied: {result_of}. \
+                 Nothing changed."
+            ),
+        },
         Ok(transition) => Decision::Apply {
             kind: "charge",
             detail: match transition.event {

@@ -244,3 +244,54 @@ async fn refunding_everything_of_an_authorization_releases_it_and_says_so() {
     let order = app.shop.store.order(&order_id).await.unwrap().unwrap();
     assert_eq!(order.stage(), Stage::Voided);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_charge_result_is_shown_as_ignored_once() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let order_id = place_order(&app, "teabox", "now").await;
+    approve_in_window(&app, &sandbox, &order_id).await;
+    let order = wait_for_order(&app, &order_id, "subscribed", |o| o.recurring.is_some()).await;
+    let recurring = order.recurring.unwrap();
+    let first_due = recurring.next_charge();
+    // The first monthly charge is applied: the next one is a month later.
+    sim_post(&sandbox, "/_sim/clock", json!({"advance_days": 32})).await;
+    wait_for_order(&app, &order_id, "charged", |o| {
+        o.recurring.as_ref().unwrap().next_charge() != first_due
+    })
+    .await;
+    // A result for the earlier charge arrives late (another transaction, the earlier due
+    // date): stale, ignored — and said so, once.
+    let stale = sandbox.sandbox().signed_form(&[
+        ("mid", DEFAULT_MID.to_owned()),
+        ("ref", order_id.clone()),
+        ("cur", "USD".to_owned()),
+        ("amt", "12.00".to_owned()),
+        ("txntype", "PAYMENT".to_owned()),
+        ("rescode", "0000".to_owned()),
+        ("resmsg", "Success.".to_owned()),
+        ("transid", "1849705C64W0000000000777".to_owned()),
+        ("resdt", "20260101120000".to_owned()),
+        ("recurringID", recurring.recurring_id().as_str().to_owned()),
+        ("recurringRetry", "0".to_owned()),
+        ("recurringNext", first_due.to_yyyymmdd()),
+    ]);
+    let before = app.shop.store.order(&order_id).await.unwrap().unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            deliver(&app, "/eximbay/recurring", &stale).await,
+            (200, "rescode=0000&resmsg=Success".to_owned())
+        );
+    }
+    let after = app.shop.store.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(
+        after.recurring.as_ref().unwrap().next_charge(),
+        before.recurring.as_ref().unwrap().next_charge(),
+        "nothing changed"
+    );
+    let events = app.shop.store.events(&order_id).await.unwrap();
+    let ignored: Vec<_> = events.iter().filter(|e| e.kind == "ignored").collect();
+    assert_eq!(ignored.len(), 1, "{events:?}");
+    assert!(ignored[0].detail.contains("older than"), "{ignored:?}");
+}
