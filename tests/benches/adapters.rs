@@ -23,6 +23,13 @@
 //! settings themselves cost. `cargo bench -p eximbay-tests --bench adapters`
 //! (`ROUNDS`, `BATCH` to change the defaults 41 × 100).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod raw_clients;
 mod serve;
 mod timing;

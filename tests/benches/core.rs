@@ -13,6 +13,13 @@
 //! `cargo bench -p eximbay-tests --bench core`, then `python3 tests/benches/report.py`.
 //! Timings on a shared machine are noisy; `counts.rs` measures instructions instead.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod raw_clients;

@@ -3,6 +3,12 @@
 //! workload under `valgrind --tool=callgrind` with two values of N and reports the
 //! instructions per iteration as ratios: repeatable where wall-clock timings are not.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 // The group list is this binary's output for report.py.
 #![allow(clippy::print_stdout)]
 

@@ -1,5 +1,12 @@
 //! The raw clients the adapters are measured against, built once here so every bench
 //! compares with the same baseline.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![allow(dead_code)]
 
 /// A `reqwest::Client` with the async adapter's settings (no redirects, the same connect

@@ -21,6 +21,13 @@
 //! `report.py --callgrind` counts the instructions inside `handle` (everything the server
 //! does but HTTP) and inside `handle_prepared` (what it does holding the sandbox lock).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod serve;
 mod timing;
 

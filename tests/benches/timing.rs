@@ -4,6 +4,13 @@
 //! so drift in the machine's speed (another process, frequency changes) falls on all
 //! variants alike. A variant's figure is the median of its per-call times over the rounds;
 //! the spread is the smallest and largest round.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![allow(dead_code)]
 // The table is the bench's output.
 #![allow(clippy::print_stdout)]

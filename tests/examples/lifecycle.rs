@@ -2,6 +2,12 @@
 //! the sans-IO core, against the in-memory scripted gateway, including an ambiguous refund
 //! that is reconciled instead of replayed. Prints each request and transition.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![allow(clippy::print_stdout)]
 
 use eximbay_core::payment::PaymentCommand;

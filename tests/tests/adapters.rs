@@ -1,6 +1,13 @@
 //! One conformance suite that both adapters (ureq, reqwest) must pass, over real loopback
 //! sockets, and end-to-end runs of both client facades against the scripted gateway.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

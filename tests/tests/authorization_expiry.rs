@@ -2,6 +2,13 @@
 //! when it was authorized, from the notification's `transaction_date`, and an expiry policy —
 //! off by default — refuses a capture of an authorization older than the merchant's limit.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::payment::InvalidTransition;
 use eximbay_core::{Lang, Notification, Payment, Timestamp};
 

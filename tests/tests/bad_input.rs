@@ -3,6 +3,13 @@
 //! its error, or a case that stops being refused, fails this test; run it with
 //! `UPDATE_BAD_INPUT=1` to rewrite the document after a deliberate change.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
 use eximbay_core::ops::capture::Capture;
 use eximbay_core::ops::query::Query;

@@ -6,6 +6,13 @@
 //! `.ci/run` installs `chromium` and `chromium-driver`. Screenshots of the window are kept
 //! in `target/tmp/browser/` as test artifacts.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 use support::{signed_config as config, start as sandbox};
 

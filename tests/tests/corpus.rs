@@ -6,6 +6,13 @@
 //! a documented rule, with the code the documents give. Answers of operations the core has
 //! are read with the core.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::Path;
 
 use eximbay_core::ops::capture::Capture;

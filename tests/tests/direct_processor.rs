@@ -5,6 +5,13 @@
 //! signed; a bad fgkey answered as `fgkey_failure` says; undeclared fields as
 //! `undeclared_fields.direct_processor` says.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::ops::query::Query;
 use eximbay_core::ops::retrieve::KeyField;
 use eximbay_core::payment::PaymentOutcome;

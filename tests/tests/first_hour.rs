@@ -3,6 +3,13 @@
 //! payment's state after an error (persist it), and payments that cannot hold an amount
 //! no command could send.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::cell::Cell;
 
 use eximbay_core::error::BodyExcerpt;

@@ -2,6 +2,13 @@
 //! targets run (`fuzz/checks/mod.rs`), on the stable toolchain, so CI catches a regression on
 //! any input the fuzzers ever kept without needing nightly.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 #[path = "../../fuzz/checks/mod.rs"]
 mod checks;
 

@@ -7,6 +7,13 @@
 //! `rescode=0000` and `status=SALE`. Node and npm come from the test command's set-up; without
 //! them, or without the registry, the test fails saying so — it never passes silently.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

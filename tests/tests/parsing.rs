@@ -1,6 +1,13 @@
 //! Parsing the gateway's answers: the seeds' responses (quirks included), refusals,
 //! unknown codes, HTML error pages and legacy `k=v` replies.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
 use eximbay_core::ops::capture::Capture;

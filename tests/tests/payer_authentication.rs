@@ -3,6 +3,13 @@
 //! `PAYER_AUTH` window, its notification, `PAYMENT_PA` / `AUTHORIZE_PA`, refusals before
 //! sending, and an unknown outcome reconciled by order id.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 use support::{signed_config as config, start as sandbox};
 

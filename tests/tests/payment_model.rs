@@ -16,6 +16,13 @@
 //! (`AUTH` + 0) reconciles to Voided, an expired registration (`REGISTERED` + 0) too. A
 //! refund key already applied is never sent again, whatever the amount.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use eximbay_core::payment::{InvalidTransition, PaymentCommand, PaymentEvent};

@@ -1,6 +1,13 @@
 //! State machines persist with serde (the core's default `serde` feature) and come back
 //! identical, so a payment can be stored between the command and the outcome.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::{
     Amount, Currency, Date, Lang, OrderId, Payment, Recurring, RecurringId, TransactionId,
 };

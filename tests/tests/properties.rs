@@ -1,5 +1,12 @@
 //! Invariants that must hold for every input, not just the ones we thought of.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::fgkey;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};

@@ -8,6 +8,13 @@
 //! After changing an example, `UPDATE_DOCS=1 cargo test -p eximbay-tests --test readme`
 //! copies it into the pages that show it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -2,6 +2,13 @@
 //! notifications: charges, a failed charge and its retry, an adjustment (refused on the
 //! charge day), automatic termination after the third failure.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::fgkey;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::recurring_terminate::RecurringTerminated;

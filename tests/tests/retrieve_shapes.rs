@@ -3,6 +3,13 @@
 //! QUERY, guide §3.2.3, digest §5), and the legacy `QUERY` itself. One record in any of these
 //! shapes reads into the same `Retrieved`, and a payment reconciles from each.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::ops::query::Query;
 use eximbay_core::ops::retrieve::{KeyField, Retrieve, Retrieved};
 use eximbay_core::{

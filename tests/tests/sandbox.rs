@@ -2,6 +2,13 @@
 //! lifecycle, every scripted fault, signed and redelivered callbacks, and a recurring cycle
 //! on the test clock. The sandbox's own checks, in-process, are in `sandbox_checks.rs`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::time::Duration;
 
 use eximbay_core::notification::Deduplicator;

@@ -4,6 +4,13 @@
 //! the lock and answered as in-process. The server under abuse over real sockets is in
 //! `sandbox_abuse/server.rs`, the state's own bounds in `sandbox_abuse/state.rs`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 #[path = "sandbox_abuse/server.rs"]
 mod server;
 #[path = "sandbox_abuse/state.rs"]

@@ -2,6 +2,13 @@
 //! refuses (authentication, content type, id length, method, undeclared fields, partial
 //! capture, the balance guard) and that a refused request changes nothing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};

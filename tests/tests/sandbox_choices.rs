@@ -3,6 +3,13 @@
 //! choice of `GET /_sim/behaviour` has a source in `GET /_sim/behaviour/sources`, each is
 //! exercised under each of its values, and a refusal names the field, never a reader's path.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::{SecretKey, fgkey};
 use eximbay_sim::behaviour::{
     BuyerCancelCode, CancelBeforeCapture, CashSaleTransactionId, FieldPolicy, IdLengths,

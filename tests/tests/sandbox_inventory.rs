@@ -2,6 +2,13 @@
 //! field the sandbox accepts, per route, with its source. Run with `UPDATE_INVENTORY=1` to
 //! rewrite the page after changing `crates/sim/src/inventory/`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::Path;
 
 #[test]

@@ -18,6 +18,13 @@
 //! amounts are echoed, what a repeated `refund_id` does, whether `F` follows a partial
 //! refund), so the client is shown right under each.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

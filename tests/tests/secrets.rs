@@ -1,5 +1,12 @@
 //! No key ever shows: not in `Debug` of configuration, operations, requests or errors.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::ops::cancel::RefundKind;
 use eximbay_core::{
     Amount, ApiKey, Config, ConfigError, Currency, Environment, Lang, Mid, Notification, Operation,

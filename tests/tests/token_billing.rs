@@ -3,6 +3,13 @@
 //! with unknown outcomes reconciled (a rebill by its order id, a delete by the look-up)
 //! under each of the sandbox's guesses of the look-up's answer.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 use support::config;
 

@@ -2,6 +2,13 @@
 //! `BasicProcessor.krp` fields and an auto-submitting page) and the v1 `request_pay` payload,
 //! built from the same value as the `ready` body.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::ready::{Prepared, Ready};
 use eximbay_core::registration::RecurringRegistration;

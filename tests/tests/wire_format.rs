@@ -1,6 +1,13 @@
 //! The bytes on the wire: every operation's request, pinned by snapshots, and the capture
 //! and cancel bodies compared field by field (names, order, values) with the seeds' samples.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundAccount, RefundKind};
 use eximbay_core::ops::capture::Capture;

@@ -35,15 +35,6 @@
 //! }
 //! ```
 #![forbid(unsafe_code)]
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )
-)]
 
 pub use eximbay_core::{AsyncClient, AsyncHttpClient, ClientError};
 

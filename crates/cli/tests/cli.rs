@@ -1,6 +1,13 @@
 //! The `eximbay` binary against the sandbox over loopback: output, exit codes, and that
 //! invalid input sends nothing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::process::Command;
 
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};

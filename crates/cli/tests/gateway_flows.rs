@@ -1,6 +1,13 @@
 //! The `eximbay` binary's payer-authentication and stored-card commands against the sandbox:
 //! output, exit codes, and that invalid input sends nothing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use support::*;

@@ -2,6 +2,13 @@
 //! printed by the one before, so `eximbay confirm` and `eximbay token …` can be tried with
 //! nothing but the CLI.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use support::*;

@@ -24,15 +24,6 @@
 //! classified by how far the request got: before it was written (*safe*, retried) or after
 //! (*ambiguous* on a money-moving call: the payment goes to `NeedsReconcile`).
 #![forbid(unsafe_code)]
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )
-)]
 
 use std::io;
 use std::ops::Deref;

@@ -3,6 +3,13 @@
 //! with an operator created by `operator add`, with `DATABASE_URL=postgres://…`, with a
 //! database URL whose credentials must not be printed, and with bad arguments.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::io::{BufRead, BufReader};

@@ -8,6 +8,13 @@
 //! Screenshots of each page go to `target/tmp/merchant/`; with `EXIMBAY_SCREENSHOTS=DIR`
 //! they are also written to `DIR` (how `docs/merchant-*.png` are made).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::path::PathBuf;

@@ -2,6 +2,13 @@
 //! times (every instance shares it), the gateway's (the embedded sandbox's test clock) for
 //! charge days and grace periods.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::time::SystemTime;

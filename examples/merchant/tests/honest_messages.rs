@@ -2,6 +2,13 @@
 //! success answer about another payment, a gateway asking to slow down, releasing an
 //! authorization.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::sync::Arc;

@@ -3,6 +3,13 @@
 //! delivery), a signed failure replayed, a command stuck `sending`, a gateway that stalls
 //! while the shop starts.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::time::{Duration, Instant};

@@ -4,6 +4,13 @@
 //! both make exactly the refunds the balance allows, each once, and the sandbox's ledger
 //! agrees with the database.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use support::Postgres;

@@ -2,6 +2,13 @@
 //! PostgreSQL each fail the writes made meanwhile, and the first write after the cause is
 //! gone succeeds — no restart.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::time::{Duration, Instant};

@@ -1,6 +1,13 @@
 //! The shop end to end over HTTP on SQLite, against the sandbox: notifications, return_url,
 //! the back office's commands, unknown outcomes, crash recovery, subscriptions.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::time::Duration;

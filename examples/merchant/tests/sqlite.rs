@@ -1,6 +1,13 @@
 //! The concurrency scenarios of `postgres.rs` on SQLite: two instances on one database file
 //! (each with its own connection; `BEGIN IMMEDIATE` makes writers wait for each other).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use support::concurrency::*;

@@ -1,6 +1,13 @@
 //! A subscription through the shop on SQLite, against the sandbox: charged monthly, adjusted
 //! from the back office, ended by the gateway after three declined charges.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::time::Duration;
