@@ -5,6 +5,13 @@
 //! core applies the Sale once either way: under the same id as before, and under a new id
 //! when it names the registration's order, amount and currency, keeping both ids.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::payment::PaymentEvent;
 use eximbay_core::{
     Amount, Currency, Lang, Notification, Operation, OrderId, Payment, PaymentNotice,

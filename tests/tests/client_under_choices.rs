@@ -4,6 +4,13 @@
 //! payment through capture, refunds and reconcile (by retrieve, and by the legacy QUERY), over
 //! HTTP, and end agreeing with the sandbox.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::{Lang, Notification, Payment, PaymentStatus};
 use eximbay_sim::behaviour::{
     CallbackNames, CancelBeforeCapture, EchoedAmounts, RefundBalance, RetrieveByOrder, RetrieveLag,

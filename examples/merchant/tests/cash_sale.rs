@@ -3,6 +3,13 @@
 //! acknowledges every delivery, and keeps both ids — instead of taking the sale for a second
 //! payment of the order.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use eximbay_core::PaymentStatus;

@@ -1,6 +1,13 @@
 //! The shop never stops: idle connections (and a client that never finishes its headers)
 //! are closed after the header read timeout, and the shop serves meanwhile.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod support;
 
 use std::time::{Duration, Instant};
