@@ -11,6 +11,13 @@
 //! the policy is fooled and the card is charged twice: the docs say so, and the last test
 //! shows it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use eximbay_core::{
     Amount, Currency, Lang, NotFoundGrace, Notification, OrderId, SecretKey, Timestamp, Token,
 };

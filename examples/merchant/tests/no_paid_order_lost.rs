@@ -125,6 +125,11 @@ async fn a_buyer_who_paid_twice_in_two_tabs_has_both_payments_recorded_and_one_r
     assert_eq!(order.extra_payments[0].transaction_id().as_str(), second);
     assert_eq!(order.extra_payments[0].status(), PaymentStatus::Captured);
     assert_eq!(app.shop.store.delivery_count(&order_id).await.unwrap(), 2);
+    // The sandbox writes a delivery into its history once the shop's answer is back, which
+    // can be after the shop has stored the payment: wait for the record before reading it.
+    assert!(sandbox.wait_for(std::time::Duration::from_secs(10), |s| {
+        s.deliveries.iter().any(|d| d.transaction_id == second)
+    }));
     let deliveries: Vec<_> = sandbox
         .sandbox()
         .deliveries
