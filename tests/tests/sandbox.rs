@@ -606,3 +606,73 @@ fn merchant_termination_and_the_charge_day_rule_in_the_sandbox() {
     let ledger = control(&sandbox, "GET", "/_sim/ledger", None);
     assert_eq!(ledger["recurring"][&id]["status"], "terminated_by_merchant");
 }
+
+/// The `redelivery` choice: what counts as delivered, and whether an unacknowledged callback
+/// is resent. A merchant endpoint that answers HTTP 200 without `rescode=0000` is resent
+/// under `guide`, delivered at once under `any_2xx`; under `once` nothing is ever resent.
+#[test]
+fn callbacks_are_resent_as_the_redelivery_choice_says() {
+    use eximbay_sim::behaviour::Redelivery;
+    use eximbay_tests::loopback::{Action, LoopbackServer};
+
+    // A merchant endpoint that answers 200 "OK": no acknowledgement in the body.
+    let plain_ok = LoopbackServer::start(|_| {
+        Action::Respond(
+            http::Response::builder()
+                .status(200)
+                .body(b"OK".to_vec())
+                .unwrap(),
+        )
+    });
+    let cases = [
+        (
+            Redelivery::Guide,
+            format!("{}/status", plain_ok.base_url()),
+            4,
+            false,
+        ),
+        (
+            Redelivery::Any2xx,
+            format!("{}/status", plain_ok.base_url()),
+            1,
+            true,
+        ),
+        (Redelivery::Once, "nack".to_owned(), 1, false),
+    ];
+    for (redelivery, url, attempts, acknowledged) in cases {
+        let sandbox = start_with(eximbay_sim::SandboxConfig {
+            behaviour: eximbay_sim::Behaviour {
+                redelivery,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let url = if url == "nack" {
+            format!("{}/_sim/inbox?nack=1", sandbox.base_url())
+        } else {
+            url
+        };
+        control(
+            &sandbox,
+            "POST",
+            "/_sim/payments",
+            Some(
+                json!({"order_id": "RD-1", "currency": "USD", "amount": "3.00", "transaction_type": "PAYMENT", "status_url": url}),
+            ),
+        );
+        assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
+            s.deliveries.iter().count() >= attempts
+        }));
+        // Longer than the retries' pause (20 ms here) several times over: nothing more comes.
+        std::thread::sleep(Duration::from_millis(300));
+        let deliveries: Vec<bool> = sandbox
+            .sandbox()
+            .deliveries
+            .iter()
+            .map(|d| d.acknowledged)
+            .collect();
+        let mut expected = vec![false; attempts - 1];
+        expected.push(acknowledged);
+        assert_eq!(deliveries, expected, "{redelivery:?}");
+    }
+}

@@ -15,8 +15,8 @@ pub mod sources;
 
 pub use choices::{
     BuyerCancelCode, CancelBeforeCapture, CashSaleTransactionId, FgkeyFailure, FieldPolicy,
-    IdLengths, MissingRequired, RebillLines, RefundBalance, RetrieveByOrder, RetrieveLag,
-    RetrieveShape, SecondConfirm, TokenDeleteBody, UndeclaredFields,
+    IdLengths, MissingRequired, RebillLines, Redelivery, RefundBalance, RetrieveByOrder,
+    RetrieveLag, RetrieveShape, SecondConfirm, TokenDeleteBody, UndeclaredFields,
 };
 
 /// Every undocumented choice, with the defaults closest to what public material shows.
@@ -68,6 +68,8 @@ pub struct Behaviour {
     pub buyer_cancel_code: BuyerCancelCode,
     /// What a DirectProcessor request with a bad or missing fgkey gets.
     pub fgkey_failure: FgkeyFailure,
+    /// How an unacknowledged callback is resent, and what counts as acknowledged.
+    pub redelivery: Redelivery,
 }
 
 /// No source shows the stored-card look-up's answer beyond `rescode` / `resmsg`.

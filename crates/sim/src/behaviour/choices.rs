@@ -247,3 +247,38 @@ impl FgkeyFailure {
         }
     }
 }
+
+/// How the sandbox resends a callback the merchant did not acknowledge. The guide says a
+/// notification is resent 3 times (guide §2.1.3 Note 4, digest §3.2); what counts as
+/// acknowledged is not documented. The pause between attempts is
+/// `ServerOptions::callback_retry_delay` (200 ms unless set).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Redelivery {
+    /// The first delivery and 3 resends; delivered = HTTP 2xx with `rescode=0000` in the body
+    /// (the acknowledgement the guide asks merchants to write).
+    #[default]
+    Guide,
+    /// The first delivery and 3 resends; any HTTP 2xx counts as delivered, whatever the body.
+    Any2xx,
+    /// One delivery, never resent: the worst case of a notification lost for good.
+    Once,
+}
+
+impl Redelivery {
+    /// How many times a callback is sent at most.
+    pub fn attempts(self) -> u32 {
+        match self {
+            Redelivery::Guide | Redelivery::Any2xx => crate::callbacks::CALLBACK_ATTEMPTS,
+            Redelivery::Once => 1,
+        }
+    }
+
+    /// Whether an answer of this status and body delivers the callback.
+    pub fn delivered(self, success_status: bool, body: &str) -> bool {
+        match self {
+            Redelivery::Guide | Redelivery::Once => success_status && body.contains("rescode=0000"),
+            Redelivery::Any2xx => success_status,
+        }
+    }
+}

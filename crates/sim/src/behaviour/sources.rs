@@ -166,16 +166,16 @@ pub const CHOICES: &[ChoiceSource] = &[
         "ec00",
         "not documented: the rescode of a bad or missing fgkey (digest §11)",
     ),
+    choice(
+        "redelivery",
+        "guide | any_2xx | once",
+        "guide",
+        "guide §2.1.3 Note 4: resent 3 times (digest §3.2); what counts as delivered is not documented (guide: HTTP 2xx with rescode=0000, the acknowledgement merchants are told to write; any_2xx: any 2xx; once: never resent). The pause between attempts, 200 ms, is ServerOptions::callback_retry_delay, also undocumented",
+    ),
 ];
 
 /// Readings the sandbox makes that are not switchable (yet), with their sources.
 pub const FIXED: &[ChoiceSource] = &[
-    choice(
-        "redelivery",
-        "attempts, interval, what counts as delivered",
-        "4 attempts (the first and 3 resends), 200 ms apart (ServerOptions::callback_retry_delay), delivered = HTTP 2xx with rescode=0000 in the body",
-        "guide §2.1.3 Note 4: resent 3 times (digest §3.2); the interval and what counts as delivered are not documented",
-    ),
     choice(
         "payer_auth_id",
         "24 characters",

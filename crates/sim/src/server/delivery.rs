@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::{SharedSandbox, locked};
-use crate::callbacks::{CALLBACK_ATTEMPTS, Callback, Delivery, DeliveryLog};
+use crate::callbacks::{Callback, Delivery, DeliveryLog};
 
 /// The sending end of the delivery queue (cheap to clone).
 #[derive(Clone, Debug)]
@@ -73,15 +73,20 @@ fn is_power_of_ten(mut n: u64) -> bool {
     n == 1
 }
 
-/// POSTs a signed callback until the merchant acknowledges it (`rescode=0000`), at most
-/// [`CALLBACK_ATTEMPTS`] times, logging every attempt in the sandbox's delivery history.
+/// POSTs a signed callback until the merchant acknowledges it, at most as often as the
+/// sandbox's `redelivery` choice says ([`crate::behaviour::Redelivery`]), logging every attempt in the sandbox's delivery history.
 pub async fn deliver(
     callback: Callback,
     client: reqwest::Client,
     sandbox: SharedSandbox,
     retry_delay: Duration,
 ) {
-    for attempt in 1..=CALLBACK_ATTEMPTS {
+    // The sandbox's `redelivery` choice, as it stands when the callback is picked up.
+    let redelivery = locked(&sandbox, |s| s.behaviour().redelivery)
+        .await
+        .unwrap_or_default();
+    let attempts = redelivery.attempts();
+    for attempt in 1..=attempts {
         let sent = client
             .post(&callback.url)
             .header(
@@ -92,11 +97,12 @@ pub async fn deliver(
             .send()
             .await;
         let acknowledged = match sent {
-            Ok(response) if response.status().is_success() => response
-                .text()
-                .await
-                .is_ok_and(|text| text.contains("rescode=0000")),
-            _ => false,
+            Ok(response) => {
+                let success = response.status().is_success();
+                let body = response.text().await.unwrap_or_default();
+                redelivery.delivered(success, &body)
+            }
+            Err(_) => false,
         };
         let delivery = Delivery {
             url: callback.url.clone(),
@@ -105,7 +111,7 @@ pub async fn deliver(
             acknowledged,
         };
         let _ = locked(&sandbox, move |s| s.deliveries.push(delivery)).await;
-        if acknowledged || attempt == CALLBACK_ATTEMPTS {
+        if acknowledged || attempt == attempts {
             return;
         }
         tokio::time::sleep(retry_delay).await;
