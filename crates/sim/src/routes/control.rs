@@ -23,7 +23,7 @@ use http::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pages::{AuthenticationsPage, ClockRun, Page, TokensPage};
+use super::pages::{AuthenticationsPage, ClockRun, Page, TokensPage, clock_json};
 use super::{Handled, Locked, json_response, text_response};
 use crate::callbacks::Callback;
 use crate::faults::Fault;
@@ -70,14 +70,6 @@ fn handled(response: Response<Vec<u8>>, callbacks: Vec<Callback>) -> Handled {
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     serde_json::from_slice(body).map_err(|e| e.to_string())
-}
-
-pub(super) fn clock_json(sandbox: &Sandbox) -> Value {
-    json!({
-        "now": sandbox.now().0,
-        "kst_date": sandbox.now().kst_date().to_yyyymmdd(),
-        "kst_datetime": sandbox.kst_datetime(),
-    })
 }
 
 /// A `/_sim/…` request, read whole before the sandbox lock is taken: the route, the parsed
