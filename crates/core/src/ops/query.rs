@@ -17,7 +17,7 @@
 
 use http::{Request, Response};
 
-use super::retrieve::{KeyField, Retrieved};
+use super::retrieve::{KeyField, Retrieved, check_lookup_key};
 use super::{
     LegacyReply, MerchantParams, Operation, Order, RawResponse, check_payment_fields,
     signed_legacy_post,
@@ -76,16 +76,12 @@ impl Operation for Query {
             &self.amount,
             &self.lang,
         )?;
-        match (&self.transaction_id, self.key_field) {
-            (Some(tid), _) => tid.check_for_request()?,
-            (None, KeyField::TransactionId) => {
-                return Err(BuildError::InvalidField {
-                    field: "transid",
-                    reason: "is required when keyfield is TRANSID",
-                });
-            }
-            (None, KeyField::OrderId) => {}
-        }
+        check_lookup_key(
+            self.transaction_id.as_ref(),
+            self.key_field,
+            "transid",
+            "is required when keyfield is TRANSID",
+        )?;
         let mut fields = vec![
             ("ver", FORM_VERSION),
             ("mid", cfg.mid().as_str()),

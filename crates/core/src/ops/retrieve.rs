@@ -171,6 +171,22 @@ pub struct Retrieved {
     pub payment_method: Option<PaymentMethod>,
 }
 
+/// Checks a look-up's key (retrieve's and the legacy QUERY's): a transaction id given is
+/// well-formed, and one is given when the look-up is by transaction id — `field` and `reason`
+/// name it as the wire does.
+pub(crate) fn check_lookup_key(
+    transaction_id: Option<&TransactionId>,
+    key_field: KeyField,
+    field: &'static str,
+    reason: &'static str,
+) -> Result<(), BuildError> {
+    match (transaction_id, key_field) {
+        (Some(tid), _) => tid.check_for_request(),
+        (None, KeyField::TransactionId) => Err(BuildError::InvalidField { field, reason }),
+        (None, KeyField::OrderId) => Ok(()),
+    }
+}
+
 impl Operation for Retrieve {
     type Output = Retrieved;
     const NAME: &'static str = "retrieve";
@@ -184,16 +200,12 @@ impl Operation for Retrieve {
             &self.amount,
             &self.lang,
         )?;
-        match (&self.transaction_id, self.key_field) {
-            (Some(tid), _) => tid.check_for_request()?,
-            (None, KeyField::TransactionId) => {
-                return Err(BuildError::InvalidField {
-                    field: "transaction_id",
-                    reason: "is required when key_field is transaction_id",
-                });
-            }
-            (None, KeyField::OrderId) => {}
-        }
+        check_lookup_key(
+            self.transaction_id.as_ref(),
+            self.key_field,
+            "transaction_id",
+            "is required when key_field is transaction_id",
+        )?;
         let body = RetrieveBody {
             mid: cfg.mid().as_str(),
             key_field: self.key_field.as_str(),
