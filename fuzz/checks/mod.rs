@@ -4,7 +4,7 @@
 //! committed seed and corpus file. Each function must never panic except on a broken
 //! invariant.
 
-use eximbay_core::authentication::ConfirmOutcome;
+use eximbay_core::authentication::AuthenticationOutcome;
 use eximbay_core::notification::Deduplicator;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::{Cancel, RefundKind};
@@ -171,9 +171,9 @@ pub fn v1_responses(status: u16, body: &[u8]) {
         )
         .ok()?;
         authentication
-            .apply(ConfirmOutcome::Confirmed(confirmed))
+            .apply(AuthenticationOutcome::Confirmed(confirmed))
             .ok()
-            .flatten()
+            .and_then(|transition| transition.event.into_payment())
     });
     if let Some(payment) = confirmed_payment {
         assert!(payment.invariant_holds());
@@ -200,7 +200,7 @@ pub fn v1_responses(status: u16, body: &[u8]) {
                 answer: Box::new(answer),
             })
             .ok()
-            .flatten()
+            .and_then(|transition| transition.event.into_payment())
     });
     if let Some(payment) = rebilled_payment {
         assert!(payment.invariant_holds());

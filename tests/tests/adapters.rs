@@ -17,7 +17,7 @@ use eximbay_core::payment::PaymentEvent;
 use eximbay_core::retry::{RetryClass, classify_transport};
 use eximbay_core::{
     Amount, ApiKey, AsyncHttpClient, ClientError, Config, Currency, Environment, Lang, Mid,
-    OrderId, Payment, PaymentStatus, SyncHttpClient, TransactionId, TransportFailure,
+    OrderId, Payment, PaymentStatus, Refusal, SyncHttpClient, TransactionId, TransportFailure,
 };
 use eximbay_tests::loopback::{Action, LoopbackServer};
 use eximbay_tests::{
@@ -711,7 +711,13 @@ fn an_ambiguous_refund_leads_to_reconcile_not_a_second_refund() {
     let again = client
         .refund_partial(&mut payment, Amount::parse("0.4").unwrap(), "r1", None)
         .unwrap_err();
-    assert!(matches!(again, ClientError::InvalidCommand(_)));
+    assert!(matches!(
+        again,
+        ClientError::Machine {
+            refusal: Refusal::Payment(_),
+            sent: false
+        }
+    ));
     assert_eq!(server.requests().len(), 2);
     let t = client.reconcile(&mut payment).unwrap();
     assert_eq!(t.event, PaymentEvent::Reconciled);

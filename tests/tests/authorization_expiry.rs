@@ -9,7 +9,7 @@
     clippy::panic
 )]
 
-use eximbay_core::payment::InvalidTransition;
+use eximbay_core::payment::PaymentRefusal;
 use eximbay_core::{Lang, Notification, Payment, Timestamp};
 
 const DAY: i64 = 86_400;
@@ -51,7 +51,7 @@ fn an_expiry_policy_refuses_a_stale_capture_and_tells_a_sweeper() {
     assert!(payment.is_expired(day_eight));
     assert_eq!(
         payment.capture_at(day_eight),
-        Err(InvalidTransition::AuthorizationExpired {
+        Err(PaymentRefusal::AuthorizationExpired {
             authorized_at: at,
             days: 7
         })

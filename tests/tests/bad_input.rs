@@ -422,10 +422,10 @@ fn refusals() -> Vec<Row> {
         Lang::En,
     )
     .unwrap();
-    use eximbay_core::authentication::ConfirmOutcome;
-    auth.apply(ConfirmOutcome::Ambiguous { at: sent_at })
+    use eximbay_core::authentication::AuthenticationOutcome;
+    auth.apply(AuthenticationOutcome::Ambiguous { at: sent_at })
         .unwrap();
-    auth.apply(ConfirmOutcome::Retrieved {
+    auth.apply(AuthenticationOutcome::Retrieved {
         answer: none.clone(),
         at: sent_at,
     })

@@ -153,7 +153,7 @@ fn the_gateways_answer_is_kept_and_the_state_after_an_error_is_persisted() {
     assert_eq!(loaded.status(), PaymentStatus::NeedsReconcile);
     assert!(matches!(
         loaded.refund_partial(Amount::parse("1.00").unwrap(), "ticket-3", None),
-        Err(eximbay_core::payment::InvalidTransition::NeedsReconcile)
+        Err(eximbay_core::payment::PaymentRefusal::NeedsReconcile)
     ));
 }
 

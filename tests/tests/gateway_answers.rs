@@ -23,20 +23,19 @@
 
 use std::cell::Cell;
 
-use eximbay_core::drive::{
-    RetryPolicy, SyncHttpClient, TransportError, apply_payment_result, send_blocking,
-};
+use eximbay_core::client::absorb;
+use eximbay_core::drive::{RetryPolicy, SyncHttpClient, TransportError, send_blocking};
 use eximbay_core::notification::Deduplicator;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::ready::Ready;
 use eximbay_core::ops::recurring_terminate::RecurringTerminate;
-use eximbay_core::payment::{InvalidTransition, PaymentCommand, PaymentEvent};
-use eximbay_core::recurring::{ChargeResult, InvalidRecurringTransition};
+use eximbay_core::payment::{PaymentCommand, PaymentEvent, PaymentRefusal, PaymentTransition};
+use eximbay_core::recurring::{ChargeResult, RecurringRefusal};
 use eximbay_core::{
     Amount, BlockingClient, BuildError, ClientError, Currency, Date, Lang, LegacySigning,
     Notification, NotificationError, Operation, OrderId, Payment, PaymentNotice, PaymentOutcome,
-    PaymentStatus, Recurring, RecurringId, ResponseError, SecretKey, Timestamp, TransactionId,
-    TransactionType, fgkey,
+    PaymentStatus, Recurring, RecurringId, Refusal, ResponseError, SecretKey, Timestamp,
+    TransactionId, TransactionType, fgkey,
 };
 use eximbay_sim::SandboxConfig;
 use eximbay_sim::behaviour::{
@@ -88,7 +87,7 @@ fn dec(text: &str) -> Decimal {
 fn reconcile_with(
     payment: &mut Payment,
     fields: Value,
-) -> Result<eximbay_core::payment::Transition, InvalidTransition> {
+) -> Result<PaymentTransition, PaymentRefusal> {
     let mut object =
         json!({"order_id": "O-1", "currency": "USD", "amount": "10.00", "transaction_id": TID});
     for (key, value) in fields.as_object().unwrap() {
@@ -228,7 +227,7 @@ fn retrieve_answers_that_do_not_tell_leave_the_payment_as_it_was() {
     let before = payment.clone();
     assert_eq!(
         reconcile_with(&mut payment, json!({"status": "NONE", "balance": "0"})),
-        Err(InvalidTransition::UnknownAtGateway)
+        Err(PaymentRefusal::UnknownAtGateway)
     );
     assert_eq!(payment, before);
     assert_eq!(payment.status(), PaymentStatus::NeedsReconcile);
@@ -236,16 +235,16 @@ fn retrieve_answers_that_do_not_tell_leave_the_payment_as_it_was() {
     for (fields, expected) in [
         (
             json!({"status": "CANCEL", "balance": "0"}),
-            InvalidTransition::UnrecognizedRemoteStatus("CANCEL".into()),
+            PaymentRefusal::UnrecognizedRemoteStatus("CANCEL".into()),
         ),
         (
             json!({"status": "PARTIAL_CANCEL", "balance": "5.00"}),
-            InvalidTransition::UnrecognizedRemoteStatus("PARTIAL_CANCEL".into()),
+            PaymentRefusal::UnrecognizedRemoteStatus("PARTIAL_CANCEL".into()),
         ),
         // Balance alone cannot tell AUTH from SALE; an AUTH needs its balance.
         (
             json!({"status": "AUTH"}),
-            InvalidTransition::UnreadableAmount {
+            PaymentRefusal::UnreadableAmount {
                 field: "payment.balance",
                 got: String::new(),
             },
@@ -253,7 +252,7 @@ fn retrieve_answers_that_do_not_tell_leave_the_payment_as_it_was() {
         // No partial reversal exists.
         (
             json!({"status": "AUTH", "balance": "4.00"}),
-            InvalidTransition::AmountMismatch {
+            PaymentRefusal::AmountMismatch {
                 field: "payment.balance",
                 expected: dec("10.00"),
                 got: "4.00".into(),
@@ -261,7 +260,7 @@ fn retrieve_answers_that_do_not_tell_leave_the_payment_as_it_was() {
         ),
         (
             json!({"status": "SALE", "balance": "10.50"}),
-            InvalidTransition::AmountMismatch {
+            PaymentRefusal::AmountMismatch {
                 field: "payment.balance",
                 expected: dec("10.00"),
                 got: "10.50".into(),
@@ -633,7 +632,7 @@ fn a_refund_key_is_never_reused_for_another_amount() {
     // Another amount under the same key: refused before anything is sent.
     assert_eq!(
         p.refund_partial(usd("3.00"), "ticket-1", None),
-        Err(InvalidTransition::RefundKeyReused {
+        Err(PaymentRefusal::RefundKeyReused {
             refund_id: first.refund_id.clone(),
             applied: dec("5.00"),
             requested: dec("3.00"),
@@ -642,14 +641,14 @@ fn a_refund_key_is_never_reused_for_another_amount() {
     // The same refund again: done already, not sent again.
     assert_eq!(
         p.refund_partial(usd("5.00"), "ticket-1", None),
-        Err(InvalidTransition::RefundAlreadyApplied {
+        Err(PaymentRefusal::RefundAlreadyApplied {
             refund_id: first.refund_id.clone()
         })
     );
     // A full refund of the rest (5.00) under that key names the same refund: not sent.
     assert!(matches!(
         p.refund_full("ticket-1", None),
-        Err(InvalidTransition::RefundAlreadyApplied { .. })
+        Err(PaymentRefusal::RefundAlreadyApplied { .. })
     ));
     // A new key is a new refund.
     assert!(p.refund_partial(usd("5.00"), "ticket-2", None).is_ok());
@@ -678,10 +677,10 @@ fn a_refund_key_is_never_reused_for_another_amount() {
         &RetryPolicy::default(),
         |_| {},
     );
-    let err = apply_payment_result(
+    let err = absorb(
         &mut fresh,
-        result,
         PaymentCommand::of_cancel(&seven),
+        result,
         PaymentOutcome::Refunded,
     )
     .unwrap_err();
@@ -727,7 +726,7 @@ fn payments_stored_before_refund_amounts_were_kept_still_load() {
     // The key still may not be sent again, whatever the amount.
     assert!(matches!(
         loaded.refund_partial(usd("3.00"), "old-key", None),
-        Err(InvalidTransition::RefundAlreadyApplied { .. })
+        Err(PaymentRefusal::RefundAlreadyApplied { .. })
     ));
     // And the current shape round-trips.
     let again: Payment = serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
@@ -881,13 +880,13 @@ fn a_payment_marked_not_partially_cancelable_is_only_refunded_in_full() {
     assert_eq!(p.partially_cancelable(), Some(false));
     assert_eq!(
         p.refund_partial(usd("1.00"), "k", None),
-        Err(InvalidTransition::PartialRefundNotAllowed)
+        Err(PaymentRefusal::PartialRefundNotAllowed)
     );
     // Kept when stored.
     let loaded: Payment = serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
     assert_eq!(
         loaded.refund_partial(usd("1.00"), "k", None),
-        Err(InvalidTransition::PartialRefundNotAllowed)
+        Err(PaymentRefusal::PartialRefundNotAllowed)
     );
     assert_eq!(loaded.refund_full("k", None).unwrap().refund_type(), "F");
 }
@@ -1046,7 +1045,7 @@ fn the_v1_adjust_keeps_the_charge_day_rule() {
     let charge_day = Timestamp::kst_midnight(next).0 + 30 * 60;
     assert_eq!(
         recurring.adjust_v1(usd("12.00"), Timestamp(charge_day)),
-        Err(InvalidRecurringTransition::ChargeDay(next))
+        Err(RecurringRefusal::ChargeDay(next))
     );
     let day_before = Timestamp(charge_day - 86_400);
     let op = recurring.adjust_v1(usd("12.00"), day_before).unwrap();
@@ -1166,7 +1165,13 @@ fn a_full_refund_after_partials_and_an_unknown_id_under_each_choice() {
             let err = adapter.reconcile(&mut ghost).unwrap_err();
             match unknown_transaction {
                 UnknownTransaction::StatusNone => assert!(
-                    matches!(err, ClientError::Apply(InvalidTransition::UnknownAtGateway)),
+                    matches!(
+                        err,
+                        ClientError::Machine {
+                            refusal: Refusal::Payment(PaymentRefusal::UnknownAtGateway),
+                            sent: true
+                        }
+                    ),
                     "{label}: {err}"
                 ),
                 UnknownTransaction::Ec1002 => assert!(err.is_rejected_request(), "{label}: {err}"),

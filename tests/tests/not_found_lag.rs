@@ -79,7 +79,10 @@ fn charges(lag: RetrieveLag, poll: i64) -> usize {
     for _ in 0..(7200 / poll) {
         at = Timestamp(at.0 + poll);
         sandbox.sandbox().advance(poll);
-        match client.reconcile_token(&mut token, at) {
+        match client
+            .reconcile_token(&mut token, at)
+            .map(|transition| transition.event.into_payment())
+        {
             Ok(Some(_found)) => break,
             Ok(None) if token.in_doubt().is_none() => {
                 // The policy says the first rebill was never made: charge again.

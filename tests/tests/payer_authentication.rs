@@ -13,7 +13,10 @@
 mod support;
 use support::{signed_config as config, start as sandbox};
 
-use eximbay_core::authentication::{AuthenticationStatus, ConfirmOutcome, InvalidConfirm};
+use eximbay_core::AwaitsNotFound;
+use eximbay_core::authentication::{
+    AuthenticationEvent, AuthenticationOutcome, AuthenticationRefusal, AuthenticationStatus,
+};
 use eximbay_core::ops::confirm::Confirm;
 use eximbay_core::window::{Line, PaymentForm};
 use eximbay_core::{
@@ -72,15 +75,15 @@ fn a_confirm_for_another_amount_currency_or_type_is_refused_before_anything_is_b
     let usd = Currency::Usd;
     assert!(matches!(
         auth.confirm(TransactionType::PaymentPa, &usd, &amount("24.99")),
-        Err(InvalidConfirm::Amount { .. })
+        Err(AuthenticationRefusal::Amount { .. })
     ));
     assert!(matches!(
         auth.confirm(TransactionType::PaymentPa, &Currency::Krw, &amount("25")),
-        Err(InvalidConfirm::Currency { .. })
+        Err(AuthenticationRefusal::Currency { .. })
     ));
     assert!(matches!(
         auth.confirm(TransactionType::Payment, &usd, &amount("25.00")),
-        Err(InvalidConfirm::TransactionType(_))
+        Err(AuthenticationRefusal::TransactionType(_))
     ));
     // "25" and "25.00" are the same amount.
     let confirm = auth
@@ -92,7 +95,7 @@ fn a_confirm_for_another_amount_currency_or_type_is_refused_before_anything_is_b
         "the authentication's own amount is sent"
     );
     assert!(
-        InvalidConfirm::Amount {
+        AuthenticationRefusal::Amount {
             expected: String::new(),
             got: String::new()
         }
@@ -103,12 +106,12 @@ fn a_confirm_for_another_amount_currency_or_type_is_refused_before_anything_is_b
 #[test]
 fn an_unknown_outcome_needs_a_retrieve_by_order_id_and_nothing_else() {
     let mut auth = authentication();
-    auth.apply(ConfirmOutcome::Ambiguous { at: Timestamp(0) })
+    auth.apply(AuthenticationOutcome::Ambiguous { at: Timestamp(0) })
         .unwrap();
     assert_eq!(*auth.status(), AuthenticationStatus::NeedsReconcile);
     assert!(matches!(
         auth.confirm(TransactionType::PaymentPa, &Currency::Usd, &amount("25.00")),
-        Err(InvalidConfirm::NotAllowed(
+        Err(AuthenticationRefusal::NotAllowed(
             AuthenticationStatus::NeedsReconcile
         ))
     ));
@@ -182,7 +185,7 @@ fn a_payer_authentication_is_confirmed_into_a_payment_with_the_blocking_client()
     let applied = client
         .confirm(&mut auth, TransactionType::AuthorizePa, NOW)
         .unwrap();
-    let mut payment = applied.transition;
+    let mut payment = applied.transition.event.clone().into_payment().unwrap();
     assert_eq!(payment.status(), PaymentStatus::Authorized);
     assert!(matches!(
         auth.status(),
@@ -219,11 +222,9 @@ async fn payment_pa_with_the_async_client_is_captured_at_once() {
         .confirm(&mut auth, TransactionType::PaymentPa, NOW)
         .await
         .unwrap();
-    assert_eq!(applied.transition.status(), PaymentStatus::Captured);
-    assert_eq!(
-        applied.response.transaction_id,
-        *applied.transition.transaction_id()
-    );
+    let payment = applied.event.payment().unwrap();
+    assert_eq!(payment.status(), PaymentStatus::Captured);
+    assert_eq!(applied.response.transaction_id, *payment.transaction_id());
 }
 
 #[test]
@@ -255,6 +256,9 @@ fn an_ambiguous_confirm_is_reconciled_by_order_id() {
     let payment = client
         .reconcile_authentication(&mut auth, NOW)
         .unwrap()
+        .transition
+        .event
+        .into_payment()
         .unwrap();
     assert_eq!(payment.status(), PaymentStatus::Authorized);
     assert!(
@@ -280,8 +284,11 @@ fn an_ambiguous_confirm_is_reconciled_by_order_id() {
     let later = |seconds: i64| Timestamp(NOW.0 + seconds);
     for at in [NOW, later(60), later(900), later(1200)] {
         assert_eq!(
-            client.reconcile_authentication(&mut auth, at).unwrap(),
-            None
+            client
+                .reconcile_authentication(&mut auth, at)
+                .unwrap()
+                .event,
+            AuthenticationEvent::StillInDoubt
         );
         assert_eq!(
             *auth.status(),
@@ -299,14 +306,18 @@ fn an_ambiguous_confirm_is_reconciled_by_order_id() {
     assert_eq!(
         client
             .reconcile_authentication(&mut auth, later(1500))
-            .unwrap(),
-        None
+            .unwrap()
+            .event,
+        AuthenticationEvent::NeverMade
     );
     assert_eq!(*auth.status(), AuthenticationStatus::Authenticated);
     let payment = client
         .confirm(&mut auth, TransactionType::PaymentPa, later(1501))
         .unwrap()
-        .transition;
+        .transition
+        .event
+        .into_payment()
+        .unwrap();
     assert_eq!(payment.status(), PaymentStatus::Captured);
 }
 
@@ -320,7 +331,7 @@ mod model {
 
     const TID: &str = "1849705C64W0000000000001";
 
-    fn outcome() -> impl Strategy<Value = ConfirmOutcome> {
+    fn outcome() -> impl Strategy<Value = AuthenticationOutcome> {
         let retrieved = |status: RemoteStatus, tid: bool| Retrieved {
             resmsg: String::new(),
             order_id: Some(OrderId::new("3DS-0001")),
@@ -338,30 +349,32 @@ mod model {
                 Just(TransactionType::PaymentPa),
                 Just(TransactionType::AuthorizePa)
             ]
-            .prop_map(|transaction_type| ConfirmOutcome::Confirmed(Confirmed {
-                resmsg: String::new(),
-                transaction_id: TransactionId::new(TID),
-                transaction_type,
-                order_id: None,
-                currency: None,
-                amount: Some(GatewayAmount::new("25.00")),
-            })),
-            Just(ConfirmOutcome::Declined(GatewayError {
+            .prop_map(
+                |transaction_type| AuthenticationOutcome::Confirmed(Confirmed {
+                    resmsg: String::new(),
+                    transaction_id: TransactionId::new(TID),
+                    transaction_type,
+                    order_id: None,
+                    currency: None,
+                    amount: Some(GatewayAmount::new("25.00")),
+                })
+            ),
+            Just(AuthenticationOutcome::Declined(GatewayError {
                 status: 200,
                 rescode: ResultCode::from_code("HE01"),
                 resmsg: String::new(),
                 errcode: None,
             })),
-            at().prop_map(|at| ConfirmOutcome::Ambiguous { at }),
-            at().prop_map(move |at| ConfirmOutcome::Retrieved {
+            at().prop_map(|at| AuthenticationOutcome::Ambiguous { at }),
+            at().prop_map(move |at| AuthenticationOutcome::Retrieved {
                 answer: retrieved(RemoteStatus::None, false),
                 at
             }),
-            at().prop_map(move |at| ConfirmOutcome::Retrieved {
+            at().prop_map(move |at| AuthenticationOutcome::Retrieved {
                 answer: retrieved(RemoteStatus::Sale, true),
                 at
             }),
-            at().prop_map(move |at| ConfirmOutcome::Retrieved {
+            at().prop_map(move |at| AuthenticationOutcome::Retrieved {
                 answer: retrieved(RemoteStatus::Auth, true),
                 at
             }),
@@ -389,11 +402,11 @@ mod model {
             for outcome in outcomes {
                 let before = auth.clone();
                 match (&outcome, before.status()) {
-                    (ConfirmOutcome::Ambiguous { at }, AuthenticationStatus::Authenticated) => {
+                    (AuthenticationOutcome::Ambiguous { at }, AuthenticationStatus::Authenticated) => {
                         ambiguous_at = Some(*at);
                         late_nones = 0;
                     }
-                    (ConfirmOutcome::Retrieved { answer, at }, AuthenticationStatus::NeedsReconcile)
+                    (AuthenticationOutcome::Retrieved { answer, at }, AuthenticationStatus::NeedsReconcile)
                         if answer.status == RemoteStatus::None
                             && ambiguous_at.is_some_and(|call: Timestamp| at.0 >= call.0 + 900) =>
                     {
@@ -405,7 +418,7 @@ mod model {
                     .confirm(TransactionType::PaymentPa, &Currency::Usd, &amount("25.00"))
                     .is_ok();
                 prop_assert_eq!(can_confirm, *before.status() == AuthenticationStatus::Authenticated);
-                match auth.apply(outcome) {
+                match auth.apply(outcome).map(|transition| transition.event.into_payment()) {
                     Ok(Some(payment)) => {
                         payments += 1;
                         prop_assert!(matches!(

@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use eximbay_core::payment::{InvalidTransition, PaymentCommand, PaymentEvent};
+use eximbay_core::payment::{PaymentCommand, PaymentEvent, PaymentRefusal};
 use eximbay_core::{
     Amount, Currency, Lang, Notification, Operation, OrderId, Payment, PaymentNotice,
     PaymentOutcome, PaymentStatus, Timestamp, TransactionId,
@@ -471,20 +471,20 @@ impl StateMachineTest for Harness {
                     );
                     h.payment.apply(result).expect("capture outcomes apply");
                 }
-                Err(InvalidTransition::AuthorizationExpired { .. }) => {
+                Err(PaymentRefusal::AuthorizationExpired { .. }) => {
                     assert!(model.expired(), "refused as expired only when it is");
                 }
-                Err(InvalidTransition::NeedsReconcile | InvalidTransition::NotAllowed { .. }) => {}
+                Err(PaymentRefusal::NeedsReconcile | PaymentRefusal::NotAllowed { .. }) => {}
                 Err(other) => panic!("unexpected refusal {other:?}"),
             },
             Command::RefundFull { key, outcome } => {
                 match h.payment.refund_full(&format!("key-{key}"), Some("model")) {
                     Ok(op) => h.refund(&op, outcome),
                     Err(
-                        InvalidTransition::NeedsReconcile
-                        | InvalidTransition::NotAllowed { .. }
-                        | InvalidTransition::RefundKeyReused { .. }
-                        | InvalidTransition::RefundAlreadyApplied { .. },
+                        PaymentRefusal::NeedsReconcile
+                        | PaymentRefusal::NotAllowed { .. }
+                        | PaymentRefusal::RefundKeyReused { .. }
+                        | PaymentRefusal::RefundAlreadyApplied { .. },
                     ) => {}
                     Err(other) => panic!("unexpected refusal {other:?}"),
                 }
@@ -500,11 +500,11 @@ impl StateMachineTest for Harness {
                 {
                     Ok(op) => h.refund(&op, outcome),
                     Err(
-                        InvalidTransition::NeedsReconcile
-                        | InvalidTransition::NotAllowed { .. }
-                        | InvalidTransition::ExceedsBalance { .. }
-                        | InvalidTransition::RefundKeyReused { .. }
-                        | InvalidTransition::RefundAlreadyApplied { .. },
+                        PaymentRefusal::NeedsReconcile
+                        | PaymentRefusal::NotAllowed { .. }
+                        | PaymentRefusal::ExceedsBalance { .. }
+                        | PaymentRefusal::RefundKeyReused { .. }
+                        | PaymentRefusal::RefundAlreadyApplied { .. },
                     ) => {}
                     Err(other) => panic!("unexpected refusal {other:?}"),
                 }
@@ -664,7 +664,7 @@ fn an_ambiguous_capture_is_reconciled_never_replayed() {
     );
     h.payment.apply(lost).unwrap();
     assert_eq!(h.payment.status(), PaymentStatus::NeedsReconcile);
-    assert_eq!(h.payment.capture(), Err(InvalidTransition::NeedsReconcile));
+    assert_eq!(h.payment.capture(), Err(PaymentRefusal::NeedsReconcile));
     assert!(h.payment.refund_partial(cents(1), "k", None).is_err());
     let op = h.payment.reconcile();
     let truth = h.run(

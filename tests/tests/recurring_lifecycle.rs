@@ -13,7 +13,7 @@ use eximbay_core::fgkey;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::recurring_terminate::RecurringTerminated;
 use eximbay_core::recurring::{
-    ChargeResult, InvalidRecurringTransition, RecurringEvent, RecurringOutcome, TerminationReason,
+    ChargeResult, RecurringEvent, RecurringOutcome, RecurringRefusal, TerminationReason,
 };
 use eximbay_core::registration::{RecurringRegistration, RegistrationResult};
 use eximbay_core::{
@@ -155,7 +155,7 @@ fn a_year_in_the_life_of_a_recurring_payment() {
     );
     assert_eq!(
         refused.unwrap_err(),
-        InvalidRecurringTransition::ChargeDay(charge_day)
+        RecurringRefusal::ChargeDay(charge_day)
     );
     // 23:30 UTC the day before is already the charge day in Korea.
     let late_evening_utc = Timestamp(Timestamp::kst_midnight(charge_day).0 + 30 * 60);
@@ -221,7 +221,7 @@ fn a_year_in_the_life_of_a_recurring_payment() {
     );
     assert_eq!(
         recurring.terminate(MerchantParams::default()).unwrap_err(),
-        InvalidRecurringTransition::Terminated
+        RecurringRefusal::Terminated
     );
 }
 
@@ -268,6 +268,6 @@ fn merchant_termination() {
             "1",
             "20260310"
         ))),
-        Err(InvalidRecurringTransition::WrongRegistration { .. })
+        Err(RecurringRefusal::WrongRegistration { .. })
     ));
 }

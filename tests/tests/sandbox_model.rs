@@ -600,13 +600,13 @@ proptest! {
                     rebills += 1;
                     client
                         .rebill(&mut token, OrderId::new(format!("REBILL-{rebills}")), cents(*c), Currency::Usd, Vec::new(), now)
-                        .map(|applied| known.push(applied.transition))
+                        .map(|applied| known.extend(applied.transition.event.into_payment()))
                 }
                 TokenStep::Delete(f) => { inject(&sandbox, "/delete", f); client.delete_token(&mut token, now).map(|_| ()) }
-                TokenStep::Lookup(f) => { inject(&sandbox, "/tokenbilling/", f); client.lookup_token(&mut token).map(|_| ()) }
+                TokenStep::Lookup(f) => { inject(&sandbox, "/tokenbilling/", f); client.lookup_token(&mut token, now).map(|_| ()) }
                 TokenStep::Reconcile(f) => {
                     inject(&sandbox, "/retrieve", f);
-                    client.reconcile_token(&mut token, now).map(|found| known.extend(found))
+                    client.reconcile_token(&mut token, now).map(|found| known.extend(found.event.into_payment()))
                 }
                 TokenStep::Confirm(pay, f) => {
                     let order = format!("AUTH-{n}");
@@ -617,7 +617,7 @@ proptest! {
                     let mut auth = PayerAuthentication::new(PayerAuthId::new(id), OrderId::new(order), Currency::Usd, cents(700), Lang::En).unwrap();
                     inject(&sandbox, "/confirm", f);
                     let kind = if *pay { TransactionType::PaymentPa } else { TransactionType::AuthorizePa };
-                    let confirmed = client.confirm(&mut auth, kind, now).map(|applied| known.push(applied.transition));
+                    let confirmed = client.confirm(&mut auth, kind, now).map(|applied| known.extend(applied.transition.event.into_payment()));
                     sandbox.lock().unwrap().clear_faults();
                     // Settle the doubt at once, so each authentication ends confirmed or not:
                     // retrieve until found, or until the grace policy (15 minutes, then 3
@@ -625,7 +625,7 @@ proptest! {
                     let mut later = now;
                     while *auth.status() == AuthenticationStatus::NeedsReconcile {
                         later.0 += 600;
-                        known.extend(client.reconcile_authentication(&mut auth, later).unwrap());
+                        known.extend(client.reconcile_authentication(&mut auth, later).unwrap().transition.event.into_payment());
                         prop_assert!(later.0 - now.0 <= 2_400, "settled within the policy");
                     }
                     prop_assert!(!matches!(auth.status(), AuthenticationStatus::NeedsReconcile));
@@ -653,7 +653,7 @@ proptest! {
         // grace policy is met: retrieve again, later).
         while token.in_doubt().is_some() {
             now.0 += 600;
-            known.extend(client.reconcile_token(&mut token, now).unwrap());
+            known.extend(client.reconcile_token(&mut token, now).unwrap().event.into_payment());
         }
         let sim = sandbox.lock().unwrap();
         let mut made: Vec<&String> = sim.tokens.by_id[&token_id].rebills.iter().collect();

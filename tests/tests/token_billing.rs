@@ -18,9 +18,9 @@ use eximbay_core::ops::ready::Ready;
 use eximbay_core::ops::token_delete::TokenDelete;
 use eximbay_core::ops::token_lookup::TokenLookup;
 use eximbay_core::ops::token_rebill::TokenRebill;
-use eximbay_core::token::{InvalidTokenCommand, TokenCommand, TokenOutcome};
+use eximbay_core::token::{TokenCommand, TokenEvent, TokenOutcome, TokenRefusal};
 use eximbay_core::{
-    Amount, ClientError, Currency, Lang, Notification, Operation, OrderId, PaymentStatus,
+    Amount, ClientError, Currency, Lang, Notification, Operation, OrderId, PaymentStatus, Refusal,
     SecretKey, Timestamp, Token, TokenId, TokenStatus, TransactionType,
 };
 use eximbay_sim::behaviour::TokenLookupAnswer;
@@ -162,7 +162,7 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
             NOW,
         )
         .unwrap();
-    let mut payment = applied.transition;
+    let mut payment = applied.transition.event.clone().into_payment().unwrap();
     assert_eq!(payment.status(), PaymentStatus::Captured);
     assert_eq!(
         applied.response.card_info.unwrap().card_number4.as_deref(),
@@ -185,7 +185,13 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
         .unwrap();
     assert_eq!(payment.status(), PaymentStatus::PartiallyRefunded);
 
-    assert!(client.lookup_token(&mut token).unwrap().is_active());
+    assert!(
+        client
+            .lookup_token(&mut token, NOW)
+            .unwrap()
+            .response
+            .is_active()
+    );
     client.delete_token(&mut token, NOW).unwrap();
     assert_eq!(token.status(), TokenStatus::Deleted);
     // Deleted for good: nothing more is sent.
@@ -202,11 +208,20 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
     assert!(refused.nothing_sent(), "{refused}");
     assert!(matches!(
         refused,
-        ClientError::Token(InvalidTokenCommand::Deleted)
+        ClientError::Machine {
+            refusal: Refusal::Token(TokenRefusal::Deleted),
+            sent: false
+        }
     ));
     // The gateway agrees, and says so.
     let mut copy = Token::new(token.token_id().clone(), Lang::En);
-    assert!(!client.lookup_token(&mut copy).unwrap().is_active());
+    assert!(
+        !client
+            .lookup_token(&mut copy, NOW)
+            .unwrap()
+            .response
+            .is_active()
+    );
     assert_eq!(copy.status(), TokenStatus::Deleted);
 }
 
@@ -226,8 +241,12 @@ async fn rebill_with_the_async_client() {
         )
         .await
         .unwrap();
-    assert_eq!(applied.transition.status(), PaymentStatus::Captured);
-    assert!(client.lookup_token(&mut token).await.unwrap().is_active());
+    assert_eq!(
+        applied.event.payment().unwrap().status(),
+        PaymentStatus::Captured
+    );
+    let shown = client.lookup_token(&mut token, NOW).await.unwrap();
+    assert!(shown.response.is_active());
 }
 
 #[test]
@@ -265,7 +284,12 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
         )
         .unwrap_err();
     assert!(blocked.nothing_sent());
-    let found = client.reconcile_token(&mut token, NOW).unwrap().unwrap();
+    let found = client
+        .reconcile_token(&mut token, NOW)
+        .unwrap()
+        .event
+        .into_payment()
+        .unwrap();
     assert_eq!(found.status(), PaymentStatus::Captured);
     assert_eq!(found.order_id().as_str(), "REBILL-3");
     assert_eq!(token.in_doubt(), None);
@@ -289,7 +313,10 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
     );
     let later = |seconds: i64| Timestamp(NOW.0 + seconds);
     for at in [NOW, later(1), later(900), later(1200)] {
-        assert_eq!(client.reconcile_token(&mut token, at).unwrap(), None);
+        assert_eq!(
+            client.reconcile_token(&mut token, at).unwrap().event,
+            TokenEvent::StillInDoubt
+        );
         assert!(token.in_doubt().is_some(), "still in doubt at {at:?}");
         let blocked = client.rebill(
             &mut token,
@@ -302,8 +329,11 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
         assert!(blocked.is_err_and(|e| e.nothing_sent()));
     }
     assert_eq!(
-        client.reconcile_token(&mut token, later(1500)).unwrap(),
-        None
+        client
+            .reconcile_token(&mut token, later(1500))
+            .unwrap()
+            .event,
+        TokenEvent::NeverMade
     );
     assert_eq!(token.in_doubt(), None);
     client
@@ -342,7 +372,10 @@ fn an_ambiguous_delete_is_settled_by_the_look_up_under_each_guess_of_its_answer(
         match guess {
             TokenLookupAnswer::StatusField => {
                 // The look-up says DELETED: settled.
-                assert_eq!(client.reconcile_token(&mut token, NOW).unwrap(), None);
+                assert_eq!(
+                    client.reconcile_token(&mut token, NOW).unwrap().event,
+                    TokenEvent::Shown
+                );
                 assert_eq!(token.status(), TokenStatus::Deleted);
                 assert_eq!(token.in_doubt(), None);
             }
@@ -377,7 +410,12 @@ mod model {
             card_info: None,
         };
         prop_oneof![
-            Just(TokenOutcome::Declined),
+            Just(TokenOutcome::Declined(eximbay_core::GatewayError {
+                status: 200,
+                rescode: eximbay_core::ResultCode::from_code("HE01"),
+                resmsg: String::new(),
+                errcode: None,
+            })),
             at().prop_map(|at| TokenOutcome::Ambiguous {
                 command: TokenCommand::Delete,
                 at

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use eximbay_core::notification::Deduplicator;
 use eximbay_core::ops::MerchantParams;
 use eximbay_core::ops::cancel::Refunded;
-use eximbay_core::payment::Transition;
+use eximbay_core::payment::PaymentTransition;
 use eximbay_core::recurring::{ChargeResult, RecurringOutcome, RecurringTransition};
 use eximbay_core::registration::RegistrationResult;
 use eximbay_core::{
@@ -93,12 +93,12 @@ impl Inbox {
     }
 }
 
-fn show(label: &str, t: &Transition) {
+fn show(label: &str, t: &PaymentTransition) {
     say!("  {label:<44} {:?} → {:?}", t.from, t.to);
 }
 
 /// A refund's transition and what the gateway answered about it.
-fn show_refund(label: &str, applied: &Applied<Refunded>) {
+fn show_refund(label: &str, applied: &Applied<Refunded, PaymentTransition>) {
     show(label, &applied.transition);
     let refund = &applied.response.refund;
     say!(

@@ -110,20 +110,22 @@ impl From<ClientError> for Failure {
                 exit::DECLINED,
                 Some(json!({"outcome": "declined", "status": response.status()})),
             ),
-            ClientError::Confirm(invalid) if invalid.before_sending() => (exit::USAGE, None),
-            ClientError::Token(invalid) if invalid.before_sending() => (exit::USAGE, None),
-            ClientError::Ambiguous { .. }
-            | ClientError::Apply(_)
-            | ClientError::Confirm(_)
-            | ClientError::Token(_) => (
+            // An answer the state does not fit does not say what the gateway did.
+            ClientError::Ambiguous { .. } | ClientError::Machine { sent: true, .. } => (
                 exit::AMBIGUOUS,
                 Some(json!({"outcome": "unknown", "next": "reconcile with `eximbay retrieve`"})),
             ),
             ClientError::Transport { .. } => (exit::TRANSPORT, None),
-            ClientError::InvalidCommand(_)
-            | ClientError::InvalidRecurringCommand(_)
+            ClientError::Machine { sent: false, .. }
             | ClientError::Build(_)
             | ClientError::Refused(_) => (exit::USAGE, None),
+            // A kind this version does not know (the enum is non-exhaustive): whether
+            // anything was sent is what `nothing_sent` says.
+            other if other.nothing_sent() => (exit::USAGE, None),
+            _ => (
+                exit::AMBIGUOUS,
+                Some(json!({"outcome": "unknown", "next": "reconcile with `eximbay retrieve`"})),
+            ),
         };
         Failure {
             code,

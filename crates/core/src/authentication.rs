@@ -16,22 +16,24 @@
 //! anything). An ambiguous confirm has no transaction id yet, so it is reconciled by the
 //! order id ([`PayerAuthentication::reconcile`]). A `NONE` answer is not proof that the
 //! confirm made nothing: the authentication stays in `NeedsReconcile` until its
-//! [`NotFoundGrace`] policy is met ([`crate::not_found`]).
+//! [`NotFoundGrace`](crate::not_found::NotFoundGrace) policy is met ([`crate::not_found`]).
 
 use crate::codes::{Lang, RemoteStatus, TransactionType};
 use crate::error::GatewayError;
 use crate::ids::{OrderId, PayerAuthId, TransactionId};
+use crate::machine::{Finished, StateMachine, Transition};
 use crate::money::{Amount, AmountError, Currency};
-use crate::not_found::{NotFoundDoubt, NotFoundGrace, NotFoundVerdict};
+use crate::not_found::{AwaitsNotFound, NotFoundVerdict, NotFoundWatch};
 use crate::notification::{Notification, NotificationError};
 use crate::ops::confirm::{Confirm, Confirmed};
 use crate::ops::retrieve::{KeyField, Retrieve, Retrieved};
-use crate::payment::{InvalidTransition, Payment, PaymentOutcome};
+use crate::payment::{Payment, PaymentOutcome, PaymentRefusal};
 use crate::time::Timestamp;
 
 /// Where an authentication stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum AuthenticationStatus {
     /// The buyer is authenticated; nothing is paid yet.
     Authenticated,
@@ -44,9 +46,81 @@ pub enum AuthenticationStatus {
     },
 }
 
+/// The call of an authentication whose result is being absorbed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthenticationCommand {
+    /// The confirm (its unknown outcome puts the authentication in `NeedsReconcile`).
+    Confirm,
+    /// The retrieve by order id that reconciles a confirm in doubt (a read: never itself in
+    /// doubt).
+    Reconcile,
+}
+
+/// What happened in an authentication's transition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum AuthenticationEvent {
+    /// The confirm made the payment.
+    Confirmed {
+        /// The payment.
+        payment: Box<Payment>,
+    },
+    /// The retrieve found the payment the confirm in doubt made (captured or refunded
+    /// since, as the retrieve says).
+    Found {
+        /// The payment.
+        payment: Box<Payment>,
+    },
+    /// The retrieve answered `NONE` before the grace policy is met: still `NeedsReconcile`.
+    StillInDoubt,
+    /// The retrieve answered `NONE` and the grace policy is met: the confirm is taken as
+    /// never made, and the authentication is `Authenticated` again.
+    NeverMade,
+    /// The gateway declined the confirm; nothing changed.
+    Declined {
+        /// The result code.
+        rescode: String,
+    },
+    /// The gateway rejected the request itself (`EC*`); nothing changed.
+    Rejected {
+        /// The result code.
+        rescode: String,
+    },
+    /// The call failed where nothing can have been applied; nothing changed.
+    FailedSafely,
+    /// The call's outcome is unknown: after a confirm, `NeedsReconcile`.
+    OutcomeUnknown,
+}
+
+impl AuthenticationEvent {
+    /// The payment the confirm made or the retrieve found.
+    pub fn payment(&self) -> Option<&Payment> {
+        match self {
+            AuthenticationEvent::Confirmed { payment } | AuthenticationEvent::Found { payment } => {
+                Some(payment)
+            }
+            _ => None,
+        }
+    }
+
+    /// The payment the confirm made or the retrieve found, taken out.
+    pub fn into_payment(self) -> Option<Payment> {
+        match self {
+            AuthenticationEvent::Confirmed { payment } | AuthenticationEvent::Found { payment } => {
+                Some(*payment)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An authentication's state change (or a confirmed non-change).
+pub type AuthenticationTransition = Transition<AuthenticationStatus, AuthenticationEvent>;
+
 /// A parsed outcome of a confirm (or of the retrieve that reconciles one).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConfirmOutcome {
+pub enum AuthenticationOutcome {
     /// The gateway confirmed it.
     Confirmed(Confirmed),
     /// The gateway refused (card, issuer, fraud screening): nothing changed.
@@ -67,7 +141,8 @@ pub enum ConfirmOutcome {
 
 /// A confirm that does not fit the authentication. Nothing changes, nothing is sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidConfirm {
+#[non_exhaustive]
+pub enum AuthenticationRefusal {
     /// Only `PAYMENT_PA` and `AUTHORIZE_PA` confirm an authentication.
     #[error("{0} does not confirm a payer authentication (PAYMENT_PA or AUTHORIZE_PA)")]
     TransactionType(String),
@@ -95,18 +170,18 @@ pub enum InvalidConfirm {
     Mismatch(String),
     /// The payment the answer describes cannot be built.
     #[error("the confirmed payment: {0}")]
-    Payment(#[from] InvalidTransition),
+    Payment(#[from] PaymentRefusal),
 }
 
-impl InvalidConfirm {
+impl AuthenticationRefusal {
     /// Whether this refusal came before anything was sent (rather than from an answer).
     pub fn before_sending(&self) -> bool {
         matches!(
             self,
-            InvalidConfirm::TransactionType(_)
-                | InvalidConfirm::Currency { .. }
-                | InvalidConfirm::Amount { .. }
-                | InvalidConfirm::NotAllowed(_)
+            AuthenticationRefusal::TransactionType(_)
+                | AuthenticationRefusal::Currency { .. }
+                | AuthenticationRefusal::Amount { .. }
+                | AuthenticationRefusal::NotAllowed(_)
         )
     }
 }
@@ -124,13 +199,10 @@ pub struct PayerAuthentication {
     xid: Option<String>,
     eci: Option<String>,
     status: AuthenticationStatus,
-    /// While `NeedsReconcile`: when the confirm was sent and the `NONE` answers counted
-    /// since. Absent in records stored before it was kept.
-    #[cfg_attr(feature = "serde", serde(default))]
-    not_found: NotFoundDoubt,
-    /// When a `NONE` may be read as "the confirm made nothing".
-    #[cfg_attr(feature = "serde", serde(default))]
-    grace: NotFoundGrace,
+    /// The grace policy for a `NONE` after an ambiguous call, and what it has heard
+    /// (stored as the fields `not_found` and `grace`).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    watch: NotFoundWatch,
 }
 
 impl PayerAuthentication {
@@ -153,27 +225,8 @@ impl PayerAuthentication {
             xid: None,
             eci: None,
             status: AuthenticationStatus::Authenticated,
-            not_found: NotFoundDoubt::default(),
-            grace: NotFoundGrace::default(),
+            watch: NotFoundWatch::default(),
         })
-    }
-
-    /// Replaces the grace policy for a retrieve's `NONE` after an ambiguous confirm
-    /// (default [`NotFoundGrace::CONSERVATIVE`]).
-    pub fn with_not_found_grace(mut self, grace: NotFoundGrace) -> Self {
-        self.grace = grace;
-        self
-    }
-
-    /// The grace policy for a retrieve's `NONE`.
-    pub fn not_found_grace(&self) -> NotFoundGrace {
-        self.grace
-    }
-
-    /// While `NeedsReconcile`: when the confirm was sent, and how many `NONE` answers have
-    /// counted since.
-    pub fn not_found(&self) -> &NotFoundDoubt {
-        &self.not_found
     }
 
     /// The authentication a (verified) `PAYER_AUTH` notification reports: `rescode` 0000,
@@ -263,26 +316,26 @@ impl PayerAuthentication {
         transaction_type: TransactionType,
         currency: &Currency,
         amount: &Amount,
-    ) -> Result<Confirm, InvalidConfirm> {
+    ) -> Result<Confirm, AuthenticationRefusal> {
         if self.status != AuthenticationStatus::Authenticated {
-            return Err(InvalidConfirm::NotAllowed(self.status.clone()));
+            return Err(AuthenticationRefusal::NotAllowed(self.status.clone()));
         }
         if !matches!(
             transaction_type,
             TransactionType::PaymentPa | TransactionType::AuthorizePa
         ) {
-            return Err(InvalidConfirm::TransactionType(
+            return Err(AuthenticationRefusal::TransactionType(
                 transaction_type.as_str().to_owned(),
             ));
         }
         if *currency != self.currency {
-            return Err(InvalidConfirm::Currency {
+            return Err(AuthenticationRefusal::Currency {
                 expected: self.currency.code().to_owned(),
                 got: currency.code().to_owned(),
             });
         }
         if amount.value() != self.amount.value() {
-            return Err(InvalidConfirm::Amount {
+            return Err(AuthenticationRefusal::Amount {
                 expected: self.amount.to_string(),
                 got: amount.to_string(),
             });
@@ -310,24 +363,42 @@ impl PayerAuthentication {
         }
     }
 
-    /// Applies an outcome. `Ok(Some(payment))` when it made (or found) the payment; on error
-    /// nothing changes.
-    pub fn apply(&mut self, outcome: ConfirmOutcome) -> Result<Option<Payment>, InvalidConfirm> {
+    /// Applies an outcome: a call's answer (the payment a confirm made, or a retrieve found,
+    /// is in the event: [`AuthenticationEvent::payment`]). On error nothing changes.
+    pub fn apply(
+        &mut self,
+        outcome: AuthenticationOutcome,
+    ) -> Result<AuthenticationTransition, AuthenticationRefusal> {
+        let from = self.status.clone();
+        let event = self.apply_outcome(outcome)?;
+        Ok(Transition {
+            from,
+            to: self.status.clone(),
+            event,
+        })
+    }
+
+    fn apply_outcome(
+        &mut self,
+        outcome: AuthenticationOutcome,
+    ) -> Result<AuthenticationEvent, AuthenticationRefusal> {
         match outcome {
-            ConfirmOutcome::Declined(_) => Ok(None),
-            ConfirmOutcome::Ambiguous { at } => {
+            AuthenticationOutcome::Declined(error) => Ok(AuthenticationEvent::Declined {
+                rescode: error.rescode.as_str().to_owned(),
+            }),
+            AuthenticationOutcome::Ambiguous { at } => {
                 if self.status != AuthenticationStatus::Authenticated {
-                    return Err(InvalidConfirm::NotAllowed(self.status.clone()));
+                    return Err(AuthenticationRefusal::NotAllowed(self.status.clone()));
                 }
                 self.status = AuthenticationStatus::NeedsReconcile;
-                self.not_found = NotFoundDoubt::since(at);
-                Ok(None)
+                self.watch.start(at);
+                Ok(AuthenticationEvent::OutcomeUnknown)
             }
-            ConfirmOutcome::Confirmed(confirmed) => {
+            AuthenticationOutcome::Confirmed(confirmed) => {
                 if self.status == AuthenticationStatus::NeedsReconcile
                     || matches!(self.status, AuthenticationStatus::Confirmed { .. })
                 {
-                    return Err(InvalidConfirm::NotAllowed(self.status.clone()));
+                    return Err(AuthenticationRefusal::NotAllowed(self.status.clone()));
                 }
                 self.check_echo(
                     confirmed.order_id.as_ref(),
@@ -341,9 +412,11 @@ impl PayerAuthentication {
                 self.status = AuthenticationStatus::Confirmed {
                     transaction_id: confirmed.transaction_id,
                 };
-                Ok(Some(payment))
+                Ok(AuthenticationEvent::Confirmed {
+                    payment: Box::new(payment),
+                })
             }
-            ConfirmOutcome::Retrieved { answer, at } => self.apply_retrieved(answer, at),
+            AuthenticationOutcome::Retrieved { answer, at } => self.apply_retrieved(answer, at),
         }
     }
 
@@ -354,9 +427,9 @@ impl PayerAuthentication {
         &mut self,
         retrieved: Retrieved,
         at: Timestamp,
-    ) -> Result<Option<Payment>, InvalidConfirm> {
+    ) -> Result<AuthenticationEvent, AuthenticationRefusal> {
         if self.status != AuthenticationStatus::NeedsReconcile {
-            return Err(InvalidConfirm::NotAllowed(self.status.clone()));
+            return Err(AuthenticationRefusal::NotAllowed(self.status.clone()));
         }
         self.check_echo(
             retrieved.order_id.as_ref(),
@@ -366,17 +439,18 @@ impl PayerAuthentication {
         let transaction_type = match (&retrieved.status, &retrieved.transaction_type) {
             (RemoteStatus::None, _) => {
                 // Not found is not "never made": only the grace policy releases the confirm.
-                if self.grace.judge(&mut self.not_found, at) == NotFoundVerdict::NeverMade {
-                    self.status = AuthenticationStatus::Authenticated;
-                    self.not_found = NotFoundDoubt::default();
+                if self.watch.judge(at) != NotFoundVerdict::NeverMade {
+                    return Ok(AuthenticationEvent::StillInDoubt);
                 }
-                return Ok(None);
+                self.status = AuthenticationStatus::Authenticated;
+                self.watch.clear();
+                return Ok(AuthenticationEvent::NeverMade);
             }
             (RemoteStatus::Sale | RemoteStatus::Auth, Some(t)) => t.clone(),
             (RemoteStatus::Sale, None) => TransactionType::PaymentPa,
             (RemoteStatus::Auth, None) => TransactionType::AuthorizePa,
             (other, _) => {
-                return Err(InvalidConfirm::Mismatch(format!(
+                return Err(AuthenticationRefusal::Mismatch(format!(
                     "a confirmed payment cannot be {}",
                     other.as_str()
                 )));
@@ -385,13 +459,15 @@ impl PayerAuthentication {
         let transaction_id = retrieved
             .transaction_id
             .clone()
-            .ok_or_else(|| InvalidConfirm::Mismatch("no transaction id".to_owned()))?;
+            .ok_or_else(|| AuthenticationRefusal::Mismatch("no transaction id".to_owned()))?;
         let mut payment = self.payment(transaction_id.clone(), &transaction_type)?;
         // The retrieve also says whether it was captured or refunded since.
         payment.apply(PaymentOutcome::Retrieved(retrieved))?;
         self.status = AuthenticationStatus::Confirmed { transaction_id };
-        self.not_found = NotFoundDoubt::default();
-        Ok(Some(payment))
+        self.watch.clear();
+        Ok(AuthenticationEvent::Found {
+            payment: Box::new(payment),
+        })
     }
 
     fn check_echo(
@@ -399,18 +475,20 @@ impl PayerAuthentication {
         order_id: Option<&OrderId>,
         currency: Option<&Currency>,
         amount: Option<&str>,
-    ) -> Result<(), InvalidConfirm> {
+    ) -> Result<(), AuthenticationRefusal> {
         if order_id.is_some_and(|o| *o != self.order_id) {
-            return Err(InvalidConfirm::Mismatch("another order".to_owned()));
+            return Err(AuthenticationRefusal::Mismatch("another order".to_owned()));
         }
         if currency.is_some_and(|c| *c != self.currency) {
-            return Err(InvalidConfirm::Mismatch("another currency".to_owned()));
+            return Err(AuthenticationRefusal::Mismatch(
+                "another currency".to_owned(),
+            ));
         }
         if let Some(text) = amount {
             let same = Amount::from_gateway(text, &self.currency)
                 .is_ok_and(|a| a.value() == self.amount.value());
             if !same {
-                return Err(InvalidConfirm::Mismatch(format!("amount {text}")));
+                return Err(AuthenticationRefusal::Mismatch(format!("amount {text}")));
             }
         }
         Ok(())
@@ -421,7 +499,7 @@ impl PayerAuthentication {
         &self,
         transaction_id: TransactionId,
         transaction_type: &TransactionType,
-    ) -> Result<Payment, InvalidConfirm> {
+    ) -> Result<Payment, AuthenticationRefusal> {
         let make = if transaction_type.needs_manual_capture() {
             Payment::authorized
         } else {
@@ -434,6 +512,64 @@ impl PayerAuthentication {
             self.amount.clone(),
             self.lang.clone(),
         )
-        .map_err(|e| InvalidConfirm::Payment(InvalidTransition::InvalidAmount(e)))
+        .map_err(|e| AuthenticationRefusal::Payment(PaymentRefusal::InvalidAmount(e)))
+    }
+}
+
+impl StateMachine for PayerAuthentication {
+    type Status = AuthenticationStatus;
+    type Event = AuthenticationEvent;
+    /// The call and when it was sent (the caller's clock): a confirm whose outcome is
+    /// unknown is in doubt from then.
+    type Command = (AuthenticationCommand, Timestamp);
+    type Answer = AuthenticationOutcome;
+    type Refusal = AuthenticationRefusal;
+
+    fn status(&self) -> AuthenticationStatus {
+        self.status.clone()
+    }
+
+    /// An answer is applied, a decline changes nothing, an unknown outcome of a confirm puts
+    /// the authentication in `NeedsReconcile` (from when it was sent); a rejected request, a
+    /// safe failure, or an unknown outcome of a retrieve changes nothing.
+    fn absorb(
+        &mut self,
+        (command, at): (AuthenticationCommand, Timestamp),
+        finished: Finished<AuthenticationOutcome>,
+    ) -> Result<AuthenticationTransition, AuthenticationRefusal> {
+        let unchanged = |status: &AuthenticationStatus, event| Transition {
+            from: status.clone(),
+            to: status.clone(),
+            event,
+        };
+        match finished {
+            Finished::Done(outcome) => self.apply(outcome),
+            Finished::Declined(error) => self.apply(AuthenticationOutcome::Declined(error)),
+            Finished::OutcomeUnknown if command == AuthenticationCommand::Confirm => {
+                self.apply(AuthenticationOutcome::Ambiguous { at })
+            }
+            Finished::OutcomeUnknown => {
+                Ok(unchanged(&self.status, AuthenticationEvent::OutcomeUnknown))
+            }
+            Finished::Rejected(error) => Ok(unchanged(
+                &self.status,
+                AuthenticationEvent::Rejected {
+                    rescode: error.rescode.as_str().to_owned(),
+                },
+            )),
+            Finished::FailedSafely => {
+                Ok(unchanged(&self.status, AuthenticationEvent::FailedSafely))
+            }
+        }
+    }
+}
+
+impl AwaitsNotFound for PayerAuthentication {
+    fn watch(&self) -> &NotFoundWatch {
+        &self.watch
+    }
+
+    fn watch_mut(&mut self) -> &mut NotFoundWatch {
+        &mut self.watch
     }
 }

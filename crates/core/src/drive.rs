@@ -9,9 +9,11 @@
 //!   rate limiting, any failure of a call that moves no money) with backoff, up to
 //!   [`Backoff::max_attempts`]. An *ambiguous* failure of a money-moving call is never
 //!   replayed: it ends the call with [`ClientError::Ambiguous`].
-//! * [`apply_payment_result`] turns the result of a payment command into the payment's
-//!   transition: a decline is applied (nothing changes) and returned as an error, an
-//!   ambiguous outcome moves the payment to `NeedsReconcile`.
+//!
+//! The loops know operations and transport and gateway failures, nothing of the state
+//! machines: what a finished call means for a payment, a registration, a stored card or an
+//! authentication is each machine's to absorb ([`crate::machine`]), and the facades
+//! ([`crate::client`]) join the two.
 //!
 //! With the `tracing` feature (on in the adapters), each call runs in a `tracing` span
 //! `eximbay.call` with the fields `operation`, `attempts`,
@@ -29,10 +31,10 @@ use std::time::Duration;
 use http::{Request, Response};
 
 use self::span::Span;
+use crate::client_error::ClientError;
 use crate::config::Config;
-use crate::error::{BuildError, GatewayError, ResponseError};
+use crate::error::ResponseError;
 use crate::ops::Operation;
-use crate::payment::{InvalidTransition, Payment, PaymentCommand, PaymentOutcome, Transition};
 use crate::retry::{Backoff, RetryClass, TransportFailure, classify_response, classify_transport};
 
 /// A transport failure, with how far the request got.
@@ -100,114 +102,6 @@ pub struct RetryPolicy {
     pub backoff: Backoff,
     /// Seed of the jitter (an adapter draws one per call; tests fix it).
     pub jitter_seed: u64,
-}
-
-/// Why a call did not produce its result.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The command is not allowed in the payment's state; nothing was sent.
-    #[error("not sent: {0}")]
-    InvalidCommand(#[from] InvalidTransition),
-    /// The recurring command is not allowed in the registration's state (terminated, charge
-    /// day); nothing was sent.
-    #[error("not sent: {0}")]
-    InvalidRecurringCommand(crate::recurring::InvalidRecurringTransition),
-    /// The request could not be built; nothing was sent.
-    #[error("not sent: {0}")]
-    Build(#[from] BuildError),
-    /// The request is not allowed to leave (plain http to a non-loopback host); nothing was
-    /// sent.
-    #[error("not sent: {0}")]
-    Refused(String),
-    /// The gateway declined the payment operation (final): a card or issuer decline
-    /// (`HE*`), fraud screening (`DP*`), the acquirer, or a code this crate does not know.
-    /// Tell the buyer or the operator; retrying the same request gets the same answer.
-    #[error("{0}")]
-    Declined(GatewayError),
-    /// The gateway rejected the request itself (`EC*`: bad key, bad transaction id, a bad or
-    /// undeclared field): an integration error to fix in code or configuration, not a
-    /// decline. Nothing was applied.
-    #[error("the gateway rejected the request: {0}")]
-    Rejected(GatewayError),
-    /// The outcome is unknown: the call may have been applied. Reconcile (retrieve) before
-    /// anything else; never replay it blindly.
-    #[error(
-        "outcome unknown after {attempts} attempt(s) of {operation}: {detail}; reconcile with retrieve"
-    )]
-    Ambiguous {
-        /// The operation.
-        operation: &'static str,
-        /// Attempts made.
-        attempts: u32,
-        /// What happened last.
-        detail: String,
-    },
-    /// Every attempt failed before reaching the gateway (or the call moves no money);
-    /// nothing was applied and the call may be retried later.
-    #[error("{operation} failed after {attempts} attempt(s), nothing was applied: {detail}")]
-    Transport {
-        /// The operation.
-        operation: &'static str,
-        /// Attempts made.
-        attempts: u32,
-        /// What happened last.
-        detail: String,
-    },
-    /// A final answer that is not a gateway result (a 4xx page).
-    #[error("{0}")]
-    Response(ResponseError),
-    /// The gateway's outcome does not fit the payment's state (state unchanged).
-    #[error("outcome could not be applied: {0}")]
-    Apply(InvalidTransition),
-    /// A payer-authentication confirm that does not fit the authentication: refused before
-    /// sending (another amount or currency, another transaction type, not allowed in its
-    /// state), or an answer that does not fit it (state unchanged).
-    #[error("confirm: {0}")]
-    Confirm(crate::authentication::InvalidConfirm),
-    /// A stored-card command that does not fit the token: refused before sending (deleted,
-    /// in doubt, a bad amount), or an answer that does not fit it (state unchanged).
-    #[error("stored card: {0}")]
-    Token(crate::token::InvalidTokenCommand),
-}
-
-impl ClientError {
-    /// Whether the caller must reconcile before anything else: the call may have been
-    /// applied. The payment was moved to `NeedsReconcile` (persist it).
-    pub fn is_ambiguous(&self) -> bool {
-        matches!(self, ClientError::Ambiguous { .. })
-    }
-
-    /// Whether the gateway declined the operation (card, issuer, fraud screening): tell the
-    /// buyer or the operator. Nothing changed.
-    pub fn is_declined(&self) -> bool {
-        matches!(self, ClientError::Declined(_))
-    }
-
-    /// Whether the gateway rejected the request itself (`EC*`): fix the integration. Nothing
-    /// changed.
-    pub fn is_rejected_request(&self) -> bool {
-        matches!(self, ClientError::Rejected(_))
-    }
-
-    /// The gateway's answer, when it declined or rejected.
-    pub fn gateway_error(&self) -> Option<&GatewayError> {
-        match self {
-            ClientError::Declined(error) | ClientError::Rejected(error) => Some(error),
-            _ => None,
-        }
-    }
-
-    /// Whether nothing was sent at all.
-    pub fn nothing_sent(&self) -> bool {
-        matches!(
-            self,
-            ClientError::InvalidCommand(_)
-                | ClientError::InvalidRecurringCommand(_)
-                | ClientError::Build(_)
-                | ClientError::Refused(_)
-        ) || matches!(self, ClientError::Confirm(invalid) if invalid.before_sending())
-            || matches!(self, ClientError::Token(invalid) if invalid.before_sending())
-    }
 }
 
 /// What one attempt came to.
@@ -352,93 +246,5 @@ where
         }
     }
 }
-
-/// What a command did: the state machine's transition and the gateway's answer (refund
-/// transaction id, dates, balances), both kept.
-///
-/// It reads as its transition (`applied.to`, `applied.event`), and the answer is in
-/// `applied.response`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Applied<R, T = Transition> {
-    /// How the state moved.
-    pub transition: T,
-    /// What the gateway answered.
-    pub response: R,
-}
-
-impl<R, T> std::ops::Deref for Applied<R, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.transition
-    }
-}
-
-/// Applies the result of a payment command to the payment and keeps the gateway's answer.
-///
-/// Success and declines are applied (a decline changes nothing) — a decline is then returned
-/// as [`ClientError::Declined`]; an ambiguous result moves the payment to `NeedsReconcile`
-/// and is returned as [`ClientError::Ambiguous`]. Other errors (a rejected request, a
-/// transport failure, nothing sent) leave the payment as it was.
-///
-/// After an `Err`, the payment is already in its new state: persist it. In particular an
-/// ambiguous outcome leaves it in `NeedsReconcile`, and only `reconcile` is allowed until the
-/// gateway's record has been applied.
-pub fn apply_payment_answer<T: Clone>(
-    payment: &mut Payment,
-    result: Result<T, ClientError>,
-    command: PaymentCommand,
-    wrap: impl FnOnce(T) -> PaymentOutcome,
-) -> Result<Applied<T>, ClientError> {
-    match result {
-        Ok(response) => {
-            let transition = payment
-                .apply(wrap(response.clone()))
-                .map_err(ClientError::Apply)?;
-            Ok(Applied {
-                transition,
-                response,
-            })
-        }
-        Err(error) => Err(apply_payment_failure(payment, error, command)),
-    }
-}
-
-/// Applies the result of a payment command to the payment; like [`apply_payment_answer`]
-/// without keeping the answer.
-pub fn apply_payment_result<T>(
-    payment: &mut Payment,
-    result: Result<T, ClientError>,
-    command: PaymentCommand,
-    wrap: impl FnOnce(T) -> PaymentOutcome,
-) -> Result<Transition, ClientError> {
-    match result {
-        Ok(output) => payment.apply(wrap(output)).map_err(ClientError::Apply),
-        Err(error) => Err(apply_payment_failure(payment, error, command)),
-    }
-}
-
-/// A failed command: a decline is applied (nothing changes), an ambiguous outcome moves the
-/// payment to `NeedsReconcile`; the error is handed back.
-fn apply_payment_failure(
-    payment: &mut Payment,
-    error: ClientError,
-    command: PaymentCommand,
-) -> ClientError {
-    let outcome = match &error {
-        ClientError::Declined(gateway) => PaymentOutcome::Declined {
-            command,
-            error: gateway.clone(),
-        },
-        ClientError::Ambiguous { .. } => PaymentOutcome::Ambiguous { command },
-        _ => return error,
-    };
-    match payment.apply(outcome) {
-        Ok(_) => error,
-        Err(invalid) => ClientError::Apply(invalid),
-    }
-}
-
-#[cfg(test)]
-mod tests;
 
 mod span;

@@ -33,12 +33,14 @@
 
 pub mod authentication;
 pub mod client;
+pub mod client_error;
 pub mod codes;
 pub mod config;
 pub mod drive;
 pub mod error;
 pub mod fgkey;
 pub mod ids;
+pub mod machine;
 pub mod money;
 pub mod not_found;
 pub mod notification;
@@ -52,8 +54,12 @@ pub mod token;
 pub mod transport;
 pub mod window;
 
-pub use authentication::{AuthenticationStatus, PayerAuthentication};
+pub use authentication::{
+    AuthenticationEvent, AuthenticationOutcome, AuthenticationRefusal, AuthenticationStatus,
+    AuthenticationTransition, PayerAuthentication,
+};
 pub use client::{AsyncClient, BlockingClient};
+pub use client_error::{ClientError, Refusal};
 pub use codes::{
     ErrorCode, FraudDecision, Lang, NotificationStatus, PaymentMethod, RemoteStatus, ResultCode,
     TransactionType,
@@ -62,17 +68,25 @@ pub use config::{
     ApiKey, Config, ConfigError, Environment, KeyMode, LegacySigning, Mid, SecretKey,
 };
 pub use drive::{
-    Applied, AsyncHttpClient, ClientError, RetryPolicy, SyncHttpClient, TransportError, send,
-    send_blocking,
+    AsyncHttpClient, RetryPolicy, SyncHttpClient, TransportError, send, send_blocking,
 };
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
 pub use ids::{OrderId, PayerAuthId, RecurringId, RefundId, TokenId, TransactionId};
+pub use machine::{Applied, Finished, StateMachine, Transition};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
-pub use not_found::{NotFoundDoubt, NotFoundGrace, NotFoundVerdict};
+pub use not_found::{AwaitsNotFound, NotFoundDoubt, NotFoundGrace, NotFoundVerdict, NotFoundWatch};
 pub use notification::{Notification, NotificationError};
 pub use ops::Operation;
-pub use payment::{Payment, PaymentNotice, PaymentOutcome, PaymentStatus};
-pub use recurring::{Recurring, RecurringStatus};
+pub use payment::{
+    Payment, PaymentCommand, PaymentEvent, PaymentNotice, PaymentOutcome, PaymentRefusal,
+    PaymentStatus, PaymentTransition,
+};
+pub use recurring::{
+    Recurring, RecurringEvent, RecurringOutcome, RecurringRefusal, RecurringStatus,
+    RecurringTransition,
+};
 pub use retry::{Backoff, RetryClass, TransportFailure};
 pub use time::{Date, Timestamp};
-pub use token::{Token, TokenStatus};
+pub use token::{
+    Token, TokenCommand, TokenEvent, TokenOutcome, TokenRefusal, TokenStatus, TokenTransition,
+};

@@ -118,6 +118,65 @@ impl NotFoundDoubt {
     }
 }
 
+/// What a machine that looks for its call in doubt by order id keeps: its grace policy and
+/// what the policy has heard since the call. Stored flat in the machine's record (the
+/// fields `not_found` and `grace`, each absent in records stored before it was kept).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct NotFoundWatch {
+    /// While a call is in doubt: when it was sent and the `NONE` answers counted since.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub not_found: NotFoundDoubt,
+    /// When a `NONE` may be read as "the call made nothing".
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub grace: NotFoundGrace,
+}
+
+impl NotFoundWatch {
+    /// A call at `at` whose outcome is unknown: nothing heard yet.
+    pub(crate) fn start(&mut self, at: Timestamp) {
+        self.not_found = NotFoundDoubt::since(at);
+    }
+
+    /// The doubt is settled.
+    pub(crate) fn clear(&mut self) {
+        self.not_found = NotFoundDoubt::default();
+    }
+
+    /// Reads one `NONE` answered at `at` under the grace policy.
+    pub(crate) fn judge(&mut self, at: Timestamp) -> NotFoundVerdict {
+        self.grace.judge(&mut self.not_found, at)
+    }
+}
+
+/// The grace accessors, written once for the machines that reconcile a call in doubt by
+/// order id ([`Token`](crate::Token), [`PayerAuthentication`](crate::PayerAuthentication)).
+pub trait AwaitsNotFound: Sized {
+    /// The machine's grace policy and what it has heard.
+    fn watch(&self) -> &NotFoundWatch;
+
+    /// The same, to change.
+    fn watch_mut(&mut self) -> &mut NotFoundWatch;
+
+    /// Replaces the grace policy for a retrieve's `NONE` after an ambiguous call (default
+    /// [`NotFoundGrace::CONSERVATIVE`]).
+    fn with_not_found_grace(mut self, grace: NotFoundGrace) -> Self {
+        self.watch_mut().grace = grace;
+        self
+    }
+
+    /// The grace policy for a retrieve's `NONE`.
+    fn not_found_grace(&self) -> NotFoundGrace {
+        self.watch().grace
+    }
+
+    /// While a call is in doubt: when it was sent, and how many `NONE` answers have counted
+    /// since.
+    fn not_found(&self) -> &NotFoundDoubt {
+        &self.watch().not_found
+    }
+}
+
 /// What one `NONE` answer means under a [`NotFoundGrace`] policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NotFoundVerdict {

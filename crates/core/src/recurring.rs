@@ -14,6 +14,7 @@
 
 use crate::codes::ResultCode;
 use crate::ids::{RecurringId, TransactionId};
+use crate::machine::{Finished, StateMachine, Transition};
 use crate::money::{Amount, AmountError, Currency, GatewayAmount};
 use crate::notification::{Notification, NotificationError};
 use crate::ops::MerchantParams;
@@ -40,6 +41,7 @@ pub enum TerminationReason {
 /// Where a recurring payment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum RecurringStatus {
     /// Charging monthly.
     Active,
@@ -163,9 +165,10 @@ impl From<V1RecurringAdjusted> for RecurringOutcome {
     }
 }
 
-/// What happened.
+/// What happened in a recurring payment's transition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum RecurringEvent {
     /// A charge succeeded; the next one is due on `next_charge`.
     Charged {
@@ -193,23 +196,31 @@ pub enum RecurringEvent {
     DuplicateCharge,
     /// An older charge result arrived after a newer one; nothing changed.
     StaleCharge,
+    /// The gateway declined the merchant's call; nothing changed.
+    Declined {
+        /// The result code.
+        rescode: String,
+    },
+    /// The gateway rejected the merchant's request itself (`EC*`); nothing changed.
+    Rejected {
+        /// The result code.
+        rescode: String,
+    },
+    /// The merchant's call failed where nothing can have been applied; nothing changed.
+    FailedSafely,
+    /// Whether the merchant's call took effect is unknown. Nothing changed here: the next
+    /// charge result shows it, and sending the call again is safe (a terminated registration
+    /// is refused, an amount is set, not added).
+    OutcomeUnknown,
 }
 
-/// A state change.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct RecurringTransition {
-    /// Status before.
-    pub from: RecurringStatus,
-    /// Status after.
-    pub to: RecurringStatus,
-    /// What happened.
-    pub event: RecurringEvent,
-}
+/// A recurring payment's state change (or a confirmed non-change).
+pub type RecurringTransition = Transition<RecurringStatus, RecurringEvent>;
 
 /// A command or outcome that does not fit. The state is unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidRecurringTransition {
+#[non_exhaustive]
+pub enum RecurringRefusal {
     /// The registration is terminated.
     #[error("the recurring payment is terminated")]
     Terminated,
@@ -306,9 +317,9 @@ impl Recurring {
         self.status
     }
 
-    fn refuse_when_terminated(&self) -> Result<(), InvalidRecurringTransition> {
+    fn refuse_when_terminated(&self) -> Result<(), RecurringRefusal> {
         match self.status {
-            RecurringStatus::Terminated { .. } => Err(InvalidRecurringTransition::Terminated),
+            RecurringStatus::Terminated { .. } => Err(RecurringRefusal::Terminated),
             _ => Ok(()),
         }
     }
@@ -317,7 +328,7 @@ impl Recurring {
     pub fn terminate(
         &self,
         params: MerchantParams,
-    ) -> Result<RecurringTerminate, InvalidRecurringTransition> {
+    ) -> Result<RecurringTerminate, RecurringRefusal> {
         self.refuse_when_terminated()?;
         Ok(RecurringTerminate {
             recurring_id: self.recurring_id.clone(),
@@ -333,7 +344,7 @@ impl Recurring {
         amount: Amount,
         now: Timestamp,
         params: MerchantParams,
-    ) -> Result<RecurringAdjust, InvalidRecurringTransition> {
+    ) -> Result<RecurringAdjust, RecurringRefusal> {
         self.check_adjustable(&amount, now)?;
         Ok(RecurringAdjust {
             recurring_id: self.recurring_id.clone(),
@@ -349,7 +360,7 @@ impl Recurring {
         &self,
         amount: Amount,
         now: Timestamp,
-    ) -> Result<V1RecurringAdjust, InvalidRecurringTransition> {
+    ) -> Result<V1RecurringAdjust, RecurringRefusal> {
         self.check_adjustable(&amount, now)?;
         Ok(V1RecurringAdjust {
             recurring_id: self.recurring_id.clone(),
@@ -359,7 +370,7 @@ impl Recurring {
     }
 
     /// The v1 delete call (`/v1/payments/recurring/{id}/delete`): refused when terminated.
-    pub fn delete_v1(&self) -> Result<V1RecurringDelete, InvalidRecurringTransition> {
+    pub fn delete_v1(&self) -> Result<V1RecurringDelete, RecurringRefusal> {
         self.refuse_when_terminated()?;
         Ok(V1RecurringDelete {
             recurring_id: self.recurring_id.clone(),
@@ -368,36 +379,32 @@ impl Recurring {
 
     /// The rules of both adjust calls: a live registration, an amount in its currency, and
     /// not the charge day (KST) — the day a charge is due, or the day the last charge ran.
-    fn check_adjustable(
-        &self,
-        amount: &Amount,
-        now: Timestamp,
-    ) -> Result<(), InvalidRecurringTransition> {
+    fn check_adjustable(&self, amount: &Amount, now: Timestamp) -> Result<(), RecurringRefusal> {
         self.refuse_when_terminated()?;
         amount.check_currency(&self.currency)?;
         let today = now.kst_date();
         if today == self.next_charge || self.last_charge_day == Some(today) {
-            return Err(InvalidRecurringTransition::ChargeDay(today));
+            return Err(RecurringRefusal::ChargeDay(today));
         }
         Ok(())
     }
 
-    fn check_same(&self, got: &RecurringId) -> Result<(), InvalidRecurringTransition> {
+    fn check_same(&self, got: &RecurringId) -> Result<(), RecurringRefusal> {
         if *got == self.recurring_id {
             Ok(())
         } else {
-            Err(InvalidRecurringTransition::WrongRegistration {
+            Err(RecurringRefusal::WrongRegistration {
                 expected: self.recurring_id.clone(),
                 got: got.clone(),
             })
         }
     }
 
-    /// Applies an outcome. On error nothing changes.
+    /// Applies an outcome: a call's answer, or a charge result. On error nothing changes.
     pub fn apply(
         &mut self,
         outcome: RecurringOutcome,
-    ) -> Result<RecurringTransition, InvalidRecurringTransition> {
+    ) -> Result<RecurringTransition, RecurringRefusal> {
         let from = self.status;
         let event = match outcome {
             RecurringOutcome::Terminated { recurring_id } => {
@@ -426,10 +433,7 @@ impl Recurring {
         })
     }
 
-    fn apply_charge(
-        &mut self,
-        charge: ChargeResult,
-    ) -> Result<RecurringEvent, InvalidRecurringTransition> {
+    fn apply_charge(&mut self, charge: ChargeResult) -> Result<RecurringEvent, RecurringRefusal> {
         self.check_same(&charge.recurring_id)?;
         if charge.transaction_id.is_some() && charge.transaction_id == self.last_charge {
             return Ok(RecurringEvent::DuplicateCharge);
@@ -476,6 +480,43 @@ impl Recurring {
         Ok(RecurringEvent::ChargeFailed {
             failed_attempts,
             rescode: charge.rescode.as_str().to_owned(),
+        })
+    }
+}
+
+impl StateMachine for Recurring {
+    type Status = RecurringStatus;
+    type Event = RecurringEvent;
+    /// A registration keeps no call in doubt: the next charge result shows what took effect.
+    type Command = ();
+    type Answer = RecurringOutcome;
+    type Refusal = RecurringRefusal;
+
+    fn status(&self) -> RecurringStatus {
+        self.status
+    }
+
+    /// An answer is applied; a declined, rejected, failed or unknown call changes nothing.
+    fn absorb(
+        &mut self,
+        _command: (),
+        finished: Finished<RecurringOutcome>,
+    ) -> Result<RecurringTransition, RecurringRefusal> {
+        let event = match finished {
+            Finished::Done(outcome) => return self.apply(outcome),
+            Finished::Declined(error) => RecurringEvent::Declined {
+                rescode: error.rescode.as_str().to_owned(),
+            },
+            Finished::Rejected(error) => RecurringEvent::Rejected {
+                rescode: error.rescode.as_str().to_owned(),
+            },
+            Finished::FailedSafely => RecurringEvent::FailedSafely,
+            Finished::OutcomeUnknown => RecurringEvent::OutcomeUnknown,
+        };
+        Ok(Transition {
+            from: self.status,
+            to: self.status,
+            event,
         })
     }
 }

@@ -16,25 +16,28 @@
 //! outcome is unknown only its reconcile call is allowed ([`Token::reconcile`]): a rebill
 //! has no transaction id until it answers, so it is found by its order id. A `NONE` answer is
 //! not proof that the rebill charged nothing: the rebill stays in doubt until the token's
-//! [`NotFoundGrace`] policy is met ([`crate::not_found`]), and only then may the card be
+//! [`NotFoundGrace`](crate::not_found::NotFoundGrace) policy is met ([`crate::not_found`]), and only then may the card be
 //! charged again.
 
 use crate::codes::{Lang, RemoteStatus};
+use crate::error::GatewayError;
 use crate::ids::{OrderId, TokenId};
+use crate::machine::{Finished, StateMachine, Transition};
 use crate::money::{Amount, Currency};
-use crate::not_found::{NotFoundDoubt, NotFoundGrace, NotFoundVerdict};
+use crate::not_found::{AwaitsNotFound, NotFoundVerdict, NotFoundWatch};
 use crate::notification::{Notification, NotificationError};
 use crate::ops::Line;
 use crate::ops::retrieve::{KeyField, Retrieve, Retrieved};
 use crate::ops::token_delete::{TokenDelete, TokenDeleted};
 use crate::ops::token_lookup::{TokenLookup, TokenShown};
 use crate::ops::token_rebill::{Rebilled, TokenRebill};
-use crate::payment::{InvalidTransition, Payment, PaymentOutcome};
+use crate::payment::{Payment, PaymentOutcome, PaymentRefusal};
 use crate::time::Timestamp;
 
 /// Where a stored card stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum TokenStatus {
     /// It can be charged.
     Active,
@@ -42,7 +45,8 @@ pub enum TokenStatus {
     Deleted,
 }
 
-/// A token command whose outcome is unknown.
+/// A token command whose call is being absorbed (kept in doubt while the outcome of a rebill
+/// or a delete is unknown).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum TokenCommand {
@@ -57,7 +61,80 @@ pub enum TokenCommand {
     },
     /// A delete.
     Delete,
+    /// A look-up of the card, or the retrieve that settles a rebill in doubt: a read, which
+    /// changes nothing and is never itself in doubt.
+    Lookup,
 }
+
+impl TokenCommand {
+    /// Whether an unknown outcome of it leaves something in doubt (a rebill or a delete).
+    fn opens_doubt(&self) -> bool {
+        !matches!(self, TokenCommand::Lookup)
+    }
+}
+
+/// What happened in a stored card's transition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum TokenEvent {
+    /// A rebill charged the card: the new, captured payment.
+    Rebilled {
+        /// The payment it made.
+        payment: Box<Payment>,
+    },
+    /// The card was deleted.
+    Deleted,
+    /// A look-up answered (a card the gateway shows as deleted or inactive is now
+    /// `Deleted`; an active one settles a delete in doubt as not done).
+    Shown,
+    /// The retrieve found the payment the rebill in doubt made.
+    Found {
+        /// The payment it made.
+        payment: Box<Payment>,
+    },
+    /// The retrieve answered `NONE` before the grace policy is met: the rebill stays in
+    /// doubt.
+    StillInDoubt,
+    /// The retrieve answered `NONE` and the grace policy is met: the rebill is taken as
+    /// never made (the card may be charged again).
+    NeverMade,
+    /// The gateway declined the command; nothing changed.
+    Declined {
+        /// The result code.
+        rescode: String,
+    },
+    /// The gateway rejected the command's request itself (`EC*`); nothing changed.
+    Rejected {
+        /// The result code.
+        rescode: String,
+    },
+    /// The call failed where nothing can have been applied; nothing changed.
+    FailedSafely,
+    /// The command's outcome is unknown: a rebill or delete is now in doubt.
+    OutcomeUnknown,
+}
+
+impl TokenEvent {
+    /// The payment a rebill made or a retrieve found.
+    pub fn payment(&self) -> Option<&Payment> {
+        match self {
+            TokenEvent::Rebilled { payment } | TokenEvent::Found { payment } => Some(payment),
+            _ => None,
+        }
+    }
+
+    /// The payment a rebill made or a retrieve found, taken out.
+    pub fn into_payment(self) -> Option<Payment> {
+        match self {
+            TokenEvent::Rebilled { payment } | TokenEvent::Found { payment } => Some(*payment),
+            _ => None,
+        }
+    }
+}
+
+/// A stored card's state change (or a confirmed non-change).
+pub type TokenTransition = Transition<TokenStatus, TokenEvent>;
 
 /// The call that settles a command in doubt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,7 +167,7 @@ pub enum TokenOutcome {
         at: Timestamp,
     },
     /// The gateway declined the command: nothing changed.
-    Declined,
+    Declined(GatewayError),
     /// The command may or may not have been applied.
     Ambiguous {
         /// The command.
@@ -102,7 +179,8 @@ pub enum TokenOutcome {
 
 /// A token command or outcome that does not fit. Nothing changes, nothing is sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidTokenCommand {
+#[non_exhaustive]
+pub enum TokenRefusal {
     /// The token was deleted.
     #[error("the stored card was deleted: it cannot be charged or deleted again")]
     Deleted,
@@ -120,18 +198,18 @@ pub enum InvalidTokenCommand {
     Mismatch(String),
     /// The payment the answer describes cannot be built.
     #[error("the rebilled payment: {0}")]
-    Payment(#[from] InvalidTransition),
+    Payment(#[from] PaymentRefusal),
 }
 
-impl InvalidTokenCommand {
+impl TokenRefusal {
     /// Whether this refusal came before anything was sent (rather than from an answer).
     pub fn before_sending(&self) -> bool {
         matches!(
             self,
-            InvalidTokenCommand::Deleted
-                | InvalidTokenCommand::InDoubt
-                | InvalidTokenCommand::NothingInDoubt
-                | InvalidTokenCommand::Amount(_)
+            TokenRefusal::Deleted
+                | TokenRefusal::InDoubt
+                | TokenRefusal::NothingInDoubt
+                | TokenRefusal::Amount(_)
         )
     }
 }
@@ -144,13 +222,10 @@ pub struct Token {
     status: TokenStatus,
     in_doubt: Option<TokenCommand>,
     lang: Lang,
-    /// While a command is in doubt: when it was sent and the `NONE` answers counted since.
-    /// Absent in records stored before it was kept.
-    #[cfg_attr(feature = "serde", serde(default))]
-    not_found: NotFoundDoubt,
-    /// When a `NONE` may be read as "the rebill made nothing".
-    #[cfg_attr(feature = "serde", serde(default))]
-    grace: NotFoundGrace,
+    /// The grace policy for a `NONE` after an ambiguous call, and what it has heard
+    /// (stored as the fields `not_found` and `grace`).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    watch: NotFoundWatch,
 }
 
 impl Token {
@@ -161,27 +236,8 @@ impl Token {
             status: TokenStatus::Active,
             in_doubt: None,
             lang,
-            not_found: NotFoundDoubt::default(),
-            grace: NotFoundGrace::default(),
+            watch: NotFoundWatch::default(),
         }
-    }
-
-    /// Replaces the grace policy for a retrieve's `NONE` after an ambiguous rebill (default
-    /// [`NotFoundGrace::CONSERVATIVE`]).
-    pub fn with_not_found_grace(mut self, grace: NotFoundGrace) -> Self {
-        self.grace = grace;
-        self
-    }
-
-    /// The grace policy for a retrieve's `NONE`.
-    pub fn not_found_grace(&self) -> NotFoundGrace {
-        self.grace
-    }
-
-    /// While a command is in doubt: when it was sent, and how many `NONE` answers have
-    /// counted since.
-    pub fn not_found(&self) -> &NotFoundDoubt {
-        &self.not_found
     }
 
     /// The stored card a (verified) payment notification left (`token_id` / `tokenID`).
@@ -220,12 +276,12 @@ impl Token {
         self.in_doubt.as_ref()
     }
 
-    fn check_usable(&self) -> Result<(), InvalidTokenCommand> {
+    fn check_usable(&self) -> Result<(), TokenRefusal> {
         if self.in_doubt.is_some() {
-            return Err(InvalidTokenCommand::InDoubt);
+            return Err(TokenRefusal::InDoubt);
         }
         if self.status == TokenStatus::Deleted {
-            return Err(InvalidTokenCommand::Deleted);
+            return Err(TokenRefusal::Deleted);
         }
         Ok(())
     }
@@ -238,15 +294,13 @@ impl Token {
         currency: Currency,
         amount: Amount,
         products: Vec<Line>,
-    ) -> Result<TokenRebill, InvalidTokenCommand> {
+    ) -> Result<TokenRebill, TokenRefusal> {
         self.check_usable()?;
         amount
             .check_currency(&currency)
-            .map_err(|e| InvalidTokenCommand::Amount(e.to_string()))?;
+            .map_err(|e| TokenRefusal::Amount(e.to_string()))?;
         if amount.value() <= rust_decimal::Decimal::ZERO {
-            return Err(InvalidTokenCommand::Amount(
-                "must be more than zero".to_owned(),
-            ));
+            return Err(TokenRefusal::Amount("must be more than zero".to_owned()));
         }
         Ok(TokenRebill {
             token_id: self.token_id.clone(),
@@ -258,7 +312,7 @@ impl Token {
     }
 
     /// The delete call (irreversible).
-    pub fn delete(&self) -> Result<TokenDelete, InvalidTokenCommand> {
+    pub fn delete(&self) -> Result<TokenDelete, TokenRefusal> {
         self.check_usable()?;
         Ok(TokenDelete {
             token_id: self.token_id.clone(),
@@ -273,9 +327,10 @@ impl Token {
     }
 
     /// The call that settles the command in doubt.
-    pub fn reconcile(&self) -> Result<TokenReconcile, InvalidTokenCommand> {
+    pub fn reconcile(&self) -> Result<TokenReconcile, TokenRefusal> {
         match &self.in_doubt {
-            None => Err(InvalidTokenCommand::NothingInDoubt),
+            // A read is never held in doubt.
+            None | Some(TokenCommand::Lookup) => Err(TokenRefusal::NothingInDoubt),
             Some(TokenCommand::Delete) => Ok(TokenReconcile::Lookup(self.lookup())),
             Some(TokenCommand::Rebill {
                 order_id,
@@ -292,25 +347,40 @@ impl Token {
         }
     }
 
-    /// Applies an outcome: `Ok(Some(payment))` when a rebill made (or a retrieve found) a
-    /// payment. On error nothing changes.
-    pub fn apply(&mut self, outcome: TokenOutcome) -> Result<Option<Payment>, InvalidTokenCommand> {
+    /// Applies an outcome: a call's answer (the payment a rebill made, or a retrieve found,
+    /// is in the event: [`TokenEvent::payment`]). On error nothing changes.
+    pub fn apply(&mut self, outcome: TokenOutcome) -> Result<TokenTransition, TokenRefusal> {
+        let from = self.status;
+        let event = self.apply_outcome(outcome)?;
+        Ok(Transition {
+            from,
+            to: self.status,
+            event,
+        })
+    }
+
+    fn apply_outcome(&mut self, outcome: TokenOutcome) -> Result<TokenEvent, TokenRefusal> {
         match outcome {
-            TokenOutcome::Declined => Ok(None),
+            TokenOutcome::Declined(error) => Ok(TokenEvent::Declined {
+                rescode: error.rescode.as_str().to_owned(),
+            }),
             TokenOutcome::Ambiguous { command, at } => {
+                if !command.opens_doubt() {
+                    return Ok(TokenEvent::OutcomeUnknown);
+                }
                 self.check_usable()?;
                 self.in_doubt = Some(command);
-                self.not_found = NotFoundDoubt::since(at);
-                Ok(None)
+                self.watch.start(at);
+                Ok(TokenEvent::OutcomeUnknown)
             }
             TokenOutcome::Rebilled { request, answer } => {
                 self.check_usable()?;
                 if request.token_id != self.token_id {
-                    return Err(InvalidTokenCommand::Mismatch("another stored card".into()));
+                    return Err(TokenRefusal::Mismatch("another stored card".into()));
                 }
                 let echoed =
                     crate::money::Amount::from_gateway(answer.amount.as_str(), &request.currency)
-                        .map_err(|e| InvalidTokenCommand::Mismatch(format!("amount: {e}")))?;
+                        .map_err(|e| TokenRefusal::Mismatch(format!("amount: {e}")))?;
                 if echoed.value() != request.amount.value()
                     || answer
                         .order_id
@@ -321,7 +391,7 @@ impl Token {
                         .as_ref()
                         .is_some_and(|c| *c != request.currency)
                 {
-                    return Err(InvalidTokenCommand::Mismatch(
+                    return Err(TokenRefusal::Mismatch(
                         "the answer is for another order or amount".into(),
                     ));
                 }
@@ -333,24 +403,26 @@ impl Token {
                     request.amount,
                     self.lang.clone(),
                 )
-                .map_err(|e| InvalidTokenCommand::Payment(e.into()))?;
-                Ok(Some(payment))
+                .map_err(|e| TokenRefusal::Payment(e.into()))?;
+                Ok(TokenEvent::Rebilled {
+                    payment: Box::new(payment),
+                })
             }
             TokenOutcome::Deleted(deleted) => {
                 if deleted.token_id != self.token_id {
-                    return Err(InvalidTokenCommand::Mismatch("another stored card".into()));
+                    return Err(TokenRefusal::Mismatch("another stored card".into()));
                 }
                 if self.status == TokenStatus::Deleted {
-                    return Err(InvalidTokenCommand::Deleted);
+                    return Err(TokenRefusal::Deleted);
                 }
                 self.status = TokenStatus::Deleted;
                 self.in_doubt = None;
-                self.not_found = NotFoundDoubt::default();
-                Ok(None)
+                self.watch.clear();
+                Ok(TokenEvent::Deleted)
             }
             TokenOutcome::Shown(shown) => {
                 if shown.token_id != self.token_id {
-                    return Err(InvalidTokenCommand::Mismatch("another stored card".into()));
+                    return Err(TokenRefusal::Mismatch("another stored card".into()));
                 }
                 if !shown.is_active() {
                     self.status = TokenStatus::Deleted;
@@ -358,9 +430,9 @@ impl Token {
                 // Known and active after a delete in doubt: the delete did not happen.
                 if self.in_doubt == Some(TokenCommand::Delete) {
                     self.in_doubt = None;
-                    self.not_found = NotFoundDoubt::default();
+                    self.watch.clear();
                 }
-                Ok(None)
+                Ok(TokenEvent::Shown)
             }
             TokenOutcome::Retrieved { answer, at } => self.apply_retrieved(answer, at),
         }
@@ -373,32 +445,33 @@ impl Token {
         &mut self,
         retrieved: Retrieved,
         at: Timestamp,
-    ) -> Result<Option<Payment>, InvalidTokenCommand> {
+    ) -> Result<TokenEvent, TokenRefusal> {
         let Some(TokenCommand::Rebill {
             order_id,
             currency,
             amount,
         }) = self.in_doubt.clone()
         else {
-            return Err(InvalidTokenCommand::NothingInDoubt);
+            return Err(TokenRefusal::NothingInDoubt);
         };
         if retrieved.order_id.as_ref().is_some_and(|o| *o != order_id) {
-            return Err(InvalidTokenCommand::Mismatch("another order".into()));
+            return Err(TokenRefusal::Mismatch("another order".into()));
         }
         match retrieved.status {
             RemoteStatus::None => {
                 // Not found is not "never made": only the grace policy releases the rebill.
-                if self.grace.judge(&mut self.not_found, at) == NotFoundVerdict::NeverMade {
-                    self.in_doubt = None;
-                    self.not_found = NotFoundDoubt::default();
+                if self.watch.judge(at) != NotFoundVerdict::NeverMade {
+                    return Ok(TokenEvent::StillInDoubt);
                 }
-                Ok(None)
+                self.in_doubt = None;
+                self.watch.clear();
+                Ok(TokenEvent::NeverMade)
             }
             RemoteStatus::Sale => {
                 let transaction_id = retrieved
                     .transaction_id
                     .clone()
-                    .ok_or_else(|| InvalidTokenCommand::Mismatch("no transaction id".into()))?;
+                    .ok_or_else(|| TokenRefusal::Mismatch("no transaction id".into()))?;
                 let mut payment = Payment::captured(
                     transaction_id,
                     order_id,
@@ -406,17 +479,67 @@ impl Token {
                     amount,
                     self.lang.clone(),
                 )
-                .map_err(|e| InvalidTokenCommand::Payment(e.into()))?;
+                .map_err(|e| TokenRefusal::Payment(e.into()))?;
                 // The retrieve also says what was refunded since.
                 payment.apply(PaymentOutcome::Retrieved(retrieved))?;
                 self.in_doubt = None;
-                self.not_found = NotFoundDoubt::default();
-                Ok(Some(payment))
+                self.watch.clear();
+                Ok(TokenEvent::Found {
+                    payment: Box::new(payment),
+                })
             }
-            other => Err(InvalidTokenCommand::Mismatch(format!(
+            other => Err(TokenRefusal::Mismatch(format!(
                 "a rebilled payment cannot be {}",
                 other.as_str()
             ))),
         }
+    }
+}
+
+impl StateMachine for Token {
+    type Status = TokenStatus;
+    type Event = TokenEvent;
+    /// The command and when it was sent (the caller's clock): a rebill or delete whose
+    /// outcome is unknown is in doubt from then.
+    type Command = (TokenCommand, Timestamp);
+    type Answer = TokenOutcome;
+    type Refusal = TokenRefusal;
+
+    fn status(&self) -> TokenStatus {
+        self.status
+    }
+
+    /// An answer is applied, a decline changes nothing, an unknown outcome of a rebill or a
+    /// delete puts it in doubt (from when it was sent); a rejected request or a safe failure
+    /// changes nothing.
+    fn absorb(
+        &mut self,
+        (command, at): (TokenCommand, Timestamp),
+        finished: Finished<TokenOutcome>,
+    ) -> Result<TokenTransition, TokenRefusal> {
+        let unchanged = |event| Transition {
+            from: self.status,
+            to: self.status,
+            event,
+        };
+        match finished {
+            Finished::Done(outcome) => self.apply(outcome),
+            Finished::Declined(error) => self.apply(TokenOutcome::Declined(error)),
+            Finished::OutcomeUnknown => self.apply(TokenOutcome::Ambiguous { command, at }),
+            Finished::Rejected(error) => Ok(unchanged(TokenEvent::Rejected {
+                rescode: error.rescode.as_str().to_owned(),
+            })),
+            Finished::FailedSafely => Ok(unchanged(TokenEvent::FailedSafely)),
+        }
+    }
+}
+
+impl AwaitsNotFound for Token {
+    fn watch(&self) -> &NotFoundWatch {
+        &self.watch
+    }
+
+    fn watch_mut(&mut self) -> &mut NotFoundWatch {
+        &mut self.watch
     }
 }

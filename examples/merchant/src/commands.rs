@@ -10,18 +10,17 @@
 //!    loses a refund. An unknown outcome leaves the payment in `NeedsReconcile` and the
 //!    sweeper settles it with the gateway; an instance that dies between 3 and 4 leaves the
 //!    command `sending`, which the sweeper finds once its lease expires.
+//!
+//! Steps 3 and 4 are the core's machine shape split across the database: the command is
+//! built and its call's finish kept (`send.rs`), then absorbed into the order as reloaded
+//! (`carry_out`), as the client's facade absorbs it into a payment held in memory.
 
 use std::time::{Duration, Instant};
 
-use eximbay_core::ops::MerchantParams;
-use eximbay_core::ops::cancel::Cancel;
-use eximbay_core::payment::PaymentCommand;
-use eximbay_core::recurring::{InvalidRecurringTransition, RecurringOutcome};
-use eximbay_core::{
-    Amount, ClientError, Operation, Payment, PaymentOutcome, PaymentStatus, TransactionId,
-};
+use eximbay_core::{Amount, Finished, PaymentStatus, StateMachine};
 use rust_decimal::Decimal;
 
+use self::send::{Sent, send_to_payment, send_to_recurring};
 use crate::order::Order;
 use crate::shop::Shop;
 use crate::store::{CommandRecord, Decision, Finish, NewCommand, StoreError};
@@ -79,6 +78,8 @@ impl Action {
         }
     }
 }
+
+mod send;
 
 /// A command's end, before it is written.
 struct Ending {
@@ -255,37 +256,7 @@ async fn carry_out(
                     order.currency.code()
                 ),
             )),
-            Some(recurring) => {
-                let params = MerchantParams::default();
-                let built = match action {
-                    Action::Adjust(amount) => recurring
-                        .adjust(amount.clone(), shop.gateway_now(), params)
-                        .map(|op| Built::Adjust(op, amount.clone())),
-                    _ => recurring.terminate(params).map(Built::Terminate),
-                };
-                match built {
-                    Ok(Built::Adjust(op, amount)) => {
-                        let message = format!(
-                            "The monthly amount is now {amount} {}.",
-                            recurring.currency().code()
-                        );
-                        Ok(send_recurring(shop, &op, message).await)
-                    }
-                    Ok(Built::Terminate(op)) => {
-                        let message = "The subscription was terminated: no more charges.";
-                        Ok(send_recurring(shop, &op, message.to_owned()).await)
-                    }
-                    Err(InvalidRecurringTransition::ChargeDay(day)) => Err(Ending::new(
-                        "refused",
-                        format!(
-                            "Not sent: the gateway refuses to change the amount on the charge \
-                             day ({day}, KST, by the gateway's clock). Change it from the next \
-                             day on."
-                        ),
-                    )),
-                    Err(e) => Err(Ending::new("refused", format!("Not sent: {e}."))),
-                }
-            }
+            Some(recurring) => send_to_recurring(shop, recurring, action).await,
         },
     };
     let sent = result.is_ok();
@@ -300,15 +271,16 @@ async fn carry_out(
                 .finish_unchanged(order_id, &ending.finish(key), now)
                 .await
         }
-        Ok(Sent::Payment(outcome, ending, transaction_id, command)) => {
+        // The call's finish is absorbed into the order as it is now, as the client's facade
+        // would absorb it into a payment held in memory.
+        Ok(Sent::Payment(sent, ending)) => {
             let applied = move |order: &mut Order| {
-                let payment = order.payment_by_id_mut(&transaction_id)?;
-                Some(payment.apply((*outcome).clone()).map(drop).map_err(|e| {
+                let payment = order.payment_by_id_mut(&sent.transaction_id)?;
+                let absorbed = payment.absorb(sent.command.clone(), sent.finished.clone());
+                Some(absorbed.map(drop).map_err(|e| {
                     // An answer that does not fit the payment does not say what the gateway
                     // did: the payment is put in doubt, and the sweeper settles it.
-                    let _ = payment.apply(PaymentOutcome::Ambiguous {
-                        command: command.clone(),
-                    });
+                    let _ = payment.absorb(sent.command.clone(), Finished::OutcomeUnknown);
                     e.to_string()
                 }))
             };
@@ -413,217 +385,8 @@ async fn apply_to_order(
         .map(|_| ())
 }
 
-/// A recurring request, built.
-enum Built {
-    Adjust(eximbay_core::ops::recurring_adjust::RecurringAdjust, Amount),
-    Terminate(eximbay_core::ops::recurring_terminate::RecurringTerminate),
-}
-
-/// What a sent command left to apply.
-enum Sent {
-    /// An outcome for the payment with this transaction id (success, decline or unknown),
-    /// the command's end, and the command (put in doubt if the answer does not fit).
-    Payment(Box<PaymentOutcome>, Ending, String, PaymentCommand),
-    /// An outcome for the subscription and the command's end.
-    Recurring(RecurringOutcome, Ending),
-    /// Nothing to apply (nothing was sent, or the gateway refused the request).
-    Unchanged(Ending),
-}
-
 fn short(key: &str) -> &str {
     key.get(..8).unwrap_or(key)
-}
-
-fn not_sent(error: impl std::fmt::Display) -> Ending {
-    Ending::new("refused", format!("Not sent: {error}."))
-}
-
-/// Builds the payment command from the payment as it is, and sends it.
-async fn send_to_payment(
-    shop: &Shop,
-    payment: &Payment,
-    key: &str,
-    action: &Action,
-    reason: Option<&str>,
-) -> Result<Sent, Ending> {
-    let currency = payment.currency().code().to_owned();
-    let tid = payment.transaction_id().as_str();
-    Ok(match action {
-        Action::Capture => {
-            let op = payment.capture().map_err(not_sent)?;
-            let message = format!("Captured {} {currency}.", payment.amount());
-            send_payment(shop, &op, tid, PaymentCommand::Capture, move |r| {
-                let answered = Some(r.transaction_id.clone());
-                (PaymentOutcome::Captured(r), message, answered)
-            })
-            .await
-        }
-        Action::Refund(amount) => {
-            let op = payment
-                .refund_partial(amount.clone(), key, reason)
-                .map_err(not_sent)?;
-            send_refund(shop, &op, tid, currency).await
-        }
-        Action::RefundFull | Action::RefundExtra(_) => {
-            let op = payment.refund_full(key, reason).map_err(not_sent)?;
-            if payment.status() == PaymentStatus::Authorized {
-                // Nothing was captured: a full cancel releases the authorization.
-                let message = format!(
-                    "Released the authorization of {} {currency}: the buyer is not charged.",
-                    payment.amount()
-                );
-                let command = PaymentCommand::of_cancel(&op);
-                send_payment(shop, &op, tid, command, move |r| {
-                    let answered = Some(r.payment.transaction_id.clone());
-                    (PaymentOutcome::Refunded(r), message, answered)
-                })
-                .await
-            } else {
-                send_refund(shop, &op, tid, currency).await
-            }
-        }
-        _ => {
-            let op = payment.reconcile();
-            send_payment(shop, &op, tid, PaymentCommand::Reconcile, |r| {
-                let answered = r.transaction_id.clone();
-                let message = "Checked with the gateway.".to_owned();
-                (PaymentOutcome::Retrieved(r), message, answered)
-            })
-            .await
-        }
-    })
-}
-
-async fn send_refund(shop: &Shop, op: &Cancel, tid: &str, currency: String) -> Sent {
-    let command = PaymentCommand::of_cancel(op);
-    send_payment(shop, op, tid, command, move |r| {
-        let balance = r.payment.balance.as_ref().map_or_else(String::new, |b| {
-            format!(" {} {currency} is still refundable.", b.as_str())
-        });
-        let gateway_id = r
-            .refund
-            .refund_transaction_id
-            .as_ref()
-            .map_or_else(String::new, |t| format!(" (gateway refund {t})"));
-        let message = format!(
-            "Refunded {} {currency}{gateway_id}.{balance}",
-            r.refund.refund_amount.as_str()
-        );
-        let answered = Some(r.payment.transaction_id.clone());
-        (PaymentOutcome::Refunded(r), message, answered)
-    })
-    .await
-}
-
-/// Sends a payment operation about payment `tid` and turns the result into what to apply.
-///
-/// A success answer about another payment (another `transaction_id`) does not say what
-/// became of ours: the command's outcome is unknown, the payment is put in doubt, and the
-/// sweeper settles it with the gateway — never "done".
-async fn send_payment<O: Operation>(
-    shop: &Shop,
-    op: &O,
-    tid: &str,
-    command: PaymentCommand,
-    success: impl FnOnce(O::Output) -> (PaymentOutcome, String, Option<TransactionId>),
-) -> Sent {
-    let in_doubt = |command: PaymentCommand, message: String| {
-        Sent::Payment(
-            Box::new(PaymentOutcome::Ambiguous {
-                command: command.clone(),
-            }),
-            Ending::new("unknown", message),
-            tid.to_owned(),
-            command,
-        )
-    };
-    match shop.client.send(op).await {
-        Ok(output) => {
-            let (outcome, message, answered) = success(output);
-            match answered {
-                Some(other) if other.as_str().trim() != tid => in_doubt(
-                    command,
-                    format!(
-                        "The gateway answered about another payment ({other}), not {tid}: \
-                         whether it was done is unknown. The gateway may have done it — \
-                         checking with the gateway; the order shows the result once known. \
-                         Do not repeat it."
-                    ),
-                ),
-                _ => Sent::Payment(
-                    Box::new(outcome),
-                    Ending::new("done", message),
-                    tid.to_owned(),
-                    command,
-                ),
-            }
-        }
-        Err(ClientError::Declined(error)) => {
-            let message = format!("The gateway declined it: {error}. Nothing changed.");
-            Sent::Payment(
-                Box::new(PaymentOutcome::Declined {
-                    command: command.clone(),
-                    error,
-                }),
-                Ending::new("declined", message),
-                tid.to_owned(),
-                command,
-            )
-        }
-        Err(error) if error.is_ambiguous() => in_doubt(
-            command,
-            "The gateway did not confirm the outcome. Checking with the gateway: the \
-             order shows the result once known. Do not repeat it."
-                .to_owned(),
-        ),
-        Err(error) => Sent::Unchanged(Ending::new("failed", failure_message(&error))),
-    }
-}
-
-/// Sends a recurring operation.
-async fn send_recurring<O>(shop: &Shop, op: &O, message: String) -> Sent
-where
-    O: Operation,
-    O::Output: Into<RecurringOutcome>,
-{
-    match shop.client.send(op).await {
-        Ok(output) => Sent::Recurring(output.into(), Ending::new("done", message)),
-        Err(error) if error.is_ambiguous() => Sent::Unchanged(Ending::new(
-            "unknown",
-            "The gateway did not confirm the outcome: the next charge result will show \
-             whether it took effect. Sending it again is safe (an ended subscription is \
-             refused, an amount is set, not added).",
-        )),
-        Err(ClientError::Declined(error)) => Sent::Unchanged(Ending::new(
-            "declined",
-            format!("The gateway declined it: {error}. Nothing changed."),
-        )),
-        Err(error) => Sent::Unchanged(Ending::new("failed", failure_message(&error))),
-    }
-}
-
-/// A failure where nothing was applied, in words an operator acts on.
-fn failure_message(error: &ClientError) -> String {
-    match error {
-        // 429: the gateway answered, asking for fewer requests (the core's own words for
-        // an HTTP status, after its retries).
-        ClientError::Transport { detail, .. } if detail.contains("HTTP 429 ") => slow_down(),
-        ClientError::Response(e) if e.status() == 429 => slow_down(),
-        ClientError::Transport { .. } => "The gateway could not be reached; nothing was \
-                                          charged or refunded. Try again in a moment."
-            .to_owned(),
-        ClientError::Rejected(e) => format!(
-            "The gateway refused the request ({e}): a configuration or integration problem. \
-             Nothing changed."
-        ),
-        other => format!("{other}. Nothing changed."),
-    }
-}
-
-fn slow_down() -> String {
-    "The gateway asked us to slow down (HTTP 429); nothing was charged or refunded. Try \
-     again in a minute."
-        .to_owned()
 }
 
 /// Formats an amount of `currency` to its exponent (`5` USD → `5.00`).

@@ -148,7 +148,8 @@ impl Order {
             Some(PaymentStatus::PartiallyRefunded) => Stage::PartiallyRefunded,
             Some(PaymentStatus::Refunded) => Stage::Refunded,
             Some(PaymentStatus::Voided) => Stage::Voided,
-            Some(PaymentStatus::NeedsReconcile) => Stage::NeedsReconcile,
+            // NeedsReconcile, and any status a later core adds: settle it with the gateway.
+            Some(_) => Stage::NeedsReconcile,
         }
     }
 
@@ -202,6 +203,7 @@ impl Order {
                     "Ended — the gateway stopped it after three failed charges".to_owned()
                 }
             },
+            other => format!("{other:?}"),
         })
     }
 }

@@ -13,7 +13,7 @@ use eximbay_core::ops::retrieve::Retrieved;
 use eximbay_core::recurring::RecurringTransition;
 use eximbay_core::{
     Amount, ApiKey, Applied, ClientError, Config, Currency, Environment, Lang, Mid, OrderId,
-    Payment, Recurring, Timestamp, TransactionId,
+    Payment, PaymentTransition, Recurring, Timestamp, TransactionId,
 };
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
@@ -125,7 +125,10 @@ impl Adapter {
         }
     }
 
-    pub fn capture(&self, p: &mut Payment) -> Result<Applied<Captured>, ClientError> {
+    pub fn capture(
+        &self,
+        p: &mut Payment,
+    ) -> Result<Applied<Captured, PaymentTransition>, ClientError> {
         match self {
             Adapter::Ureq(c) => c.capture(p),
             Adapter::Async(c, rt) => rt.block_on(c.capture(p)),
@@ -137,7 +140,7 @@ impl Adapter {
         p: &mut Payment,
         amount: &str,
         key: &str,
-    ) -> Result<Applied<Refunded>, ClientError> {
+    ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
         let amount = Amount::parse(amount).unwrap();
         match self {
             Adapter::Ureq(c) => c.refund_partial(p, amount, key, Some("test")),
@@ -149,14 +152,17 @@ impl Adapter {
         &self,
         p: &mut Payment,
         key: &str,
-    ) -> Result<Applied<Refunded>, ClientError> {
+    ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
         match self {
             Adapter::Ureq(c) => c.refund_full(p, key, None),
             Adapter::Async(c, rt) => rt.block_on(c.refund_full(p, key, None)),
         }
     }
 
-    pub fn reconcile(&self, p: &mut Payment) -> Result<Applied<Retrieved>, ClientError> {
+    pub fn reconcile(
+        &self,
+        p: &mut Payment,
+    ) -> Result<Applied<Retrieved, PaymentTransition>, ClientError> {
         match self {
             Adapter::Ureq(c) => c.reconcile(p),
             Adapter::Async(c, rt) => rt.block_on(c.reconcile(p)),

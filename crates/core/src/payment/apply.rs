@@ -1,24 +1,62 @@
 //! Applying parsed outcomes to a payment: the only place a payment's state changes.
 //!
 //! Every function here either moves the state and says how ([`PaymentEvent`]) or returns an
-//! [`InvalidTransition`] and leaves the payment exactly as it was.
+//! [`PaymentRefusal`] and leaves the payment exactly as it was.
 
 use rust_decimal::Decimal;
 
 use super::{
-    AppliedRefund, InvalidTransition, Payment, PaymentCommand, PaymentEvent, PaymentNotice,
-    PaymentOutcome, PaymentStatus, Transition,
+    AppliedRefund, Payment, PaymentCommand, PaymentEvent, PaymentNotice, PaymentOutcome,
+    PaymentRefusal, PaymentStatus, PaymentTransition,
 };
 use crate::codes::{NotificationStatus, RemoteStatus, TransactionType};
 use crate::ids::TransactionId;
+use crate::machine::{Finished, StateMachine, Transition};
 use crate::money::{Currency, GatewayAmount};
 use crate::ops::cancel::Refunded;
 use crate::ops::capture::Captured;
 use crate::ops::retrieve::Retrieved;
 
+impl StateMachine for Payment {
+    type Status = PaymentStatus;
+    type Event = PaymentEvent;
+    type Command = PaymentCommand;
+    type Answer = PaymentOutcome;
+    type Refusal = PaymentRefusal;
+
+    fn status(&self) -> PaymentStatus {
+        self.status
+    }
+
+    /// A declined command is applied as [`PaymentOutcome::Declined`] (nothing changes), an
+    /// unknown outcome as [`PaymentOutcome::Ambiguous`] (a money-moving command puts the
+    /// payment in `NeedsReconcile`); a rejected request or a safe failure changes nothing.
+    fn absorb(
+        &mut self,
+        command: PaymentCommand,
+        finished: Finished<PaymentOutcome>,
+    ) -> Result<PaymentTransition, PaymentRefusal> {
+        let unchanged = |event| Transition {
+            from: self.status,
+            to: self.status,
+            event,
+        };
+        match finished {
+            Finished::Done(outcome) => self.apply(outcome),
+            Finished::Declined(error) => self.apply(PaymentOutcome::Declined { command, error }),
+            Finished::OutcomeUnknown => self.apply(PaymentOutcome::Ambiguous { command }),
+            Finished::Rejected(error) => Ok(unchanged(PaymentEvent::Rejected {
+                rescode: error.rescode.as_str().to_owned(),
+            })),
+            Finished::FailedSafely => Ok(unchanged(PaymentEvent::FailedSafely)),
+        }
+    }
+}
+
 impl Payment {
-    /// Applies a parsed outcome. On error the payment is unchanged.
-    pub fn apply(&mut self, outcome: PaymentOutcome) -> Result<Transition, InvalidTransition> {
+    /// Applies a parsed outcome: a call's answer, or a verified notification. On error the
+    /// payment is unchanged.
+    pub fn apply(&mut self, outcome: PaymentOutcome) -> Result<PaymentTransition, PaymentRefusal> {
         let from = self.status;
         let event = match outcome {
             PaymentOutcome::Captured(captured) => self.apply_captured(&captured)?,
@@ -46,11 +84,11 @@ impl Payment {
         })
     }
 
-    fn check_same_payment(&self, got: &TransactionId) -> Result<(), InvalidTransition> {
+    fn check_same_payment(&self, got: &TransactionId) -> Result<(), PaymentRefusal> {
         if got.as_str().trim() == self.transaction_id.as_str() {
             Ok(())
         } else {
-            Err(InvalidTransition::WrongPayment {
+            Err(PaymentRefusal::WrongPayment {
                 expected: self.transaction_id.clone(),
                 got: got.clone(),
             })
@@ -58,10 +96,10 @@ impl Payment {
     }
 
     /// An echoed currency, when sent, must be the payment's.
-    fn check_same_currency(&self, got: Option<&Currency>) -> Result<(), InvalidTransition> {
+    fn check_same_currency(&self, got: Option<&Currency>) -> Result<(), PaymentRefusal> {
         match got {
             Some(got) if Currency::from_code(got.code().trim()) != self.currency => {
-                Err(InvalidTransition::CurrencyMismatch {
+                Err(PaymentRefusal::CurrencyMismatch {
                     expected: self.currency.clone(),
                     got: got.clone(),
                 })
@@ -76,12 +114,12 @@ impl Payment {
         &self,
         field: &'static str,
         got: Option<&GatewayAmount>,
-    ) -> Result<(), InvalidTransition> {
+    ) -> Result<(), PaymentRefusal> {
         let Some(got) = got else { return Ok(()) };
         if gateway_decimal(field, got.as_str())? == self.amount.value() {
             Ok(())
         } else {
-            Err(InvalidTransition::AmountMismatch {
+            Err(PaymentRefusal::AmountMismatch {
                 field,
                 expected: self.amount.value(),
                 got: got.as_str().to_owned(),
@@ -93,11 +131,11 @@ impl Payment {
     /// written with the currency's decimals (the gateway echoes a KRW `5000` as `5000.00`;
     /// what we compute from it and later send must be `5000`). A fraction the currency
     /// cannot have is unreadable.
-    fn gateway_money(&self, field: &'static str, text: &str) -> Result<Decimal, InvalidTransition> {
+    fn gateway_money(&self, field: &'static str, text: &str) -> Result<Decimal, PaymentRefusal> {
         let mut value = gateway_decimal(field, text)?;
         let exponent = self.currency.exponent();
         if value.normalize().scale() > exponent {
-            return Err(InvalidTransition::UnreadableAmount {
+            return Err(PaymentRefusal::UnreadableAmount {
                 field,
                 got: text.to_owned(),
             });
@@ -106,10 +144,10 @@ impl Payment {
         Ok(value)
     }
 
-    fn apply_captured(&mut self, captured: &Captured) -> Result<PaymentEvent, InvalidTransition> {
+    fn apply_captured(&mut self, captured: &Captured) -> Result<PaymentEvent, PaymentRefusal> {
         self.check_same_payment(&captured.transaction_id)?;
         if self.status != PaymentStatus::Authorized {
-            return Err(InvalidTransition::UnexpectedOutcome {
+            return Err(PaymentRefusal::UnexpectedOutcome {
                 outcome: "capture",
                 status: self.status,
             });
@@ -122,7 +160,7 @@ impl Payment {
         Ok(PaymentEvent::Captured)
     }
 
-    fn apply_refunded(&mut self, refunded: &Refunded) -> Result<PaymentEvent, InvalidTransition> {
+    fn apply_refunded(&mut self, refunded: &Refunded) -> Result<PaymentEvent, PaymentRefusal> {
         self.check_same_payment(&refunded.payment.transaction_id)?;
         let refund_id = refunded.refund.refund_id.clone();
         let amount = self.gateway_money(
@@ -146,7 +184,7 @@ impl Payment {
             });
         }
         if amount <= Decimal::ZERO {
-            return Err(InvalidTransition::AmountMismatch {
+            return Err(PaymentRefusal::AmountMismatch {
                 field: "refund.refund_amount",
                 expected: self.refundable(),
                 got: refunded.refund.refund_amount.as_str().to_owned(),
@@ -155,7 +193,7 @@ impl Payment {
         let event = match self.status {
             PaymentStatus::Authorized => {
                 if amount != self.amount.value() {
-                    return Err(InvalidTransition::AmountMismatch {
+                    return Err(PaymentRefusal::AmountMismatch {
                         field: "refund.refund_amount",
                         expected: self.amount.value(),
                         got: refunded.refund.refund_amount.as_str().to_owned(),
@@ -167,7 +205,7 @@ impl Payment {
             PaymentStatus::Captured | PaymentStatus::PartiallyRefunded => {
                 let balance = self.refundable();
                 if amount > balance {
-                    return Err(InvalidTransition::ExceedsBalance {
+                    return Err(PaymentRefusal::ExceedsBalance {
                         requested: amount,
                         balance,
                     });
@@ -184,7 +222,7 @@ impl Payment {
                 }
             }
             status => {
-                return Err(InvalidTransition::UnexpectedOutcome {
+                return Err(PaymentRefusal::UnexpectedOutcome {
                     outcome: "refund",
                     status,
                 });
@@ -229,14 +267,11 @@ impl Payment {
     /// | `SALE` | 0 | Refunded |
     /// | `REGISTERED` | 0 | Voided (the registration was cancelled or expired) |
     /// | `REGISTERED` | other or absent | Registered |
-    /// | `NONE` | — | error [`InvalidTransition::UnknownAtGateway`], state unchanged |
+    /// | `NONE` | — | error [`PaymentRefusal::UnknownAtGateway`], state unchanged |
     ///
     /// A balance that is missing (for `AUTH` / `SALE`), unreadable or outside these rows is
     /// an error and nothing changes.
-    fn apply_retrieved(
-        &mut self,
-        retrieved: &Retrieved,
-    ) -> Result<PaymentEvent, InvalidTransition> {
+    fn apply_retrieved(&mut self, retrieved: &Retrieved) -> Result<PaymentEvent, PaymentRefusal> {
         if let Some(tid) = &retrieved.transaction_id {
             self.check_same_payment(tid)?;
         }
@@ -244,11 +279,11 @@ impl Payment {
         self.check_same_amount("payment.amount", retrieved.amount.as_ref())?;
         let amount = self.amount.value();
         let balance_text = retrieved.balance.as_ref().map(GatewayAmount::as_str);
-        let balance = |text: Option<&str>| -> Result<Decimal, InvalidTransition> {
+        let balance = |text: Option<&str>| -> Result<Decimal, PaymentRefusal> {
             let text = text.unwrap_or_default();
             let balance = self.gateway_money("payment.balance", text)?;
             if balance > amount {
-                return Err(InvalidTransition::AmountMismatch {
+                return Err(PaymentRefusal::AmountMismatch {
                     field: "payment.balance",
                     expected: amount,
                     got: text.to_owned(),
@@ -267,7 +302,7 @@ impl Payment {
                 } else {
                     // No partial capture or partial reversal exists: a part balance on an
                     // authorization cannot be read.
-                    return Err(InvalidTransition::AmountMismatch {
+                    return Err(PaymentRefusal::AmountMismatch {
                         field: "payment.balance",
                         expected: amount,
                         got: balance_text.unwrap_or_default().to_owned(),
@@ -291,9 +326,9 @@ impl Payment {
                 }
                 _ => (PaymentStatus::Registered, nothing, nothing),
             },
-            RemoteStatus::None => return Err(InvalidTransition::UnknownAtGateway),
+            RemoteStatus::None => return Err(PaymentRefusal::UnknownAtGateway),
             RemoteStatus::Other(other) => {
-                return Err(InvalidTransition::UnrecognizedRemoteStatus(other.clone()));
+                return Err(PaymentRefusal::UnrecognizedRemoteStatus(other.clone()));
             }
         };
         // A refund in doubt that the gateway's figures show as done is recorded as applied,
@@ -326,7 +361,7 @@ impl Payment {
     /// * `Void` voids a registered payment or an uncaptured authorization;
     /// * a `Sale` for a voided payment or a `Void` for a captured one contradicts what we
     ///   know: the payment needs reconciling.
-    fn apply_notice(&mut self, notice: &PaymentNotice) -> Result<PaymentEvent, InvalidTransition> {
+    fn apply_notice(&mut self, notice: &PaymentNotice) -> Result<PaymentEvent, PaymentRefusal> {
         if !self.is_known_as(&notice.transaction_id) {
             return self.apply_sale_under_new_id(notice);
         }
@@ -376,7 +411,7 @@ impl Payment {
             }
             (NotificationStatus::Void, _) => diverged(self, &status),
             (NotificationStatus::Other(other), _) => {
-                return Err(InvalidTransition::UnrecognizedNotificationStatus(
+                return Err(PaymentRefusal::UnrecognizedNotificationStatus(
                     other.clone(),
                 ));
             }
@@ -395,8 +430,8 @@ impl Payment {
     fn apply_sale_under_new_id(
         &mut self,
         notice: &PaymentNotice,
-    ) -> Result<PaymentEvent, InvalidTransition> {
-        let wrong_payment = || InvalidTransition::WrongPayment {
+    ) -> Result<PaymentEvent, PaymentRefusal> {
+        let wrong_payment = || PaymentRefusal::WrongPayment {
             expected: self.transaction_id.clone(),
             got: notice.transaction_id.clone(),
         };
@@ -422,13 +457,10 @@ impl Payment {
     }
 }
 
-pub(super) fn gateway_decimal(
-    field: &'static str,
-    text: &str,
-) -> Result<Decimal, InvalidTransition> {
+pub(super) fn gateway_decimal(field: &'static str, text: &str) -> Result<Decimal, PaymentRefusal> {
     GatewayAmount::new(text)
         .to_decimal()
-        .ok_or_else(|| InvalidTransition::UnreadableAmount {
+        .ok_or_else(|| PaymentRefusal::UnreadableAmount {
             field,
             got: text.to_owned(),
         })

@@ -1,7 +1,7 @@
 //! Authorizations lapse (issuer-dependent; Eximbay documents 7–14 days): when a payment was
 //! authorized, and the merchant's limit on that age.
 
-use super::{InvalidTransition, Payment, PaymentStatus};
+use super::{Payment, PaymentRefusal, PaymentStatus};
 use crate::ops::capture::Capture;
 use crate::time::Timestamp;
 
@@ -43,9 +43,9 @@ impl Payment {
     }
 
     /// The capture, refused when the authorization is past the expiry policy at `now`.
-    pub fn capture_at(&self, now: Timestamp) -> Result<Capture, InvalidTransition> {
+    pub fn capture_at(&self, now: Timestamp) -> Result<Capture, PaymentRefusal> {
         if self.is_expired(now) {
-            return Err(InvalidTransition::AuthorizationExpired {
+            return Err(PaymentRefusal::AuthorizationExpired {
                 authorized_at: self.authorized_at.unwrap_or(now),
                 days: self.authorization_expires_after_days.unwrap_or_default(),
             });

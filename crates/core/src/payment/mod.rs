@@ -12,25 +12,26 @@
 //! any money-moving command whose outcome is unknown ──▶ NeedsReconcile ──retrieve──▶ (true state)
 //! ```
 //!
-//! The data flows one way: a command ([`Payment::capture`], …) hands back an operation, the
-//! operation's parsed answer becomes a [`PaymentOutcome`], and [`Payment::apply`] turns it
-//! into a [`Transition`] (`apply.rs`). Verified `status_url` notifications enter the same way
-//! as [`PaymentNotice`]s (`notice.rs`).
+//! The data flows one way, in the shape every machine shares ([`crate::machine`]): a command
+//! ([`Payment::capture`], …) hands back an operation, and how its call finished is absorbed
+//! ([`StateMachine::absorb`](crate::machine::StateMachine::absorb), with the command as a
+//! [`PaymentCommand`]), its answer read as a [`PaymentOutcome`] and applied by
+//! [`Payment::apply`] into a [`PaymentTransition`] (`apply.rs`). Verified `status_url`
+//! notifications enter `apply` as [`PaymentNotice`]s (`notice.rs`).
 //!
 //! Commands (`capture`, `refund_full`, `refund_partial`, `reconcile`) only *read* the state:
 //! they check that the command is legal and hand back the [`Operation`](crate::Operation)
-//! to send. [`Payment::apply`] then takes the parsed outcome and moves the state, returning
-//! a [`Transition`] or an [`InvalidTransition`] (leaving the state as it was).
+//! to send. Absorbing moves the state, returning a [`PaymentTransition`] or a
+//! [`PaymentRefusal`] (leaving the state as it was).
 //!
 //! Invariant, after every step: `0 ≤ refunded ≤ captured ≤ amount`.
 
 use rust_decimal::Decimal;
 
-use crate::codes::{Lang, NotificationStatus, TransactionType};
+use crate::codes::Lang;
 use crate::error::GatewayError;
 use crate::ids::{OrderId, RefundId, TransactionId};
 use crate::money::{Amount, AmountError, Currency};
-use crate::notification::{Notification, NotificationError};
 use crate::ops::MerchantParams;
 use crate::ops::cancel::{Cancel, RefundKind, Refunded};
 use crate::ops::capture::{Capture, Captured};
@@ -46,11 +47,12 @@ mod tests;
 mod transition;
 
 pub use notice::PaymentNotice;
-pub use transition::{AppliedRefund, InvalidTransition, PaymentEvent, Transition};
+pub use transition::{AppliedRefund, PaymentEvent, PaymentRefusal, PaymentTransition};
 
 /// Where a payment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum PaymentStatus {
     /// Registered, not paid yet: a cash or bank-transfer payment waiting for the buyer
     /// (`status=Registered`). No money; nothing can be captured or refunded.
@@ -70,7 +72,7 @@ pub enum PaymentStatus {
     NeedsReconcile,
 }
 
-/// A command whose outcome is being applied.
+/// A command whose call is being absorbed (kept in doubt while its outcome is unknown).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PaymentCommand {
@@ -283,77 +285,6 @@ impl Payment {
         )
     }
 
-    /// The payment a successful `status_url` notification reports (verify it first):
-    /// `AUTHORIZE` / `AUTHORIZE_PA` payments start [`PaymentStatus::Authorized`],
-    /// `PAYMENT` / `PAYMENT_PA` payments [`PaymentStatus::Captured`], and a cash or
-    /// bank-transfer payment notified with `status=Registered` starts
-    /// [`PaymentStatus::Registered`] (apply its later `Sale` or `Void` notification with
-    /// [`PaymentOutcome::Notified`]).
-    ///
-    /// The echoed amount is normalised to the currency's exponent (`"1000.00"` KRW becomes
-    /// `1000`); a fraction the currency cannot have (`"1000.50"` KRW) is refused, as is a
-    /// `status=Void` notification (nothing was paid).
-    pub fn from_status_notification(
-        notification: &Notification<'_>,
-        lang: Lang,
-    ) -> Result<Self, NotificationError> {
-        match notification.rescode() {
-            Some(code) if code.is_success() => {}
-            Some(code) => return Err(NotificationError::NotSuccessful(code.as_str().to_owned())),
-            None => return Err(NotificationError::MissingField("rescode")),
-        }
-        let registered = match notification.status() {
-            None | Some(NotificationStatus::Sale) => false,
-            Some(NotificationStatus::Registered) => true,
-            Some(NotificationStatus::Void) => {
-                return Err(NotificationError::NotPaid("Void".to_owned()));
-            }
-            Some(NotificationStatus::Other(_)) => {
-                return Err(NotificationError::InvalidField("status"));
-            }
-        };
-        let transaction_id = notification
-            .transaction_id()
-            .ok_or(NotificationError::MissingField("transaction id"))?;
-        let order_id = notification
-            .order_id()
-            .ok_or(NotificationError::MissingField("order id"))?;
-        let currency = notification
-            .currency()
-            .ok_or(NotificationError::MissingField("currency"))?;
-        currency
-            .check_sendable()
-            .map_err(|_| NotificationError::InvalidField("currency"))?;
-        let amount = notification
-            .amount()
-            .ok_or(NotificationError::MissingField("amount"))
-            .and_then(|a| {
-                Amount::from_gateway(a.as_str(), &currency)
-                    .map_err(|_| NotificationError::InvalidField("amount"))
-            })?;
-        let start: fn(
-            TransactionId,
-            OrderId,
-            Currency,
-            Amount,
-            Lang,
-        ) -> Result<Payment, AmountError> = match notification.transaction_type() {
-            _ if registered => Payment::registered,
-            Some(TransactionType::Authorize | TransactionType::AuthorizePa) => Payment::authorized,
-            Some(TransactionType::Payment | TransactionType::PaymentPa) => Payment::captured,
-            Some(_) => return Err(NotificationError::InvalidField("transaction type")),
-            None => return Err(NotificationError::MissingField("transaction type")),
-        };
-        let payment = start(transaction_id, order_id, currency, amount, lang)
-            .map_err(|_| NotificationError::InvalidField("amount"))?;
-        Ok(match notification.transaction_date() {
-            Some(at) if payment.status == PaymentStatus::Authorized => {
-                payment.with_authorized_at(at)
-            }
-            _ => payment,
-        })
-    }
-
     /// The payment's transaction id: the one captures, refunds and reconciles name. For a
     /// cash payment whose `Sale` came under a transaction id of its own, the Sale's (the
     /// transaction that holds the money); the registration's is
@@ -458,19 +389,19 @@ impl Payment {
         figures && status
     }
 
-    fn refuse_when_in_doubt(&self) -> Result<(), InvalidTransition> {
+    fn refuse_when_in_doubt(&self) -> Result<(), PaymentRefusal> {
         if self.status == PaymentStatus::NeedsReconcile {
-            Err(InvalidTransition::NeedsReconcile)
+            Err(PaymentRefusal::NeedsReconcile)
         } else {
             Ok(())
         }
     }
 
     /// The capture of an authorized payment.
-    pub fn capture(&self) -> Result<Capture, InvalidTransition> {
+    pub fn capture(&self) -> Result<Capture, PaymentRefusal> {
         self.refuse_when_in_doubt()?;
         if self.status != PaymentStatus::Authorized {
-            return Err(InvalidTransition::NotAllowed {
+            return Err(PaymentRefusal::NotAllowed {
                 command: "capture",
                 status: self.status,
             });
@@ -492,7 +423,7 @@ impl Payment {
         &self,
         command_key: &str,
         reason: Option<&str>,
-    ) -> Result<Cancel, InvalidTransition> {
+    ) -> Result<Cancel, PaymentRefusal> {
         self.refuse_when_in_doubt()?;
         match self.status {
             PaymentStatus::Authorized
@@ -507,7 +438,7 @@ impl Payment {
                 let kind = RefundKind::rest_of(&self.amount, &balance);
                 self.cancel(balance, kind, command_key, reason)
             }
-            status => Err(InvalidTransition::NotAllowed {
+            status => Err(PaymentRefusal::NotAllowed {
                 command: "refund",
                 status,
             }),
@@ -522,24 +453,24 @@ impl Payment {
         amount: Amount,
         command_key: &str,
         reason: Option<&str>,
-    ) -> Result<Cancel, InvalidTransition> {
+    ) -> Result<Cancel, PaymentRefusal> {
         self.refuse_when_in_doubt()?;
         if !matches!(
             self.status,
             PaymentStatus::Captured | PaymentStatus::PartiallyRefunded
         ) {
-            return Err(InvalidTransition::NotAllowed {
+            return Err(PaymentRefusal::NotAllowed {
                 command: "partial refund",
                 status: self.status,
             });
         }
         if self.partially_cancelable == Some(false) {
-            return Err(InvalidTransition::PartialRefundNotAllowed);
+            return Err(PaymentRefusal::PartialRefundNotAllowed);
         }
         amount.check_currency(&self.currency)?;
         let balance = self.refundable();
         if amount.value() > balance {
-            return Err(InvalidTransition::ExceedsBalance {
+            return Err(PaymentRefusal::ExceedsBalance {
                 requested: amount.value(),
                 balance,
             });
@@ -558,7 +489,7 @@ impl Payment {
         kind: RefundKind,
         command_key: &str,
         reason: Option<&str>,
-    ) -> Result<Cancel, InvalidTransition> {
+    ) -> Result<Cancel, PaymentRefusal> {
         let cancel = Cancel {
             transaction_id: self.transaction_id.clone(),
             order_id: self.order_id.clone(),
@@ -579,12 +510,12 @@ impl Payment {
         let requested = cancel.refund_amount().value();
         if let Some(applied) = self.applied_refund(&cancel.refund_id) {
             return Err(match applied.amount {
-                Some(amount) if amount != requested => InvalidTransition::RefundKeyReused {
+                Some(amount) if amount != requested => PaymentRefusal::RefundKeyReused {
                     refund_id: cancel.refund_id,
                     applied: amount,
                     requested,
                 },
-                _ => InvalidTransition::RefundAlreadyApplied {
+                _ => PaymentRefusal::RefundAlreadyApplied {
                     refund_id: cancel.refund_id,
                 },
             });

@@ -2,9 +2,10 @@
 //! (verified) notification into typed values and applied with
 //! [`PaymentOutcome::Notified`](super::PaymentOutcome::Notified).
 
-use crate::codes::{NotificationStatus, ResultCode, TransactionType};
+use super::{Payment, PaymentStatus};
+use crate::codes::{Lang, NotificationStatus, ResultCode, TransactionType};
 use crate::ids::{OrderId, TransactionId};
-use crate::money::{Currency, GatewayAmount};
+use crate::money::{Amount, AmountError, Currency, GatewayAmount};
 use crate::notification::{Notification, NotificationError};
 
 /// A verified `status_url` notification about one payment.
@@ -46,6 +47,79 @@ impl PaymentNotice {
             currency: notification.currency(),
             amount: notification.amount(),
             holds_order: notification.holds_order(),
+        })
+    }
+}
+
+impl Payment {
+    /// The payment a successful `status_url` notification reports (verify it first):
+    /// `AUTHORIZE` / `AUTHORIZE_PA` payments start [`PaymentStatus::Authorized`],
+    /// `PAYMENT` / `PAYMENT_PA` payments [`PaymentStatus::Captured`], and a cash or
+    /// bank-transfer payment notified with `status=Registered` starts
+    /// [`PaymentStatus::Registered`] (apply its later `Sale` or `Void` notification with
+    /// [`PaymentOutcome::Notified`](super::PaymentOutcome::Notified)).
+    ///
+    /// The echoed amount is normalised to the currency's exponent (`"1000.00"` KRW becomes
+    /// `1000`); a fraction the currency cannot have (`"1000.50"` KRW) is refused, as is a
+    /// `status=Void` notification (nothing was paid).
+    pub fn from_status_notification(
+        notification: &Notification<'_>,
+        lang: Lang,
+    ) -> Result<Self, NotificationError> {
+        match notification.rescode() {
+            Some(code) if code.is_success() => {}
+            Some(code) => return Err(NotificationError::NotSuccessful(code.as_str().to_owned())),
+            None => return Err(NotificationError::MissingField("rescode")),
+        }
+        let registered = match notification.status() {
+            None | Some(NotificationStatus::Sale) => false,
+            Some(NotificationStatus::Registered) => true,
+            Some(NotificationStatus::Void) => {
+                return Err(NotificationError::NotPaid("Void".to_owned()));
+            }
+            Some(NotificationStatus::Other(_)) => {
+                return Err(NotificationError::InvalidField("status"));
+            }
+        };
+        let transaction_id = notification
+            .transaction_id()
+            .ok_or(NotificationError::MissingField("transaction id"))?;
+        let order_id = notification
+            .order_id()
+            .ok_or(NotificationError::MissingField("order id"))?;
+        let currency = notification
+            .currency()
+            .ok_or(NotificationError::MissingField("currency"))?;
+        currency
+            .check_sendable()
+            .map_err(|_| NotificationError::InvalidField("currency"))?;
+        let amount = notification
+            .amount()
+            .ok_or(NotificationError::MissingField("amount"))
+            .and_then(|a| {
+                Amount::from_gateway(a.as_str(), &currency)
+                    .map_err(|_| NotificationError::InvalidField("amount"))
+            })?;
+        let start: fn(
+            TransactionId,
+            OrderId,
+            Currency,
+            Amount,
+            Lang,
+        ) -> Result<Payment, AmountError> = match notification.transaction_type() {
+            _ if registered => Payment::registered,
+            Some(TransactionType::Authorize | TransactionType::AuthorizePa) => Payment::authorized,
+            Some(TransactionType::Payment | TransactionType::PaymentPa) => Payment::captured,
+            Some(_) => return Err(NotificationError::InvalidField("transaction type")),
+            None => return Err(NotificationError::MissingField("transaction type")),
+        };
+        let payment = start(transaction_id, order_id, currency, amount, lang)
+            .map_err(|_| NotificationError::InvalidField("amount"))?;
+        Ok(match notification.transaction_date() {
+            Some(at) if payment.status == PaymentStatus::Authorized => {
+                payment.with_authorized_at(at)
+            }
+            _ => payment,
         })
     }
 }

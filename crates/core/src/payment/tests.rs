@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::GatewayAmount;
+use crate::notification::Notification;
 use crate::ops::capture::Captured;
 
 fn authorized() -> Payment {
@@ -154,7 +155,7 @@ fn an_answer_about_another_payment_is_refused() {
     };
     assert!(matches!(
         payment.apply(PaymentOutcome::Captured(other)),
-        Err(InvalidTransition::WrongPayment { .. })
+        Err(PaymentRefusal::WrongPayment { .. })
     ));
     assert_eq!(
         payment.status(),

@@ -1,15 +1,17 @@
-//! What applying an outcome says: the [`Transition`] and its [`PaymentEvent`], the
-//! [`InvalidTransition`] refusals (nothing changed), and the refunds a payment remembers.
+//! What applying an outcome says: the [`PaymentTransition`] and its [`PaymentEvent`], the
+//! [`PaymentRefusal`] refusals (nothing changed), and the refunds a payment remembers.
 
 use rust_decimal::Decimal;
 
 use super::PaymentStatus;
 use crate::ids::{RefundId, TransactionId};
+use crate::machine::Transition;
 use crate::money::{AmountError, Currency};
 
-/// What happened in a transition.
+/// What happened in a payment's transition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum PaymentEvent {
     /// The authorized amount was captured.
     Captured,
@@ -53,12 +55,20 @@ pub enum PaymentEvent {
         /// The result code.
         rescode: String,
     },
-    /// The gateway refused a command; nothing changed.
+    /// The gateway declined a command; nothing changed.
     Declined {
         /// The result code.
         rescode: String,
     },
-    /// A command's outcome is unknown; the payment must be reconciled.
+    /// The gateway rejected a command's request itself (`EC*`); nothing changed.
+    Rejected {
+        /// The result code.
+        rescode: String,
+    },
+    /// A command's call failed where nothing can have been applied; nothing changed.
+    FailedSafely,
+    /// A command's outcome is unknown; a money-moving command puts the payment in
+    /// `NeedsReconcile`.
     OutcomeUnknown,
     /// The gateway's balance after a refund differs from ours; reconcile.
     BalanceDiverged {
@@ -71,21 +81,13 @@ pub enum PaymentEvent {
     Reconciled,
 }
 
-/// A state change (or a confirmed non-change).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Transition {
-    /// Status before.
-    pub from: PaymentStatus,
-    /// Status after.
-    pub to: PaymentStatus,
-    /// What happened.
-    pub event: PaymentEvent,
-}
+/// A payment's state change (or a confirmed non-change).
+pub type PaymentTransition = Transition<PaymentStatus, PaymentEvent>;
 
 /// A command or outcome that does not fit the payment's state. The state is unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidTransition {
+#[non_exhaustive]
+pub enum PaymentRefusal {
     /// The command is not allowed in this status.
     #[error("{command} is not allowed when the payment is {status:?}")]
     NotAllowed {

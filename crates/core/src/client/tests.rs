@@ -1,11 +1,20 @@
-//! The drive loops: retries, backoff, classification, what is applied.
+//! The drive loops under the facades' one mapper: retries, backoff, classification, what is
+//! absorbed.
+use std::cell::Cell;
+use std::future::Future;
+use std::time::Duration;
+
+use http::{Request, Response};
+
 use super::*;
 use crate::codes::Lang;
 use crate::config::{ApiKey, Environment, Mid};
+use crate::drive::{SyncHttpClient, TransportError, send, send_blocking};
+use crate::error::{BuildError, GatewayError};
 use crate::ids::{OrderId, TransactionId};
 use crate::money::{Amount, Currency};
-use crate::payment::PaymentStatus;
-use std::cell::Cell;
+use crate::payment::{Payment, PaymentCommand, PaymentOutcome, PaymentRefusal, PaymentStatus};
+use crate::retry::TransportFailure;
 
 fn cfg() -> Config {
     Config::new(
@@ -31,8 +40,8 @@ const CAPTURED: &str = r#"{"rescode":"0000","resmsg":"Success.","payment":{"amou
 
 #[test]
 fn nothing_sent_is_said_only_of_refusals_before_sending() {
-    use crate::authentication::InvalidConfirm;
-    use crate::token::InvalidTokenCommand;
+    use crate::authentication::AuthenticationRefusal;
+    use crate::token::TokenRefusal;
     let gateway = GatewayError {
         status: 200,
         rescode: crate::codes::ResultCode::from_code("HE01"),
@@ -52,18 +61,20 @@ fn nothing_sent_is_said_only_of_refusals_before_sending() {
             attempts: 3,
             detail: String::new(),
         },
-        ClientError::Confirm(InvalidConfirm::Mismatch(String::new())),
-        ClientError::Token(InvalidTokenCommand::Mismatch(String::new())),
+        ClientError::misfit(AuthenticationRefusal::Mismatch(String::new())),
+        ClientError::misfit(TokenRefusal::Mismatch(String::new())),
+        ClientError::misfit(PaymentRefusal::UnknownAtGateway),
     ];
     for error in &sent {
         assert!(!error.nothing_sent(), "{error}");
     }
     let refused = [
-        ClientError::InvalidCommand(InvalidTransition::NeedsReconcile),
+        ClientError::not_sent(PaymentRefusal::NeedsReconcile),
         ClientError::Build(BuildError::Http(String::new())),
         ClientError::Refused(String::new()),
-        ClientError::Confirm(InvalidConfirm::TransactionType(String::new())),
-        ClientError::Token(InvalidTokenCommand::Deleted),
+        ClientError::not_sent(AuthenticationRefusal::TransactionType(String::new())),
+        ClientError::not_sent(TokenRefusal::Deleted),
+        ClientError::not_sent(crate::recurring::RecurringRefusal::Terminated),
     ];
     for error in &refused {
         assert!(error.nothing_sent(), "{error}");
@@ -87,10 +98,10 @@ fn safe_failures_are_retried_with_backoff_then_succeed() {
     let result = send_blocking(&client, &cfg(), &op, &RetryPolicy::default(), |d| {
         slept.push(d)
     });
-    let t = apply_payment_result(
+    let t = absorb(
         &mut p,
-        result,
         PaymentCommand::Capture,
+        result,
         PaymentOutcome::Captured,
     )
     .unwrap();
@@ -168,10 +179,10 @@ fn failed_capture(client: &impl SyncHttpClient) -> (Payment, ClientError) {
     let mut p = payment();
     let op = p.capture().unwrap();
     let result = send_blocking(client, &cfg(), &op, &RetryPolicy::default(), |_| {});
-    let err = apply_payment_result(
+    let err = absorb(
         &mut p,
-        result,
         PaymentCommand::Capture,
+        result,
         PaymentOutcome::Captured,
     )
     .unwrap_err();
