@@ -12,7 +12,8 @@
 
 use eximbay_core::payment::PaymentCommand;
 use eximbay_core::{
-    Amount, Currency, Lang, Operation, OrderId, Payment, PaymentOutcome, TransactionId,
+    Amount, Currency, Finished, Lang, Operation, OrderId, Payment, PaymentOutcome, StateMachine,
+    TransactionId,
 };
 use eximbay_tests::{Reply, Script, ScriptedGateway, TID, render_request, test_config};
 
@@ -52,9 +53,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Reply::Lost = gateway.handle(&request, Script::ApplyThenDrop) else {
         unreachable!()
     };
-    let t = payment.apply(PaymentOutcome::Ambiguous {
-        command: PaymentCommand::of_cancel(&refund),
-    })?;
+    // How the call finished is absorbed with the command it carried out: the one shape of
+    // every machine (a payment, a recurring payment, a stored card, an authentication).
+    let t = payment.absorb(PaymentCommand::of_cancel(&refund), Finished::OutcomeUnknown)?;
     println!(
         "connection lost after the request was written → {:?} → {:?}",
         t.from, t.to

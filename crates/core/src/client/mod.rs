@@ -31,6 +31,8 @@ use crate::retry::Backoff;
 use crate::token::{TokenCommand, TokenOutcome};
 
 mod blocking;
+#[cfg(test)]
+mod machine_tests;
 mod nonblocking;
 #[cfg(test)]
 mod tests;
