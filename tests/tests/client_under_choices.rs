@@ -11,7 +11,7 @@
     clippy::panic
 )]
 
-use eximbay_core::{Lang, Notification, Payment, PaymentStatus};
+use eximbay_core::{Amount, Lang, Notification, Payment, PaymentStatus};
 use eximbay_sim::behaviour::{
     CallbackNames, CancelBeforeCapture, EchoedAmounts, RefundBalance, RetrieveByOrder, RetrieveLag,
     RetrieveShape,
@@ -66,7 +66,10 @@ fn a_payment_runs_its_life_under_each_retrieve_shape_and_echo() {
                         "{label}"
                     );
                     assert_eq!(
-                        adapter.refund_partial(&mut p, part, "a").unwrap().to,
+                        adapter
+                            .refund_partial(&mut p, Amount::parse(part).unwrap(), "a", Some("test"))
+                            .unwrap()
+                            .to,
                         PaymentStatus::PartiallyRefunded,
                         "{label}"
                     );
@@ -81,7 +84,7 @@ fn a_payment_runs_its_life_under_each_retrieve_shape_and_echo() {
                         "{label} (QUERY)"
                     );
                     assert_eq!(
-                        adapter.refund_full(&mut p, "b").unwrap().to,
+                        adapter.refund_full(&mut p, "b", None).unwrap().to,
                         PaymentStatus::Refunded,
                         "{label}"
                     );
@@ -132,7 +135,7 @@ fn a_void_before_capture_is_applied_or_refused_as_the_choice_says() {
         });
         for (i, adapter) in Adapter::both(&sandbox).into_iter().enumerate() {
             let mut p = authorized(&sandbox, &format!("V-{i}"), "USD", "2.00");
-            let voided = adapter.refund_full(&mut p, "void");
+            let voided = adapter.refund_full(&mut p, "void", None);
             match choice {
                 CancelBeforeCapture::Void => {
                     assert_eq!(

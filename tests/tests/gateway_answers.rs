@@ -508,7 +508,12 @@ fn a_cash_payment_through_the_sandbox_settles_or_expires() {
     }
     // The paid one refunds like any sale; the expired one cannot be settled any more.
     let t = adapters[1]
-        .refund_partial(&mut made[0], "5000", "cash-r1")
+        .refund_partial(
+            &mut made[0],
+            Amount::parse("5000").unwrap(),
+            "cash-r1",
+            Some("test"),
+        )
         .unwrap();
     assert_eq!(t.to, PaymentStatus::PartiallyRefunded);
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -819,12 +824,15 @@ fn a_krw_payment_from_its_callback_runs_its_life_under_each_echo() {
                 "{label}"
             );
             assert_eq!(
-                adapter.refund_partial(&mut p, "5000", "a").unwrap().to,
+                adapter
+                    .refund_partial(&mut p, Amount::parse("5000").unwrap(), "a", Some("test"))
+                    .unwrap()
+                    .to,
                 PaymentStatus::PartiallyRefunded,
                 "{label}"
             );
             assert_eq!(
-                adapter.refund_full(&mut p, "b").unwrap().to,
+                adapter.refund_full(&mut p, "b", None).unwrap().to,
                 PaymentStatus::Refunded,
                 "{label}"
             );
@@ -1073,12 +1081,24 @@ fn the_client_never_refunds_twice_whatever_a_repeated_refund_id_does() {
             let label = format!("{repeated_refund_id:?} {}", adapter.name());
             let mut p = support::authorized(&sandbox, &format!("RR-{i}"), "USD", "10.00");
             adapter.capture(&mut p).unwrap();
-            adapter.refund_partial(&mut p, "2.00", "ticket").unwrap();
+            adapter
+                .refund_partial(
+                    &mut p,
+                    Amount::parse("2.00").unwrap(),
+                    "ticket",
+                    Some("test"),
+                )
+                .unwrap();
             // The same key again, for the same or another amount: nothing is sent.
             for amount in ["2.00", "3.00"] {
                 assert!(
                     adapter
-                        .refund_partial(&mut p, amount, "ticket")
+                        .refund_partial(
+                            &mut p,
+                            Amount::parse(amount).unwrap(),
+                            "ticket",
+                            Some("test")
+                        )
                         .unwrap_err()
                         .nothing_sent(),
                     "{label}"
@@ -1091,7 +1111,7 @@ fn the_client_never_refunds_twice_whatever_a_repeated_refund_id_does() {
             );
             assert!(
                 adapter
-                    .refund_partial(&mut p, "1.00", "lost")
+                    .refund_partial(&mut p, Amount::parse("1.00").unwrap(), "lost", Some("test"))
                     .unwrap_err()
                     .is_ambiguous(),
                 "{label}"
@@ -1099,7 +1119,7 @@ fn the_client_never_refunds_twice_whatever_a_repeated_refund_id_does() {
             adapter.reconcile(&mut p).unwrap();
             assert!(
                 adapter
-                    .refund_partial(&mut p, "1.00", "lost")
+                    .refund_partial(&mut p, Amount::parse("1.00").unwrap(), "lost", Some("test"))
                     .unwrap_err()
                     .nothing_sent(),
                 "{label}"
@@ -1139,10 +1159,12 @@ fn a_full_refund_after_partials_and_an_unknown_id_under_each_choice() {
             );
             let mut p = support::authorized(&sandbox, &format!("FR-{i}"), "USD", "10.00");
             adapter.capture(&mut p).unwrap();
-            adapter.refund_partial(&mut p, "4.00", "a").unwrap();
+            adapter
+                .refund_partial(&mut p, Amount::parse("4.00").unwrap(), "a", Some("test"))
+                .unwrap();
             // The library refunds the rest with a P for the balance: no F after a partial.
             assert_eq!(
-                adapter.refund_full(&mut p, "b").unwrap().to,
+                adapter.refund_full(&mut p, "b", None).unwrap().to,
                 PaymentStatus::Refunded,
                 "{label}"
             );
@@ -1228,7 +1250,9 @@ fn a_termination_whose_answer_was_lost_is_in_doubt_not_refused() {
             &sandbox,
             json!({"path_contains": "DirectProcessor", "kind": "apply_then_drop"}),
         );
-        let err = adapter.terminate(&mut recurring).unwrap_err();
+        let err = adapter
+            .terminate_recurring(&mut recurring, MerchantParams::default())
+            .unwrap_err();
         assert!(err.is_ambiguous(), "{}: {err}", adapter.name());
         assert!(
             sandbox.sandbox().recurring.registrations[&id]

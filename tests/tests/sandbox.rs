@@ -12,11 +12,12 @@
 use std::time::Duration;
 
 use eximbay_core::notification::Deduplicator;
-use eximbay_core::recurring::{ChargeResult, RecurringOutcome, TerminationReason};
+use eximbay_core::ops::MerchantParams;
+use eximbay_core::recurring::{ChargeResult, RecurringEvent, RecurringOutcome, TerminationReason};
 use eximbay_core::registration::RegistrationResult;
 use eximbay_core::{
-    Amount, ClientError, Currency, Date, Lang, Notification, OrderId, PaymentStatus, Recurring,
-    RecurringStatus, SecretKey, Timestamp,
+    Amount, ClientError, Currency, Date, Lang, Notification, OrderId, PaymentEvent, PaymentStatus,
+    Recurring, RecurringStatus, SecretKey, Timestamp,
 };
 use eximbay_sim::RunningSandbox;
 use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
@@ -25,6 +26,89 @@ use serde_json::json;
 mod support;
 
 use support::*;
+
+/// The async facade's methods are twins of the blocking ones the other tests call: each runs
+/// here against the sandbox and moves its machine as its twin does.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_async_facade_runs_the_lifecycle_its_blocking_twin_runs() {
+    let sandbox = start();
+    let options = eximbay_async::Options {
+        call_timeout: Duration::from_millis(1500),
+        ..Default::default()
+    };
+    let client = eximbay_async::Client::with_options(signed_config(&sandbox), &options)
+        .unwrap()
+        .with_backoff(fast());
+    let mut payment = authorized(&sandbox, "ASYNC-1", "USD", "10.00");
+    let captured = client.capture(&mut payment).await.unwrap();
+    assert_eq!(captured.to, PaymentStatus::Captured);
+    assert_eq!(captured.response.transaction_id, *payment.transaction_id());
+    let usd = |text: &str| Amount::parse(text).unwrap();
+    let refunded = client
+        .refund_partial(&mut payment, usd("3.00"), "a1", Some("test"))
+        .await
+        .unwrap();
+    assert_eq!(refunded.to, PaymentStatus::PartiallyRefunded);
+    assert_eq!(refunded.response.refund.refund_amount.as_str(), "3.00");
+    let t = client.reconcile(&mut payment).await.unwrap();
+    assert_eq!(
+        (t.to, &t.event),
+        (PaymentStatus::PartiallyRefunded, &PaymentEvent::Reconciled)
+    );
+    let t = client.reconcile_by_query(&mut payment).await.unwrap();
+    assert_eq!(
+        (t.to, &t.event),
+        (PaymentStatus::PartiallyRefunded, &PaymentEvent::Reconciled)
+    );
+    let t = client.refund_full(&mut payment, "a2", None).await.unwrap();
+    assert_eq!(t.to, PaymentStatus::Refunded);
+    let entry = ledger_entry(&sandbox, &payment);
+    assert_eq!(entry["refunded"], "10.00");
+    assert_eq!(entry["refunds"].as_object().unwrap().len(), 2);
+
+    let created = control(
+        &sandbox,
+        "POST",
+        "/_sim/payments",
+        Some(
+            json!({"order_id": "ASYNC-SUB", "currency": "USD", "amount": "9.00",
+                    "transaction_type": "PAYMENT", "recurring": {"amount": "9.00", "date": "20300115", "url": format!("{}/_sim/inbox", sandbox.base_url())}}),
+        ),
+    );
+    let id = created["recurring_id"].as_str().unwrap().to_owned();
+    let mut recurring = Recurring::new(
+        eximbay_core::RecurringId::new(id.clone()),
+        Currency::Usd,
+        usd("9.00"),
+        Date::parse_yyyymmdd("20300115").unwrap(),
+    );
+    let (now, _) = clock(&sandbox);
+    let params = MerchantParams::default;
+    let adjusted = client
+        .adjust_recurring(&mut recurring, usd("11.00"), now, params())
+        .await
+        .unwrap();
+    assert_eq!(
+        adjusted.event,
+        RecurringEvent::Adjusted {
+            amount: usd("11.00")
+        }
+    );
+    assert_eq!(adjusted.response.recurring_id.as_str(), id);
+    let t = client
+        .terminate_recurring(&mut recurring, params())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.to,
+        RecurringStatus::Terminated {
+            reason: TerminationReason::ByMerchant
+        }
+    );
+    let ledger = control(&sandbox, "GET", "/_sim/ledger", None);
+    assert_eq!(ledger["recurring"][&id]["amount"], "11.00");
+    assert_eq!(ledger["recurring"][&id]["status"], "terminated_by_merchant");
+}
 
 #[test]
 fn both_adapters_run_the_whole_payment_lifecycle() {
@@ -41,7 +125,12 @@ fn both_adapters_run_the_whole_payment_lifecycle() {
         assert!(adapter.capture(&mut payment).unwrap_err().nothing_sent());
         assert_eq!(
             adapter
-                .refund_partial(&mut payment, "5000", "r1")
+                .refund_partial(
+                    &mut payment,
+                    Amount::parse("5000").unwrap(),
+                    "r1",
+                    Some("test")
+                )
                 .unwrap()
                 .to,
             PaymentStatus::PartiallyRefunded
@@ -49,12 +138,17 @@ fn both_adapters_run_the_whole_payment_lifecycle() {
         // KRW has no minor unit: refused before sending.
         assert!(
             adapter
-                .refund_partial(&mut payment, "0.5", "r2")
+                .refund_partial(
+                    &mut payment,
+                    Amount::parse("0.5").unwrap(),
+                    "r2",
+                    Some("test")
+                )
                 .unwrap_err()
                 .nothing_sent()
         );
         assert_eq!(
-            adapter.refund_full(&mut payment, "r3").unwrap().to,
+            adapter.refund_full(&mut payment, "r3", None).unwrap().to,
             PaymentStatus::Refunded
         );
         let entry = ledger_entry(&sandbox, &payment);
@@ -193,7 +287,7 @@ fn a_full_refund_before_capture_voids_the_authorization() {
     for adapter in Adapter::both(&sandbox) {
         let mut payment = authorized(&sandbox, &format!("VOID-{}", adapter.name()), "USD", "9.99");
         assert_eq!(
-            adapter.refund_full(&mut payment, "void").unwrap().to,
+            adapter.refund_full(&mut payment, "void", None).unwrap().to,
             PaymentStatus::Voided
         );
         assert_eq!(
@@ -238,7 +332,12 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
         );
         assert!(
             adapter
-                .refund_partial(&mut payment, "1.00", "k1")
+                .refund_partial(
+                    &mut payment,
+                    Amount::parse("1.00").unwrap(),
+                    "k1",
+                    Some("test")
+                )
                 .unwrap_err()
                 .is_ambiguous(),
             "{name}"
@@ -250,7 +349,12 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
         );
         assert_eq!(
             adapter
-                .refund_partial(&mut payment, "1.00", "k1")
+                .refund_partial(
+                    &mut payment,
+                    Amount::parse("1.00").unwrap(),
+                    "k1",
+                    Some("test")
+                )
                 .unwrap()
                 .to,
             PaymentStatus::PartiallyRefunded
@@ -263,7 +367,12 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
             json!({"path_contains": "/cancel", "kind": "decline", "rescode": "EC00"}),
         );
         match adapter
-            .refund_partial(&mut payment, "1.00", "k2")
+            .refund_partial(
+                &mut payment,
+                Amount::parse("1.00").unwrap(),
+                "k2",
+                Some("test"),
+            )
             .unwrap_err()
         {
             ClientError::Rejected(g) => assert_eq!(g.rescode.as_str(), "EC00"),
@@ -278,7 +387,12 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
         );
         assert!(
             adapter
-                .refund_partial(&mut payment, "2.00", "k3")
+                .refund_partial(
+                    &mut payment,
+                    Amount::parse("2.00").unwrap(),
+                    "k3",
+                    Some("test")
+                )
                 .unwrap_err()
                 .is_ambiguous(),
             "{name}"
@@ -292,14 +406,26 @@ fn every_scripted_fault_ends_in_the_right_state_and_nothing_twice() {
             &sandbox,
             json!({"path_contains": "/cancel", "kind": "delay", "ms": 100}),
         );
-        adapter.refund_partial(&mut payment, "1.00", "k4").unwrap();
+        adapter
+            .refund_partial(
+                &mut payment,
+                Amount::parse("1.00").unwrap(),
+                "k4",
+                Some("test"),
+            )
+            .unwrap();
         fault(
             &sandbox,
             json!({"path_contains": "/cancel", "kind": "delay", "ms": 3000}),
         );
         assert!(
             adapter
-                .refund_partial(&mut payment, "1.00", "k5")
+                .refund_partial(
+                    &mut payment,
+                    Amount::parse("1.00").unwrap(),
+                    "k5",
+                    Some("test")
+                )
                 .unwrap_err()
                 .is_ambiguous(),
             "{name}"
@@ -458,14 +584,24 @@ fn a_recurring_cycle_on_the_test_clock_with_both_adapters() {
         let (now, _) = clock(&sandbox);
         assert!(
             adapter
-                .adjust(&mut recurring.clone(), "12.00", now)
+                .adjust_recurring(
+                    &mut recurring.clone(),
+                    Amount::parse("12.00").unwrap(),
+                    now,
+                    MerchantParams::default()
+                )
                 .unwrap_err()
                 .nothing_sent()
         );
         let charge_day = Timestamp::kst_midnight(recurring.next_charge());
         assert!(
             adapter
-                .adjust(&mut recurring.clone(), "12.00", charge_day)
+                .adjust_recurring(
+                    &mut recurring.clone(),
+                    Amount::parse("12.00").unwrap(),
+                    charge_day,
+                    MerchantParams::default()
+                )
                 .unwrap_err()
                 .nothing_sent()
         );
@@ -476,7 +612,14 @@ fn a_recurring_cycle_on_the_test_clock_with_both_adapters() {
             Some(json!({"advance_days": 1})),
         );
         let (now, _) = clock(&sandbox);
-        adapter.adjust(&mut recurring, "11.00", now).unwrap();
+        adapter
+            .adjust_recurring(
+                &mut recurring,
+                Amount::parse("11.00").unwrap(),
+                now,
+                MerchantParams::default(),
+            )
+            .unwrap();
         assert_eq!(recurring.amount().as_str(), "11.00");
         let id = recurring.recurring_id().as_str().to_owned();
         let ledger = control(&sandbox, "GET", "/_sim/ledger", None);
@@ -530,7 +673,7 @@ fn a_recurring_cycle_on_the_test_clock_with_both_adapters() {
         );
         assert!(
             adapter
-                .terminate(&mut recurring)
+                .terminate_recurring(&mut recurring, MerchantParams::default())
                 .unwrap_err()
                 .nothing_sent()
         );
@@ -588,7 +731,15 @@ fn merchant_termination_and_the_charge_day_rule_in_the_sandbox() {
         next.succ(),
     );
     let (now, _) = clock(&sandbox);
-    match adapter.adjust(&mut stale, "12000", now).unwrap_err() {
+    match adapter
+        .adjust_recurring(
+            &mut stale,
+            Amount::parse("12000").unwrap(),
+            now,
+            MerchantParams::default(),
+        )
+        .unwrap_err()
+    {
         ClientError::Rejected(g) => assert_eq!(g.rescode.as_str(), "EC00"),
         other => panic!("{other}"),
     }
@@ -596,7 +747,9 @@ fn merchant_termination_and_the_charge_day_rule_in_the_sandbox() {
     recurring
         .apply(RecurringOutcome::Charged(next_charge(&sandbox, &mut seen)))
         .unwrap();
-    let t = adapter.terminate(&mut recurring).unwrap();
+    let t = adapter
+        .terminate_recurring(&mut recurring, MerchantParams::default())
+        .unwrap();
     assert_eq!(
         t.to,
         RecurringStatus::Terminated {

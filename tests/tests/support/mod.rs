@@ -1,19 +1,13 @@
 //! Helpers shared by the suites that run the clients against the sandbox over loopback:
-//! starting it, its `/_sim/` controls, and both adapters behind one blocking interface.
+//! starting it, its `/_sim/` controls, and both adapters' HTTP clients under the blocking
+//! facade.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
-use eximbay_core::ops::MerchantParams;
-use eximbay_core::ops::cancel::Refunded;
-use eximbay_core::ops::capture::Captured;
-use eximbay_core::ops::recurring_adjust::RecurringAdjusted;
-use eximbay_core::ops::recurring_terminate::RecurringTerminated;
-use eximbay_core::ops::retrieve::Retrieved;
-use eximbay_core::recurring::RecurringTransition;
 use eximbay_core::{
-    Amount, ApiKey, Applied, ClientError, Config, Currency, Environment, Lang, Mid, OrderId,
-    Payment, PaymentTransition, Recurring, Timestamp, TransactionId,
+    Amount, ApiKey, AsyncHttpClient, BlockingClient, Config, Currency, Environment, Lang, Mid,
+    OrderId, Payment, SyncHttpClient, TransactionId, TransportError,
 };
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
@@ -85,115 +79,62 @@ pub fn fast() -> eximbay_core::Backoff {
     }
 }
 
-/// Either adapter, behind one blocking interface.
-pub enum Adapter {
-    Ureq(eximbay_ureq::Client),
-    Async(eximbay_async::Client, tokio::runtime::Runtime),
+/// What a test sends through: one adapter's HTTP client (ureq's, or reqwest's on a runtime
+/// of its own).
+pub type Transport =
+    Box<dyn Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>>;
+
+/// One adapter's HTTP client under the core's blocking facade, whose methods the tests call
+/// directly (`adapter.capture(&mut payment)`). The async facade's methods are twins of the
+/// blocking ones; `sandbox.rs` runs them on their own (`the_async_facade_…`).
+pub struct Adapter {
+    name: &'static str,
+    client: BlockingClient<Transport>,
+}
+
+impl std::ops::Deref for Adapter {
+    type Target = BlockingClient<Transport>;
+    fn deref(&self) -> &Self::Target {
+        &self.client
+    }
 }
 
 impl Adapter {
+    /// The ureq adapter's client and the reqwest adapter's, each with a short call timeout
+    /// and [`fast`] retries.
     pub fn both(sandbox: &RunningSandbox) -> Vec<Adapter> {
-        let ureq = eximbay_ureq::Client::with_options(
-            config(sandbox),
-            &eximbay_ureq::Options {
-                call_timeout: Duration::from_millis(1500),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .with_backoff(fast());
+        let ureq = eximbay_ureq::UreqHttp::new(&eximbay_ureq::Options {
+            call_timeout: Duration::from_millis(1500),
+            ..Default::default()
+        });
+        let reqwest = eximbay_async::ReqwestHttp::new(&eximbay_async::Options {
+            call_timeout: Duration::from_millis(1500),
+            ..Default::default()
+        })
+        .unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        let reqwest = eximbay_async::Client::with_options(
-            config(sandbox),
-            &eximbay_async::Options {
-                call_timeout: Duration::from_millis(1500),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .with_backoff(fast());
-        vec![Adapter::Ureq(ureq), Adapter::Async(reqwest, runtime)]
+        let transports: [(&'static str, Transport); 2] = [
+            ("ureq", Box::new(move |request| ureq.call(request))),
+            (
+                "reqwest",
+                Box::new(move |request| runtime.block_on(AsyncHttpClient::call(&reqwest, request))),
+            ),
+        ];
+        transports
+            .into_iter()
+            .map(|(name, transport)| Adapter {
+                name,
+                client: BlockingClient::new(transport, config(sandbox), std::thread::sleep)
+                    .with_backoff(fast()),
+            })
+            .collect()
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Adapter::Ureq(_) => "ureq",
-            Adapter::Async(..) => "reqwest",
-        }
-    }
-
-    pub fn capture(
-        &self,
-        p: &mut Payment,
-    ) -> Result<Applied<Captured, PaymentTransition>, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.capture(p),
-            Adapter::Async(c, rt) => rt.block_on(c.capture(p)),
-        }
-    }
-
-    pub fn refund_partial(
-        &self,
-        p: &mut Payment,
-        amount: &str,
-        key: &str,
-    ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
-        let amount = Amount::parse(amount).unwrap();
-        match self {
-            Adapter::Ureq(c) => c.refund_partial(p, amount, key, Some("test")),
-            Adapter::Async(c, rt) => rt.block_on(c.refund_partial(p, amount, key, Some("test"))),
-        }
-    }
-
-    pub fn refund_full(
-        &self,
-        p: &mut Payment,
-        key: &str,
-    ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.refund_full(p, key, None),
-            Adapter::Async(c, rt) => rt.block_on(c.refund_full(p, key, None)),
-        }
-    }
-
-    pub fn reconcile(
-        &self,
-        p: &mut Payment,
-    ) -> Result<Applied<Retrieved, PaymentTransition>, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.reconcile(p),
-            Adapter::Async(c, rt) => rt.block_on(c.reconcile(p)),
-        }
-    }
-
-    pub fn terminate(
-        &self,
-        r: &mut Recurring,
-    ) -> Result<Applied<RecurringTerminated, RecurringTransition>, ClientError> {
-        match self {
-            Adapter::Ureq(c) => c.terminate_recurring(r, MerchantParams::default()),
-            Adapter::Async(c, rt) => {
-                rt.block_on(c.terminate_recurring(r, MerchantParams::default()))
-            }
-        }
-    }
-
-    pub fn adjust(
-        &self,
-        r: &mut Recurring,
-        amount: &str,
-        now: Timestamp,
-    ) -> Result<Applied<RecurringAdjusted, RecurringTransition>, ClientError> {
-        let amount = Amount::parse(amount).unwrap();
-        match self {
-            Adapter::Ureq(c) => c.adjust_recurring(r, amount, now, MerchantParams::default()),
-            Adapter::Async(c, rt) => {
-                rt.block_on(c.adjust_recurring(r, amount, now, MerchantParams::default()))
-            }
-        }
+        self.name
     }
 }
 
