@@ -22,6 +22,7 @@ pub const DIRECT_PROCESSOR_PATH: &str = "/Gateway/DirectProcessor.krp";
 
 /// Why a configuration was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The MID is not 10 ASCII letters and digits.
     #[error("MID must be 10 ASCII letters and digits")]

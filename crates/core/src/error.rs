@@ -12,6 +12,7 @@ use crate::money::AmountError;
 
 /// Why a request could not be built. Nothing was sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// An amount is invalid for the gateway or its currency.
     #[error("{field}: {source}")]
@@ -155,6 +156,7 @@ impl fmt::Display for GatewayError {
 
 /// Why a response is not a success.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResponseError {
     /// The gateway answered and refused (`rescode` other than `0000`). Final, except for
     /// retryable codes such as `EM00`.

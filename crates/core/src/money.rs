@@ -185,6 +185,7 @@ impl<'de> Deserialize<'de> for Currency {
 
 /// Why an amount (or a currency) cannot be sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AmountError {
     /// The text is empty.
     #[error("amount is empty")]

@@ -45,6 +45,7 @@ use eximbay_core::transport::{check_config_urls, is_allowed_url};
 
 /// The client cannot be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SetupError {
     /// A base URL uses plain http to a host that is not a loopback address.
     #[error("refusing plain http to {0}: only https, or http to a loopback address, is allowed")]

@@ -48,6 +48,7 @@ pub const ACK_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// Why a notification cannot be trusted or read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NotificationError {
     /// The body has no fields.
     #[error("the notification body is empty")]
