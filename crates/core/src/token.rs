@@ -3,17 +3,18 @@
 //! ```text
 //!          rebill (a new, captured Payment each time)
 //! Active ──────────────────────────────────────────▶ Active
-//!   │  └── rebill outcome unknown ──▶ in doubt ── retrieve by order_id ──▶ Active (+ Payment, or none made)
-//!   │                                  ▲    │ NONE before the grace policy is met
-//!   │                                  └────┘
+//!   │  └── rebill outcome unknown ──▶ NeedsReconcile ── retrieve by order_id ──▶ Active (+ Payment, or none made)
+//!   │                                        ▲    │ NONE before the grace policy is met
+//!   │                                        └────┘
 //!   └── delete ──▶ Deleted (for good)
-//!        └── outcome unknown ──▶ in doubt ── look-up ──▶ Active or Deleted
+//!        └── outcome unknown ──▶ NeedsReconcile ── look-up ──▶ Active or Deleted
 //! ```
 //!
 //! A payment made with token creation (`Ready::token_creation`) leaves a `token_id` in its
 //! notification ([`Token::from_notification`]). Every command checks the state and hands
 //! back the operation to send; [`Token::apply`] takes the parsed outcome. While a command's
-//! outcome is unknown only its reconcile call is allowed ([`Token::reconcile`]): a rebill
+//! outcome is unknown the token is `NeedsReconcile` (as a payment and an authentication are)
+//! and only its reconcile call is allowed ([`Token::reconcile`]): a rebill
 //! has no transaction id until it answers, so it is found by its order id. A `NONE` answer is
 //! not proof that the rebill charged nothing: the rebill stays in doubt until the token's
 //! [`NotFoundGrace`](crate::not_found::NotFoundGrace) policy is met ([`crate::not_found`]), and only then may the card be
@@ -43,6 +44,10 @@ pub enum TokenStatus {
     Active,
     /// Deleted: it can never be charged again.
     Deleted,
+    /// A rebill or a delete is in doubt ([`Token::in_doubt`] says which): only its
+    /// reconcile is allowed. Never stored: the record keeps `Active` and the command in
+    /// doubt, so records stored before this status existed read the same.
+    NeedsReconcile,
 }
 
 /// A token command whose call is being absorbed (kept in doubt while the outcome of a rebill
@@ -266,9 +271,12 @@ impl Token {
         &self.token_id
     }
 
-    /// Where it stands.
+    /// Where it stands: `NeedsReconcile` while a command is in doubt.
     pub fn status(&self) -> TokenStatus {
-        self.status
+        match (self.status, &self.in_doubt) {
+            (TokenStatus::Active, Some(_)) => TokenStatus::NeedsReconcile,
+            (status, _) => status,
+        }
     }
 
     /// The command in doubt, if any.
@@ -350,11 +358,11 @@ impl Token {
     /// Applies an outcome: a call's answer (the payment a rebill made, or a retrieve found,
     /// is in the event: [`TokenEvent::payment`]). On error nothing changes.
     pub fn apply(&mut self, outcome: TokenOutcome) -> Result<TokenTransition, TokenRefusal> {
-        let from = self.status;
+        let from = self.status();
         let event = self.apply_outcome(outcome)?;
         Ok(Transition {
             from,
-            to: self.status,
+            to: self.status(),
             event,
         })
     }
@@ -506,7 +514,7 @@ impl StateMachine for Token {
     type Refusal = TokenRefusal;
 
     fn status(&self) -> TokenStatus {
-        self.status
+        Token::status(self)
     }
 
     /// An answer is applied, a decline changes nothing, an unknown outcome of a rebill or a
@@ -517,9 +525,10 @@ impl StateMachine for Token {
         (command, at): (TokenCommand, Timestamp),
         finished: Finished<TokenOutcome>,
     ) -> Result<TokenTransition, TokenRefusal> {
+        let status = self.status();
         let unchanged = |event| Transition {
-            from: self.status,
-            to: self.status,
+            from: status,
+            to: status,
             event,
         };
         match finished {

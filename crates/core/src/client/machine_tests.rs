@@ -289,7 +289,13 @@ fn an_unknown_outcome_puts_only_a_command_that_may_have_done_something_in_doubt(
         .unwrap();
     assert_eq!(t.event, TokenEvent::OutcomeUnknown);
     assert_eq!(k, token(), "a read is never in doubt");
-    k.absorb((rebill(), AT), Finished::OutcomeUnknown).unwrap();
+    let t = k.absorb((rebill(), AT), Finished::OutcomeUnknown).unwrap();
+    assert_eq!(
+        (t.from, t.to),
+        (TokenStatus::Active, TokenStatus::NeedsReconcile),
+        "in doubt is a status, as for a payment and an authentication"
+    );
+    assert_eq!(k.status(), TokenStatus::NeedsReconcile);
     assert_eq!(k.in_doubt(), Some(&rebill()));
     assert_eq!(k.not_found().ambiguous_at, Some(AT));
     // In doubt, a read's unknown outcome still changes nothing (and is not refused).
