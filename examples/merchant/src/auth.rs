@@ -10,7 +10,7 @@
 //!   instance on the database knows the session and a copy of the table signs nobody in.
 //! * **Sign-in attempts** are limited: after too many failures for one operator name (or
 //!   from one client address) within the window, further attempts are refused unchecked.
-//! * **Every form** ([`form_refusal`]): the request's `Origin` (or, without one, `Referer`)
+//! * **Every form** ([`check_form`]): the request's `Origin` (or, without one, `Referer`)
 //!   must be the shop's public URL, and its `csrf` field must equal the session's token
 //!   (compared in constant time). `SameSite=Strict` already keeps the cookie off cross-site
 //!   requests; these two checks hold even where it does not.
@@ -30,6 +30,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::error::ShopError;
 use crate::shop::Shop;
 use crate::store::{Store, StoreError};
 
@@ -177,7 +178,8 @@ impl FromRequestParts<Arc<Shop>> for SignedIn {
     ) -> Result<Self, Self::Rejection> {
         if let Some(token) = session_token(&parts.headers) {
             let hash = token_hash(&token);
-            match shop.store.session(&hash, shop.wall_clock()).await {
+            // Expired or not by the database's clock, the same on every instance.
+            match shop.store.session(&hash).await {
                 Ok(Some(session)) => {
                     return Ok(SignedIn {
                         operator: session.operator,
@@ -186,14 +188,7 @@ impl FromRequestParts<Arc<Shop>> for SignedIn {
                     });
                 }
                 Ok(None) => {}
-                Err(error) => {
-                    tracing::error!(%error, "sessions unreadable");
-                    return Err(shop.pages.error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "The back office is unavailable",
-                        "The database did not answer. Nothing was changed; reload in a moment.",
-                    ));
-                }
+                Err(error) => return Err(ShopError::Unavailable(error).into_response()),
             }
         }
         if parts.method == Method::GET || parts.method == Method::HEAD {
@@ -201,11 +196,12 @@ impl FromRequestParts<Arc<Shop>> for SignedIn {
             let to = format!("/sign-in?next={}", urlencode(next));
             return Err(Redirect::to(&to).into_response());
         }
-        Err(shop.pages.error(
+        Err(ShopError::refused(
             StatusCode::FORBIDDEN,
             "Sign in first",
             "The back office is for signed-in operators. Nothing was changed.",
-        ))
+        )
+        .into_response())
     }
 }
 
@@ -281,23 +277,23 @@ pub fn same_origin(shop: &Shop, headers: &HeaderMap) -> bool {
 }
 
 /// The checks every back-office form passes before anything is done: the request comes
-/// from the shop's pages and carries the session's CSRF token. `Some(refusal)` (a page
-/// saying nothing was changed) when it fails them.
-pub fn form_refusal(
+/// from the shop's pages and carries the session's CSRF token. A refusal (a page saying
+/// nothing was changed) when it fails them.
+pub fn check_form(
     shop: &Shop,
     headers: &HeaderMap,
     session: &SignedIn,
     csrf: &str,
-) -> Option<Response> {
+) -> Result<(), ShopError> {
     let token_ok: bool = csrf.as_bytes().ct_eq(session.csrf.as_bytes()).into();
     if same_origin(shop, headers) && token_ok {
-        return None;
+        return Ok(());
     }
     tracing::warn!(
         operator = session.operator,
         "a back-office form failed the origin or CSRF check"
     );
-    Some(shop.pages.error(
+    Err(ShopError::refused(
         StatusCode::FORBIDDEN,
         "This form did not come from the back office",
         "It was sent from another site or with an expired page. Nothing was changed: reload the \
@@ -447,56 +443,51 @@ pub async fn sign_in(
     headers: HeaderMap,
     extensions: axum::http::Extensions,
     Form(form): Form<SignInForm>,
-) -> Response {
+) -> Result<Response, ShopError> {
     let next = form.next.as_deref();
     if !same_origin(&shop, &headers) {
-        return sign_in_form(
+        return Ok(sign_in_form(
             &shop,
             StatusCode::FORBIDDEN,
             next,
             Some("This sign-in did not come from this shop's page."),
-        );
+        ));
     }
     let name = form.name.trim();
     let limits = &shop.settings.limits;
-    let now = shop.wall_clock();
-    let since = now - limits.sign_in_window_seconds;
+    // The failure window, on the database's clock (the same on every instance).
+    let window = limits.sign_in_window_seconds;
     let by_name = format!("name:{name}");
     let by_client = client_address(&extensions).map(|a| format!("client:{}", a.ip()));
-    let unavailable = |error: StoreError| {
-        tracing::error!(%error, "sign-in: database");
-        shop.pages.error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in is unavailable",
-            "The database did not answer; try again in a moment.",
-        )
-    };
-    let name_failures = match shop.store.sign_in_failures(&by_name, since).await {
-        Ok(n) => n,
-        Err(error) => return unavailable(error),
-    };
+    let name_failures = shop
+        .store
+        .sign_in_failures(&by_name, window)
+        .await
+        .map_err(ShopError::Unavailable)?;
     let client_failures = match &by_client {
-        Some(subject) => match shop.store.sign_in_failures(subject, since).await {
-            Ok(n) => n,
-            Err(error) => return unavailable(error),
-        },
+        Some(subject) => shop
+            .store
+            .sign_in_failures(subject, window)
+            .await
+            .map_err(ShopError::Unavailable)?,
         None => 0,
     };
     if name_failures >= limits.sign_in_failures_per_name
         || client_failures >= limits.sign_in_failures_per_client
     {
         tracing::warn!(operator = name, "sign-in refused: too many failures");
-        return sign_in_form(
+        return Ok(sign_in_form(
             &shop,
             StatusCode::TOO_MANY_REQUESTS,
             next,
             Some("Too many failed sign-ins. Wait a quarter of an hour, then try again."),
-        );
+        ));
     }
-    let stored = match shop.store.operator_hash(name).await {
-        Ok(hash) => hash,
-        Err(error) => return unavailable(error),
-    };
+    let stored = shop
+        .store
+        .operator_hash(name)
+        .await
+        .map_err(ShopError::Unavailable)?;
     let password = form.password.clone();
     let verified = tokio::task::spawn_blocking(move || {
         let hash = stored.as_deref().unwrap_or_else(|| decoy_hash());
@@ -507,41 +498,34 @@ pub async fn sign_in(
     if !verified {
         let mut subjects = vec![by_name.as_str()];
         subjects.extend(by_client.as_deref());
-        if let Err(error) = shop.store.record_sign_in_failure(&subjects, now).await {
-            return unavailable(error);
-        }
+        shop.store
+            .record_sign_in_failure(&subjects)
+            .await
+            .map_err(ShopError::Unavailable)?;
         tracing::warn!(operator = name, "sign-in failed");
-        return sign_in_form(
+        return Ok(sign_in_form(
             &shop,
             StatusCode::UNAUTHORIZED,
             next,
             Some("That name and password do not match an operator."),
-        );
+        ));
     }
     let token = random_token();
     let csrf = random_token();
-    if let Err(error) = shop
-        .store
-        .insert_session(
-            &token_hash(&token),
-            name,
-            &csrf,
-            now,
-            now + limits.session_seconds,
-        )
+    shop.store
+        .insert_session(&token_hash(&token), name, &csrf, limits.session_seconds)
         .await
-    {
-        return unavailable(error);
-    }
-    if let Err(error) = shop.store.clear_sign_in_failures(&by_name).await {
-        return unavailable(error);
-    }
+        .map_err(ShopError::Unavailable)?;
+    shop.store
+        .clear_sign_in_failures(&by_name)
+        .await
+        .map_err(ShopError::Unavailable)?;
     tracing::info!(operator = name, "signed in");
     let mut response = Redirect::to(&safe_next(next)).into_response();
     if let Ok(value) = session_cookie(&shop, Some(&token)).parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
-    response
+    Ok(response)
 }
 
 /// The sign-out form.
@@ -558,10 +542,8 @@ pub async fn sign_out(
     session: SignedIn,
     headers: HeaderMap,
     Form(form): Form<SignOutForm>,
-) -> Response {
-    if let Some(refused) = form_refusal(&shop, &headers, &session, &form.csrf) {
-        return refused;
-    }
+) -> Result<Response, ShopError> {
+    check_form(&shop, &headers, &session, &form.csrf)?;
     if let Err(error) = shop.store.delete_session(&session.token_hash).await {
         tracing::error!(%error, "sign-out: database");
     }
@@ -569,5 +551,5 @@ pub async fn sign_out(
     if let Ok(value) = session_cookie(&shop, None).parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
-    response
+    Ok(response)
 }

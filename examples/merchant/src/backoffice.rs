@@ -1,6 +1,6 @@
 //! The back office: the orders, one order with its history, and the operator's buttons.
 //! Every page and command here takes a [`SignedIn`] operator; every form is checked by
-//! [`form_refusal`] (origin and CSRF token) before anything is done.
+//! [`check_form`] (origin and CSRF token) before anything is done.
 //!
 //! Every button carries a command key minted by the server when the page is shown, recorded
 //! with the order, the action and the operator it is for; a command whose key was not
@@ -20,8 +20,9 @@ use eximbay_core::{Amount, PaymentStatus, RecurringStatus};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{SignedIn, form_refusal, random_token};
+use crate::auth::{SignedIn, check_form, random_token};
 use crate::commands::{self, Action, money};
+use crate::error::ShopError;
 use crate::order::Order;
 use crate::shop::{Gateway, Shop};
 
@@ -52,14 +53,15 @@ pub async fn orders_page(
     State(shop): State<Arc<Shop>>,
     session: SignedIn,
     Query(query): Query<OrdersQuery>,
-) -> Response {
+) -> Result<Response, ShopError> {
     let page = query.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let per_page = shop.settings.limits.orders_per_page.max(1);
     let offset = i64::from(page - 1) * per_page;
-    let mut orders = match shop.store.orders_page(per_page + 1, offset).await {
-        Ok(orders) => orders,
-        Err(error) => return unavailable(&shop, &error),
-    };
+    let mut orders = shop
+        .store
+        .orders_page(per_page + 1, offset)
+        .await
+        .map_err(ShopError::Unavailable)?;
     let older = i64::try_from(orders.len()).unwrap_or(i64::MAX) > per_page;
     orders.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
     let rows: Vec<OrderRow> = orders
@@ -74,7 +76,7 @@ pub async fn orders_page(
             created_at: o.created_at,
         })
         .collect();
-    shop.pages.render(
+    Ok(shop.pages.render(
         "orders.html",
         context! {
             orders => rows,
@@ -85,29 +87,22 @@ pub async fn orders_page(
             operator => &session.operator,
             csrf => &session.csrf,
         },
-    )
+    ))
 }
 
-pub(crate) fn unavailable(shop: &Shop, error: &dyn std::fmt::Display) -> Response {
-    tracing::error!(%error, "back office unavailable");
-    shop.pages.error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The orders cannot be read right now",
-        "The database did not answer. Nothing was changed; reload in a moment.",
-    )
-}
-
-/// The order, or the page that says why there is none.
-pub(crate) async fn load_order(shop: &Shop, order_id: &str) -> Result<Order, Response> {
-    match shop.store.order(order_id).await {
-        Ok(Some(order)) => Ok(order),
-        Ok(None) => Err(shop.pages.error(
-            StatusCode::NOT_FOUND,
-            "No such order",
-            "Check the order number.",
-        )),
-        Err(error) => Err(unavailable(shop, &error)),
-    }
+/// The order, or why there is none.
+pub(crate) async fn load_order(shop: &Shop, order_id: &str) -> Result<Order, ShopError> {
+    shop.store
+        .order(order_id)
+        .await
+        .map_err(ShopError::Unavailable)?
+        .ok_or_else(|| {
+            ShopError::refused(
+                StatusCode::NOT_FOUND,
+                "No such order",
+                "Check the order number.",
+            )
+        })
 }
 
 /// `?command=` after a command, `?sandbox=` after a sandbox control.
@@ -205,18 +200,18 @@ pub async fn order_page(
     session: SignedIn,
     Path(order_id): Path<String>,
     Query(query): Query<OrderQuery>,
-) -> Response {
-    let order = match load_order(&shop, &order_id).await {
-        Ok(order) => order,
-        Err(page) => return page,
-    };
-    let (events, commands) = match (
-        shop.store.events(&order_id).await,
-        shop.store.commands(&order_id).await,
-    ) {
-        (Ok(events), Ok(commands)) => (events, commands),
-        (Err(error), _) | (_, Err(error)) => return unavailable(&shop, &error),
-    };
+) -> Result<Response, ShopError> {
+    let order = load_order(&shop, &order_id).await?;
+    let events = shop
+        .store
+        .events(&order_id)
+        .await
+        .map_err(ShopError::Unavailable)?;
+    let commands = shop
+        .store
+        .commands(&order_id)
+        .await
+        .map_err(ShopError::Unavailable)?;
     let result = query
         .command
         .as_deref()
@@ -271,15 +266,13 @@ pub async fn order_page(
         .map(|action| (action, random_token()))
         .collect();
     minted.extend(keys.iter().map(|(a, k)| (k.clone(), *a)));
-    let expires = shop.wall_clock() + shop.settings.limits.session_seconds;
-    if let Err(error) = shop
-        .store
-        .mint_command_keys(&order_id, &session.operator, &minted, expires)
+    // Valid as long as a session, from now by the database's clock.
+    let lifetime = shop.settings.limits.session_seconds;
+    shop.store
+        .mint_command_keys(&order_id, &session.operator, &minted, lifetime)
         .await
-    {
-        return unavailable(&shop, &error);
-    }
-    shop.pages.render(
+        .map_err(ShopError::Unavailable)?;
+    Ok(shop.pages.render(
         "order.html",
         context! {
             order_id => &order.order_id,
@@ -319,7 +312,7 @@ pub async fn order_page(
             operator => &session.operator,
             csrf => &session.csrf,
         },
-    )
+    ))
 }
 
 /// A back-office form.
@@ -355,36 +348,35 @@ pub async fn command(
     Path(order_id): Path<String>,
     headers: HeaderMap,
     Form(form): Form<CommandForm>,
-) -> Response {
-    if let Some(refused) = form_refusal(&shop, &headers, &session, &form.csrf) {
-        return refused;
-    }
+) -> Result<Response, ShopError> {
+    check_form(&shop, &headers, &session, &form.csrf)?;
     let key = form.command_key.trim();
-    match shop.store.command_key(key, shop.wall_clock()).await {
-        Ok(Some(bound))
+    match shop
+        .store
+        .command_key(key)
+        .await
+        .map_err(ShopError::Unavailable)?
+    {
+        Some(bound)
             if bound.order_id == order_id
                 && bound.action == form.action
                 && bound.operator == session.operator => {}
-        Ok(_) => {
+        _ => {
             tracing::warn!(
                 operator = session.operator,
                 order = order_id,
                 action = form.action,
                 "a command key that was not minted for this command"
             );
-            return shop.pages.error(
+            return Err(ShopError::refused(
                 StatusCode::FORBIDDEN,
                 "This form has expired",
                 "Its command key was not issued for this order, action and operator. Nothing \
                  was sent: reload the order page and try again.",
-            );
+            ));
         }
-        Err(error) => return unavailable(&shop, &error),
     }
-    let order = match load_order(&shop, &order_id).await {
-        Ok(order) => order,
-        Err(page) => return page,
-    };
+    let order = load_order(&shop, &order_id).await?;
     let amount = || -> Result<Amount, String> {
         let text = form.amount.as_deref().unwrap_or_default().trim();
         Amount::parse_in(text, &order.currency).map_err(|e| {
@@ -415,17 +407,12 @@ pub async fn command(
         "terminate" => Ok(Action::Terminate),
         _ => Err("Unknown action. Nothing was sent.".to_owned()),
     };
-    let action = match action {
-        Ok(action) => action,
-        Err(message) => {
-            return shop
-                .pages
-                .error(StatusCode::BAD_REQUEST, "Check the amount", &message);
-        }
-    };
+    let action = action.map_err(|message| {
+        ShopError::refused(StatusCode::BAD_REQUEST, "Check the amount", message)
+    })?;
     if form.confirmed.as_deref() != Some("yes") {
         if let Some((question, button)) = confirmation(&shop, &order, &action) {
-            return shop.pages.render(
+            return Ok(shop.pages.render(
                 "confirm.html",
                 context! {
                     question => question,
@@ -445,7 +432,7 @@ pub async fn command(
                     operator => &session.operator,
                     csrf => &session.csrf,
                 },
-            );
+            ));
         }
     }
     let reason = form
@@ -460,25 +447,21 @@ pub async fn command(
                 urlencode(&order_id),
                 urlencode(&record.command_key)
             );
-            Redirect::to(&to).into_response()
+            Ok(Redirect::to(&to).into_response())
         }
-        Err(commands::RunError::Unrecorded(error)) => {
-            // Money may have moved: never "nothing was changed". The command keeps the
-            // order's lease and is settled with the gateway as soon as the database is back.
-            tracing::error!(%error, order_id, "command sent, answer not recorded");
-            tokio::spawn(crate::reconcile::settle_command_later(
-                shop.clone(),
-                key.to_owned(),
-            ));
-            shop.pages.error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The gateway may have done it — checking",
-                "The request reached the gateway, but its answer could not be recorded (the \
-                 database did not answer). The shop is checking with the gateway and the \
-                 order will show the result. Do not repeat it.",
-            )
+        Err(error) => {
+            if let commands::RunError::Unrecorded(_) = error {
+                // Money may have moved: never "nothing was changed". The command keeps the
+                // order's lease and is settled with the gateway as soon as the database is
+                // back.
+                tracing::warn!(order_id, "command sent, answer not recorded: settling it");
+                tokio::spawn(crate::reconcile::settle_command_later(
+                    shop.clone(),
+                    key.to_owned(),
+                ));
+            }
+            Err(error.into())
         }
-        Err(commands::RunError::NotSent(error)) => unavailable(&shop, &error),
     }
 }
 

@@ -24,6 +24,7 @@ use eximbay_core::{Amount, Currency, Lang, Notification, OrderId, TransactionTyp
 use minijinja::context;
 use serde::Deserialize;
 
+use crate::error::ShopError;
 use crate::order::{Order, OrderKind};
 use crate::shop::Shop;
 
@@ -95,7 +96,7 @@ pub async fn checkout(
     State(shop): State<Arc<Shop>>,
     extensions: axum::http::Extensions,
     Form(form): Form<CheckoutForm>,
-) -> Response {
+) -> Result<Response, ShopError> {
     let client = crate::auth::client_address(&extensions)
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     let limits = &shop.settings.limits;
@@ -106,42 +107,36 @@ pub async fn checkout(
         Instant::now(),
     ) {
         tracing::warn!(%client, "checkout refused: over the per-client limit");
-        return shop.pages.error(
+        return Err(ShopError::refused(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many orders at once",
             "This connection has placed many orders in a short time. Nothing was charged; \
              please try again in a few minutes.",
-        );
+        ));
     }
     let Some(product) = PRODUCTS.iter().find(|p| p.key == form.product) else {
-        return shop.pages.error(
+        return Err(ShopError::refused(
             StatusCode::BAD_REQUEST,
             "No such product",
             "Go back to the shop and choose one of its products.",
-        );
+        ));
     };
     let buyer = form.buyer.trim();
     let email = form.email.trim();
     if buyer.is_empty() || !email.contains('@') || buyer.len() > 64 || email.len() > 128 {
-        return shop.pages.error(
+        return Err(ShopError::refused(
             StatusCode::BAD_REQUEST,
             "Check your details",
             "We need your name and a valid e-mail address for the receipt.",
-        );
+        ));
     }
     let transaction_type = match (product.kind, form.capture.as_deref()) {
         (OrderKind::Item, Some("later")) => TransactionType::Authorize,
         _ => TransactionType::Payment,
     };
     let currency = Currency::Usd;
-    let amount = match Amount::parse_in(product.price, &currency) {
-        Ok(amount) => amount,
-        Err(error) => return internal(&shop, &error.to_string()),
-    };
-    let created_at = match shop.db_clock().await {
-        Ok(at) => at,
-        Err(error) => return internal(&shop, &error.to_string()),
-    };
+    let amount = Amount::parse_in(product.price, &currency).map_err(ShopError::checkout)?;
+    let created_at = shop.db_clock().await.map_err(ShopError::checkout)?;
     let order = Order {
         order_id: new_order_id(),
         kind: product.kind,
@@ -166,13 +161,10 @@ pub async fn checkout(
         order.currency.code(),
         transaction_type.as_str()
     );
-    if let Err(error) = shop
-        .store
+    shop.store
         .insert_order(&order, order.created_at, &created)
         .await
-    {
-        return internal(&shop, &error.to_string());
-    }
+        .map_err(ShopError::checkout)?;
     match product.kind {
         OrderKind::Item => v1_window(&shop, &order, transaction_type).await,
         OrderKind::Subscription => legacy_window(&shop, &order),
@@ -184,17 +176,12 @@ fn new_order_id() -> String {
     format!("O-{}", id.get(..12).unwrap_or(&id))
 }
 
-fn internal(shop: &Shop, detail: &str) -> Response {
-    tracing::error!(detail, "checkout failed");
-    shop.pages.error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side",
-        "Nothing was charged. Please try again in a moment.",
-    )
-}
-
 /// The one-off item: `ready`, then the page calls the SDK with the same payload.
-async fn v1_window(shop: &Shop, order: &Order, transaction_type: TransactionType) -> Response {
+async fn v1_window(
+    shop: &Shop,
+    order: &Order,
+    transaction_type: TransactionType,
+) -> Result<Response, ShopError> {
     let mut ready = Ready::new(
         transaction_type,
         OrderId::new(&order.order_id),
@@ -210,23 +197,18 @@ async fn v1_window(shop: &Shop, order: &Order, transaction_type: TransactionType
         Ok(prepared) => prepared,
         Err(error) => {
             tracing::warn!(%error, order = order.order_id, "ready failed");
-            return shop.pages.error(
+            return Err(ShopError::refused(
                 StatusCode::BAD_GATEWAY,
                 "The payment window could not be opened",
                 "The payment service did not answer. Nothing was charged; please try again.",
-            );
+            ));
         }
     };
-    let payload = match ready
+    let text = ready
         .request_pay(&shop.cfg, &prepared)
-        .map_err(|e| e.to_string())
-        .and_then(|text| {
-            serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string())
-        }) {
-        Ok(payload) => payload,
-        Err(error) => return internal(shop, &error),
-    };
-    shop.pages.render(
+        .map_err(ShopError::checkout)?;
+    let payload = serde_json::from_str::<serde_json::Value>(&text).map_err(ShopError::checkout)?;
+    Ok(shop.pages.render(
         "pay.html",
         context! {
             order_id => &order.order_id,
@@ -234,11 +216,11 @@ async fn v1_window(shop: &Shop, order: &Order, transaction_type: TransactionType
             payload => payload,
             instance => &shop.settings.instance,
         },
-    )
+    ))
 }
 
 /// The subscription: the legacy form with a monthly registration, signed by the core.
-fn legacy_window(shop: &Shop, order: &Order) -> Response {
+fn legacy_window(shop: &Shop, order: &Order) -> Result<Response, ShopError> {
     let form = PaymentForm {
         transaction_type: TransactionType::Payment,
         order_id: OrderId::new(&order.order_id),
@@ -262,15 +244,15 @@ fn legacy_window(shop: &Shop, order: &Order) -> Response {
         )),
         options: Default::default(),
     };
-    match form.sign(&shop.cfg, shop.gateway_now()) {
-        // The core's signed fields in a page that posts itself to the window (the template
-        // escapes every value; its script carries the response's CSP nonce).
-        Ok(signed) => shop.pages.render(
-            "post.html",
-            context! { action => signed.action, fields => signed.fields },
-        ),
-        Err(error) => internal(shop, &error.to_string()),
-    }
+    let signed = form
+        .sign(&shop.cfg, shop.gateway_now())
+        .map_err(ShopError::checkout)?;
+    // The core's signed fields in a page that posts itself to the window (the template
+    // escapes every value; its script carries the response's CSP nonce).
+    Ok(shop.pages.render(
+        "post.html",
+        context! { action => signed.action, fields => signed.fields },
+    ))
 }
 
 /// `GET ?order=` when the buyer reloads the page.
@@ -287,7 +269,7 @@ pub async fn returned(
     State(shop): State<Arc<Shop>>,
     Query(query): Query<ReturnQuery>,
     body: RawForm,
-) -> Response {
+) -> Result<Response, ShopError> {
     let notification = Notification::parse(&body.0).ok();
     let verified = notification
         .as_ref()
@@ -299,22 +281,25 @@ pub async fn returned(
         .map(|id| id.as_str().to_owned())
         .or(query.order);
     let Some(order_id) = order_id else {
-        return shop.pages.error(
+        return Err(ShopError::refused(
             StatusCode::BAD_REQUEST,
             "We could not tell which order this is",
             "If you were charged, your receipt e-mail has the order number.",
-        );
+        ));
     };
-    let order = match shop.store.order(&order_id).await {
-        Ok(Some(order)) => order,
-        Ok(None) => {
-            return shop.pages.error(
-                StatusCode::NOT_FOUND,
-                "No such order",
-                "If you were charged, your receipt e-mail has the order number.",
-            );
-        }
-        Err(error) => return internal(&shop, &error.to_string()),
+    // Not `ShopError::Checkout` ("Nothing was charged"): the buyer is back from the window
+    // and may well have been charged.
+    let Some(order) = shop
+        .store
+        .order(&order_id)
+        .await
+        .map_err(ShopError::Unavailable)?
+    else {
+        return Err(ShopError::refused(
+            StatusCode::NOT_FOUND,
+            "No such order",
+            "If you were charged, your receipt e-mail has the order number.",
+        ));
     };
     let window = notification.filter(|_| verified).map(|n| {
         context! {
@@ -323,7 +308,7 @@ pub async fn returned(
             resmsg => n.resmsg().map(str::to_owned),
         }
     });
-    shop.pages.render(
+    Ok(shop.pages.render(
         "return.html",
         context! {
             order_id => &order.order_id,
@@ -335,5 +320,5 @@ pub async fn returned(
             window => window,
             instance => &shop.settings.instance,
         },
-    )
+    ))
 }

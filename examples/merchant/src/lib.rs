@@ -17,12 +17,14 @@
 //! * [`security`]: the security headers (a CSP with per-response nonces) on every page.
 //! * [`reconcile`]: settles unknown outcomes with the gateway, at start and periodically.
 //! * [`store`]: the database, where every change is a compare-and-swap.
+//! * [`error`]: [`ShopError`], what a handler answers instead (axum's `IntoResponse`).
 #![forbid(unsafe_code)]
 
 pub mod auth;
 pub mod backoffice;
 pub mod checkout;
 pub mod commands;
+pub mod error;
 pub mod limiter;
 pub mod notify;
 pub mod order;
@@ -41,6 +43,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+pub use crate::error::ShopError;
 pub use crate::shop::{Gateway, Limits, Settings, SetupError, Shop};
 
 /// Notification bodies above this are refused (the core refuses over 64 KiB too).

@@ -13,92 +13,89 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::{Args, Parser, Subcommand};
 use eximbay_merchant::secrets::{redact_database_url, scrub};
 use eximbay_merchant::store::Store;
 use eximbay_merchant::{Gateway, Limits, Settings, Shop};
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
-use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 use rust_decimal::Decimal;
 
-const USAGE: &str = "usage: eximbay-merchant [--addr HOST:PORT] [--gateway URL] [--public-url URL] [--instance NAME]
-                        [--max-monthly AMOUNT] [--confirm-refunds-above AMOUNT]
-       eximbay-merchant operator add NAME     (the password is read from standard input)
+/// Eximbay's public test merchant (seed 000's sample MID and API key, the published test
+/// secret key): the keys when the environment names none, which the embedded sandbox is
+/// started with too.
+const PUBLIC_TEST_MID: &str = "1849705C64";
+/// The public test API key.
+const PUBLIC_TEST_API_KEY: &str = "test_1849705C642C217E0B2D";
+/// The public test secret key.
+const PUBLIC_TEST_SECRET_KEY: &str = "289F40E6640124B2628640168C3C5464";
 
-  --addr HOST:PORT   where to listen (default 127.0.0.1:3000)
-  --gateway URL      the gateway (default: a sandbox started in this process)
-  --public-url URL   how browsers and the gateway reach this shop (default http://ADDR);
-                     https://… makes the session cookie Secure (TLS is the proxy's job)
-  --instance NAME    a name shown in the pages (default: the address)
-  --max-monthly AMOUNT
-                     the highest monthly amount an operator may set (default 100.00)
-  --confirm-refunds-above AMOUNT
-                     refunds above this ask the operator to confirm (default 100.00)
-
-environment:
+const ENVIRONMENT: &str = "Environment:
   DATABASE_URL       sqlite://FILE (default sqlite://eximbay-merchant.db) or postgres://…
   EXIMBAY_MID, EXIMBAY_API_KEY, EXIMBAY_SECRET_KEY
                      the merchant's keys (default: Eximbay's public test values)";
 
-struct Args {
-    addr: SocketAddr,
-    gateway: Option<String>,
-    public_url: Option<String>,
-    instance: Option<String>,
-    limits: Limits,
-    /// `operator add NAME`.
-    add_operator: Option<String>,
+/// The example shop: a storefront, `status_url`, and a back office for operators.
+#[derive(Debug, Parser)]
+#[command(
+    name = "eximbay-merchant",
+    version,
+    after_help = ENVIRONMENT,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
-fn amount_arg(flag: &str, value: &str) -> Result<Decimal, String> {
+/// How the shop is served (no subcommand).
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// The gateway's base URL (default: a sandbox started in this process).
+    #[arg(long, value_name = "URL")]
+    gateway: Option<String>,
+    /// How browsers and the gateway reach this shop (default http://ADDR); https://… makes
+    /// the session cookie Secure (TLS is the proxy's job).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// A name shown in the pages (default: the address).
+    #[arg(long, value_name = "NAME")]
+    instance: Option<String>,
+    /// The highest monthly amount an operator may set.
+    #[arg(long, value_name = "AMOUNT", default_value = "100.00", value_parser = positive_amount)]
+    max_monthly: Decimal,
+    /// Refunds above this ask the operator to confirm.
+    #[arg(long, value_name = "AMOUNT", default_value = "100.00", value_parser = positive_amount)]
+    confirm_refunds_above: Decimal,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The back office's operators.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Creates an operator, or sets a new password for one (signing it out everywhere); the
+    /// password is the first line of standard input.
+    Add {
+        /// The operator's name (letters, digits, . - _ @).
+        name: String,
+    },
+}
+
+/// An amount above zero (`100.00`).
+fn positive_amount(value: &str) -> Result<Decimal, String> {
     value
         .parse::<Decimal>()
         .ok()
         .filter(|d| d.is_sign_positive() && !d.is_zero())
-        .ok_or_else(|| format!("{flag}: {value:?} is not a positive amount (100.00)"))
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
-        gateway: None,
-        public_url: None,
-        instance: None,
-        limits: Limits::default(),
-        add_operator: None,
-    };
-    let mut argv = std::env::args().skip(1).peekable();
-    if argv.peek().map(String::as_str) == Some("operator") {
-        argv.next();
-        return match (argv.next().as_deref(), argv.next(), argv.next()) {
-            (Some("add"), Some(name), None) => {
-                args.add_operator = Some(name);
-                Ok(args)
-            }
-            _ => Err("operator: the command is `operator add NAME`".to_owned()),
-        };
-    }
-    while let Some(flag) = argv.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(String::new());
-        }
-        let value = argv.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--addr" => {
-                args.addr = value
-                    .parse()
-                    .map_err(|_| format!("--addr: {value:?} is not HOST:PORT (127.0.0.1:3000)"))?;
-            }
-            "--gateway" => args.gateway = Some(value),
-            "--public-url" => args.public_url = Some(value),
-            "--instance" => args.instance = Some(value),
-            "--max-monthly" => args.limits.max_monthly_amount = amount_arg(&flag, &value)?,
-            "--confirm-refunds-above" => {
-                args.limits.confirm_refund_above = amount_arg(&flag, &value)?;
-            }
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(args)
+        .ok_or_else(|| "not a positive amount (100.00)".to_owned())
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -118,19 +115,11 @@ async fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let mut args = match parse_args() {
-        Ok(args) => args,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("eximbay-merchant: {message}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let outcome = match args.add_operator.take() {
-        Some(name) => add_operator(&name).await,
-        None => run(args).await,
+    // A usage error prints clap's message (naming the argument) and exits with 2.
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Command::Operator(OperatorCommand::Add { name })) => add_operator(&name).await,
+        None => run(cli.serve).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,7 +151,11 @@ async fn add_operator(name: &str) -> Result<(), String> {
         .read_line(&mut password)
         .map_err(|e| format!("reading the password: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let at = eximbay_core::Timestamp::from_system_time(std::time::SystemTime::now()).0;
+    // Created at, by the database's clock (the one every record is timed by).
+    let at = store
+        .now()
+        .await
+        .map_err(|e| format!("operator {name}: {e}"))?;
     match eximbay_merchant::auth::add_operator(&store, name, password, at).await {
         Ok(true) => eprintln!("eximbay-merchant: operator {name} added"),
         Ok(false) => eprintln!(
@@ -173,31 +166,17 @@ async fn add_operator(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(args: ServeArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let mid = env_or("EXIMBAY_MID", DEFAULT_MID);
-    let api_key = env_or("EXIMBAY_API_KEY", DEFAULT_API_KEY);
-    let secret_key = env_or("EXIMBAY_SECRET_KEY", DEFAULT_SECRET_KEY);
+    let mid = env_or("EXIMBAY_MID", PUBLIC_TEST_MID);
+    let api_key = env_or("EXIMBAY_API_KEY", PUBLIC_TEST_API_KEY);
+    let secret_key = env_or("EXIMBAY_SECRET_KEY", PUBLIC_TEST_SECRET_KEY);
     let gateway = match args.gateway {
         Some(url) => Gateway::Remote(url),
-        None => {
-            let sandbox = RunningSandbox::start(
-                SandboxConfig {
-                    mid: mid.clone(),
-                    api_key: api_key.clone(),
-                    secret_key: secret_key.clone(),
-                    ..SandboxConfig::default()
-                },
-                SocketAddr::from(([127, 0, 0, 1], 0)),
-                ServerOptions::default(),
-            )
-            .map_err(|e| format!("cannot start the embedded sandbox: {e}"))?;
-            tracing::info!(url = sandbox.base_url(), "embedded sandbox started");
-            Gateway::Embedded(sandbox)
-        }
+        None => embedded::start(&mid, &api_key, &secret_key)?,
     };
     let store = open_store().await?;
     if store.operator_count().await.map_err(|e| e.to_string())? == 0 {
@@ -221,7 +200,11 @@ async fn run(args: Args) -> Result<(), String> {
         instance: args.instance.unwrap_or_else(|| addr.to_string()),
         sweep_every: Duration::from_secs(5),
         lease_wait: Duration::from_secs(30),
-        limits: args.limits,
+        limits: Limits {
+            max_monthly_amount: args.max_monthly,
+            confirm_refund_above: args.confirm_refunds_above,
+            ..Limits::default()
+        },
     };
     let shop = Shop::new(settings, store).map_err(|e| e.to_string())?;
     eprintln!(
@@ -230,4 +213,65 @@ async fn run(args: Args) -> Result<(), String> {
     eximbay_merchant::serve(shop, listener)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The sandbox started in this process when no `--gateway` is named: only the binary
+/// depends on `eximbay-sim` (feature `embedded-sandbox`, on by default); the library is
+/// handed its URL and its clock.
+#[cfg(feature = "embedded-sandbox")]
+mod embedded {
+    use std::net::SocketAddr;
+
+    use eximbay_merchant::Gateway;
+    use eximbay_merchant::sandbox_control::EmbeddedSandbox;
+    use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+
+    /// Starts a sandbox for the merchant with these keys, on a free loopback port.
+    pub fn start(mid: &str, api_key: &str, secret_key: &str) -> Result<Gateway, String> {
+        let sandbox = RunningSandbox::start(
+            SandboxConfig {
+                mid: mid.to_owned(),
+                api_key: api_key.to_owned(),
+                secret_key: secret_key.to_owned(),
+                ..SandboxConfig::default()
+            },
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            ServerOptions::default(),
+        )
+        .map_err(|e| format!("cannot start the embedded sandbox: {e}"))?;
+        tracing::info!(url = sandbox.base_url(), "embedded sandbox started");
+        let clock = sandbox.clone();
+        Ok(Gateway::Embedded(EmbeddedSandbox::new(
+            sandbox.base_url(),
+            move || clock.sandbox().now(),
+        )))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        /// The binary's default keys are the sandbox's own, so the embedded sandbox and a
+        /// shop started with nothing configured agree.
+        #[test]
+        fn the_default_keys_are_the_sandboxs() {
+            use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+            assert_eq!(super::super::PUBLIC_TEST_MID, DEFAULT_MID);
+            assert_eq!(super::super::PUBLIC_TEST_API_KEY, DEFAULT_API_KEY);
+            assert_eq!(super::super::PUBLIC_TEST_SECRET_KEY, DEFAULT_SECRET_KEY);
+        }
+    }
+}
+
+/// Built without the `embedded-sandbox` feature: a gateway must be named.
+#[cfg(not(feature = "embedded-sandbox"))]
+mod embedded {
+    use eximbay_merchant::Gateway;
+
+    /// Refuses: there is no sandbox to start.
+    pub fn start(_mid: &str, _api_key: &str, _secret_key: &str) -> Result<Gateway, String> {
+        Err(
+            "built without the embedded sandbox (feature `embedded-sandbox`): name the \
+             gateway with --gateway URL"
+                .to_owned(),
+        )
+    }
 }

@@ -5,13 +5,12 @@
 //! amount, currency: a valid signature on someone else's amount is not a payment), applied
 //! once (its identity is recorded in the same transaction as the change), and acknowledged
 //! with `rescode=0000` — duplicates included, so the gateway stops redelivering. A delivery
-//! that is refused is answered with one of the codes below, and changes nothing.
+//! that is refused is answered with a [`Refusal`]'s code, and changes nothing.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
 use eximbay_core::notification::{ACK_BODY, Deduplicator};
 use eximbay_core::recurring::{ChargeResult, RecurringEvent, RecurringOutcome};
 use eximbay_core::registration::{RecurringRegistration, RegistrationResult};
@@ -20,54 +19,28 @@ use eximbay_core::{
     PaymentStatus, Recurring, Timestamp,
 };
 
+use crate::error::{Refusal, ShopError};
 use crate::order::{Order, OrderKind};
 use crate::shop::Shop;
 use crate::store::{Changed, Decision, StoreError};
 
-/// Why a delivery was not accepted: the HTTP status and the `rescode` answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// Not a notification body (`9000`, 400).
-    Malformed,
-    /// The fgkey does not match (`9001`, 403).
-    BadSignature,
-    /// Signed, but not for this merchant or this order's amount and currency (`9002`, 409).
-    Mismatch,
-    /// No such order (`9003`, 404).
-    UnknownOrder,
-    /// The database failed; the gateway will redeliver (`9999`, 503).
-    Unavailable,
+/// `POST /eximbay/status`: `rescode=0000` for every delivery accepted (duplicates
+/// included), else the [`Refusal`] in the gateway's protocol.
+pub async fn status_url(
+    State(shop): State<Arc<Shop>>,
+    body: Bytes,
+) -> Result<&'static str, ShopError> {
+    shop.accept(&body, Kind::Status).await?;
+    Ok(ACK_BODY)
 }
 
-impl Refusal {
-    /// The answer: a status and a `rescode=…&resmsg=…` body.
-    pub fn answer(self) -> (StatusCode, String) {
-        let (status, code, message) = match self {
-            Refusal::Malformed => (StatusCode::BAD_REQUEST, "9000", "Malformed notification"),
-            Refusal::BadSignature => (StatusCode::FORBIDDEN, "9001", "Invalid fgkey"),
-            Refusal::Mismatch => (StatusCode::CONFLICT, "9002", "Does not match the order"),
-            Refusal::UnknownOrder => (StatusCode::NOT_FOUND, "9003", "Unknown order"),
-            Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "9999", "Try again"),
-        };
-        (status, format!("rescode={code}&resmsg={message}"))
-    }
-}
-
-fn answer(result: Result<(), Refusal>) -> (StatusCode, String) {
-    match result {
-        Ok(()) => (StatusCode::OK, ACK_BODY.to_owned()),
-        Err(refusal) => refusal.answer(),
-    }
-}
-
-/// `POST /eximbay/status`.
-pub async fn status_url(State(shop): State<Arc<Shop>>, body: Bytes) -> (StatusCode, String) {
-    answer(shop.accept(&body, Kind::Status).await)
-}
-
-/// `POST /eximbay/recurring`.
-pub async fn recurring_url(State(shop): State<Arc<Shop>>, body: Bytes) -> (StatusCode, String) {
-    answer(shop.accept(&body, Kind::Charge).await)
+/// `POST /eximbay/recurring`: as [`status_url`], for a monthly charge's result.
+pub async fn recurring_url(
+    State(shop): State<Arc<Shop>>,
+    body: Bytes,
+) -> Result<&'static str, ShopError> {
+    shop.accept(&body, Kind::Charge).await?;
+    Ok(ACK_BODY)
 }
 
 /// Which endpoint a delivery came to.
@@ -121,7 +94,7 @@ impl Shop {
                 None,
                 |order| match kind {
                     Kind::Status => decide_status(order, &notification, now),
-                    Kind::Charge => decide_charge(order, &notification),
+                    Kind::Charge => decide_charge(order, &notification, now),
                 },
             )
             .await;
@@ -219,14 +192,7 @@ fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timest
                 if order.kind == OrderKind::Subscription {
                     let registration = RegistrationResult::from_notification(notification)
                         .map_err(|e| format!("subscription: {e}"))?;
-                    let expected = RecurringRegistration::new(order.amount.clone(), "")
-                        .expected_next_charge(now);
-                    order.recurring = Some(Recurring::from_registration(
-                        &registration,
-                        order.currency.clone(),
-                        order.amount.clone(),
-                        expected,
-                    ));
+                    record_registration(order, &registration, now);
                 }
                 order.payment = Some(payment);
                 Ok(())
@@ -242,6 +208,15 @@ fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timest
     };
     if let Err(detail) = applied {
         return refuse(format!("Notification not applied: {detail}"));
+    }
+    // A subscription whose payment the sweeper found has no registration (no lookup
+    // answer carries `recurringID`): a late notification that does is its record.
+    let mut registered = String::new();
+    if order.kind == OrderKind::Subscription && order.recurring.is_none() {
+        if let Ok(registration) = RegistrationResult::from_notification(notification) {
+            record_registration(order, &registration, now);
+            registered = format!("; subscription {} recorded", registration.recurring_id);
+        }
     }
     if notification.holds_order() {
         let decision = notification
@@ -259,12 +234,23 @@ fn decide_status(order: &mut Order, notification: &Notification<'_>, now: Timest
     Decision::Apply {
         kind: "notification",
         detail: format!(
-            "Gateway: {meaning}, {} {}, transaction {transaction} → {}",
+            "Gateway: {meaning}, {} {}, transaction {transaction} → {}{registered}",
             order.amount,
             order.currency.code(),
             order.stage().label()
         ),
     }
+}
+
+/// The subscription a registration result describes, monthly at the order's amount.
+fn record_registration(order: &mut Order, registration: &RegistrationResult, now: Timestamp) {
+    let expected = RecurringRegistration::new(order.amount.clone(), "").expected_next_charge(now);
+    order.recurring = Some(Recurring::from_registration(
+        registration,
+        order.currency.clone(),
+        order.amount.clone(),
+        expected,
+    ));
 }
 
 /// A paid notification about a payment the order does not have yet, when it already has
@@ -307,7 +293,8 @@ fn another_payment(order: &mut Order, notification: &Notification<'_>) -> Decisi
 }
 
 /// What a `recurringURL` delivery (a monthly charge's result) does to its order.
-fn decide_charge(order: &mut Order, notification: &Notification<'_>) -> Decision {
+fn decide_charge(order: &mut Order, notification: &Notification<'_>, now: Timestamp) -> Decision {
+    let adopted = adopt_registration(order, notification, now);
     let Some(recurring) = order.recurring.as_mut() else {
         return refuse("A charge result for an order without a subscription".to_owned());
     };
@@ -351,29 +338,65 @@ fn decide_charge(order: &mut Order, notification: &Notification<'_>) -> Decision
         },
         Ok(transition) => Decision::Apply {
             kind: "charge",
-            detail: match transition.event {
-                RecurringEvent::Charged { next_charge } => {
-                    format!("Monthly charge: {amount} {currency} charged; next on {next_charge}")
-                }
-                RecurringEvent::ChargeFailed {
-                    failed_attempts,
-                    rescode,
-                } => match recurring.status() {
-                    eximbay_core::RecurringStatus::Terminated { .. } => format!(
-                        "Monthly charge failed ({rescode}), attempt {failed_attempts}: the \
+            detail: adopted
+                + &match transition.event {
+                    RecurringEvent::Charged { next_charge } => {
+                        format!(
+                            "Monthly charge: {amount} {currency} charged; next on {next_charge}"
+                        )
+                    }
+                    RecurringEvent::ChargeFailed {
+                        failed_attempts,
+                        rescode,
+                    } => match recurring.status() {
+                        eximbay_core::RecurringStatus::Terminated { .. } => format!(
+                            "Monthly charge failed ({rescode}), attempt {failed_attempts}: the \
                          gateway ended the subscription"
-                    ),
-                    _ => format!(
-                        "Monthly charge failed ({rescode}), attempt {failed_attempts}: the \
+                        ),
+                        _ => format!(
+                            "Monthly charge failed ({rescode}), attempt {failed_attempts}: the \
                          gateway retries tomorrow"
-                    ),
+                        ),
+                    },
+                    RecurringEvent::DuplicateCharge | RecurringEvent::StaleCharge => {
+                        return Decision::Skip;
+                    }
+                    other => format!("{other:?}"),
                 },
-                RecurringEvent::DuplicateCharge | RecurringEvent::StaleCharge => {
-                    return Decision::Skip;
-                }
-                other => format!("{other:?}"),
-            },
         },
         Err(error) => refuse(format!("Charge result not applied: {error}")),
     }
+}
+
+/// A charge result for a subscription whose payment the sweeper found: no lookup answer
+/// carries `recurringID`, so the order has no registration yet. Signed by the gateway, for
+/// this order and its currency, the result names the registration, which is recorded from
+/// it (monthly at the order's amount). Returns the history's words for it, or nothing.
+fn adopt_registration(
+    order: &mut Order,
+    notification: &Notification<'_>,
+    now: Timestamp,
+) -> String {
+    if order.recurring.is_some()
+        || order.kind != OrderKind::Subscription
+        || order.payment.is_none()
+        || notification.currency().as_ref() != Some(&order.currency)
+    {
+        return String::new();
+    }
+    let Ok(charge) = ChargeResult::from_notification(notification) else {
+        return String::new();
+    };
+    let due = charge.charged_on.unwrap_or_else(|| now.kst_date());
+    order.recurring = Some(Recurring::new(
+        charge.recurring_id.clone(),
+        order.currency.clone(),
+        order.amount.clone(),
+        due,
+    ));
+    format!(
+        "Subscription {} recorded from its charge result (the payment was found with the \
+         gateway, whose record names no registration). ",
+        charge.recurring_id
+    )
 }

@@ -20,6 +20,13 @@ impl Default for Pages {
 }
 
 impl Pages {
+    /// The templates every shop in this process renders with (they are part of the binary,
+    /// so one set serves all, and [`crate::error::ShopError`] renders its pages with it).
+    pub fn shared() -> &'static Pages {
+        static PAGES: std::sync::OnceLock<Pages> = std::sync::OnceLock::new();
+        PAGES.get_or_init(Pages::new)
+    }
+
     /// Loads every template (they are part of the binary).
     pub fn new() -> Self {
         let mut env = Environment::new();

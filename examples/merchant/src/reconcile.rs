@@ -148,10 +148,10 @@ where
 /// Sweeps at once, then every `sweep_every`, for ever. The shop serves meanwhile.
 pub async fn sweeper(shop: Arc<Shop>) {
     loop {
-        // Housekeeping: expired sessions and command keys, old sign-in failures.
-        let now = shop.wall_clock();
+        // Housekeeping: expired sessions and command keys, old sign-in failures (by the
+        // database's clock).
         let window = shop.settings.limits.sign_in_window_seconds;
-        if let Err(error) = shop.store.expire_auth(now, now - window).await {
+        if let Err(error) = shop.store.expire_auth(window).await {
             tracing::warn!(%error, "expiring sessions failed; retrying at the next sweep");
         }
         match sweep(&shop).await {
@@ -249,8 +249,8 @@ async fn look_up_by_order(shop: &Shop, order_id: &str) -> Result<bool, StoreErro
                     payment.currency().code(),
                     order.stage().label(),
                     if order.recurring.is_none() && order.kind.as_str() == "subscription" {
-                        ". The subscription's registration comes only with the notification: \
-                         look it up in the Eximbay admin"
+                        ". A lookup names no subscription registration: it is recorded from \
+                         the first charge result (or a late notification) that names it"
                     } else {
                         ""
                     }

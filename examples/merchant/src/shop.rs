@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use eximbay_core::{ApiKey, Config, ConfigError, Environment, Mid, SecretKey, Timestamp};
-use eximbay_sim::RunningSandbox;
 use rust_decimal::Decimal;
 
 use crate::limiter::RateLimiter;
 use crate::pages::Pages;
+use crate::sandbox_control::EmbeddedSandbox;
 use crate::store::Store;
 
 /// Which gateway the shop talks to.
@@ -18,7 +18,7 @@ pub enum Gateway {
     /// A sandbox running in this process: its test clock is the shop's idea of "now" for
     /// the gateway (charge days, the window's dates), and the back office offers its test
     /// controls (advance the clock, decline the next charges).
-    Embedded(RunningSandbox),
+    Embedded(EmbeddedSandbox),
     /// Any gateway by URL: Eximbay's hosts or an `eximbay sim` elsewhere (system clock).
     Remote(String),
 }
@@ -27,7 +27,7 @@ impl Gateway {
     /// The gateway's base URL.
     pub fn base_url(&self) -> String {
         match self {
-            Gateway::Embedded(sandbox) => sandbox.base_url(),
+            Gateway::Embedded(sandbox) => sandbox.base_url().to_owned(),
             Gateway::Remote(url) => url.trim_end_matches('/').to_owned(),
         }
     }
@@ -126,8 +126,8 @@ pub struct Shop {
     pub cfg: Config,
     /// Verifies notifications.
     pub secret: SecretKey,
-    /// The pages.
-    pub pages: Pages,
+    /// The pages ([`Pages::shared`]).
+    pub pages: &'static Pages,
     /// For the sandbox's test controls.
     pub http: reqwest::Client,
     /// Checkouts per client address, for [`Limits::checkouts_per_client`].
@@ -191,7 +191,7 @@ impl Shop {
             client,
             cfg,
             secret,
-            pages: Pages::new(),
+            pages: Pages::shared(),
             http,
             checkouts: RateLimiter::default(),
         }))
@@ -201,20 +201,16 @@ impl Shop {
     /// Used for what the gateway checks against its own date (the charge day, the window).
     pub fn gateway_now(&self) -> Timestamp {
         match &self.settings.gateway {
-            Gateway::Embedded(sandbox) => sandbox.sandbox().now(),
+            Gateway::Embedded(sandbox) => sandbox.now(),
             Gateway::Remote(_) => Timestamp::from_system_time(SystemTime::now()),
         }
     }
 
-    /// This instance's own clock (unix seconds). Leases, record times and ages use the
-    /// database's clock instead ([`Shop::db_clock`]): instances' clocks disagree.
-    pub fn wall_clock(&self) -> i64 {
-        Timestamp::from_system_time(SystemTime::now()).0
-    }
-
     /// "Now" by the database's clock (unix seconds), the one every instance shares: for
-    /// leases, the times written on records, and how old a record is. Never the gateway's
-    /// test clock, which jumps by months and would expire every lease at once.
+    /// leases, the times written on records, and how old a record is (sessions, command keys
+    /// and sign-in failures compare with it inside their queries). Never the gateway's test
+    /// clock, which jumps by months and would expire every lease at once; never this
+    /// instance's own clock, which may disagree with another's — the shop has no use for it.
     pub async fn db_clock(&self) -> Result<i64, crate::store::StoreError> {
         self.store.now().await
     }

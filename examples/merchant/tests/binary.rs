@@ -98,19 +98,87 @@ fn postgres_database_url_runs_the_same_shop_on_postgresql() {
     child.wait().unwrap();
 }
 
-#[test]
-fn bad_arguments_exit_2_with_the_usage() {
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_eximbay-merchant"))
-        .args(["--addr", "nowhere"])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("--addr: \"nowhere\" is not HOST:PORT"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("usage: eximbay-merchant"));
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_argument_exits_2_naming_itself() {
+    for (args, named) in [
+        (&["--addr", "nowhere"][..], &["--addr", "'nowhere'"][..]),
+        (
+            &["--max-monthly", "0"],
+            &["--max-monthly", "'0'", "not a positive amount"],
+        ),
+        (
+            &["--confirm-refunds-above", "ten"],
+            &["--confirm-refunds-above", "'ten'", "not a positive amount"],
+        ),
+        (&["--bogus"], &["'--bogus'"]),
+        (&["--gateway"], &["--gateway <URL>"]),
+        (
+            &["operator"],
+            &["Usage: eximbay-merchant operator <COMMAND>", "add"],
+        ),
+        (&["operator", "add"], &["<NAME>"]),
+        (&["operator", "remove", "alice"], &["'remove'"]),
+        (&["operator", "add", "alice", "bob"], &["'bob'"]),
+        (
+            &["--addr", "127.0.0.1:0", "operator", "add", "alice"],
+            &["operator"],
+        ),
+    ] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        // A missing subcommand shows the subcommand's help; anything else is an error.
+        assert!(
+            stderr.starts_with("error: ") || args == ["operator"],
+            "{args:?}: {stderr}"
+        );
+        for name in named {
+            assert!(
+                stderr.contains(name),
+                "{args:?} should name {name}: {stderr}"
+            );
+        }
+        assert!(stderr.contains("--help"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn help_lists_the_options_the_subcommand_and_the_environment() {
+    let (code, stdout, _) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    for expected in [
+        "Usage: eximbay-merchant [OPTIONS]",
+        "eximbay-merchant <COMMAND>",
+        "operator",
+        "--addr <HOST:PORT>",
+        "[default: 127.0.0.1:3000]",
+        "--gateway <URL>",
+        "--public-url <URL>",
+        "--instance <NAME>",
+        "--max-monthly <AMOUNT>",
+        "--confirm-refunds-above <AMOUNT>",
+        "DATABASE_URL",
+        "EXIMBAY_SECRET_KEY",
+    ] {
+        assert!(stdout.contains(expected), "{expected}: {stdout}");
+    }
+    let (code, stdout, _) = run(&["operator", "add", "--help"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("first line of standard input"), "{stdout}");
 }
 
 /// `eximbay-merchant operator add NAME` in `dir`, with `password` on standard input.

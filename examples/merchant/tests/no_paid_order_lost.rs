@@ -366,7 +366,7 @@ async fn a_command_left_sending_on_an_order_with_no_payment_is_closed_as_failed(
         "closed in words"
     );
     // And the order is free for the next command.
-    let now = app.shop.wall_clock();
+    let now = app.shop.db_clock().await.unwrap();
     assert!(
         store
             .take_lease(&order_id, "next", false, now, now + 5)
@@ -441,4 +441,57 @@ async fn the_shop_serves_while_the_start_up_sweep_waits_on_a_stalling_gateway() 
         took < Duration::from_secs(12),
         "swept concurrently: {took:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscription_found_without_its_notification_takes_its_registration_from_the_first_charge()
+ {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let order_id = place_order(&app, "teabox", "now").await;
+
+    // The buyer subscribes; the notification, the only answer that carries the
+    // registration's id at the start, never arrives.
+    let mut subscribe = window(&app, &order_id, &dead_url()).await;
+    subscribe["recurring"] = json!({ "amount": "12.00", "url": app.shop.recurring_url() });
+    let created = sim_post(&sandbox, "/_sim/payments", subscribe).await;
+    let tid = created["transaction_id"].as_str().unwrap().to_owned();
+    let recurring_id = created["recurring_id"].as_str().unwrap().to_owned();
+    wait_until_delivery_given_up(&sandbox, &tid).await;
+
+    // The sweeper finds the payment by order id; a lookup names no registration.
+    advance(&sandbox, past_grace()).await;
+    let found = wait_for_order(&app, &order_id, "found paid", |o| o.stage() == Stage::Paid).await;
+    assert_eq!(found.payment.unwrap().transaction_id().as_str(), tid);
+    assert!(found.recurring.is_none());
+
+    // The first monthly charge's result (signed, for this order) names it: recorded.
+    advance(&sandbox, 32 * 86_400).await;
+    let subscribed = wait_for_order(&app, &order_id, "registration recorded", |o| {
+        o.recurring.is_some()
+    })
+    .await;
+    let recurring = subscribed.recurring.unwrap();
+    assert_eq!(recurring.recurring_id().as_str(), recurring_id);
+    assert_eq!(recurring.amount().to_string(), "12.00");
+    assert_eq!(recurring.status(), eximbay_core::RecurringStatus::Active);
+    let events = app.shop.store.events(&order_id).await.unwrap();
+    let charge = events
+        .iter()
+        .find(|e| e.kind == "charge")
+        .expect("the charge is in the history");
+    assert!(
+        charge
+            .detail
+            .contains(&format!("Subscription {recurring_id} recorded"))
+            && charge.detail.contains("Monthly charge: 12.00 USD charged"),
+        "{charge:?}"
+    );
+    // And the back office can manage it like any other.
+    let page = sign_in(&app)
+        .await
+        .page(&format!("/orders/{order_id}"))
+        .await;
+    assert!(page.contains(&recurring_id), "{page}");
 }

@@ -3,6 +3,9 @@
 //! command keys minted with the order page.
 //!
 //! Hashing and token-making live in [`crate::auth`]; this file only stores what it is given.
+//! Every expiry and window is on the database's clock, in the statement itself (a lifetime
+//! or a window in seconds goes in, never an instant): instances sharing the database agree
+//! on when a session, a key or a failure ends, whatever their own clocks say.
 
 use sqlx::Row;
 
@@ -89,42 +92,40 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// Records a session (by its token's hash).
+    /// Records a session (by its token's hash), valid for `lifetime_seconds` from now by the
+    /// database's clock.
     pub async fn insert_session(
         &self,
         token_hash: &str,
         operator: &str,
         csrf: &str,
-        at: i64,
-        expires_at: i64,
+        lifetime_seconds: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let now = self.now_sql();
+        let statement = format!(
             "INSERT INTO sessions (token_hash, operator, csrf, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(token_hash)
-        .bind(operator)
-        .bind(csrf)
-        .bind(at)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
+             VALUES ($1, $2, $3, {now}, {now} + $4)"
+        );
+        sqlx::query(&statement)
+            .bind(token_hash)
+            .bind(operator)
+            .bind(csrf)
+            .bind(lifetime_seconds)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
-    /// The live session with this token hash.
-    pub async fn session(
-        &self,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT operator, csrf FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+    /// The session with this token hash, if it has not expired by the database's clock.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let query = format!(
+            "SELECT operator, csrf FROM sessions WHERE token_hash = $1 AND expires_at > {}",
+            self.now_sql()
+        );
+        let row = sqlx::query(&query)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(SessionRecord {
                 operator: r.try_get("operator")?,
@@ -143,17 +144,16 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed sign-in for each subject.
-    pub async fn record_sign_in_failure(
-        &self,
-        subjects: &[&str],
-        at: i64,
-    ) -> Result<(), StoreError> {
+    /// Records a failed sign-in for each subject, now by the database's clock.
+    pub async fn record_sign_in_failure(&self, subjects: &[&str]) -> Result<(), StoreError> {
+        let statement = format!(
+            "INSERT INTO sign_in_failures (subject, at) VALUES ($1, {})",
+            self.now_sql()
+        );
         let mut tx = self.begin().await?;
         for subject in subjects {
-            sqlx::query("INSERT INTO sign_in_failures (subject, at) VALUES ($1, $2)")
+            sqlx::query(&statement)
                 .bind(*subject)
-                .bind(at)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -161,15 +161,21 @@ impl Store {
         Ok(())
     }
 
-    /// Failed sign-ins for `subject` since `since`.
-    pub async fn sign_in_failures(&self, subject: &str, since: i64) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM sign_in_failures WHERE subject = $1 AND at > $2",
-        )
-        .bind(subject)
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await?;
+    /// Failed sign-ins for `subject` within the last `window_seconds` (database's clock).
+    pub async fn sign_in_failures(
+        &self,
+        subject: &str,
+        window_seconds: i64,
+    ) -> Result<i64, StoreError> {
+        let query = format!(
+            "SELECT COUNT(*) AS n FROM sign_in_failures WHERE subject = $1 AND at > {} - $2",
+            self.now_sql()
+        );
+        let row = sqlx::query(&query)
+            .bind(subject)
+            .bind(window_seconds)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.try_get("n")?)
     }
 
@@ -183,46 +189,46 @@ impl Store {
     }
 
     /// Records command keys minted for one page: `(key, action)` pairs for `order_id` and
-    /// `operator`, valid until `expires_at`.
+    /// `operator`, valid for `lifetime_seconds` from now by the database's clock.
     pub async fn mint_command_keys(
         &self,
         order_id: &str,
         operator: &str,
         keys: &[(String, &str)],
-        expires_at: i64,
+        lifetime_seconds: i64,
     ) -> Result<(), StoreError> {
+        let statement = format!(
+            "INSERT INTO command_keys (command_key, order_id, action, operator, expires_at) \
+             VALUES ($1, $2, $3, $4, {} + $5)",
+            self.now_sql()
+        );
         let mut tx = self.begin().await?;
         for (key, action) in keys {
-            sqlx::query(
-                "INSERT INTO command_keys (command_key, order_id, action, operator, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(key)
-            .bind(order_id)
-            .bind(*action)
-            .bind(operator)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(&statement)
+                .bind(key)
+                .bind(order_id)
+                .bind(*action)
+                .bind(operator)
+                .bind(lifetime_seconds)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// What a minted key may be used for, if it was minted and has not expired.
-    pub async fn command_key(
-        &self,
-        command_key: &str,
-        now: i64,
-    ) -> Result<Option<KeyBinding>, StoreError> {
-        let row = sqlx::query(
+    /// What a minted key may be used for, if it was minted and has not expired by the
+    /// database's clock.
+    pub async fn command_key(&self, command_key: &str) -> Result<Option<KeyBinding>, StoreError> {
+        let query = format!(
             "SELECT order_id, action, operator FROM command_keys \
-             WHERE command_key = $1 AND expires_at > $2",
-        )
-        .bind(command_key)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+             WHERE command_key = $1 AND expires_at > {}",
+            self.now_sql()
+        );
+        let row = sqlx::query(&query)
+            .bind(command_key)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(KeyBinding {
                 order_id: r.try_get("order_id")?,
@@ -233,24 +239,25 @@ impl Store {
         .transpose()
     }
 
-    /// Deletes expired sessions and command keys, and failures older than `failures_before`
-    /// (the sweeper's housekeeping). Returns how many rows went.
-    pub async fn expire_auth(&self, now: i64, failures_before: i64) -> Result<u64, StoreError> {
+    /// Deletes expired sessions and command keys, and failures older than
+    /// `failure_window_seconds` (the sweeper's housekeeping), all by the database's clock.
+    /// Returns how many rows went.
+    pub async fn expire_auth(&self, failure_window_seconds: i64) -> Result<u64, StoreError> {
+        let now = self.now_sql();
         let mut gone = 0;
-        for (statement, at) in [
-            ("DELETE FROM sessions WHERE expires_at <= $1", now),
-            ("DELETE FROM command_keys WHERE expires_at <= $1", now),
-            (
-                "DELETE FROM sign_in_failures WHERE at <= $1",
-                failures_before,
-            ),
-        ] {
-            gone += sqlx::query(statement)
-                .bind(at)
+        for table in ["sessions", "command_keys"] {
+            let statement = format!("DELETE FROM {table} WHERE expires_at <= {now}");
+            gone += sqlx::query(&statement)
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
         }
+        let statement = format!("DELETE FROM sign_in_failures WHERE at <= {now} - $1");
+        gone += sqlx::query(&statement)
+            .bind(failure_window_seconds)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(gone)
     }
 }

@@ -231,13 +231,19 @@ impl Store {
     /// the database agrees on, for leases and for how old a record is. Each instance's own
     /// clock may be off by any amount; the database's is the same for all of them.
     pub async fn now(&self) -> Result<i64, StoreError> {
-        let query = if self.begin.is_some() {
-            "SELECT CAST(strftime('%s', 'now') AS BIGINT) AS now"
-        } else {
-            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT) AS now"
-        };
-        let row = sqlx::query(query).fetch_one(&self.pool).await?;
+        let query = format!("SELECT {} AS now", self.now_sql());
+        let row = sqlx::query(&query).fetch_one(&self.pool).await?;
         Ok(row.try_get("now")?)
+    }
+
+    /// [`Store::now`] as an SQL expression, for a query that compares with "now" or stores
+    /// it (session and key expiry) in the statement itself, on the database's clock.
+    fn now_sql(&self) -> &'static str {
+        if self.begin.is_some() {
+            "CAST(strftime('%s', 'now') AS BIGINT)"
+        } else {
+            "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)"
+        }
     }
 
     /// The connection pool, for tooling and tests that need the database itself (a

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eximbay_merchant::order::Order;
+use eximbay_merchant::sandbox_control::EmbeddedSandbox;
 use eximbay_merchant::store::Store;
 use eximbay_merchant::{Gateway, Limits, Settings, Shop};
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
@@ -28,6 +29,13 @@ pub fn sandbox() -> RunningSandbox {
         },
     )
     .expect("a sandbox")
+}
+
+/// `sandbox` as the shop sees a sandbox beside it: its URL and its test clock (what
+/// `main.rs` hands the shop when it starts one).
+pub fn embedded(sandbox: &RunningSandbox) -> EmbeddedSandbox {
+    let clock = sandbox.clone();
+    EmbeddedSandbox::new(sandbox.base_url(), move || clock.sandbox().now())
 }
 
 /// One running instance of the shop.
@@ -73,7 +81,7 @@ pub async fn start_app_with(
     let url = format!("http://{}", listener.local_addr().unwrap());
     let settings = Settings {
         public_url: url.clone(),
-        gateway: Gateway::Embedded(sandbox.clone()),
+        gateway: Gateway::Embedded(embedded(sandbox)),
         mid: DEFAULT_MID.to_owned(),
         api_key: DEFAULT_API_KEY.to_owned(),
         secret_key: DEFAULT_SECRET_KEY.to_owned(),
