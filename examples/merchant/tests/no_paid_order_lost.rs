@@ -443,6 +443,29 @@ async fn the_shop_serves_while_the_start_up_sweep_waits_on_a_stalling_gateway() 
     );
 }
 
+/// A subscription whose notification (the only answer that carries the registration's
+/// id at the start) never arrived, found by the sweeper by order id: the payment is
+/// recorded, the registration is not (a lookup names none). Returns the transaction id and
+/// the sandbox's registration id and first charge date.
+async fn subscription_found_without_its_notification(
+    app: &App,
+    sandbox: &RunningSandbox,
+    order_id: &str,
+) -> (String, String, String) {
+    let mut subscribe = window(app, order_id, &dead_url()).await;
+    subscribe["recurring"] = json!({ "amount": "12.00", "url": app.shop.recurring_url() });
+    let created = sim_post(sandbox, "/_sim/payments", subscribe).await;
+    let tid = created["transaction_id"].as_str().unwrap().to_owned();
+    let recurring_id = created["recurring_id"].as_str().unwrap().to_owned();
+    let next = created["recurring_next"].as_str().unwrap().to_owned();
+    wait_until_delivery_given_up(sandbox, &tid).await;
+    advance(sandbox, past_grace()).await;
+    let found = wait_for_order(app, order_id, "found paid", |o| o.stage() == Stage::Paid).await;
+    assert_eq!(found.payment.unwrap().transaction_id().as_str(), tid);
+    assert!(found.recurring.is_none(), "a lookup names no registration");
+    (tid, recurring_id, next)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_subscription_found_without_its_notification_takes_its_registration_from_the_first_charge()
  {
@@ -450,21 +473,8 @@ async fn a_subscription_found_without_its_notification_takes_its_registration_fr
     let (_dir, db) = sqlite();
     let app = start_app(&db, &sandbox, "a").await;
     let order_id = place_order(&app, "teabox", "now").await;
-
-    // The buyer subscribes; the notification, the only answer that carries the
-    // registration's id at the start, never arrives.
-    let mut subscribe = window(&app, &order_id, &dead_url()).await;
-    subscribe["recurring"] = json!({ "amount": "12.00", "url": app.shop.recurring_url() });
-    let created = sim_post(&sandbox, "/_sim/payments", subscribe).await;
-    let tid = created["transaction_id"].as_str().unwrap().to_owned();
-    let recurring_id = created["recurring_id"].as_str().unwrap().to_owned();
-    wait_until_delivery_given_up(&sandbox, &tid).await;
-
-    // The sweeper finds the payment by order id; a lookup names no registration.
-    advance(&sandbox, past_grace()).await;
-    let found = wait_for_order(&app, &order_id, "found paid", |o| o.stage() == Stage::Paid).await;
-    assert_eq!(found.payment.unwrap().transaction_id().as_str(), tid);
-    assert!(found.recurring.is_none());
+    let (_, recurring_id, _) =
+        subscription_found_without_its_notification(&app, &sandbox, &order_id).await;
 
     // The first monthly charge's result (signed, for this order) names it: recorded.
     advance(&sandbox, 32 * 86_400).await;
@@ -494,4 +504,46 @@ async fn a_subscription_found_without_its_notification_takes_its_registration_fr
         .page(&format!("/orders/{order_id}"))
         .await;
     assert!(page.contains(&recurring_id), "{page}");
+    assert!(page.contains("id=\"terminate\""), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_notification_records_the_registration_of_a_subscription_found_without_it() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let order_id = place_order(&app, "teabox", "now").await;
+    let (tid, recurring_id, next) =
+        subscription_found_without_its_notification(&app, &sandbox, &order_id).await;
+
+    // The gateway's notification comes after all (a late redelivery), with the registration.
+    let late = status_body(
+        &sandbox,
+        &tid,
+        &[
+            ("recurringID", &recurring_id),
+            ("recurringRetry", "0"),
+            ("recurringNext", &next),
+        ],
+    );
+    assert_eq!(
+        deliver(&app, "/eximbay/status", &late).await,
+        (200, "rescode=0000&resmsg=Success".to_owned())
+    );
+    let order = app.shop.store.order(&order_id).await.unwrap().unwrap();
+    let recurring = order.recurring.expect("the registration is recorded");
+    assert_eq!(recurring.recurring_id().as_str(), recurring_id);
+    assert_eq!(recurring.next_charge().to_yyyymmdd(), next);
+    assert_eq!(order.payment.unwrap().transaction_id().as_str(), tid);
+    assert!(
+        order.extra_payments.is_empty(),
+        "the same payment, not another"
+    );
+    let events = app.shop.store.events(&order_id).await.unwrap();
+    assert!(
+        events.iter().any(|e| e
+            .detail
+            .contains(&format!("subscription {recurring_id} recorded"))),
+        "{events:?}"
+    );
 }
