@@ -1,6 +1,6 @@
 #![allow(dead_code)] // each target calls one of these
 //! What every fuzz target checks, written once: the cargo-fuzz targets (nightly) call these
-//! on generated inputs, and `tests/tests/fuzz_replay.rs` (stable, in CI) calls them on every
+//! on generated inputs, and `tests/tests/suite/fuzz_replay.rs` (stable, in CI) calls them on every
 //! committed seed and corpus file. Each function must never panic except on a broken
 //! invariant.
 

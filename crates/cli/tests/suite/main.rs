@@ -1,0 +1,19 @@
+//! The `eximbay` binary's tests, one module per concern, in one test binary (one link
+//! instead of one per file). Each runs the built `eximbay` (`CARGO_BIN_EXE_eximbay`), most
+//! against a sandbox on a free loopback port.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod first_hour;
+mod gateway_flows;
+mod payments;
+mod sim_abuse;
+mod sim_controls;

@@ -1,0 +1,745 @@
+//! The `eximbay` binary against the sandbox over loopback: output, exit codes, and that
+//! invalid input sends nothing.
+
+use std::process::Command;
+
+use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
+use eximbay_sim::{Fault, FaultKind, RunningSandbox, SandboxConfig, ServerOptions};
+
+use crate::support::*;
+
+#[test]
+fn capture_refund_retrieve_with_exit_codes() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let tid = new_payment(&sandbox, "CLI-1", "10.00");
+    let payment = [
+        "--transaction-id",
+        &tid,
+        "--order-id",
+        "CLI-1",
+        "--currency",
+        "USD",
+        "--amount",
+        "10.00",
+    ];
+
+    let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let captured = json(&out);
+    assert_eq!(captured["state"], "Captured");
+    assert_eq!(captured["response"]["partially_cancelable"], true);
+
+    // Captured twice: the gateway rejects the request (EC*: exit 6, not a decline); the
+    // rescode is in the JSON.
+    let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
+    assert_eq!(code(&out), 6);
+    assert_eq!(json(&out)["rescode"], "EC00");
+    assert_eq!(json(&out)["outcome"], "rejected");
+
+    let refund = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "10.00",
+            "--partial",
+            "2.50",
+            "--refund-id",
+            "CLI-R1",
+            "--reason",
+            "damaged",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &refund, None);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let refunded = json(&out);
+    assert_eq!(refunded["state"], "PartiallyRefunded");
+    assert_eq!(refunded["response"]["payment"]["balance"], "7.50");
+    assert_eq!(refunded["response"]["foreign"]["foreign_currency"], "USD");
+
+    // The same refund id again for another amount: whatever the gateway answers (here, the
+    // original 2.50 refund), 3.00 did not go back. Never a success: outcome unknown (exit 4).
+    let reused = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "3.00",
+            "--refund-id",
+            "CLI-R1",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &reused, None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"refund_amount\":\"3.00\""));
+    assert_eq!(sandbox.sandbox().ledger.payments[&tid].refunds.len(), 1);
+    assert_eq!(
+        sandbox.sandbox().ledger.payments[&tid].refunded.to_string(),
+        "2.50"
+    );
+
+    // Invalid input: exit 2, nothing sent.
+    let before = sandbox.sandbox().ledger.payments[&tid].refunds.len();
+    let bad = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "1,00",
+            "--refund-id",
+            "CLI-R2",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &bad, None);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--partial"));
+    let over = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "8.00",
+            "--refund-id",
+            "CLI-R2",
+        ],
+    ]
+    .concat();
+    assert_eq!(code(&eximbay(Some(&base), &over, None)), 2);
+    assert_eq!(
+        sandbox.sandbox().ledger.payments[&tid].refunds.len(),
+        before
+    );
+
+    // Apply, then drop: outcome unknown (4); retrieve shows the truth.
+    sandbox.sandbox().add_fault(Fault {
+        path_contains: "/cancel".into(),
+        count: 1,
+        kind: FaultKind::ApplyThenDrop,
+    });
+    let dropped = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "7.50",
+            "--partial",
+            "1.00",
+            "--refund-id",
+            "CLI-R3",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &dropped, None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["outcome"], "unknown");
+    let out = eximbay(
+        Some(&base),
+        &[
+            "retrieve",
+            "--transaction-id",
+            &tid,
+            "--order-id",
+            "CLI-1",
+            "--currency",
+            "USD",
+            "--amount",
+            "10.00",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0);
+    let retrieved = json(&out);
+    assert_eq!(retrieved["state"], "PartiallyRefunded");
+    assert_eq!(retrieved["response"]["balance"], "6.50");
+    // By order id alone, too.
+    let out = eximbay(
+        Some(&base),
+        &[
+            "retrieve",
+            "--order-id",
+            "CLI-1",
+            "--currency",
+            "USD",
+            "--amount",
+            "10.00",
+        ],
+        None,
+    );
+    assert_eq!(json(&out)["response"]["transaction_id"], tid.as_str());
+    // An order the gateway has no record of: the answer is printed, and the exit code (7)
+    // says "no record now" rather than success.
+    let out = eximbay(
+        Some(&base),
+        &[
+            "retrieve",
+            "--order-id",
+            "CLI-NEVER",
+            "--currency",
+            "USD",
+            "--amount",
+            "10.00",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 7, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["state"], "NoSuchTransaction");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no record of it now"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn transport_failures_and_configuration_errors() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = format!("http://127.0.0.1:{port}");
+    let args = [
+        "capture",
+        "--transaction-id",
+        "1849705C6420260101000001",
+        "--order-id",
+        "O",
+        "--currency",
+        "USD",
+        "--amount",
+        "1",
+    ];
+    let out = eximbay(Some(&closed), &args, None);
+    assert_eq!(code(&out), 5, "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A live key with the test environment: refused before anything exists, key not echoed.
+    let out = Command::new(env!("CARGO_BIN_EXE_eximbay"))
+        .args(args)
+        .env("EXIMBAY_MID", DEFAULT_MID)
+        .env("EXIMBAY_API_KEY", "live_1849705C642C217E0B2D")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("live"), "{stderr}");
+    assert!(!stderr.contains("1849705C642C217E0B2D"), "{stderr}");
+    // Usage errors are 2 as well.
+    assert_eq!(code(&eximbay(None, &["capture"], None)), 2);
+}
+
+#[test]
+fn the_guides_dcc_currencies_are_accepted_and_unknown_codes_named() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let retrieve = |currency: &str, amount: &str| {
+        eximbay(
+            Some(&base),
+            &[
+                "retrieve",
+                "--order-id",
+                "CLI-DCC",
+                "--currency",
+                currency,
+                "--amount",
+                amount,
+            ],
+            None,
+        )
+    };
+    // Sent (the sandbox has no such order: exit 7), in any case, with the currency's decimals.
+    for (currency, amount) in [
+        ("myr", "10.50"),
+        ("NZD", "3"),
+        ("AED", "1.25"),
+        ("try", "7"),
+    ] {
+        let out = retrieve(currency, amount);
+        assert_eq!(
+            code(&out),
+            7,
+            "{currency}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A code the core does not know the decimals of is refused before anything is sent,
+    // and the message lists the known ones.
+    let out = retrieve("XYZ", "1");
+    assert_eq!(code(&out), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"XYZ\"") && stderr.contains("MYR"),
+        "{stderr}"
+    );
+}
+
+const SIGNED: &str = "mid=1849705C64&ref=ORDER-0001&cur=USD&amt=10.50&rescode=0000&resmsg=Success.&transid=1849705C6420260101000001&param1=&email=buyer%2B1%40example.com&resdt=20260101120000&fgkey=140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9";
+
+#[test]
+fn notification_verify_and_fgkey() {
+    let out = eximbay(
+        None,
+        &["notification", "verify"],
+        Some(&format!("{SIGNED}\n")),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let verified = json(&out);
+    assert_eq!(verified["verified"], true);
+    assert_eq!(verified["transaction_id"], "1849705C6420260101000001");
+    assert_eq!(verified["amount"], "10.50");
+    assert_eq!(verified["fields"]["email"], "buyer+1@example.com");
+
+    let tampered = SIGNED.replace("amt=10.50", "amt=10.05");
+    let out = eximbay(None, &["notification", "verify"], Some(&tampered));
+    assert_eq!(code(&out), 1);
+    assert_eq!(json(&out)["verified"], false);
+
+    let unsigned = SIGNED.split("&fgkey=").next().unwrap();
+    let out = eximbay(None, &["fgkey"], Some(unsigned));
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9"
+    );
+}
+
+/// A genuine card PAYMENT result from Eximbay's test host (BeomB/Eximbay_OpenAPI_WebClient
+/// `http/test/verify.http`; also `crates/core/testdata/genuine/test_host_payment.form`).
+const GENUINE_SALE: &str = "baserate=&cur=USD&dm_reject=&cardno1=4111&resdt=20230627205838&cardno4=1111&foreignrate=&mid=1849705C64&amt=1&accesscountry=KR&ref=20230627205615&paymethod=P101&dm_review=&email=Eximbay%40eximbay.com&ver=230&foreignamt=&basecur=&dccrate=&transid=1849705C6420230627000029&dm_decision=&param3=TEST&resmsg=Success.&cardholder=FirstNameLastName&param1=&rescode=0000&param2=&authcode=949620&fgkey=DAF8A37FE01E14AC0F05E2790C8E9F8B40FC5BA98A5ACBA25E51EB3270E2BF75&txntype=PAYMENT&foreigncur=&payto=EXIMBAY.COM&baseamt=";
+
+#[test]
+fn notification_verify_says_what_a_result_means() {
+    // A genuine sale passes strict mode and reads as money received.
+    let out = eximbay(
+        None,
+        &["notification", "verify", "--strict"],
+        Some(GENUINE_SALE),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let sale = json(&out);
+    assert_eq!(sale["verified"], true);
+    assert_eq!(sale["strict"], true);
+    assert_eq!(sale["meaning"], "money_received");
+    assert_eq!(sale["meaning_detail"], "money received (sale)");
+    assert_eq!(sale["paid"], true);
+
+    // A payer authentication (the live host's field set, signed here with the test secret)
+    // verifies, and is not paid.
+    let unsigned = "dm_reject=&ver=230&amount=500&mid=1849705C64&dm_decision=&eci=05&transaction_type=PAYER_AUTH&param3=OPENAPI&resmsg=Success.&param1=&rescode=0000&param2=&cavv=AJkCBBNHBAAAAAEyNEEVdAAAAAA%3D&xid=45df4aaa-2b37-4042-bd10-c70e16aecab8&dm_review=&currency=KRW&payer_auth_id=20230425091903343D9F5509&order_id=SAMUEL_TEST_0425_04&email=samuel%40eximbay.com";
+    let out = eximbay(None, &["fgkey"], Some(unsigned));
+    let fgkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let signed = format!("{unsigned}&fgkey={fgkey}");
+    let out = eximbay(None, &["notification", "verify", "--strict"], Some(&signed));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let authenticated = json(&out);
+    assert_eq!(authenticated["meaning"], "payer_authenticated");
+    assert_eq!(authenticated["paid"], false);
+    assert!(
+        authenticated["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("nothing is charged")
+    );
+
+    // Strict mode refuses a signed but undocumented field; plain verification does not.
+    let extra_unsigned = "mid=1849705C64&txntype=PAYMENT&rescode=0000&transid=T&fake=1";
+    let out = eximbay(None, &["fgkey"], Some(extra_unsigned));
+    let fgkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let extra = format!("{extra_unsigned}&fgkey={fgkey}");
+    assert_eq!(
+        code(&eximbay(None, &["notification", "verify"], Some(&extra))),
+        0
+    );
+    let out = eximbay(None, &["notification", "verify", "--strict"], Some(&extra));
+    assert_eq!(code(&out), 1);
+    let refused = json(&out);
+    assert_eq!(refused["verified"], false);
+    assert!(refused["error"].as_str().unwrap().contains("fake"));
+}
+
+#[test]
+fn recurring_terminate_and_adjust() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let new = serde_json::from_value(serde_json::json!({
+        "order_id": "SUB", "currency": "KRW", "amount": "9900", "transaction_type": "PAYMENT",
+        "recurring": {"amount": "9900", "url": format!("{base}/_sim/inbox")}
+    }))
+    .unwrap();
+    let id = sandbox
+        .sandbox()
+        .create_payment(new)
+        .unwrap()
+        .1
+        .unwrap()
+        .recurring_id;
+    let out = eximbay(
+        Some(&base),
+        &[
+            "recurring",
+            "adjust",
+            "--recurring-id",
+            &id,
+            "--amount",
+            "12000",
+            "--currency",
+            "KRW",
+            "--param1",
+            "x y",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let adjusted = json(&out);
+    assert_eq!(adjusted["response"]["amount"], "12000");
+    assert_eq!(adjusted["response"]["params"][0], "x y");
+    assert_eq!(
+        sandbox.sandbox().recurring.registrations[&id].amount,
+        "12000"
+    );
+    // Fractional KRW: refused before sending.
+    let out = eximbay(
+        Some(&base),
+        &[
+            "recurring",
+            "adjust",
+            "--recurring-id",
+            &id,
+            "--amount",
+            "12000.5",
+            "--currency",
+            "KRW",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 2);
+    let out = eximbay(
+        Some(&base),
+        &["recurring", "terminate", "--recurring-id", &id],
+        None,
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(json(&out)["state"], "Terminated");
+    let out = eximbay(
+        Some(&base),
+        &["recurring", "terminate", "--recurring-id", &id],
+        None,
+    );
+    assert_eq!(code(&out), 6, "terminating twice is a rejected request");
+}
+
+#[test]
+fn recurring_calls_are_signed_on_request() {
+    // A gateway that wants the legacy recurring calls signed.
+    let sandbox = RunningSandbox::start(
+        SandboxConfig {
+            behaviour: eximbay_sim::Behaviour {
+                legacy_signing: eximbay_sim::behaviour::LegacySignature::Required,
+                ..Default::default()
+            },
+            ..SandboxConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    let base = sandbox.base_url();
+    let new = serde_json::from_value(serde_json::json!({
+        "order_id": "SIGNED", "currency": "USD", "amount": "9.00", "transaction_type": "PAYMENT",
+        "recurring": {"amount": "9.00", "url": format!("{base}/_sim/inbox")}
+    }))
+    .unwrap();
+    let id = sandbox
+        .sandbox()
+        .create_payment(new)
+        .unwrap()
+        .1
+        .unwrap()
+        .recurring_id;
+    let terminate = ["recurring", "terminate", "--recurring-id", id.as_str()];
+    // The integration guide's unsigned form is rejected by such a gateway…
+    let out = eximbay(Some(&base), &terminate, None);
+    assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json(&out)["rescode"], "EC00");
+    assert!(
+        !sandbox.sandbox().recurring.registrations[&id]
+            .status
+            .is_terminated()
+    );
+    // …and the signed one goes through.
+    let out = eximbay(
+        Some(&base),
+        &[&["--sign-legacy"], &terminate[..]].concat(),
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        sandbox.sandbox().recurring.registrations[&id]
+            .status
+            .is_terminated()
+    );
+}
+
+/// With no network at all (a network namespace of its own, where the machine allows one),
+/// the gateway's name cannot resolve: nothing was sent, so the capture is safe to retry
+/// (exit 5), never "outcome unknown". No DNS server is asked: the namespace has no route.
+#[test]
+fn no_network_is_a_safe_failure() {
+    let namespaces = Command::new("unshare")
+        .args(["-n", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !namespaces {
+        eprintln!(
+            "no network namespaces here; the adapters' resolver tests cover the lookup failure"
+        );
+        return;
+    }
+    let out = Command::new("unshare")
+        .arg("-n")
+        .arg(env!("CARGO_BIN_EXE_eximbay"))
+        .args([
+            "capture",
+            "--transaction-id",
+            "1849705C6420220922000016",
+            "--order-id",
+            "O-1",
+            "--currency",
+            "USD",
+            "--amount",
+            "1.00",
+        ])
+        .env("EXIMBAY_MID", DEFAULT_MID)
+        .env("EXIMBAY_API_KEY", DEFAULT_API_KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        code(&out),
+        5,
+        "{stderr}{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(stderr.contains("did not resolve"), "{stderr}");
+}
+
+#[test]
+fn the_demo_runs_from_start_to_end() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eximbay"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        code(&out),
+        0,
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "Authorized → Captured",
+        "Captured → PartiallyRefunded",
+        "NeedsReconcile",
+        "PartiallyRefunded → Refunded",
+        "Retrying",
+        "Terminated { reason: ByMerchant }",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn every_scripted_fault_through_the_cli() {
+    let sandbox = sandbox();
+    let base = sandbox.base_url();
+    let tid = new_payment(&sandbox, "CLI-F", "10.00");
+    let capture = [
+        "capture",
+        "--transaction-id",
+        &tid,
+        "--order-id",
+        "CLI-F",
+        "--currency",
+        "USD",
+        "--amount",
+        "10.00",
+    ];
+    let retrieve = [
+        "retrieve",
+        "--transaction-id",
+        &tid,
+        "--order-id",
+        "CLI-F",
+        "--currency",
+        "USD",
+        "--amount",
+        "10.00",
+    ];
+    let fault = |path: &str, kind: FaultKind| {
+        sandbox.sandbox().add_fault(Fault {
+            path_contains: path.into(),
+            count: 1,
+            kind,
+        });
+    };
+
+    // A scripted decline: exit 3, the rescode in the JSON, nothing applied.
+    fault(
+        "/capture",
+        FaultKind::Decline {
+            rescode: "HE07".into(),
+            status: None,
+        },
+    );
+    let out = eximbay(Some(&base), &capture, None);
+    assert_eq!(code(&out), 3);
+    assert_eq!(json(&out)["rescode"], "HE07");
+    // Errors toward the card processor (EE*), internal exceptions (EX*) and any 5xx, whatever
+    // its rescode: the capture may have gone through, so the outcome is unknown (exit 4).
+    for (rescode, status) in [
+        ("EE01", None),
+        ("EE99", None),
+        ("EEEE", None),
+        ("EX01", None),
+        ("ES99", Some(503)),
+        ("HE01", Some(500)),
+    ] {
+        fault(
+            "/capture",
+            FaultKind::Decline {
+                rescode: rescode.into(),
+                status,
+            },
+        );
+        let out = eximbay(Some(&base), &capture, None);
+        assert_eq!(code(&out), 4, "{rescode} {status:?}");
+    }
+    // EM00, even on a 503, says the gateway did not act: retried, and the retry answers.
+    fault(
+        "/capture",
+        FaultKind::Decline {
+            rescode: "EM00".into(),
+            status: Some(503),
+        },
+    );
+    fault(
+        "/capture",
+        FaultKind::Decline {
+            rescode: "HE07".into(),
+            status: None,
+        },
+    );
+    let out = eximbay(Some(&base), &capture, None);
+    assert_eq!(code(&out), 3, "EM00 retried, then the decline is final");
+    assert_eq!(json(&out)["rescode"], "HE07");
+    assert_eq!(sandbox.sandbox().ledger.payments[&tid].captures_applied, 0);
+    // HTTP 500 on a capture: the outcome is unknown (exit 4); retrieve says it did not happen.
+    fault("/capture", FaultKind::Http500);
+    assert_eq!(code(&eximbay(Some(&base), &capture, None)), 4);
+    // An HTML 502 on a retrieve moves no money: retried, and it answers.
+    fault("/retrieve", FaultKind::Html502);
+    let out = eximbay(Some(&base), &retrieve, None);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["state"], "Authorized");
+    // A slow answer within the timeout is just slow.
+    fault("/capture", FaultKind::Delay { ms: 200 });
+    assert_eq!(code(&eximbay(Some(&base), &capture, None)), 0);
+    assert_eq!(sandbox.sandbox().ledger.payments[&tid].captures_applied, 1);
+}
+
+/// A gateway on a free port that answers every request with `answer` (HTTP 200, JSON).
+fn canned_gateway(answer: String) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_success_answer_about_another_payment_exits_4_outcome_unknown() {
+    let asked = "1849705C64W0000000000001";
+    let other = "1849705C64W0000000000999";
+    let payment = [
+        "--transaction-id",
+        asked,
+        "--order-id",
+        "O-ODD",
+        "--currency",
+        "USD",
+        "--amount",
+        "25.00",
+    ];
+    let refund_answer = serde_json::json!({
+        "rescode": "0000", "resmsg": "Success.", "mid": DEFAULT_MID,
+        "refund": {"refund_amount": "1.00", "refund_id": "CLI-ODD-1",
+                   "refund_date": "20260101120000", "refund_transaction_id": "1849705C64R0000000000001"},
+        "payment": {"order_id": "O-ODD", "currency": "USD", "amount": "25.00",
+                    "transaction_id": other, "balance": "24.00"},
+    });
+    let base = canned_gateway(refund_answer.to_string());
+    let args = [
+        &["refund"],
+        &payment[..],
+        &[
+            "--balance",
+            "25.00",
+            "--partial",
+            "1.00",
+            "--refund-id",
+            "CLI-ODD-1",
+        ],
+    ]
+    .concat();
+    let out = eximbay(Some(&base), &args, None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = json(&out);
+    assert_eq!(printed["outcome"], "unknown");
+    assert_eq!(printed["state"], "NeedsReconcile");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(other) && stderr.contains(asked), "{stderr}");
+
+    let capture_answer = serde_json::json!({
+        "rescode": "0000", "resmsg": "Success.", "mid": DEFAULT_MID,
+        "payment": {"order_id": "O-ODD", "currency": "USD", "amount": "25.00",
+                    "transaction_id": other, "captured_date": "20260101120000"},
+    });
+    let base = canned_gateway(capture_answer.to_string());
+    let out = eximbay(Some(&base), &[&["capture"], &payment[..]].concat(), None);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(json(&out)["state"], "Captured");
+}

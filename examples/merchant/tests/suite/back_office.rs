@@ -1,0 +1,698 @@
+//! The back office tried as an attacker would, over HTTP on SQLite against the sandbox:
+//! without a session nothing is visible or actionable; a cross-site POST, a POST without a
+//! session or CSRF token, a forged, misbound or reused command key, and an adjustment above
+//! the bound change nothing at the gateway (the sandbox's ledger) or in the database; sign-in
+//! attempts and checkouts are limited; every page carries the security headers.
+
+use eximbay_core::Timestamp;
+use eximbay_merchant::Limits;
+use eximbay_merchant::order::Stage;
+use rust_decimal::Decimal;
+use crate::support::*;
+
+/// Everything a money-moving request could change: the gateway's record of the payment,
+/// the order's version, its commands and its history.
+#[derive(Debug, PartialEq)]
+struct Footprint {
+    refunded: Decimal,
+    refunds: usize,
+    captured: bool,
+    version: i64,
+    commands: usize,
+    events: usize,
+    sandbox_clock: Timestamp,
+}
+
+async fn footprint(
+    app: &App,
+    sandbox: &eximbay_sim::RunningSandbox,
+    order_id: &str,
+    tid: &str,
+) -> Footprint {
+    // The sandbox's lock is held only while reading it, never across a request.
+    let (refunded, refunds, captured, sandbox_clock) = {
+        let sim = sandbox.sandbox();
+        let ledger = &sim.ledger.payments[tid];
+        (
+            ledger.refunded,
+            ledger.refunds.len(),
+            ledger.captured,
+            sim.now(),
+        )
+    };
+    let order = app.shop.store.order(order_id).await.unwrap().unwrap();
+    Footprint {
+        refunded,
+        refunds,
+        captured,
+        version: order.version,
+        commands: app.shop.store.commands(order_id).await.unwrap().len(),
+        events: app.shop.store.events(order_id).await.unwrap().len(),
+        sandbox_clock,
+    }
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+fn as_pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_out_the_back_office_is_the_sign_in_page_and_every_page_has_the_security_headers() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let (order_id, _, _) = bought(&app, &sandbox, "now").await;
+
+    for path in ["/orders", &format!("/orders/{order_id}"), "/orders?page=2"] {
+        let response = client()
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{path}");
+        let to = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/sign-in?next=%2Forders"), "{to}");
+        let page = client()
+            .get(format!("{}{to}", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"sign-in\""), "{page}");
+        // Nothing of the order: only the path the visitor asked for, to come back to.
+        for private in ["buyer@example.com", "Min-jun Kim", "25.00", "Jeju"] {
+            assert!(!page.contains(private), "{path}: {private}");
+        }
+    }
+
+    // One set of headers on every page: the shop, the sign-in page, a back-office page, an
+    // error page, the checkout's window page.
+    let operator = sign_in(&app).await;
+    let checkout = client()
+        .post(format!("{}/checkout", app.url))
+        .form(&[
+            ("product", "teabox"),
+            ("buyer", "Min-jun Kim"),
+            ("email", "buyer@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let responses = vec![
+        client().get(format!("{}/", app.url)).send().await.unwrap(),
+        client()
+            .get(format!("{}/sign-in", app.url))
+            .send()
+            .await
+            .unwrap(),
+        operator.get(&format!("/orders/{order_id}")).await,
+        operator.get("/orders/no-such-order").await,
+        checkout,
+    ];
+    for response in responses {
+        let headers = response.headers().clone();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_else(|| panic!("{}: no {name}", response.url()))
+        };
+        let policy = header("content-security-policy");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains(&format!("form-action 'self' {}", sandbox.base_url())));
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("referrer-policy"), "same-origin");
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap()
+            .to_owned();
+        assert_eq!(nonce.len(), 64);
+        let private = response.url().path().starts_with("/orders");
+        if private {
+            assert_eq!(header("cache-control"), "no-store");
+        }
+        let page = response.text().await.unwrap();
+        // Every inline script and style carries this response's nonce, and only it.
+        let inline = page.matches("<script").count() + page.matches("<style").count();
+        let with_nonce = page.matches(&format!("nonce=\"{nonce}\"")).count();
+        assert!(inline > 0, "{page}");
+        assert_eq!(inline, with_nonce, "{page}");
+        assert!(!page.contains("onclick") && !page.contains("javascript:"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cross_site_post_or_one_without_a_session_or_token_changes_nothing() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let (order_id, tid, _) = bought(&app, &sandbox, "now").await;
+    let subscription = place_order(&app, "teabox", "now").await;
+    approve_in_window(&app, &sandbox, &subscription).await;
+    wait_for_order(&app, &subscription, "subscribed", |o| o.recurring.is_some()).await;
+
+    let operator = sign_in(&app).await;
+    // A genuine page's form, so only the one thing each attempt lacks is missing.
+    let form = operator.form(&order_id, "refund-full").await;
+    let mut genuine = as_pairs(&form);
+    genuine.push(("confirmed", "yes"));
+    let without_csrf: Vec<_> = genuine
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "csrf")
+        .collect();
+    let mut wrong_csrf = without_csrf.clone();
+    wrong_csrf.push(("csrf", "0000"));
+    let before = footprint(&app, &sandbox, &order_id, &tid).await;
+    let commands = format!("{}/orders/{order_id}/commands", app.url);
+
+    // The issue's attack: a plain cross-site form POST, which a browser sends without the
+    // SameSite=Strict cookie, with the attacker's Origin.
+    let attacks = [
+        (
+            "no session",
+            client()
+                .post(&commands)
+                .header("origin", "https://evil.example")
+                .form(&[("command_key", "evil1"), ("action", "refund_full")]),
+        ),
+        (
+            "no session, genuine fields",
+            client().post(&commands).form(&genuine),
+        ),
+        (
+            "session, another site's origin",
+            client()
+                .post(&commands)
+                .header("cookie", &operator.cookie)
+                .header("origin", "https://evil.example")
+                .form(&genuine),
+        ),
+        (
+            "session, another site's referer",
+            client()
+                .post(&commands)
+                .header("cookie", &operator.cookie)
+                .header("referer", "https://evil.example/page")
+                .form(&genuine),
+        ),
+        (
+            "session, a cross-site fetch",
+            client()
+                .post(&commands)
+                .header("cookie", &operator.cookie)
+                .header("sec-fetch-site", "cross-site")
+                .form(&genuine),
+        ),
+        (
+            "session, no CSRF token",
+            client()
+                .post(&commands)
+                .header("cookie", &operator.cookie)
+                .header("origin", &app.url)
+                .form(&without_csrf),
+        ),
+        (
+            "session, a wrong CSRF token",
+            client()
+                .post(&commands)
+                .header("cookie", &operator.cookie)
+                .header("origin", &app.url)
+                .form(&wrong_csrf),
+        ),
+        (
+            "a forged session cookie",
+            client()
+                .post(&commands)
+                .header("cookie", format!("eximbay_session={}", "a".repeat(64)))
+                .header("origin", &app.url)
+                .form(&genuine),
+        ),
+    ];
+    for (what, attack) in attacks {
+        let response = attack.send().await.unwrap();
+        assert_eq!(response.status(), 403, "{what}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("Nothing was changed"), "{what}: {page}");
+    }
+    // The sandbox's clock and charges: no session, or cross-site, moves nothing.
+    let sandbox_path = format!("{}/orders/{subscription}/sandbox", app.url);
+    let controls = [
+        client()
+            .post(&sandbox_path)
+            .form(&[("action", "advance"), ("days", "400")]),
+        client()
+            .post(&sandbox_path)
+            .header("cookie", &operator.cookie)
+            .header("origin", "https://evil.example")
+            .form(&[
+                ("action", "advance"),
+                ("days", "400"),
+                ("csrf", &operator.csrf),
+            ]),
+        client()
+            .post(&sandbox_path)
+            .header("cookie", &operator.cookie)
+            .header("origin", &app.url)
+            .form(&[("action", "decline"), ("count", "3")]),
+    ];
+    for control in controls {
+        assert_eq!(control.send().await.unwrap().status(), 403);
+    }
+    let sign_out = client()
+        .post(format!("{}/sign-out", app.url))
+        .header("cookie", &operator.cookie)
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", &operator.csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_out.status(),
+        403,
+        "a cross-site sign-out is refused too"
+    );
+
+    assert_eq!(
+        footprint(&app, &sandbox, &order_id, &tid).await,
+        before,
+        "nothing moved at the gateway or in the database"
+    );
+    assert!(
+        sandbox
+            .sandbox()
+            .recurring
+            .registrations
+            .values()
+            .all(|r| r.failed_attempts == 0 && r.charges_done == 0)
+    );
+
+    // The same form, sent properly, works: the refusals were the checks, not the form.
+    let response = operator
+        .post(&format!("/orders/{order_id}/commands"), &genuine)
+        .await;
+    assert_eq!(response.status(), 303);
+    let after = footprint(&app, &sandbox, &order_id, &tid).await;
+    assert_eq!((after.refunded, after.refunds), (Decimal::new(2500, 2), 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_misbound_or_reused_command_keys_change_nothing() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let (order_id, tid, _) = bought(&app, &sandbox, "now").await;
+    let (other_order, _, _) = bought(&app, &sandbox, "now").await;
+    eximbay_merchant::auth::add_operator(&app.shop.store, "other", PASSWORD, 0)
+        .await
+        .unwrap();
+    let operator = sign_in(&app).await;
+    let other = sign_in_as(&app.url, "other", PASSWORD).await.unwrap();
+
+    let refund = operator.form(&order_id, "refund").await;
+    let key_for = |fields: &[(String, String)]| field(fields, "command_key").to_owned();
+    let refund_key = key_for(&refund);
+    let full_key = key_for(&operator.form(&order_id, "refund-full").await);
+    let other_order_key = key_for(&operator.form(&other_order, "refund").await);
+    let others_key = key_for(&other.form(&order_id, "refund").await);
+    let before = footprint(&app, &sandbox, &order_id, &tid).await;
+    let post = |key: String, action: &'static str| {
+        let operator = operator.clone();
+        let order_id = order_id.clone();
+        async move {
+            let fields = [
+                ("csrf", operator.csrf.as_str()),
+                ("command_key", key.as_str()),
+                ("action", action),
+                ("amount", "1.00"),
+                ("confirmed", "yes"),
+            ];
+            operator
+                .post(&format!("/orders/{order_id}/commands"), &fields)
+                .await
+                .status()
+        }
+    };
+    for (what, key, action) in [
+        ("a key the client chose", "evil1".to_owned(), "refund"),
+        ("a key of the right shape", "f".repeat(64), "refund"),
+        (
+            "a refund key used for a full refund",
+            refund_key.clone(),
+            "refund_full",
+        ),
+        (
+            "a full-refund key used for a partial one",
+            full_key,
+            "refund",
+        ),
+        ("another order's key", other_order_key, "refund"),
+        ("another operator's key", others_key, "refund"),
+    ] {
+        assert_eq!(post(key, action).await, 403, "{what}");
+    }
+    assert_eq!(footprint(&app, &sandbox, &order_id, &tid).await, before);
+
+    // The genuine key, used twice: the second is answered with the first's result.
+    assert_eq!(post(refund_key.clone(), "refund").await, 303);
+    assert_eq!(post(refund_key.clone(), "refund").await, 303);
+    let after = footprint(&app, &sandbox, &order_id, &tid).await;
+    assert_eq!((after.refunded, after.refunds), (Decimal::new(100, 2), 1));
+    assert_eq!(after.commands, 1);
+    // Attributed: in the journal and in the history.
+    let command = app.shop.store.command(&refund_key).await.unwrap().unwrap();
+    assert_eq!(command.operator.as_deref(), Some(OPERATOR));
+    let events = app.shop.store.events(&order_id).await.unwrap();
+    let last = events.last().unwrap();
+    assert!(
+        last.detail.starts_with(&format!(
+            "refund ({}) by {OPERATOR}: Refunded 1.00 USD",
+            &refund_key[..8]
+        )),
+        "{last:?}"
+    );
+    let page = operator.page(&format!("/orders/{order_id}")).await;
+    assert!(page.contains(&format!("<td class=\"operator\">{OPERATOR}</td>")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_adjustment_above_the_bound_is_refused_before_anything_is_sent() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let order_id = place_order(&app, "teabox", "now").await;
+    approve_in_window(&app, &sandbox, &order_id).await;
+    let subscribed = wait_for_order(&app, &order_id, "subscribed", |o| o.recurring.is_some()).await;
+    let recurring_id = subscribed
+        .recurring
+        .unwrap()
+        .recurring_id()
+        .as_str()
+        .to_owned();
+    let operator = sign_in(&app).await;
+    let page = operator.page(&format!("/orders/{order_id}")).await;
+    assert!(
+        page.contains("at most 100.00 USD"),
+        "the bound is on the form"
+    );
+
+    for amount in ["9999999999.99", "100.01"] {
+        let (key, response) = operator
+            .operate(&order_id, "adjust", &[("amount", amount)])
+            .await;
+        assert_eq!(response.status(), 303);
+        let command = app.shop.store.command(&key).await.unwrap().unwrap();
+        assert_eq!(command.state, "refused", "{amount}");
+        assert_eq!(
+            command.message.as_deref(),
+            Some("Not sent: above the highest monthly amount the shop allows (100.00 USD).")
+        );
+        assert_eq!(
+            sandbox.sandbox().recurring.registrations[&recurring_id].amount,
+            "12.00",
+            "the gateway's monthly amount is unchanged"
+        );
+        let order = app.shop.store.order(&order_id).await.unwrap().unwrap();
+        assert_eq!(order.version, subscribed.version);
+        assert_eq!(order.recurring.unwrap().amount().to_string(), "12.00");
+    }
+    let (key, _) = operator
+        .operate(&order_id, "adjust", &[("amount", "100.00")])
+        .await;
+    assert_eq!(
+        app.shop.store.command(&key).await.unwrap().unwrap().state,
+        "done"
+    );
+    assert_eq!(
+        sandbox.sandbox().recurring.registrations[&recurring_id].amount,
+        "100.00"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_refunds_releases_large_refunds_and_endings_ask_to_confirm_first() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let limits = Limits {
+        confirm_refund_above: Decimal::new(1000, 2),
+        ..Limits::default()
+    };
+    let app = start_app_with(&db, &sandbox, "a", limits).await;
+    let (paid, tid, _) = bought(&app, &sandbox, "now").await;
+    let (authorized, auth_tid, _) = bought(&app, &sandbox, "later").await;
+    let operator = sign_in(&app).await;
+
+    let unconfirmed =
+        |order_id: String, form: &'static str, extra: Vec<(&'static str, &'static str)>| {
+            let operator = operator.clone();
+            async move {
+                let fields = operator.form(&order_id, form).await;
+                let mut all = as_pairs(&fields);
+                all.extend(extra);
+                let response = operator
+                    .post(&format!("/orders/{order_id}/commands"), &all)
+                    .await;
+                assert_eq!(response.status(), 200, "{form}: a question, not a redirect");
+                response.text().await.unwrap()
+            }
+        };
+    let before = footprint(&app, &sandbox, &paid, &tid).await;
+    let question = unconfirmed(paid.clone(), "refund", vec![("amount", "10.01")]).await;
+    assert!(question.contains("Refund 10.01 USD to Min-jun Kim? It is above 10.00 USD"));
+    let question = unconfirmed(paid.clone(), "refund-full", vec![]).await;
+    assert!(question.contains("Refund everything still refundable, 25.00 USD"));
+    assert_eq!(
+        footprint(&app, &sandbox, &paid, &tid).await,
+        before,
+        "asked, not done"
+    );
+    let release = unconfirmed(authorized.clone(), "refund-full", vec![]).await;
+    assert!(
+        release.contains("Release the authorization of 25.00 USD?"),
+        "{release}"
+    );
+    assert!(
+        sandbox.sandbox().ledger.payments[&auth_tid]
+            .refunds
+            .is_empty()
+    );
+
+    // Confirming is the question page's own form.
+    let confirm = hidden_fields(&release, "confirm");
+    assert_eq!(field(&confirm, "confirmed"), "yes");
+    let response = operator
+        .post(
+            &format!("/orders/{authorized}/commands"),
+            &as_pairs(&confirm),
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    wait_for_order(&app, &authorized, "voided", |o| o.stage() == Stage::Voided).await;
+
+    // At or below the threshold, a partial refund is done at once.
+    let fields = operator.form(&paid, "refund").await;
+    let mut all = as_pairs(&fields);
+    all.push(("amount", "10.00"));
+    let response = operator
+        .post(&format!("/orders/{paid}/commands"), &all)
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        sandbox.sandbox().ledger.payments[&tid].refunded,
+        Decimal::new(1000, 2)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_attempts_beyond_the_limit_are_refused_even_with_the_right_password() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let limits = Limits {
+        sign_in_failures_per_client: 8,
+        ..Limits::default()
+    };
+    let app = start_app_with(&db, &sandbox, "a", limits).await;
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in_as(&app.url, OPERATOR, "guess").await.err(),
+            Some(401)
+        );
+    }
+    // The sixth attempt on this name is refused unchecked: the right password included.
+    assert_eq!(
+        sign_in_as(&app.url, OPERATOR, PASSWORD).await.err(),
+        Some(429)
+    );
+    // Another name from the same client counts against the client's limit (8).
+    eximbay_merchant::auth::add_operator(&app.shop.store, "other", PASSWORD, 0)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            sign_in_as(&app.url, "nobody", "guess").await.err(),
+            Some(401)
+        );
+    }
+    assert_eq!(
+        sign_in_as(&app.url, "other", PASSWORD).await.err(),
+        Some(429)
+    );
+
+    // A sign-in from another site's page is refused before any password is checked.
+    let forged = client()
+        .post(format!("{}/sign-in", app.url))
+        .header("origin", "https://evil.example")
+        .form(&[("name", "other"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(forged.headers().get("set-cookie").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_ends_the_session_on_every_instance() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let a = start_app(&db, &sandbox, "a").await;
+    let b = start_app(&db, &sandbox, "b").await;
+    let operator = sign_in(&a).await;
+    let mut on_b = operator.clone();
+    on_b.url = b.url.clone();
+    assert_eq!(
+        on_b.get("/orders").await.status(),
+        200,
+        "b knows the session"
+    );
+    let out = on_b.post("/sign-out", &[("csrf", &operator.csrf)]).await;
+    assert_eq!(out.status(), 303);
+    let cleared = out.headers()["set-cookie"].to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(
+        operator.get("/orders").await.status(),
+        303,
+        "a forgot it too"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkout_is_limited_per_client_and_orders_are_paginated() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let limits = Limits {
+        checkouts_per_client: 5,
+        orders_per_page: 2,
+        ..Limits::default()
+    };
+    let app = start_app_with(&db, &sandbox, "a", limits).await;
+    for _ in 0..5 {
+        place_order(&app, "sampler", "now").await;
+    }
+    let refused = client()
+        .post(format!("{}/checkout", app.url))
+        .form(&[
+            ("product", "sampler"),
+            ("buyer", "Min-jun Kim"),
+            ("email", "buyer@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let orders = app.shop.store.orders().await.unwrap();
+    assert_eq!(orders.len(), 5, "no order, no ready call, for the sixth");
+
+    let operator = sign_in(&app).await;
+    let first = operator.page("/orders").await;
+    let third = operator.page("/orders?page=3").await;
+    let rows = |page: &str| page.matches("<a href=\"/orders/O-").count();
+    assert_eq!((rows(&first), rows(&third)), (2, 1));
+    assert!(first.contains("id=\"older\"") && !first.contains("id=\"newer\""));
+    assert!(third.contains("id=\"newer\"") && !third.contains("id=\"older\""));
+    assert!(first.contains(&orders[0].order_id), "newest first");
+    assert!(third.contains(&orders[4].order_id));
+    assert!(
+        !first.contains("buyer@example.com"),
+        "no e-mails in the list"
+    );
+    assert_eq!(rows(&operator.page("/orders?page=99999999").await), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_banner_shows_only_the_shops_own_messages() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let order_id = place_order(&app, "teabox", "now").await;
+    let operator = sign_in(&app).await;
+    let page = |query: &'static str| {
+        let operator = operator.clone();
+        let order_id = order_id.clone();
+        async move { operator.page(&format!("/orders/{order_id}?{query}")).await }
+    };
+    let stranger = page("sandbox=Your+account+is+locked%3A+call+%2B1-555-0100").await;
+    assert!(!stranger.contains("sandbox-note") && !stranger.contains("555-0100"));
+    assert!(
+        !page("sandbox=advanced-99999")
+            .await
+            .contains("sandbox-note")
+    );
+    assert!(
+        page("sandbox=advanced-31")
+            .await
+            .contains("The sandbox clock moved 31 days forward.")
+    );
+    // A command result is looked up in the journal, never echoed.
+    assert!(
+        !page("command=Refunded+everything")
+            .await
+            .contains("id=\"result\"")
+    );
+
+    // The sandbox control itself, signed in, redirects with a known code.
+    let advanced = operator
+        .post(
+            &format!("/orders/{order_id}/sandbox"),
+            &[
+                ("action", "advance"),
+                ("days", "2"),
+                ("csrf", &operator.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        advanced.headers()["location"],
+        format!("/orders/{order_id}?sandbox=advanced-2").as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_debug_shows_no_keys() {
+    let sandbox = sandbox();
+    let (_dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    let debug = format!("{:?} {:?}", app.shop.settings, app.shop);
+    assert!(debug.contains("api_key: \"<redacted>\""), "{debug}");
+    for secret in [
+        eximbay_sim::sandbox::DEFAULT_API_KEY,
+        eximbay_sim::sandbox::DEFAULT_SECRET_KEY,
+    ] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+}
