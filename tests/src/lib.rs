@@ -1,11 +1,17 @@
-//! Shared helpers for the eximbay-rs test suites: the seeds' credentials, a canonical
-//! rendering of requests for snapshots, and a small scripted gateway ledger that reads
-//! requests from their bytes (independently of the core's types) and answers like the
-//! gateway.
+//! The one home of the eximbay-rs test helpers (as rustls-test is rustls's): the seeds'
+//! credentials, a canonical rendering of requests for snapshots, a small scripted gateway
+//! ledger that reads requests from their bytes (independently of the core's types) and
+//! answers like the gateway, and in modules of their own the sandbox for tests
+//! ([`sandbox::start_sandbox`], the one function that starts one), a misbehaving loopback
+//! server, a throwaway PostgreSQL server and a headless Chromium. The cross-crate suites,
+//! the CLI's and the merchant example's tests use them (a dev-dependency); this crate
+//! depends on neither of those two, so the graph has no cycle.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod browser;
 pub mod loopback;
+pub mod postgres;
+pub mod sandbox;
 
 use std::collections::{BTreeMap, BTreeSet};
 

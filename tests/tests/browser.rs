@@ -13,8 +13,7 @@
     clippy::panic
 )]
 
-mod support;
-use support::{signed_config as config, start as sandbox};
+use eximbay_tests::sandbox::{signed_config as config, start as sandbox};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -17,9 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod support;
-
-use support::*;
+use eximbay_tests::sandbox::*;
 
 /// The package's hard-coded URLs, and what each becomes in this test's copy.
 const CLIENT_URL: &str = "`https://secureapi${env === 'prod' ? '' : '.test'}.eximbay.com`";

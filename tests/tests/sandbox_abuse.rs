@@ -374,14 +374,12 @@ type Case<'a> = (
 #[test]
 fn requests_parsed_before_the_lock_answer_as_in_process() {
     use eximbay_sim::faults::{Fault, FaultKind};
-    use eximbay_sim::{RunningSandbox, ServerOptions};
+    use eximbay_sim::ServerOptions;
 
-    let running = RunningSandbox::start(
+    let running = eximbay_tests::sandbox::start_sandbox(
         SandboxConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
         ServerOptions::default(),
-    )
-    .unwrap();
+    );
     let mut in_process = Sandbox::new(SandboxConfig::default());
     let tid = running
         .sandbox()

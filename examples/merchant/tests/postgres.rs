@@ -19,12 +19,12 @@ use support::concurrency::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_two_instances_apply_one_status_url_once() {
     let pg = Postgres::start();
-    one_notification_to_two_instances(&pg.database("notify").await).await;
+    one_notification_to_two_instances(&pg.database("notify")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_fifty_concurrent_refunds_from_two_instances_make_exactly_what_the_balance_allows()
 {
     let pg = Postgres::start();
-    fifty_refunds_from_two_instances(&pg.database("refunds").await).await;
+    fifty_refunds_from_two_instances(&pg.database("refunds")).await;
 }

@@ -30,12 +30,7 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn start(options: ServerOptions) -> RunningSandbox {
-    RunningSandbox::start(
-        SandboxConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-        options,
-    )
-    .unwrap()
+    eximbay_tests::sandbox::start_sandbox(SandboxConfig::default(), options)
 }
 
 fn agent() -> ureq::Agent {

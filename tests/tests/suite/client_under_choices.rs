@@ -12,7 +12,7 @@ use eximbay_sim::behaviour::{
 use eximbay_sim::{Behaviour, SandboxConfig};
 use serde_json::json;
 
-use crate::support::*;
+use eximbay_tests::sandbox::*;
 
 fn with(behaviour: Behaviour) -> eximbay_sim::RunningSandbox {
     start_with(SandboxConfig {

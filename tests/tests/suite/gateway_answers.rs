@@ -41,9 +41,9 @@ use http::Request;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::support;
+use eximbay_tests::sandbox as support;
 
-use crate::support::*;
+use eximbay_tests::sandbox::*;
 
 fn usd(text: &str) -> Amount {
     Amount::parse(text).unwrap()

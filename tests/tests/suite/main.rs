@@ -16,9 +16,6 @@
     clippy::panic
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod adapters;
 mod authorization_expiry;
 mod bad_input;

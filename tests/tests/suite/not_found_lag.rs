@@ -19,7 +19,7 @@ use eximbay_sim::control::NewPayment;
 use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
 use eximbay_sim::{Behaviour, RunningSandbox, SandboxConfig};
 
-use crate::support::{config, control, start_with};
+use eximbay_tests::sandbox::{config, control, start_with};
 
 fn stored_card(sandbox: &RunningSandbox) -> Token {
     let new: NewPayment = serde_json::from_value(serde_json::json!({

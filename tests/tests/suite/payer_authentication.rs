@@ -3,7 +3,7 @@
 //! `PAYER_AUTH` window, its notification, `PAYMENT_PA` / `AUTHORIZE_PA`, refusals before
 //! sending, and an unknown outcome reconciled by order id.
 
-use crate::support::{signed_config as config, start as sandbox};
+use eximbay_tests::sandbox::{signed_config as config, start as sandbox};
 
 use eximbay_core::AwaitsNotFound;
 use eximbay_core::authentication::{

@@ -16,7 +16,7 @@ use eximbay_sim::RunningSandbox;
 use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
 use serde_json::json;
 
-use crate::support::*;
+use eximbay_tests::sandbox::*;
 
 /// The async facade's methods are twins of the blocking ones the other tests call: each runs
 /// here against the sandbox and moves its machine as its twin does.

@@ -3,7 +3,7 @@
 //! with unknown outcomes reconciled (a rebill by its order id, a delete by the look-up)
 //! under each of the sandbox's guesses of the look-up's answer.
 
-use crate::support::config;
+use eximbay_tests::sandbox::{config, start_sandbox};
 
 use eximbay_core::ops::Line;
 use eximbay_core::ops::ready::Ready;
@@ -78,7 +78,7 @@ fn token_requests_wire_format() {
 }
 
 fn sandbox(token_lookup: TokenLookupAnswer) -> RunningSandbox {
-    RunningSandbox::start(
+    start_sandbox(
         SandboxConfig {
             behaviour: Behaviour {
                 token_lookup,
@@ -86,10 +86,8 @@ fn sandbox(token_lookup: TokenLookupAnswer) -> RunningSandbox {
             },
             ..SandboxConfig::default()
         },
-        "127.0.0.1:0".parse().unwrap(),
         ServerOptions::default(),
     )
-    .unwrap()
 }
 
 /// A first payment made with token creation: the stored card its verified notification

@@ -9,11 +9,9 @@
     clippy::panic
 )]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod first_hour;
 mod gateway_flows;
 mod payments;
 mod sim_abuse;
 mod sim_controls;
+mod support;

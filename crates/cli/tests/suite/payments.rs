@@ -440,7 +440,7 @@ fn recurring_terminate_and_adjust() {
 #[test]
 fn recurring_calls_are_signed_on_request() {
     // A gateway that wants the legacy recurring calls signed.
-    let sandbox = RunningSandbox::start(
+    let sandbox = eximbay_tests::sandbox::start_sandbox(
         SandboxConfig {
             behaviour: eximbay_sim::Behaviour {
                 legacy_signing: eximbay_sim::behaviour::LegacySignature::Required,
@@ -448,10 +448,8 @@ fn recurring_calls_are_signed_on_request() {
             },
             ..SandboxConfig::default()
         },
-        "127.0.0.1:0".parse().unwrap(),
         ServerOptions::default(),
-    )
-    .unwrap();
+    );
     let base = sandbox.base_url();
     let new = serde_json::from_value(serde_json::json!({
         "order_id": "SIGNED", "currency": "USD", "amount": "9.00", "transaction_type": "PAYMENT",

@@ -76,8 +76,7 @@ fn with_nothing_configured_it_serves_the_shop_on_sqlite_and_an_embedded_sandbox(
 #[test]
 fn postgres_database_url_runs_the_same_shop_on_postgresql() {
     let pg = Postgres::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let database = runtime.block_on(pg.database("shop_binary"));
+    let database = pg.database("shop_binary");
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url, _) = start(dir.path(), Some(&database));
     assert!(get(&format!("{url}/orders")).1.contains("id=\"sign-in\""));

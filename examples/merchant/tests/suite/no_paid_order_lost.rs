@@ -235,16 +235,13 @@ async fn a_lost_notification_is_found_by_order_id_and_not_found_is_not_taken_for
 #[tokio::test(flavor = "multi_thread")]
 async fn a_payment_notified_while_the_database_is_down_ends_paid() {
     // Each delivery attempt gives up after 1 s (the shop waits on the locked file).
-    let sandbox = RunningSandbox::start(
+    let sandbox = eximbay_tests::sandbox::start_sandbox(
         eximbay_sim::SandboxConfig::default(),
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         eximbay_sim::ServerOptions {
-            callback_retry_delay: Duration::from_millis(20),
             callback_timeout: Duration::from_secs(1),
-            ..eximbay_sim::ServerOptions::default()
+            ..eximbay_tests::sandbox::quick_callbacks()
         },
-    )
-    .unwrap();
+    );
     let (_dir, db) = sqlite();
     let app = start_app(&db, &sandbox, "a").await;
     let order_id = place_order(&app, "sampler", "now").await;

@@ -115,7 +115,7 @@ async fn a_locked_sqlite_file_fails_the_writes_and_they_succeed_once_it_is_unloc
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_postgresql_fails_the_writes_quickly_and_they_succeed_once_it_is_back() {
     let pg = Postgres::start();
-    let db = pg.database("recovery").await;
+    let db = pg.database("recovery");
     let store = Store::open(&db).await.unwrap();
     writes(&store, "O-BEFORE").await.unwrap();
     // PostgreSQL's clock is the shops' one clock (leases, record times).

@@ -1,12 +1,10 @@
-//! What the shop's tests share: a sandbox, app instances on a database, a throwaway
-//! PostgreSQL server, and the steps a buyer or an operator takes over HTTP.
+//! What the shop's tests share beyond `eximbay-tests` (the sandbox, the throwaway PostgreSQL
+//! server): app instances on a database, and the steps a buyer or an operator takes over
+//! HTTP.
 #![allow(dead_code)]
 
 pub mod concurrency;
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,22 +12,12 @@ use eximbay_merchant::order::Order;
 use eximbay_merchant::sandbox_control::EmbeddedSandbox;
 use eximbay_merchant::store::Store;
 use eximbay_merchant::{Gateway, Limits, Settings, Shop};
+use eximbay_sim::RunningSandbox;
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
-use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+pub use eximbay_tests::postgres::Postgres;
+/// A sandbox on a free port, delivering callbacks quickly (`eximbay_tests::sandbox::start`).
+pub use eximbay_tests::sandbox::start as sandbox;
 use serde_json::{Value, json};
-
-/// A sandbox on a free port, delivering callbacks quickly.
-pub fn sandbox() -> RunningSandbox {
-    RunningSandbox::start(
-        SandboxConfig::default(),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        ServerOptions {
-            callback_retry_delay: Duration::from_millis(20),
-            ..ServerOptions::default()
-        },
-    )
-    .expect("a sandbox")
-}
 
 /// `sandbox` as the shop sees a sandbox beside it: its URL and its test clock (what
 /// `main.rs` hands the shop when it starts one).
@@ -406,154 +394,4 @@ pub async fn deliver(app: &App, path: &str, body: &str) -> (u16, String) {
         .await
         .unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
-}
-
-/// A throwaway PostgreSQL server: `initdb` + `pg_ctl` from Debian's `postgresql` package,
-/// in a temporary directory, on a free port, as the unprivileged `postgres` user when the
-/// tests run as root. Stopped when dropped.
-pub struct Postgres {
-    dir: tempfile::TempDir,
-    port: u16,
-    bin: PathBuf,
-}
-
-impl Postgres {
-    /// Starts one.
-    pub fn start() -> Postgres {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .expect("PostgreSQL is missing: run scripts/test (it installs it) or apt-get install postgresql")
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-            .find(|bin| bin.join("initdb").exists())
-            .expect("PostgreSQL's initdb is missing under /usr/lib/postgresql/*/bin: run scripts/test (it installs it) or apt-get install postgresql");
-        let dir = tempfile::Builder::new()
-            .prefix("eximbay-pg-")
-            .tempdir()
-            .unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let root = is_root();
-        if root {
-            let status = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap();
-            assert!(status.success(), "chown the data directory");
-        }
-        let data = dir.path().join("data");
-        run_pg(
-            root,
-            &bin.join("initdb"),
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "--no-sync",
-            ],
-        );
-        let server = Postgres { dir, port, bin };
-        server.resume();
-        server
-    }
-
-    /// Starts the server again (after [`Postgres::stop`]), on the same port and data.
-    pub fn resume(&self) {
-        let options = format!(
-            "-p {} -k {} -h 127.0.0.1 -c fsync=off -c max_connections=100",
-            self.port,
-            self.dir.path().display()
-        );
-        let data = self.dir.path().join("data");
-        let log = self.dir.path().join("log");
-        run_pg(
-            is_root(),
-            &self.bin.join("pg_ctl"),
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-o",
-                &options,
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
-    }
-
-    /// Stops the server (fast shutdown: open connections are cut), keeping its data.
-    pub fn stop(&self) {
-        let data = self.dir.path().join("data");
-        run_pg(
-            is_root(),
-            &self.bin.join("pg_ctl"),
-            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
-        );
-    }
-
-    /// A new, empty database on the server; returns its URL.
-    pub async fn database(&self, name: &str) -> String {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&format!(
-            "postgres://postgres@127.0.0.1:{}/postgres",
-            self.port
-        ))
-        .await
-        .unwrap();
-        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap();
-        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let data = data.to_str().unwrap_or_default();
-        let stop = ["-D", data, "-m", "immediate", "stop"];
-        let pg_ctl = self.bin.join("pg_ctl");
-        let _ = if is_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&pg_ctl)
-                .args(stop)
-                .output()
-        } else {
-            Command::new(&pg_ctl).args(stop).output()
-        };
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn run_pg(root: bool, program: &Path, args: &[&str]) {
-    let output = if root {
-        Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(program)
-            .args(args)
-            .output()
-    } else {
-        Command::new(program).args(args).output()
-    }
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "{} failed: {}",
-        program.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }

@@ -1,7 +1,7 @@
-//! Helpers shared by the suites that run the clients against the sandbox over loopback:
-//! starting it, its `/_sim/` controls, and both adapters' HTTP clients under the blocking
-//! facade.
-#![allow(dead_code)]
+//! The sandbox for tests: the one function that starts it ([`start_sandbox`]), its `/_sim/`
+//! controls, the client configuration that points at it, and both adapters' HTTP clients
+//! under the core's blocking facade. The cross-crate suites, the CLI's and the merchant example's tests
+//! all start their sandboxes here.
 
 use std::time::Duration;
 
@@ -13,24 +13,35 @@ use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 use serde_json::{Value, json};
 
-/// A sandbox with the default configuration on a free loopback port.
+/// Starts a sandbox for a test: `config` served with `options` on a free port of
+/// 127.0.0.1 (as [`RunningSandbox::local`] does, which fixes both to their defaults). Every
+/// test that needs a running sandbox starts it here; most pass [`quick_callbacks`].
+pub fn start_sandbox(config: SandboxConfig, options: ServerOptions) -> RunningSandbox {
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    RunningSandbox::start(config, loopback, options).expect("a sandbox on a free loopback port")
+}
+
+/// The server's defaults, but a failed callback is retried after 20 ms (the default waits
+/// 200 ms), so a test that waits for a redelivery waits milliseconds.
+pub fn quick_callbacks() -> ServerOptions {
+    ServerOptions {
+        callback_retry_delay: Duration::from_millis(20),
+        ..ServerOptions::default()
+    }
+}
+
+/// A sandbox with the default configuration and [`quick_callbacks`].
 pub fn start() -> RunningSandbox {
-    start_with(SandboxConfig::default())
+    start_sandbox(SandboxConfig::default(), quick_callbacks())
 }
 
-/// A sandbox with this configuration on a free loopback port, retrying callbacks quickly.
+/// A sandbox with this configuration and [`quick_callbacks`].
 pub fn start_with(config: SandboxConfig) -> RunningSandbox {
-    RunningSandbox::start(
-        config,
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions {
-            callback_retry_delay: Duration::from_millis(20),
-            ..ServerOptions::default()
-        },
-    )
-    .unwrap()
+    start_sandbox(config, quick_callbacks())
 }
 
+/// A `/_sim/` control call (`method` on `path`, with a JSON body or none) over HTTP; the
+/// answer's JSON. Fails the test unless it succeeds.
 pub fn control(sandbox: &RunningSandbox, method: &str, path: &str, body: Option<Value>) -> Value {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -51,10 +62,12 @@ pub fn control(sandbox: &RunningSandbox, method: &str, path: &str, body: Option<
     serde_json::from_str(&text).unwrap()
 }
 
+/// Scripts a fault (`POST /_sim/faults`).
 pub fn fault(sandbox: &RunningSandbox, fault: Value) {
     control(sandbox, "POST", "/_sim/faults", Some(fault));
 }
 
+/// The core's configuration for this sandbox: its URL, MID and API key (no secret key).
 pub fn config(sandbox: &RunningSandbox) -> Config {
     Config::new(
         Environment::custom(&sandbox.base_url()).unwrap(),
@@ -71,6 +84,7 @@ pub fn signed_config(sandbox: &RunningSandbox) -> Config {
     )
 }
 
+/// A backoff that retries within milliseconds (three attempts).
 pub fn fast() -> eximbay_core::Backoff {
     eximbay_core::Backoff {
         initial_delay: Duration::from_millis(5),
@@ -86,7 +100,7 @@ pub type Transport =
 
 /// One adapter's HTTP client under the core's blocking facade, whose methods the tests call
 /// directly (`adapter.capture(&mut payment)`). The async facade's methods are twins of the
-/// blocking ones; `sandbox.rs` runs them on their own (`the_async_facade_…`).
+/// blocking ones; `tests/tests/suite/sandbox.rs` runs them on their own (`the_async_facade_…`).
 pub struct Adapter {
     name: &'static str,
     client: BlockingClient<Transport>,
@@ -133,6 +147,7 @@ impl Adapter {
             .collect()
     }
 
+    /// `ureq` or `reqwest`, for assertion messages.
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -156,6 +171,7 @@ pub fn authorized(sandbox: &RunningSandbox, order: &str, currency: &str, amount:
     .unwrap()
 }
 
+/// The sandbox's ledger entry of `payment`, as `/_sim/ledger` shows it.
 pub fn ledger_entry(sandbox: &RunningSandbox, payment: &Payment) -> Value {
     control(sandbox, "GET", "/_sim/ledger", None)["payments"][payment.transaction_id().as_str()]
         .clone()

@@ -1,22 +1,16 @@
-//! Helpers shared by the CLI suites: a sandbox on a free port, the `eximbay` binary run
-//! against it with the sandbox's credentials, and reading its output.
+//! Helpers of the CLI's tests: the `eximbay` binary run against a sandbox with the
+//! sandbox's credentials, and reading its output. The sandbox itself comes from
+//! `eximbay-tests`, the home of the helpers every suite shares.
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use eximbay_sim::RunningSandbox;
 use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
-use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
+/// A sandbox on a free port, delivering callbacks quickly (`eximbay_tests::sandbox::start`).
+pub use eximbay_tests::sandbox::start as sandbox;
 use serde_json::Value;
-
-pub fn sandbox() -> RunningSandbox {
-    RunningSandbox::start(
-        SandboxConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap()
-}
 
 pub fn eximbay(base_url: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_eximbay"));
