@@ -388,3 +388,31 @@ fn a_commands_help_shows_its_own_options_before_the_shared_ones() {
         assert!(own < heading && heading < shared, "{command}:\n{help}");
     }
 }
+
+#[test]
+fn the_demo_runs_from_start_to_end() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eximbay"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        code(&out),
+        0,
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "Authorized → Captured",
+        "Captured → PartiallyRefunded",
+        "NeedsReconcile",
+        "PartiallyRefunded → Refunded",
+        "Retrying",
+        "Terminated { reason: ByMerchant }",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+}

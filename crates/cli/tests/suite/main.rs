@@ -11,6 +11,7 @@
 
 mod first_hour;
 mod gateway_flows;
+mod notifications_and_recurring;
 mod payments;
 mod sim_abuse;
 mod sim_controls;

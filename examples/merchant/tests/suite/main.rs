@@ -22,6 +22,7 @@ mod connections;
 mod honest_messages;
 mod no_paid_order_lost;
 mod recovery;
+mod sessions;
 mod shop;
 mod sqlite;
 mod subscription;
