@@ -70,9 +70,7 @@ fn as_pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cross_site_post_or_one_without_a_session_or_token_changes_nothing() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, tid, _) = bought(&app, &sandbox, "now").await;
     let subscription = place_order(&app, "teabox", "now").await;
     approve_in_window(&app, &sandbox, &subscription).await;
@@ -225,9 +223,7 @@ async fn a_cross_site_post_or_one_without_a_session_or_token_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_misbound_or_reused_command_keys_change_nothing() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, tid, _) = bought(&app, &sandbox, "now").await;
     let (other_order, _, _) = bought(&app, &sandbox, "now").await;
     eximbay_merchant::auth::add_operator(&app.shop.store, "other", PASSWORD, 0)
@@ -304,9 +300,7 @@ async fn forged_misbound_or_reused_command_keys_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_adjustment_above_the_bound_is_refused_before_anything_is_sent() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "teabox", "now").await;
     approve_in_window(&app, &sandbox, &order_id).await;
     let subscribed = wait_for_order(&app, &order_id, "subscribed", |o| o.recurring.is_some()).await;

@@ -11,9 +11,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sale_under_a_new_transaction_id_pays_the_registered_order_once() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "now").await;
     let created = sim_post(
         &sandbox,

@@ -16,9 +16,7 @@ fn system_now() -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_are_timed_by_the_database_clock_and_leases_compare_against_it() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let before = system_now();
     let db_now = app.shop.store.now().await.unwrap();
     assert!((db_now - before).abs() <= 5, "{db_now} vs {before}");
@@ -54,9 +52,7 @@ async fn records_are_timed_by_the_database_clock_and_leases_compare_against_it()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_page_names_its_clocks_and_the_charge_day_refusal_says_why_and_when() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "teabox", "now").await;
     approve_in_window(&app, &sandbox, &order_id).await;
     let order = wait_for_order(&app, &order_id, "subscribed", |o| o.recurring.is_some()).await;

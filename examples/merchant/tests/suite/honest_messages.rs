@@ -20,9 +20,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_database_failure_after_the_gateway_call_never_reads_nothing_was_changed() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, db), app) = one_shop().await;
     let (order_id, tid, _) = bought(&app, &sandbox, "now").await;
     // The refund's answer takes a while; the database goes down meanwhile.
     sim_post(
@@ -226,9 +224,7 @@ async fn a_gateway_asking_to_slow_down_reads_as_such() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refunding_everything_of_an_authorization_releases_it_and_says_so() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, _, _) = bought(&app, &sandbox, "later").await;
     let operator = sign_in(&app).await;
     let page = operator.page(&format!("/orders/{order_id}")).await;
@@ -245,9 +241,7 @@ async fn refunding_everything_of_an_authorization_releases_it_and_says_so() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stale_charge_result_is_shown_as_ignored_once() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "teabox", "now").await;
     approve_in_window(&app, &sandbox, &order_id).await;
     let order = wait_for_order(&app, &order_id, "subscribed", |o| o.recurring.is_some()).await;

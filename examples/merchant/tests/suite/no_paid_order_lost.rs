@@ -96,9 +96,7 @@ fn past_grace() -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_buyer_who_paid_twice_in_two_tabs_has_both_payments_recorded_and_one_refunded() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "now").await;
     // The same window in two tabs: both approved, two captures of 25.00 for one order.
     let first = approve_in_window(&app, &sandbox, &order_id).await;
@@ -177,9 +175,7 @@ async fn a_buyer_who_paid_twice_in_two_tabs_has_both_payments_recorded_and_one_r
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_notification_is_found_by_order_id_and_not_found_is_not_taken_for_never_paid() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "now").await;
 
     // Past the grace period with no payment at the gateway: looked up, "not found", and the
@@ -277,9 +273,7 @@ async fn a_payment_notified_while_the_database_is_down_ends_paid() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replayed_signed_failure_is_recorded_once_and_never_says_nothing_was_charged_on_a_paid_order()
  {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, _, paid) = bought(&app, &sandbox, "now").await;
     // A genuine, signed "cancelled" result from the window (no transaction id), replayed.
     let failure = sandbox.sandbox().signed_form(&[
@@ -320,9 +314,7 @@ async fn a_replayed_signed_failure_is_recorded_once_and_never_says_nothing_was_c
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_left_sending_on_an_order_with_no_payment_is_closed_as_failed() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "later").await;
     // An instance journalled a capture, took the lease (which has since expired) and died.
     let store = &app.shop.store;

@@ -10,9 +10,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signed_out_the_back_office_is_the_sign_in_page_and_every_page_has_the_security_headers() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, _, _) = bought(&app, &sandbox, "now").await;
 
     for path in ["/orders", &format!("/orders/{order_id}"), "/orders?page=2"] {
@@ -215,9 +213,7 @@ async fn checkout_is_limited_per_client_and_orders_are_paginated() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_banner_shows_only_the_shops_own_messages() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "teabox", "now").await;
     let operator = sign_in(&app).await;
     let page = |query: &'static str| {
@@ -263,9 +259,7 @@ async fn the_banner_shows_only_the_shops_own_messages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn settings_debug_shows_no_keys() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let debug = format!("{:?} {:?}", app.shop.settings, app.shop);
     assert!(debug.contains("api_key: \"<redacted>\""), "{debug}");
     for secret in [

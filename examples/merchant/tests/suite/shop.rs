@@ -17,9 +17,7 @@ fn dec(text: &str) -> Decimal {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_url_pays_the_order_once_and_acknowledges_every_delivery() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "now").await;
     assert_eq!(
         app.shop
@@ -55,9 +53,7 @@ async fn status_url_pays_the_order_once_and_acknowledges_every_delivery() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_fgkey_a_foreign_mid_or_someone_elses_amount_is_not_a_payment() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "now").await;
     // A genuine payment for *another* order, to borrow a real transaction id.
     let other = place_order(&app, "sampler", "now").await;
@@ -112,9 +108,7 @@ async fn a_bad_fgkey_a_foreign_mid_or_someone_elses_amount_is_not_a_payment() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn return_url_shows_where_things_stand_and_never_marks_an_order_paid() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "now").await;
     // The browser brings back a genuine "approved" (signed) before status_url arrives.
     let approved = {
@@ -165,9 +159,7 @@ async fn return_url_shows_where_things_stand_and_never_marks_an_order_paid() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn back_office_captures_refunds_part_then_the_rest_and_the_ledger_agrees() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, tid, _) = bought(&app, &sandbox, "later").await;
     let operator = sign_in(&app).await;
 
@@ -226,9 +218,7 @@ async fn back_office_captures_refunds_part_then_the_rest_and_the_ledger_agrees()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_refund_outcome_reads_checking_and_the_sweeper_settles_it() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, tid, _) = bought(&app, &sandbox, "now").await;
     let operator = sign_in(&app).await;
     // The gateway applies the refund, then the connection drops: the outcome is unknown.
@@ -263,9 +253,7 @@ async fn an_unknown_refund_outcome_reads_checking_and_the_sweeper_settles_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not_replayed() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, tid, paid) = bought(&app, &sandbox, "now").await;
 
     // An operator opened the order page (the refund button's key minted) and pressed
@@ -334,9 +322,7 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cash_payments_and_fraud_holds_are_not_shipped() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "now").await;
     let created = sim_post(
         &sandbox,
@@ -409,9 +395,7 @@ async fn orders_survive_a_restart_and_the_pages_render() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refund_whose_swap_is_lost_to_a_notification_is_still_applied() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let (order_id, tid, paid) = bought(&app, &sandbox, "now").await;
     let operator = sign_in(&app).await;
     let form = operator.form(&order_id, "refund").await;

@@ -10,9 +10,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_subscription_is_charged_monthly_adjusted_and_ends_after_three_declines() {
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "teabox", "now").await;
     approve_in_window(&app, &sandbox, &order_id).await;
     let order = wait_for_order(&app, &order_id, "subscribed", |o| o.recurring.is_some()).await;

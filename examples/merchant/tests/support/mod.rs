@@ -93,6 +93,16 @@ pub fn sqlite() -> (tempfile::TempDir, String) {
     (dir, url)
 }
 
+/// What most of the shop's tests start from: a sandbox, a fresh SQLite database (the
+/// directory guard and the URL, as [`sqlite`]) and the shop's instance `a` on it. Bind the
+/// guard (`(_dir, db)`) for as long as the test runs: dropping it deletes the database.
+pub async fn one_shop() -> (RunningSandbox, (tempfile::TempDir, String), App) {
+    let sandbox = sandbox();
+    let (dir, db) = sqlite();
+    let app = start_app(&db, &sandbox, "a").await;
+    (sandbox, (dir, db), app)
+}
+
 /// An HTTP client that does not follow redirects (so a test sees them).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
