@@ -1,7 +1,7 @@
 //! The sandbox for tests: the one function that starts it ([`start_sandbox`]), its `/_sim/`
 //! controls, the client configuration that points at it, and both adapters' HTTP clients
-//! under the core's blocking facade. The cross-crate suites, the CLI's and the merchant example's tests
-//! all start their sandboxes here.
+//! under the core's blocking facade. The cross-crate suites, the CLI's and the merchant
+//! example's tests all start their sandboxes here.
 
 use std::time::Duration;
 

@@ -373,13 +373,11 @@ type Case<'a> = (
 /// scripted fault meets the request before its body is judged, and is used up by it.
 #[test]
 fn requests_parsed_before_the_lock_answer_as_in_process() {
-    use eximbay_sim::faults::{Fault, FaultKind};
     use eximbay_sim::ServerOptions;
+    use eximbay_sim::faults::{Fault, FaultKind};
 
-    let running = eximbay_tests::sandbox::start_sandbox(
-        SandboxConfig::default(),
-        ServerOptions::default(),
-    );
+    let running =
+        eximbay_tests::sandbox::start_sandbox(SandboxConfig::default(), ServerOptions::default());
     let mut in_process = Sandbox::new(SandboxConfig::default());
     let tid = running
         .sandbox()

@@ -13,7 +13,7 @@
 
 mod support;
 
-use support::Postgres;
+use eximbay_tests::postgres::Postgres;
 use support::concurrency::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

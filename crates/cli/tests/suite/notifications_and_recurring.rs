@@ -6,7 +6,7 @@ use eximbay_sim::{SandboxConfig, ServerOptions};
 
 use crate::support::*;
 
-
+const SIGNED: &str = "mid=1849705C64&ref=ORDER-0001&cur=USD&amt=10.50&rescode=0000&resmsg=Success.&transid=1849705C6420260101000001&param1=&email=buyer%2B1%40example.com&resdt=20260101120000&fgkey=140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9";
 
 #[test]
 fn notification_verify_and_fgkey() {

@@ -284,7 +284,6 @@ fn the_guides_dcc_currencies_are_accepted_and_unknown_codes_named() {
     );
 }
 
-const SIGNED: &str = "mid=1849705C64&ref=ORDER-0001&cur=USD&amt=10.50&rescode=0000&resmsg=Success.&transid=1849705C6420260101000001&param1=&email=buyer%2B1%40example.com&resdt=20260101120000&fgkey=140C8599A2858E43633F1A1D1868F0D726524A14A32F061E9152DE69A83037A9";
 /// With no network at all (a network namespace of its own, where the machine allows one),
 /// the gateway's name cannot resolve: nothing was sent, so the capture is safe to retry
 /// (exit 5), never "outcome unknown". No DNS server is asked: the namespace has no route.

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use crate::support::Postgres;
+use eximbay_tests::postgres::Postgres;
 
 /// Starts the binary; returns it, the shop's URL (from its start-up line) and what it
 /// printed before that line.

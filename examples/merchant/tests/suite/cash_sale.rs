@@ -3,11 +3,11 @@
 //! acknowledges every delivery, and keeps both ids — instead of taking the sale for a second
 //! payment of the order.
 
+use crate::support::*;
 use eximbay_core::PaymentStatus;
 use eximbay_core::notification::ACK_BODY;
 use eximbay_merchant::order::Stage;
 use serde_json::json;
-use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sale_under_a_new_transaction_id_pays_the_registered_order_once() {

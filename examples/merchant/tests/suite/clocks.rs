@@ -4,8 +4,8 @@
 
 use std::time::SystemTime;
 
-use eximbay_merchant::order::Stage;
 use crate::support::*;
+use eximbay_merchant::order::Stage;
 
 fn system_now() -> i64 {
     SystemTime::now()
@@ -16,7 +16,7 @@ fn system_now() -> i64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_are_timed_by_the_database_clock_and_leases_compare_against_it() {
-    let (sandbox, (_dir, _), app) = one_shop().await;
+    let (_sandbox, (_dir, _), app) = one_shop().await;
     let before = system_now();
     let db_now = app.shop.store.now().await.unwrap();
     assert!((db_now - before).abs() <= 5, "{db_now} vs {before}");

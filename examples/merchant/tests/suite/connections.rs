@@ -3,13 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use eximbay_merchant::HEADER_READ_TIMEOUT;
 use crate::support::*;
+use eximbay_merchant::HEADER_READ_TIMEOUT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_connections_are_closed_after_the_header_timeout_and_the_shop_serves_meanwhile() {
-    let (sandbox, (_dir, _), app) = one_shop().await;
+    let (_sandbox, (_dir, _), app) = one_shop().await;
     let addr = app.url.trim_start_matches("http://").to_owned();
 
     // 200 connections that never send anything, and one that stops mid-headers.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
 use eximbay_core::{Amount, Currency, Lang, OrderId, Payment, PaymentStatus, TransactionId};
@@ -16,7 +17,6 @@ use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sqlx::Connection;
-use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_database_failure_after_the_gateway_call_never_reads_nothing_was_changed() {

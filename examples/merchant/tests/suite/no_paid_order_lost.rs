@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use eximbay_core::PaymentStatus;
 use eximbay_merchant::order::Stage;
 use eximbay_merchant::reconcile;
@@ -13,7 +14,6 @@ use eximbay_sim::RunningSandbox;
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::Connection;
-use crate::support::*;
 
 fn dec(text: &str) -> Decimal {
     text.parse().unwrap()
@@ -314,7 +314,7 @@ async fn a_replayed_signed_failure_is_recorded_once_and_never_says_nothing_was_c
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_left_sending_on_an_order_with_no_payment_is_closed_as_failed() {
-    let (sandbox, (_dir, _), app) = one_shop().await;
+    let (_sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "sampler", "later").await;
     // An instance journalled a capture, took the lease (which has since expired) and died.
     let store = &app.shop.store;

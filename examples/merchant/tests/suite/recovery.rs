@@ -4,11 +4,12 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::sqlite;
 use eximbay_core::{Amount, Currency};
 use eximbay_merchant::order::{Order, OrderKind};
 use eximbay_merchant::store::{Decision, Store, StoreError};
+use eximbay_tests::postgres::Postgres;
 use sqlx::Connection;
-use crate::support::{Postgres, sqlite};
 
 fn order(order_id: &str) -> Order {
     Order {

@@ -213,7 +213,7 @@ async fn checkout_is_limited_per_client_and_orders_are_paginated() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_banner_shows_only_the_shops_own_messages() {
-    let (sandbox, (_dir, _), app) = one_shop().await;
+    let (_sandbox, (_dir, _), app) = one_shop().await;
     let order_id = place_order(&app, "teabox", "now").await;
     let operator = sign_in(&app).await;
     let page = |query: &'static str| {
@@ -259,7 +259,7 @@ async fn the_banner_shows_only_the_shops_own_messages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn settings_debug_shows_no_keys() {
-    let (sandbox, (_dir, _), app) = one_shop().await;
+    let (_sandbox, (_dir, _), app) = one_shop().await;
     let debug = format!("{:?} {:?}", app.shop.settings, app.shop);
     assert!(debug.contains("api_key: \"<redacted>\""), "{debug}");
     for secret in [

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
+use crate::support::*;
 use eximbay_core::{Amount, PaymentStatus};
 use eximbay_merchant::order::Stage;
 use eximbay_merchant::reconcile;
 use eximbay_merchant::store::{NewCommand, Store};
 use rust_decimal::Decimal;
 use serde_json::json;
-use crate::support::*;
 
 fn dec(text: &str) -> Decimal {
     text.parse().unwrap()

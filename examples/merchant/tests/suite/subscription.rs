@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use crate::support::*;
 use eximbay_core::RecurringStatus;
 use eximbay_merchant::order::Stage;
 use serde_json::json;
-use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_subscription_is_charged_monthly_adjusted_and_ends_after_three_declines() {
