@@ -107,9 +107,7 @@ async fn times(app: &App, query: &str, key: &str) -> (i64, i64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn sessions_and_command_keys_expire_by_the_database_clock() {
     use eximbay_merchant::auth::token_hash;
-    let sandbox = sandbox();
-    let (_dir, db) = sqlite();
-    let app = start_app(&db, &sandbox, "a").await;
+    let (sandbox, (_dir, _), app) = one_shop().await;
     let store = &app.shop.store;
 
     // A session signed in over HTTP is stored from the database's now, for its lifetime.
