@@ -109,8 +109,17 @@ fn request(bytes: &[u8], ids: &[String]) -> Option<http::Request<Vec<u8>>> {
 
 /// What must hold after every request, whatever it was.
 fn assert_ledger_holds(sandbox: &Sandbox) {
-    for (tid, payment) in &sandbox.ledger.payments {
-        assert_eq!(tid, &payment.transaction_id, "indexed under its own id");
+    for payment in sandbox.ledger.payments() {
+        let tid = &payment.transaction_id;
+        let found = sandbox.ledger.payment(tid);
+        assert!(
+            found.is_some_and(|found| std::ptr::eq(found, payment)),
+            "indexed under its own id"
+        );
+        assert!(
+            (sandbox.ledger.payments_of(&payment.order_id)).any(|p| std::ptr::eq(p, payment)),
+            "listed under its order"
+        );
         assert_eq!(tid.len(), 24, "a 24-character transaction id");
         assert!(payment.refunded >= rust_decimal::Decimal::ZERO);
         assert!(
@@ -123,7 +132,7 @@ fn assert_ledger_holds(sandbox: &Sandbox) {
     for auth in sandbox.authentications.by_id.values() {
         if let Some(tid) = &auth.confirmed {
             assert!(
-                sandbox.ledger.payments.contains_key(tid),
+                sandbox.ledger.payment(tid).is_some(),
                 "confirmed into a payment"
             );
         }
@@ -131,7 +140,7 @@ fn assert_ledger_holds(sandbox: &Sandbox) {
     for card in sandbox.tokens.by_id.values() {
         for tid in &card.rebills {
             assert!(
-                sandbox.ledger.payments[tid].captured,
+                sandbox.ledger.payment(tid).unwrap().captured,
                 "a rebill is captured"
             );
         }

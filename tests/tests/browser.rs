@@ -165,7 +165,7 @@ async fn browser_legacy_window_approve_then_decline() {
     assert!(sandbox.wait_for(Duration::from_secs(10), |s| {
         s.inbox.iter().any(|e| e.verified && e.body.contains(&tid))
     }));
-    assert!(sandbox.sandbox().ledger.payments[&tid].captured);
+    assert!(sandbox.sandbox().ledger.payment(&tid).unwrap().captured);
 
     // Decline: back with a decline code, nothing moves.
     let decline = payment_form(&sandbox, &shop, "B-2")
@@ -179,7 +179,7 @@ async fn browser_legacy_window_approve_then_decline() {
     browser.click("Decline").await;
     browser.text_of("#thanks").await;
     assert_eq!(field(&shop.returned(), "rescode"), "HE01");
-    assert_eq!(sandbox.sandbox().ledger.payments.len(), 1);
+    assert_eq!(sandbox.sandbox().ledger.len(), 1);
     browser.stop().await;
 }
 
@@ -196,7 +196,7 @@ async fn browser_tampered_form_is_refused() {
     browser.client.goto(&shop.sell(page)).await.unwrap();
     assert_eq!(browser.text_of("#rescode").await, "EC00");
     browser.screenshot(&shots(), "tampered-form").await;
-    assert!(sandbox.sandbox().ledger.payments.is_empty());
+    assert!(sandbox.sandbox().ledger.is_empty());
     browser.stop().await;
 }
 
@@ -242,9 +242,7 @@ async fn browser_v1_request_pay_approve() {
     }));
     let sim = sandbox.sandbox();
     let payment = sim
-        .ledger
-        .payments
-        .values()
+        .ledger.payments()
         .find(|p| p.order_id == "V1-1")
         .unwrap();
     assert!(

@@ -50,11 +50,11 @@ fn payments_have_unique_ids(count: usize) {
             .unwrap();
     }
     assert_eq!(
-        sandbox.ledger.payments.len(),
+        sandbox.ledger.len(),
         count,
         "no payment replaced another"
     );
-    for tid in sandbox.ledger.payments.keys() {
+    for tid in sandbox.ledger.payments().map(|p| &p.transaction_id) {
         assert_eq!(tid.len(), 24, "{tid}");
         assert!(tid.starts_with("1849705C64W"), "{tid}");
         assert!(tid[11..].bytes().all(|b| b.is_ascii_digit()), "{tid}");
@@ -69,7 +69,7 @@ fn transaction_ids_never_repeat_and_the_ledger_never_overwrites() {
     let mut clash = first.clone();
     clash.order_id = "B".into();
     assert!(sandbox.ledger.insert(clash).is_err());
-    assert_eq!(sandbox.ledger.payments[&first.transaction_id].order_id, "A");
+    assert_eq!(sandbox.ledger.payment(&first.transaction_id).unwrap().order_id, "A");
 }
 
 /// A million and one payments on one test-clock day (the load that once wrapped the old
@@ -153,9 +153,9 @@ fn the_ledger_is_paginated_and_filtered() {
     assert!(rest["next"].is_null());
     // One order's payments come from the order index, paged the same way: every one of
     // them, in transaction-id order, and nothing of the other orders.
-    let expected: Vec<String> = (sandbox.ledger.payments.iter())
-        .filter(|(_, p)| p.order_id == "O-3")
-        .map(|(tid, _)| tid.clone())
+    let expected: Vec<String> = (sandbox.ledger.payments())
+        .filter(|p| p.order_id == "O-3")
+        .map(|p| p.transaction_id.clone())
         .collect();
     assert_eq!(expected.len(), 214);
     let (mut listed, mut after, mut pages) = (Vec::new(), String::new(), 0);
@@ -202,7 +202,7 @@ fn oversized_bodies_are_refused_before_parsing() {
         assert_eq!(sandbox.handle(&request).response.status(), 413, "{path}");
     }
     assert!(sandbox.inbox.is_empty());
-    assert!(sandbox.ledger.payments.is_empty());
+    assert!(sandbox.ledger.is_empty());
 }
 
 // ---- hostile notifications ------------------------------------------------------------
@@ -343,7 +343,7 @@ proptest! {
                 .body(body)
                 .unwrap();
             let _ = sandbox.handle(&request);
-            for payment in sandbox.ledger.payments.values() {
+            for payment in sandbox.ledger.payments() {
                 prop_assert!(payment.captures_applied <= 1);
                 prop_assert!(payment.refunded <= payment.total());
                 prop_assert!(!(payment.captured && payment.voided));
@@ -663,11 +663,9 @@ fn requests_parsed_before_the_lock_answer_as_in_process() {
     assert_eq!(answers, expected);
     // And the states agree: one capture each, nothing applied by a refused request.
     let (a, b) = (running.sandbox(), &in_process);
-    assert_eq!(a.ledger.payments.len(), b.ledger.payments.len());
+    assert_eq!(a.ledger.len(), b.ledger.len());
     let status = |s: &Sandbox| {
-        s.ledger
-            .payments
-            .values()
+        s.ledger.payments()
             .map(|p| p.remote_status())
             .collect::<Vec<_>>()
     };

@@ -127,10 +127,12 @@ pub(crate) fn transaction_id(mid: &str, sequence: u64) -> String {
 }
 
 /// Payments by transaction id, an index by order id, and the sequence ids are drawn from.
+/// Read through [`Ledger::payment`], [`Ledger::payments`] and [`Ledger::payments_of`]; the
+/// fields are private because the order index must always agree with the payments.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     /// Payments by transaction id.
-    pub payments: BTreeMap<String, LedgerPayment>,
+    payments: BTreeMap<String, LedgerPayment>,
     /// The payments of each order id (retrieve by `order_id`, and the ledger listing of one
     /// order, without a scan of every payment).
     by_order: HashMap<String, OrderPayments>,
@@ -147,6 +149,42 @@ struct OrderPayments {
 }
 
 impl Ledger {
+    /// The payment with the transaction id `tid`.
+    pub fn payment(&self, tid: &str) -> Option<&LedgerPayment> {
+        self.payments.get(tid)
+    }
+
+    /// Every payment, in transaction-id order (the order they were made in: one sequence
+    /// numbers every id).
+    pub fn payments(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = &LedgerPayment> + ExactSizeIterator + '_ {
+        self.payments.values()
+    }
+
+    /// The payments recorded under the order id `order_id`, in transaction-id order (through
+    /// the order index, without a scan of every payment).
+    pub fn payments_of<'a>(
+        &'a self,
+        order_id: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a LedgerPayment> + 'a {
+        self.by_order
+            .get(order_id)
+            .into_iter()
+            .flat_map(|order| order.all.iter())
+            .filter_map(|tid| self.payments.get(tid))
+    }
+
+    /// How many payments the ledger holds.
+    pub fn len(&self) -> usize {
+        self.payments.len()
+    }
+
+    /// Whether the ledger holds no payment.
+    pub fn is_empty(&self) -> bool {
+        self.payments.is_empty()
+    }
+
     /// The next number of the sandbox's one sequence (transaction and recurring ids).
     pub fn next_sequence(&mut self) -> u64 {
         self.sequence += 1;

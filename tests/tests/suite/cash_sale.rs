@@ -212,7 +212,7 @@ fn the_sale_is_applied_once_and_refunded_under_each_sandbox_choice() {
             .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
         assert_eq!(payment.status(), PaymentStatus::Refunded, "{choice:?}");
         assert_eq!(
-            sandbox.ledger.payments[&sale_tid].refunded.to_string(),
+            sandbox.ledger.payment(&sale_tid).unwrap().refunded.to_string(),
             "5000",
             "{choice:?}"
         );

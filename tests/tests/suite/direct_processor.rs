@@ -194,7 +194,7 @@ fn a_refund_and_a_capture_reconcile_through_query() {
     let answer = direct(&mut sandbox, &capture, None);
     assert_eq!(value(&answer, "rescode"), "0000", "{answer:?}");
     assert_eq!(value(&answer, "transid"), auth);
-    assert!(sandbox.ledger.payments[&auth].captured);
+    assert!(sandbox.ledger.payment(&auth).unwrap().captured);
     assert_eq!(
         value(&direct(&mut sandbox, &capture, None), "rescode"),
         "EC00"
@@ -276,7 +276,7 @@ fn payment_pa_and_rebill_make_payments() {
     assert_eq!(value(&answer, "rescode"), "0000", "{answer:?}");
     assert_eq!(value(&answer, "txntype"), "PAYMENT_PA");
     let tid = value(&answer, "transid").to_owned();
-    assert!(sandbox.ledger.payments[&tid].captured);
+    assert!(sandbox.ledger.payment(&tid).unwrap().captured);
     assert_eq!(
         value(&direct(&mut sandbox, &pa, None), "rescode"),
         "EC00",
@@ -311,7 +311,7 @@ fn payment_pa_and_rebill_make_payments() {
     assert_eq!(value(&answer, "tokenID"), token);
     assert_eq!(value(&answer, "product"), "Box");
     let rebilled = value(&answer, "transid");
-    assert_eq!(sandbox.ledger.payments[rebilled].transaction_type, "REBILL");
+    assert_eq!(sandbox.ledger.payment(rebilled).unwrap().transaction_type, "REBILL");
     let unknown = [
         ("mid", DEFAULT_MID),
         ("txntype", "REBILL"),

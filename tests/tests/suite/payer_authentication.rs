@@ -186,7 +186,7 @@ fn a_payer_authentication_is_confirmed_into_a_payment_with_the_blocking_client()
     client.capture(&mut payment).unwrap();
     assert_eq!(payment.status(), PaymentStatus::Captured);
     let tid = payment.transaction_id().as_str().to_owned();
-    assert!(sandbox.sandbox().ledger.payments[&tid].captured);
+    assert!(sandbox.sandbox().ledger.payment(&tid).unwrap().captured);
 
     // Confirmed once: a second confirm is refused before sending.
     let again = client.confirm(&mut auth, TransactionType::AuthorizePa, NOW);
@@ -256,9 +256,7 @@ fn an_ambiguous_confirm_is_reconciled_by_order_id() {
     assert!(
         sandbox
             .sandbox()
-            .ledger
-            .payments
-            .contains_key(payment.transaction_id().as_str())
+            .ledger.payment(payment.transaction_id().as_str()).is_some()
     );
 
     // A 500 before anything was made: the retrieve finds nothing. One NONE right after the

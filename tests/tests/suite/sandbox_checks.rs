@@ -89,7 +89,7 @@ fn the_sandbox_checks_what_the_gateway_checks() {
     // The same refund id again: answered, not applied.
     assert_eq!(refund(cancel("0.5", "1", "R1")), "0000");
     assert_eq!(
-        sandbox.ledger.payments[&tid].refunded,
+        sandbox.ledger.payment(&tid).unwrap().refunded,
         "0.5".parse().unwrap()
     );
 
@@ -174,11 +174,11 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
             "{body}"
         );
     }
-    let ledger = &sandbox.ledger.payments;
-    assert_eq!(ledger[&tids[0]].refunded, "1".parse().unwrap());
-    assert_eq!(ledger[&tids[0]].refunds.len(), 1);
-    assert_eq!(ledger[&tids[1]].refunded, "100".parse().unwrap());
-    assert_eq!(ledger[&tids[1]].refunds.len(), 1);
+    let ledger = &sandbox.ledger;
+    assert_eq!(ledger.payment(&tids[0]).unwrap().refunded, "1".parse().unwrap());
+    assert_eq!(ledger.payment(&tids[0]).unwrap().refunds.len(), 1);
+    assert_eq!(ledger.payment(&tids[1]).unwrap().refunded, "100".parse().unwrap());
+    assert_eq!(ledger.payment(&tids[1]).unwrap().refunds.len(), 1);
 
     let capture = |amount: &str| {
         format!(
@@ -194,9 +194,9 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
             ("EC00".to_owned(), partial.to_owned()),
             "{amount}"
         );
-        assert!(!sandbox.ledger.payments[&tids[2]].captured);
+        assert!(!sandbox.ledger.payment(&tids[2]).unwrap().captured);
     }
     let request = json_post(&path, &capture("10.5"));
     assert_eq!(resmsg(&mut sandbox, &request).0, "0000");
-    assert!(sandbox.ledger.payments[&tids[2]].captured);
+    assert!(sandbox.ledger.payment(&tids[2]).unwrap().captured);
 }

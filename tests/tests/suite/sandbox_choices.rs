@@ -476,7 +476,7 @@ fn a_cash_sale_keeps_or_changes_its_transaction_id() {
             choice == CashSaleTransactionId::Same,
             "{choice:?}"
         );
-        assert_eq!(sandbox.ledger.payments[sale_tid].remote_status(), "SALE");
+        assert_eq!(sandbox.ledger.payment(sale_tid).unwrap().remote_status(), "SALE");
     }
 }
 
@@ -529,7 +529,7 @@ fn cancels_confirms_and_token_deletes_follow_their_choices() {
         "EC00",
         "refuse before capture"
     );
-    assert!(!sandbox.ledger.payments[&auth].voided);
+    assert!(!sandbox.ledger.payment(&auth).unwrap().voided);
 
     // token_delete_body.
     for (choice, merchant_ok, empty_ok) in [
@@ -594,7 +594,7 @@ fn cancels_confirms_and_token_deletes_follow_their_choices() {
             SecondConfirm::Refuse => assert_eq!(second["rescode"], "EC00"),
             SecondConfirm::AnswerFirst => {
                 assert_eq!(second["transaction_id"], first["transaction_id"]);
-                assert_eq!(sandbox.ledger.payments.len(), 1, "nothing moved");
+                assert_eq!(sandbox.ledger.len(), 1, "nothing moved");
             }
         }
     }

@@ -246,7 +246,7 @@ proptest! {
                 sandbox.lock().unwrap().clear_faults();
             }
             prop_assert!(payment.invariant_holds(), "{payment:?}");
-            let ledger = sandbox.lock().unwrap().ledger.payments[&tid].clone();
+            let ledger = sandbox.lock().unwrap().ledger.payment(&tid).unwrap().clone();
             prop_assert!(ledger.captures_applied <= 1, "captured twice");
             // Refunds are kept by id: a refund id applied twice (the sandbox's `RefundAgain`
             // choice) would leave the total above the sum of the kept refunds.
@@ -269,7 +269,7 @@ proptest! {
 
         // A final reconcile brings the view to the gateway's truth.
         client.reconcile(&mut payment).unwrap();
-        let ledger = sandbox.lock().unwrap().ledger.payments[&tid].clone();
+        let ledger = sandbox.lock().unwrap().ledger.payment(&tid).unwrap().clone();
         prop_assert_eq!(payment.captured_amount() > Decimal::ZERO, ledger.captured);
         prop_assert_eq!(payment.status() == PaymentStatus::Voided, ledger.voided);
         prop_assert_eq!(payment.status() == PaymentStatus::Registered, ledger.awaiting_payment);
@@ -630,7 +630,7 @@ proptest! {
             }
             let sim = sandbox.lock().unwrap();
             for payment in &known {
-                let ledger = &sim.ledger.payments[payment.transaction_id().as_str()];
+                let ledger = sim.ledger.payment(payment.transaction_id().as_str()).unwrap();
                 prop_assert_eq!(ledger.captured, payment.status() == PaymentStatus::Captured);
                 prop_assert_eq!(ledger.total(), payment.amount().value());
             }

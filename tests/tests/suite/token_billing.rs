@@ -161,7 +161,7 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
     let tid = payment.transaction_id().as_str().to_owned();
     {
         let sim = sandbox.sandbox();
-        let ledger = &sim.ledger.payments[&tid];
+        let ledger = sim.ledger.payment(&tid).unwrap();
         assert!(ledger.captured);
         assert_eq!(ledger.transaction_type, "REBILL");
         assert_eq!(

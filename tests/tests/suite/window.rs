@@ -299,7 +299,7 @@ fn the_sandbox_window_approves_declines_and_refuses_a_tampered_form() {
     let handled = sandbox.handle(&post_form("/Gateway/BasicProcessor.krp", tampered));
     let page = String::from_utf8(handled.response.body().clone()).unwrap();
     assert!(page.contains("<p id=\"rescode\">EC00</p>"), "{page}");
-    assert!(sandbox.ledger.payments.is_empty());
+    assert!(sandbox.ledger.is_empty());
 
     // The window: shop, order, lines, amount, a test card, and the three buttons.
     let handled = sandbox.handle(&post_form("/Gateway/BasicProcessor.krp", body.clone()));
@@ -333,7 +333,7 @@ fn the_sandbox_window_approves_declines_and_refuses_a_tampered_form() {
     assert_eq!(approved.callbacks.len(), 1);
     assert_eq!(approved.callbacks[0].url, "https://shop.example/status");
     assert!(sandbox.verify_form(approved.callbacks[0].body.as_bytes()));
-    let payment = sandbox.ledger.payments.values().next().unwrap();
+    let payment = sandbox.ledger.payments().next().unwrap();
     assert!(payment.captured, "a PAYMENT window captures");
     // A window is finished once.
     let again = sandbox.handle(&post_form(
@@ -345,7 +345,7 @@ fn the_sandbox_window_approves_declines_and_refuses_a_tampered_form() {
             .unwrap()
             .contains("EC00")
     );
-    assert_eq!(sandbox.ledger.payments.len(), 1);
+    assert_eq!(sandbox.ledger.len(), 1);
 
     // Decline: back with a decline code, nothing moves, no callback by default.
     let handled = sandbox.handle(&post_form("/Gateway/BasicProcessor.krp", body));
@@ -357,7 +357,7 @@ fn the_sandbox_window_approves_declines_and_refuses_a_tampered_form() {
     let back = String::from_utf8(declined.response.body().clone()).unwrap();
     assert!(back.contains(r#"name="rescode" value="HE01""#), "{back}");
     assert!(declined.callbacks.is_empty());
-    assert_eq!(sandbox.ledger.payments.len(), 1);
+    assert_eq!(sandbox.ledger.len(), 1);
 }
 
 /// Opens a v1 window in-process: ready, then the SDK's request_pay post.
@@ -476,7 +476,7 @@ fn a_tampered_request_pay_is_refused_and_failures_reach_status_url_only_when_cho
             ));
         }
     }
-    assert!(sandbox.ledger.payments.is_empty());
+    assert!(sandbox.ledger.is_empty());
 }
 
 #[test]
@@ -502,7 +502,7 @@ fn a_payer_auth_window_authenticates_and_moves_no_money() {
         assert!(n.get(field).is_some_and(|v| !v.is_empty()), "{field}");
     }
     // An authentication is not a payment.
-    assert!(sandbox.ledger.payments.is_empty());
+    assert!(sandbox.ledger.is_empty());
     assert!(eximbay_core::Payment::from_status_notification(&n, Lang::En).is_err());
 }
 
@@ -553,7 +553,7 @@ fn the_sandbox_window_takes_every_documented_field_strictly() {
         "action=approve".into(),
     ));
     assert_eq!(approved.callbacks.len(), 1);
-    let payment = sandbox.ledger.payments.values().next().unwrap();
+    let payment = sandbox.ledger.payments().next().unwrap();
     assert_eq!(payment.order_id, "SUB-2026-0001");
     assert!(payment.captured);
 }

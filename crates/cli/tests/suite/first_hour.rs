@@ -70,7 +70,7 @@ fn refunds_take_the_librarys_path() {
         derived.as_str()
     );
     assert!(
-        sandbox.sandbox().ledger.payments[&tid]
+        sandbox.sandbox().ledger.payment(&tid).unwrap()
             .refunds
             .contains_key(derived.as_str())
     );
@@ -80,13 +80,13 @@ fn refunds_take_the_librarys_path() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json(&out)["state"], "Refunded");
     assert_eq!(json(&out)["response"]["refund"]["refund_amount"], "6.00");
-    let ledger = sandbox.sandbox().ledger.payments[&tid].clone();
+    let ledger = sandbox.sandbox().ledger.payment(&tid).unwrap().clone();
     assert_eq!(ledger.refunded.to_string(), "10.00");
 
     // One of --refund-key / --refund-id is required: nothing is sent without it.
     let out = refund(&["--balance", "0.01", "--partial", "0.01"]);
     assert_eq!(code(&out), 2);
-    assert_eq!(sandbox.sandbox().ledger.payments[&tid].refunds.len(), 2);
+    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(), 2);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn input_is_forgiving_where_it_is_safe_and_strict_where_it_is_not() {
         None,
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(sandbox.sandbox().ledger.payments[&tid].captures_applied, 1);
+    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().captures_applied, 1);
 
     // Refused before sending, with a message that says why (exit 2).
     let tid_usd = new_payment(&sandbox, "FH-U", "10.00");
@@ -160,7 +160,7 @@ fn input_is_forgiving_where_it_is_safe_and_strict_where_it_is_not() {
         stderr(&out)
     );
     assert_eq!(
-        sandbox.sandbox().ledger.payments[&tid_usd].captures_applied,
+        sandbox.sandbox().ledger.payment(&tid_usd).unwrap().captures_applied,
         0
     );
 }

@@ -38,7 +38,7 @@ fn confirm_after_payer_authentication() {
     // Invalid input: exit 2, nothing sent.
     assert_eq!(code(&confirm("PAYMENT", "25.00")), 2);
     assert_eq!(code(&confirm("AUTHORIZE_PA", "25.001")), 2);
-    assert!(sandbox.sandbox().ledger.payments.is_empty());
+    assert!(sandbox.sandbox().ledger.is_empty());
     // Another amount than the authentication's: the gateway refuses the request.
     let out = confirm("AUTHORIZE_PA", "24.00");
     assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stderr));
@@ -47,7 +47,7 @@ fn confirm_after_payer_authentication() {
     let confirmed = json(&out);
     assert_eq!(confirmed["state"], "Authorized");
     let tid = confirmed["response"]["transaction_id"].as_str().unwrap();
-    assert!(!sandbox.sandbox().ledger.payments[tid].captured);
+    assert!(!sandbox.sandbox().ledger.payment(tid).unwrap().captured);
     // An authentication is confirmed once.
     assert_eq!(code(&confirm("PAYMENT_PA", "25.00")), 6);
 }

@@ -87,7 +87,7 @@ pub(crate) fn query(sandbox: &mut Sandbox, form: &Form<'_>) -> Answer {
         Ok(found) => found,
         Err(refused) => return refusal(form, "QUERY", refused.rescode, refused.message),
     };
-    let payment = found.and_then(|tid| sandbox.ledger.payments.get(&tid));
+    let payment = found.and_then(|tid| sandbox.ledger.payment(&tid));
     let Some(payment) = payment else {
         return match sandbox.behaviour().unknown_transaction {
             UnknownTransaction::Ec1002 => refusal(form, "QUERY", "EC1002", "No such transaction"),
@@ -143,7 +143,7 @@ pub(crate) fn query(sandbox: &mut Sandbox, form: &Form<'_>) -> Answer {
 pub(crate) fn refund(sandbox: &mut Sandbox, form: &Form<'_>) -> Answer {
     let tid = form.text("transid");
     let currency = form.text("cur");
-    let Some(payment) = sandbox.ledger.payments.get(&tid) else {
+    let Some(payment) = sandbox.ledger.payment(&tid) else {
         return refusal(form, "REFUND", "EC1002", "Invalid transid");
     };
     let partial = form.get("refundtype") == Some("P");
@@ -179,7 +179,7 @@ pub(crate) fn refund(sandbox: &mut Sandbox, form: &Form<'_>) -> Answer {
         Ok((_, refund)) => refund,
         Err(refused) => return refusal(form, "REFUND", refused.rescode, refused.message),
     };
-    let Some(payment) = sandbox.ledger.payments.get(&tid) else {
+    let Some(payment) = sandbox.ledger.payment(&tid) else {
         return refusal(form, "REFUND", "EC1002", "Invalid transid");
     };
     let echo = |value| sandbox.echo(Surface::Cancel, value, &payment.currency);
@@ -258,7 +258,7 @@ pub(crate) fn after_payer_auth(sandbox: &mut Sandbox, form: &Form<'_>, txntype: 
         Ok(tid) => tid,
         Err((rescode, message)) => return refusal(form, txntype, rescode, &message),
     };
-    let Some(payment) = sandbox.ledger.payments.get(&tid).cloned() else {
+    let Some(payment) = sandbox.ledger.payment(&tid).cloned() else {
         return refusal(form, txntype, "EC1002", "Invalid payerauthid");
     };
     let echo = echoed_fields(form);

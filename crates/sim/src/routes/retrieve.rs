@@ -85,7 +85,7 @@ pub(crate) fn retrieve(sandbox: &mut Sandbox, request: wire::RetrieveRequest) ->
         }
         Err(refusal) => return refused(refusal),
     };
-    let Some(payment) = sandbox.ledger.payments.get(&tid) else {
+    let Some(payment) = sandbox.ledger.payment(&tid) else {
         return gateway_error("EC1002", "No such transaction");
     };
     let amount = |value| sandbox.echo(Surface::Retrieve, value, &payment.currency);

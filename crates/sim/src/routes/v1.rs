@@ -307,7 +307,7 @@ fn capture(
     {
         return refused(refusal);
     }
-    let Some(payment) = sandbox.ledger.payments.get(tid) else {
+    let Some(payment) = sandbox.ledger.payment(tid) else {
         return gateway_error("EC1002", "Invalid transaction_id");
     };
     json_response(
@@ -399,7 +399,7 @@ fn cancel(
         .ledger
         .cancel(tid, command, behaviour, refund_tid, &date)
     {
-        Ok((_, refund)) => match sandbox.ledger.payments.get(tid) {
+        Ok((_, refund)) => match sandbox.ledger.payment(tid) {
             Some(payment) => refund_answer(sandbox, payment, &r.refund_id, &refund),
             None => gateway_error("EC1002", "Invalid transaction_id"),
         },

@@ -33,7 +33,7 @@ async fn footprint(
     // The sandbox's lock is held only while reading it, never across a request.
     let (refunded, refunds, captured, sandbox_clock) = {
         let sim = sandbox.sandbox();
-        let ledger = &sim.ledger.payments[tid];
+        let ledger = sim.ledger.payment(tid).unwrap();
         (
             ledger.refunded,
             ledger.refunds.len(),
@@ -393,7 +393,7 @@ async fn full_refunds_releases_large_refunds_and_endings_ask_to_confirm_first() 
         "{release}"
     );
     assert!(
-        sandbox.sandbox().ledger.payments[&auth_tid]
+        sandbox.sandbox().ledger.payment(&auth_tid).unwrap()
             .refunds
             .is_empty()
     );
@@ -419,7 +419,7 @@ async fn full_refunds_releases_large_refunds_and_endings_ask_to_confirm_first() 
         .await;
     assert_eq!(response.status(), 303);
     assert_eq!(
-        sandbox.sandbox().ledger.payments[&tid].refunded,
+        sandbox.sandbox().ledger.payment(&tid).unwrap().refunded,
         Decimal::new(1000, 2)
     );
 }

@@ -60,7 +60,7 @@ async fn a_database_failure_after_the_gateway_call_never_reads_nothing_was_chang
     assert!(page.contains("may have done it"), "{page}");
     assert!(!page.contains("Nothing was changed"), "{page}");
     assert_eq!(
-        sandbox.sandbox().ledger.payments[&tid].refunded,
+        sandbox.sandbox().ledger.payment(&tid).unwrap().refunded,
         Decimal::new(1000, 2),
         "the refund was made"
     );

@@ -160,8 +160,8 @@ async fn a_buyer_who_paid_twice_in_two_tabs_has_both_payments_recorded_and_one_r
     assert_eq!(order.payment.unwrap().refunded_amount(), Decimal::ZERO);
     {
         let sim = sandbox.sandbox();
-        assert_eq!(sim.ledger.payments[&second].refunded, dec("25.00"));
-        assert_eq!(sim.ledger.payments[&first].refunded, Decimal::ZERO);
+        assert_eq!(sim.ledger.payment(&second).unwrap().refunded, dec("25.00"));
+        assert_eq!(sim.ledger.payment(&first).unwrap().refunded, Decimal::ZERO);
     }
     let page = operator
         .page(&format!("/orders/{order_id}?command={extra_key}"))

@@ -205,7 +205,7 @@ async fn back_office_captures_refunds_part_then_the_rest_and_the_ledger_agrees()
     let payment = order.payment.unwrap();
     assert_eq!(payment.refunded_amount(), dec("25.00"));
     let sim = sandbox.sandbox();
-    let ledger = &sim.ledger.payments[&tid];
+    let ledger = sim.ledger.payment(&tid).unwrap();
     assert!(ledger.captured);
     assert_eq!(ledger.captures_applied, 1);
     assert_eq!(ledger.refunded, dec("25.00"));
@@ -246,7 +246,7 @@ async fn an_unknown_refund_outcome_reads_checking_and_the_sweeper_settles_it() {
     .await;
     assert_eq!(settled.payment.unwrap().refundable(), dec("15.00"));
     assert_eq!(
-        sandbox.sandbox().ledger.payments[&tid].refunded,
+        sandbox.sandbox().ledger.payment(&tid).unwrap().refunded,
         dec("10.00")
     );
 }
@@ -292,7 +292,7 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
         .unwrap();
     app.shop.client.send(&cancel).await.unwrap();
     assert_eq!(
-        sandbox.sandbox().ledger.payments[&tid].refunded,
+        sandbox.sandbox().ledger.payment(&tid).unwrap().refunded,
         dec("7.00")
     );
 
@@ -311,13 +311,13 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
     let order = store.order(&order_id).await.unwrap().unwrap();
     assert_eq!(order.payment.unwrap().refunded_amount(), dec("7.00"));
     // Never replayed: the ledger still has one refund.
-    assert_eq!(sandbox.sandbox().ledger.payments[&tid].refunds.len(), 1);
+    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(), 1);
     // Resubmitting the interrupted form shows its result and sends nothing.
     let again = operator
         .submit(&order_id, &form, &[("amount", "7.00")])
         .await;
     assert_eq!(again.status(), 303);
-    assert_eq!(sandbox.sandbox().ledger.payments[&tid].refunds.len(), 1);
+    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -452,7 +452,7 @@ async fn a_refund_whose_swap_is_lost_to_a_notification_is_still_applied() {
         "done"
     );
     assert_eq!(
-        sandbox.sandbox().ledger.payments[&tid].refunded,
+        sandbox.sandbox().ledger.payment(&tid).unwrap().refunded,
         dec("5.00")
     );
 }

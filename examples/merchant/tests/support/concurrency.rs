@@ -117,7 +117,7 @@ pub async fn fifty_refunds_from_two_instances(db: &str) {
     assert_eq!(payment.refunded_amount(), Decimal::new(2400, 2));
     assert_eq!(payment.applied_refunds().len(), 12);
     let sim = sandbox.sandbox();
-    let ledger = &sim.ledger.payments[&tid];
+    let ledger = sim.ledger.payment(&tid).unwrap();
     assert_eq!(ledger.refunded, Decimal::new(2400, 2), "the gateway agrees");
     assert_eq!(ledger.refunds.len(), 12, "each refund once");
     let ledger_ids: BTreeSet<_> = ledger.refunds.keys().cloned().collect();

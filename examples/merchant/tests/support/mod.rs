@@ -371,7 +371,7 @@ pub fn status_body(
     extra: &[(&str, &str)],
 ) -> String {
     let sim = sandbox.sandbox();
-    let payment = &sim.ledger.payments[transaction_id];
+    let payment = sim.ledger.payment(transaction_id).unwrap();
     let mut fields: Vec<(&str, String)> = vec![
         ("mid", DEFAULT_MID.to_owned()),
         ("ref", payment.order_id.clone()),
