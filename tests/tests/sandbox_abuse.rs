@@ -158,6 +158,13 @@ fn the_ledger_is_paginated_and_filtered() {
         .map(|p| p.transaction_id.clone())
         .collect();
     assert_eq!(expected.len(), 214);
+    // The accessor reads the same index.
+    let of_order: Vec<String> = (sandbox.ledger.payments_of("O-3"))
+        .map(|p| p.transaction_id.clone())
+        .collect();
+    assert_eq!(of_order, expected);
+    assert_eq!(sandbox.ledger.payments_of("O-none").count(), 0);
+    assert_eq!(sandbox.ledger.len(), LEDGER_PAGE_MAX + 500);
     let (mut listed, mut after, mut pages) = (Vec::new(), String::new(), 0);
     loop {
         let (_, page) = control(
