@@ -8,7 +8,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use eximbay_core::Currency;
+use eximbay_core::{Amount, Currency};
 
 mod choices;
 pub mod sources;
@@ -192,6 +192,15 @@ impl EchoedAmounts {
             EchoedAmounts::AsSent | EchoedAmounts::BySurface => return value.to_string(),
         };
         format!("{value:.decimals$}")
+    }
+
+    /// Writes an amount text as registered, as echoed on `surface` (unreadable text is
+    /// echoed as it is).
+    pub(crate) fn write_text(self, surface: Surface, text: &str, currency: &str) -> String {
+        match Amount::parse(text) {
+            Ok(amount) => self.on(surface).write(amount.value(), currency),
+            Err(_) => text.to_owned(),
+        }
     }
 }
 

@@ -1,12 +1,17 @@
 //! The commands the state modules take, as plain values read from requests: a completed
 //! payment window (`NewPayment`, with its recurring part) and a cancel (`CancelCommand`).
+//!
+//! `NewPayment` and `NewRecurring` are `#[non_exhaustive]` and made with `new(required…)`
+//! and `with_*` setters (or read from JSON), so a field added later breaks no caller.
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-/// `POST /_sim/payments`: a payment as if the buyer completed the payment window.
+/// `POST /_sim/payments`: a payment as if the buyer completed the payment window. Made with
+/// [`NewPayment::new`] and the `with_*` setters, or read from the control's JSON.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NewPayment {
     /// The merchant's order id.
     pub order_id: String,
@@ -39,12 +44,80 @@ pub struct NewPayment {
     /// `param2`, `param3`, `paymethod`, `shipTo_*`) and the buyer's name; not part of the
     /// control API.
     #[serde(skip)]
-    pub echo: Vec<(String, String)>,
+    pub(crate) echo: Vec<(String, String)>,
+}
+
+impl NewPayment {
+    /// A card payment of `amount` in `currency` for the order `order_id`, with every optional
+    /// part left out: an `AUTHORIZE`, notifying no one, storing no card, registering no
+    /// recurring payment.
+    pub fn new(
+        order_id: impl Into<String>,
+        currency: impl Into<String>,
+        amount: impl Into<String>,
+    ) -> Self {
+        NewPayment {
+            order_id: order_id.into(),
+            currency: currency.into(),
+            amount: amount.into(),
+            transaction_type: None,
+            method: None,
+            status_url: None,
+            param1: None,
+            recurring: None,
+            token_creation: false,
+            echo: Vec::new(),
+        }
+    }
+
+    /// The transaction type (`AUTHORIZE`, `PAYMENT`, …).
+    pub fn with_transaction_type(mut self, transaction_type: impl Into<String>) -> Self {
+        self.transaction_type = Some(transaction_type.into());
+        self
+    }
+
+    /// The method: `card` or `cash`.
+    pub fn with_method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Where the signed status callback goes.
+    pub fn with_status_url(mut self, status_url: impl Into<String>) -> Self {
+        self.status_url = Some(status_url.into());
+        self
+    }
+
+    /// Merchant data echoed in the callback.
+    pub fn with_param1(mut self, param1: impl Into<String>) -> Self {
+        self.param1 = Some(param1.into());
+        self
+    }
+
+    /// A recurring registration made with the payment.
+    pub fn with_recurring(mut self, recurring: NewRecurring) -> Self {
+        self.recurring = Some(recurring);
+        self
+    }
+
+    /// Whether the card is stored (token billing).
+    pub fn with_token_creation(mut self, token_creation: bool) -> Self {
+        self.token_creation = token_creation;
+        self
+    }
+
+    /// What the payment window's request carried that its result echoes.
+    pub(crate) fn with_echo(mut self, echo: Vec<(String, String)>) -> Self {
+        self.echo = echo;
+        self
+    }
 }
 
 /// The recurring part of a new payment (`recurringAmount`, `recurringURL`, `recurringDate`).
+/// Made with [`NewRecurring::new`], or read from the control's JSON.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NewRecurring {
     /// Monthly amount.
     pub amount: String,
@@ -53,6 +126,24 @@ pub struct NewRecurring {
     /// First charge `YYYYMMDD` (default: one month from today, KST).
     #[serde(default)]
     pub date: Option<String>,
+}
+
+impl NewRecurring {
+    /// A monthly charge of `amount`, its results posted to `url`, first charged a month
+    /// from today (KST).
+    pub fn new(amount: impl Into<String>, url: impl Into<String>) -> Self {
+        NewRecurring {
+            amount: amount.into(),
+            url: url.into(),
+            date: None,
+        }
+    }
+
+    /// The first charge's date, `YYYYMMDD`.
+    pub fn with_date(mut self, date: impl Into<String>) -> Self {
+        self.date = Some(date.into());
+        self
+    }
 }
 
 /// What a cancel request asks for: its text fields as the wire wrote them, its amounts

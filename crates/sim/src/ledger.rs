@@ -85,6 +85,38 @@ pub struct LedgerRefund {
 }
 
 impl LedgerPayment {
+    /// A card payment just made: nothing captured, voided or refunded, nobody to notify.
+    /// The arguments are what every way of making a payment sets; each sets the rest after
+    /// (so a field added later is written in one place).
+    pub(crate) fn new(
+        transaction_id: String,
+        order_id: String,
+        currency: String,
+        amount: String,
+        total: Decimal,
+        transaction_type: String,
+    ) -> Self {
+        LedgerPayment {
+            transaction_id,
+            order_id,
+            currency,
+            amount,
+            total,
+            transaction_type,
+            cash: false,
+            awaiting_payment: false,
+            captured: false,
+            voided: false,
+            refunded: Decimal::ZERO,
+            refunds: BTreeMap::new(),
+            captures_applied: 0,
+            status_url: None,
+            captured_date: None,
+            created_at: 0,
+            hidden_retrieves: 0,
+        }
+    }
+
     /// The registered amount.
     pub fn total(&self) -> Decimal {
         self.total
@@ -232,23 +264,19 @@ impl Ledger {
             "PAYMENT" | "PAYMENT_PA" | "REBILL"
         ) && !cash;
         Ok(LedgerPayment {
-            transaction_id: self.new_transaction_id(mid),
-            order_id: new.order_id.clone(),
-            currency: new.currency.clone(),
-            amount: new.amount.clone(),
-            total,
-            transaction_type,
             cash,
             awaiting_payment: cash,
             captured,
-            voided: false,
-            refunded: Decimal::ZERO,
-            refunds: BTreeMap::new(),
-            captures_applied: 0,
             status_url: new.status_url.clone(),
             captured_date: captured.then(|| date.to_owned()),
-            created_at: 0,
-            hidden_retrieves: 0,
+            ..LedgerPayment::new(
+                self.new_transaction_id(mid),
+                new.order_id.clone(),
+                new.currency.clone(),
+                new.amount.clone(),
+                total,
+                transaction_type,
+            )
         })
     }
 

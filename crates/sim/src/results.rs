@@ -4,12 +4,13 @@
 //! the direct-merchant-only fields (`basecur` … `memberno`) and the AES-encrypted `cardno` /
 //! `expirydt` (a key the gateway assigns) are left out; `dm_*` only come with fraud
 //! screening, which the sandbox does not run.
+//!
+//! The fields are built from plain values ([`ResultStamp`] carries what they take from the
+//! sandbox), so the sandbox's state module can use them and they never use it back.
 
-use crate::authentications::Authentication;
-use crate::behaviour::{CallbackNames, Surface};
+use crate::behaviour::{CallbackNames, EchoedAmounts, Surface};
 use crate::commands::NewPayment;
 use crate::ledger::LedgerPayment;
-use crate::sandbox::Sandbox;
 
 /// The window request fields a result echoes when the request carried them.
 const SHIP_TO: [&str; 8] = [
@@ -26,6 +27,17 @@ const SHIP_TO: [&str; 8] = [
 /// The billing descriptor real payloads carry (kanziw/eximbay `test/res/MockResult.js`).
 pub const PAY_TO: &str = "EXIMBAY.COM";
 
+/// What every result takes from the sandbox: who writes it, when, and how it echoes
+/// amounts.
+pub(crate) struct ResultStamp<'a> {
+    /// The merchant id.
+    pub(crate) mid: &'a str,
+    /// The test clock's time, `YYYYMMDDhhmmss` in KST.
+    pub(crate) resdt: String,
+    /// How amounts are written.
+    pub(crate) echoed_amounts: EchoedAmounts,
+}
+
 /// What a request carried, by name.
 fn echoed<'a>(echo: &'a [(String, String)], key: &str) -> Option<&'a str> {
     echo.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
@@ -34,7 +46,7 @@ fn echoed<'a>(echo: &'a [(String, String)], key: &str) -> Option<&'a str> {
 /// The fields of a successful payment's result (before `status`, token or recurring fields
 /// and the fgkey), named as `names` says.
 pub(crate) fn payment_fields(
-    sandbox: &Sandbox,
+    stamp: &ResultStamp<'_>,
     payment: &LedgerPayment,
     param1: Option<&str>,
     echo: &[(String, String)],
@@ -43,13 +55,17 @@ pub(crate) fn payment_fields(
     let text = |key: &str| echoed(echo, key).unwrap_or_default().to_owned();
     let mut fields = vec![
         ("ver", echoed(echo, "ver").unwrap_or("230").to_owned()),
-        ("mid", sandbox.config().mid.clone()),
+        ("mid", stamp.mid.to_owned()),
         ("txntype", payment.transaction_type.clone()),
         ("ref", payment.order_id.clone()),
         ("cur", payment.currency.clone()),
         (
             "amt",
-            sandbox.echo_text(Surface::Callbacks, &payment.amount, &payment.currency),
+            (stamp.echoed_amounts).write_text(
+                Surface::Callbacks,
+                &payment.amount,
+                &payment.currency,
+            ),
         ),
         ("email", text("email")),
         ("param1", param1.unwrap_or_default().to_owned()),
@@ -63,7 +79,7 @@ pub(crate) fn payment_fields(
     if card {
         fields.push(("authcode", authcode(&payment.transaction_id)));
     }
-    fields.push(("resdt", sandbox.kst_datetime()));
+    fields.push(("resdt", stamp.resdt.clone()));
     if card {
         let holder = echoed(echo, "buyer").filter(|b| !b.is_empty());
         fields.push(("cardholder", holder.unwrap_or("TEST BUYER").to_owned()));
@@ -98,27 +114,18 @@ pub(crate) fn authcode(transaction_id: &str) -> String {
 /// The fields of an approved `PAYER_AUTH` window (guide §2.2.3, digest §4.3): the buyer is
 /// authenticated (3-D Secure), no money moved; the merchant authorizes later with the
 /// `payerauthid` (24 characters, as the guide's length) and `cavv`, `xid`, `eci`. The values
-/// are the sandbox's own, derived from its sequence.
+/// are the sandbox's own, derived from the sequence number `payer_auth_id` was made from.
 pub(crate) fn authentication_fields(
-    sandbox: &mut Sandbox,
+    stamp: &ResultStamp<'_>,
     p: &NewPayment,
+    payer_auth_id: String,
+    sequence: u64,
     names: CallbackNames,
 ) -> Vec<(&'static str, String)> {
-    let sequence = sandbox.ledger.next_sequence();
-    let payer_auth_id = format!("PA{sequence:022}");
-    sandbox.authentications.record(
-        payer_auth_id.clone(),
-        Authentication {
-            order_id: p.order_id.clone(),
-            currency: p.currency.clone(),
-            amount: p.amount.clone(),
-            confirmed: None,
-        },
-    );
     let text = |key: &str| echoed(&p.echo, key).unwrap_or_default().to_owned();
     [
         ("ver", echoed(&p.echo, "ver").unwrap_or("230").to_owned()),
-        ("mid", sandbox.config().mid.clone()),
+        ("mid", stamp.mid.to_owned()),
         ("txntype", "PAYER_AUTH".to_owned()),
         ("ref", p.order_id.clone()),
         ("cur", p.currency.clone()),
@@ -133,7 +140,7 @@ pub(crate) fn authentication_fields(
         ("cavv", format!("AAABCZIhcQAAAABZlyFxAAAAAA{sequence:02}")),
         ("xid", format!("SIMXID{sequence:022}")),
         ("eci", "05".to_owned()),
-        ("resdt", sandbox.kst_datetime()),
+        ("resdt", stamp.resdt.clone()),
     ]
     .into_iter()
     .map(|(key, value)| {
@@ -148,19 +155,19 @@ pub(crate) fn authentication_fields(
 
 /// The fields of a declined or cancelled window: nothing moved, but the attempt has a
 /// transaction id, as real failure payloads do (kanziw/eximbay `test/res/MockResult.js`:
-/// `S023`, `XXXX`, each with a `transid`).
+/// `S023`, `XXXX`, each with a `transid`): `transid` is the attempt's.
 pub(crate) fn failure_fields(
-    sandbox: &mut Sandbox,
+    stamp: &ResultStamp<'_>,
     p: &NewPayment,
+    transid: String,
     rescode: &str,
     resmsg: &str,
     names: CallbackNames,
 ) -> Vec<(&'static str, String)> {
-    let transid = sandbox.new_transaction_id();
     let text = |key: &str| echoed(&p.echo, key).unwrap_or_default().to_owned();
     [
         ("ver", echoed(&p.echo, "ver").unwrap_or("230").to_owned()),
-        ("mid", sandbox.config().mid.clone()),
+        ("mid", stamp.mid.to_owned()),
         ("txntype", p.transaction_type.clone().unwrap_or_default()),
         ("ref", p.order_id.clone()),
         ("cur", p.currency.clone()),
@@ -172,7 +179,7 @@ pub(crate) fn failure_fields(
         ("transid", transid),
         ("rescode", rescode.to_owned()),
         ("resmsg", resmsg.to_owned()),
-        ("resdt", sandbox.kst_datetime()),
+        ("resdt", stamp.resdt.clone()),
         ("accesscountry", "KR".to_owned()),
         ("payto", PAY_TO.to_owned()),
     ]

@@ -18,7 +18,7 @@ use crate::callbacks::{Callback, DeliveryLog, Inbox, Signer};
 use crate::faults::{Fault, Faults};
 use crate::ledger::{Ledger, LedgerPayment, NewPayment, valid_amount};
 use crate::recurring::{Registration, Registrations};
-use crate::results;
+use crate::results::{self, ResultStamp};
 use crate::windows::Windows;
 
 pub use crate::callbacks::CALLBACK_ATTEMPTS;
@@ -172,9 +172,16 @@ impl Sandbox {
 
     /// Echoes an amount text as registered (unreadable text is echoed as it is).
     pub(crate) fn echo_text(&self, surface: Surface, text: &str, currency: &str) -> String {
-        match Amount::parse(text) {
-            Ok(amount) => self.echo(surface, amount.value(), currency),
-            Err(_) => text.to_owned(),
+        (self.cfg.behaviour.echoed_amounts).write_text(surface, text, currency)
+    }
+
+    /// What a payment's result takes from the sandbox: its MID, the test clock's time and
+    /// how it echoes amounts.
+    pub(crate) fn result_stamp(&self) -> ResultStamp<'_> {
+        ResultStamp {
+            mid: &self.cfg.mid,
+            resdt: self.kst_datetime(),
+            echoed_amounts: self.cfg.behaviour.echoed_amounts,
         }
     }
 
@@ -270,7 +277,7 @@ impl Sandbox {
         let mut callbacks = Vec::new();
         if let Some(url) = &new.status_url {
             let mut fields =
-                results::payment_fields(self, &payment, new.param1.as_deref(), &new.echo, names);
+                results::payment_fields(&self.result_stamp(), &payment, new.param1.as_deref(), &new.echo, names);
             if payment.cash {
                 let tid = &payment.transaction_id;
                 fields.push(("status", "Registered".to_owned()));
@@ -320,7 +327,19 @@ impl Sandbox {
         if crate::ledger::valid_amount(amount, currency).is_none() {
             return Err(format!("{amount:?} is not an amount in {currency:?}"));
         }
-        let payer_auth_id = format!("PA{:022}", self.ledger.next_sequence());
+        Ok(self.record_authentication(order_id, currency, amount).0)
+    }
+
+    /// Records an approved payer authentication; its `payer_auth_id` and the sequence
+    /// number it was made from.
+    pub(crate) fn record_authentication(
+        &mut self,
+        order_id: &str,
+        currency: &str,
+        amount: &str,
+    ) -> (String, u64) {
+        let sequence = self.ledger.next_sequence();
+        let payer_auth_id = format!("PA{sequence:022}");
         self.authentications.record(
             payer_auth_id.clone(),
             crate::authentications::Authentication {
@@ -330,7 +349,7 @@ impl Sandbox {
                 confirmed: None,
             },
         );
-        Ok(payer_auth_id)
+        (payer_auth_id, sequence)
     }
 
     /// The buyer of a registered cash payment paid: the payment becomes a sale and the
@@ -360,7 +379,7 @@ impl Sandbox {
         let Some(url) = payment.status_url.clone() else {
             return Ok(Vec::new());
         };
-        let mut fields = results::payment_fields(self, &payment, None, &[], CallbackNames::Legacy);
+        let mut fields = results::payment_fields(&self.result_stamp(), &payment, None, &[], CallbackNames::Legacy);
         fields.push(("status", if paid { "Sale" } else { "Void" }.to_owned()));
         Ok(vec![Callback {
             url,
@@ -436,24 +455,18 @@ impl Sandbox {
             // Ids come from one sequence, so a clash cannot happen; were it to, the charge's
             // payment would be refused, never written over another.
             let _ = self.ledger.insert(LedgerPayment {
-                transaction_id: tid.clone(),
-                order_id: registration.order_id.clone(),
-                currency: registration.currency.clone(),
-                amount: registration.amount.clone(),
-                total: valid_amount(&registration.amount, &registration.currency)
-                    .unwrap_or_default(),
-                transaction_type: "PAYMENT".to_owned(),
-                cash: false,
-                awaiting_payment: false,
                 captured: true,
-                voided: false,
-                refunded: Decimal::ZERO,
-                refunds: Default::default(),
-                captures_applied: 0,
-                status_url: None,
                 captured_date: Some(resdt.clone()),
                 created_at: self.now.0,
-                hidden_retrieves: 0,
+                ..LedgerPayment::new(
+                    tid.clone(),
+                    registration.order_id.clone(),
+                    registration.currency.clone(),
+                    registration.amount.clone(),
+                    valid_amount(&registration.amount, &registration.currency)
+                        .unwrap_or_default(),
+                    "PAYMENT".to_owned(),
+                )
             });
         }
         let fields = vec![

@@ -263,7 +263,7 @@ pub(crate) fn after_payer_auth(sandbox: &mut Sandbox, form: &Form<'_>, txntype: 
     };
     let echo = echoed_fields(form);
     results::payment_fields(
-        sandbox,
+        &sandbox.result_stamp(),
         &payment,
         form.get("param1"),
         &echo,

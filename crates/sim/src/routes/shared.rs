@@ -4,6 +4,7 @@
 use http::Response;
 
 use super::gateway_error;
+use crate::commands::NewPayment;
 use crate::ledger::Refusal;
 use crate::sandbox::Sandbox;
 
@@ -38,18 +39,7 @@ pub(crate) fn make_payment(
     amount: &str,
     transaction_type: &str,
 ) -> Result<(String, String), (&'static str, String)> {
-    let new = crate::control::NewPayment {
-        order_id: order_id.to_owned(),
-        currency: currency.to_owned(),
-        amount: amount.to_owned(),
-        transaction_type: Some(transaction_type.to_owned()),
-        method: None,
-        status_url: None,
-        param1: None,
-        recurring: None,
-        token_creation: false,
-        echo: Vec::new(),
-    };
+    let new = NewPayment::new(order_id, currency, amount).with_transaction_type(transaction_type);
     let date = sandbox.kst_datetime();
     let mid = sandbox.config().mid.clone();
     let mut payment = sandbox

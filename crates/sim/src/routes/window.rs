@@ -170,30 +170,32 @@ fn request_pay(sandbox: &mut Sandbox, payload: Option<serde_json::Map<String, Va
         lines,
         return_url: text("/url/return_url"),
         payment: NewPayment {
-            order_id: text("/payment/order_id"),
-            currency: text("/payment/currency"),
-            amount: text("/payment/amount"),
-            transaction_type: Some(transaction_type),
-            method: None,
-            status_url: Some(text("/url/status_url")),
             param1: body
                 .pointer("/other_param/param1")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            recurring: None,
-            token_creation: text("/tokenbilling/token_creation") == "Y",
-            echo: ["param2", "param3"]
-                .iter()
-                .filter_map(|key| {
-                    let value = body.pointer(&format!("/other_param/{key}"))?.as_str()?;
-                    Some(((*key).to_owned(), value.to_owned()))
-                })
-                .chain(
-                    [("email", "/buyer/email"), ("buyer", "/buyer/name")]
-                        .iter()
-                        .map(|(key, pointer)| ((*key).to_owned(), text(pointer))),
-                )
-                .collect(),
+            ..NewPayment::new(
+                text("/payment/order_id"),
+                text("/payment/currency"),
+                text("/payment/amount"),
+            )
+            .with_transaction_type(transaction_type)
+            .with_status_url(text("/url/status_url"))
+            .with_token_creation(text("/tokenbilling/token_creation") == "Y")
+            .with_echo(
+                ["param2", "param3"]
+                    .iter()
+                    .filter_map(|key| {
+                        let value = body.pointer(&format!("/other_param/{key}"))?.as_str()?;
+                        Some(((*key).to_owned(), value.to_owned()))
+                    })
+                    .chain(
+                        [("email", "/buyer/email"), ("buyer", "/buyer/name")]
+                            .iter()
+                            .map(|(key, pointer)| ((*key).to_owned(), text(pointer))),
+                    )
+                    .collect(),
+            )
         },
     };
     open(sandbox, session)
@@ -263,7 +265,16 @@ fn finish(sandbox: &mut Sandbox, id: &str, action: &str) -> Handled {
     };
     let payer_auth = session.payment.transaction_type.as_deref() == Some("PAYER_AUTH");
     let (body, callbacks) = if action == "approve" && payer_auth {
-        let fields = results::authentication_fields(sandbox, &session.payment, names);
+        let p = &session.payment;
+        let (payer_auth_id, sequence) =
+            sandbox.record_authentication(&p.order_id, &p.currency, &p.amount);
+        let fields = results::authentication_fields(
+            &sandbox.result_stamp(),
+            p,
+            payer_auth_id,
+            sequence,
+            names,
+        );
         let body = sandbox.signed_form(&fields);
         let callbacks = session
             .payment
@@ -296,7 +307,15 @@ fn finish(sandbox: &mut Sandbox, id: &str, action: &str) -> Handled {
                 "Cancelled by the buyer (sandbox)",
             )
         };
-        let failed = results::failure_fields(sandbox, &session.payment, rescode, resmsg, names);
+        let transid = sandbox.new_transaction_id();
+        let failed = results::failure_fields(
+            &sandbox.result_stamp(),
+            &session.payment,
+            transid,
+            rescode,
+            resmsg,
+            names,
+        );
         let body = sandbox.signed_form(&failed);
         let callbacks = match (
             &session.payment.status_url,

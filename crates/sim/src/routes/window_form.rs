@@ -158,9 +158,11 @@ pub(crate) fn read(
     }
     let recurring = match get("recurringPayment") {
         Some("Y") => Some(NewRecurring {
-            amount: get("recurringAmount").unwrap_or_default().to_owned(),
-            url: get("recurringURL").unwrap_or_default().to_owned(),
             date: get("recurringDate").map(str::to_owned),
+            ..NewRecurring::new(
+                get("recurringAmount").unwrap_or_default(),
+                get("recurringURL").unwrap_or_default(),
+            )
         }),
         _ => None,
     };
@@ -186,16 +188,13 @@ pub(crate) fn read(
         lines,
         return_url: return_url.to_owned(),
         payment: NewPayment {
-            order_id: order_id.to_owned(),
-            currency: currency.to_owned(),
-            amount: amount.to_owned(),
-            transaction_type: Some(transaction_type.to_owned()),
-            method: None,
-            status_url: Some(status_url.to_owned()),
             param1: get("param1").map(str::to_owned),
             recurring,
-            token_creation: get("tokenBilling") == Some("Y"),
-            echo,
+            ..NewPayment::new(order_id, currency, amount)
+                .with_transaction_type(transaction_type)
+                .with_status_url(status_url)
+                .with_token_creation(get("tokenBilling") == Some("Y"))
+                .with_echo(echo)
         },
     };
     Ok(LegacyWindow {
