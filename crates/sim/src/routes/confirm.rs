@@ -4,8 +4,8 @@
 //! answered with the first payment, as `second_confirm` says.
 
 use http::{Response, StatusCode};
-use serde_json::json;
 
+use super::answers::{Confirmed, ConfirmedPayment};
 use super::shared::{make_payment, wrong_mid};
 use super::{gateway_error, json_response, wire};
 use crate::behaviour::{SecondConfirm, Surface};
@@ -71,14 +71,18 @@ pub(crate) fn confirm(sandbox: &mut Sandbox, request: wire::ConfirmRequest) -> R
     let amount = valid_amount(&p.amount, &p.currency).unwrap_or_default();
     json_response(
         StatusCode::OK,
-        &json!({
-            "rescode": "0000", "resmsg": "Success.", "mid": sandbox.config().mid,
-            "transaction_id": tid,
-            "payment": {
-                "order_id": p.order_id, "currency": p.currency,
-                "amount": sandbox.echo(Surface::Retrieve, amount, &p.currency),
-                "transaction_id": tid, "transaction_type": request.transaction_type,
-            }
-        }),
+        &Confirmed {
+            rescode: "0000",
+            resmsg: "Success.",
+            mid: &sandbox.config().mid,
+            transaction_id: &tid,
+            payment: ConfirmedPayment {
+                order_id: &p.order_id,
+                currency: &p.currency,
+                amount: sandbox.echo(Surface::Retrieve, amount, &p.currency),
+                transaction_id: &tid,
+                transaction_type: &request.transaction_type,
+            },
+        },
     )
 }

@@ -3,8 +3,10 @@
 //! [`TokenLookupAnswer`]).
 
 use http::{Response, StatusCode};
-use serde_json::json;
 
+use super::answers::{
+    Acted, BareResult, CardInfo, Rebilled, RebilledPayment, TokenStatus,
+};
 use super::shared::{made_by_call, refused, wrong_mid};
 use super::{gateway_error, json_response, wire};
 use crate::behaviour::{RebillLines, Surface, TokenDeleteBody, TokenLookupAnswer};
@@ -55,17 +57,28 @@ pub(crate) fn rebill(
     sandbox.tokens.rebilled(token_id, &tid);
     json_response(
         StatusCode::OK,
-        &json!({
-            "rescode": "0000", "resmsg": "Success.",
-            "payment": {
-                "order_id": p.order_id, "currency": p.currency,
-                "amount": sandbox.echo(Surface::Retrieve, amount, &p.currency),
-                "transaction_id": tid, "auth_code": format!("{:06}", tid.len() * 7919 % 1_000_000),
-                "transaction_date": date, "access_country": "KR", "payment_method": "P101",
-                "pay_to": "EXIMBAY.COM", "lang": "EN", "payment_method_name": "VISA"
+        &Rebilled {
+            rescode: "0000",
+            resmsg: "Success.",
+            payment: RebilledPayment {
+                order_id: &p.order_id,
+                currency: &p.currency,
+                amount: sandbox.echo(Surface::Retrieve, amount, &p.currency),
+                transaction_id: &tid,
+                auth_code: format!("{:06}", tid.len() * 7919 % 1_000_000),
+                transaction_date: &date,
+                access_country: "KR",
+                payment_method: "P101",
+                pay_to: "EXIMBAY.COM",
+                lang: "EN",
+                payment_method_name: "VISA",
             },
-            "card_info": {"card_holder": "MIN-JUN KIM", "card_number1": "4111", "card_number4": "1111"}
-        }),
+            card_info: CardInfo {
+                card_holder: "MIN-JUN KIM",
+                card_number1: "4111",
+                card_number4: "1111",
+            },
+        },
     )
 }
 
@@ -96,7 +109,10 @@ pub(crate) fn delete(
     match sandbox.tokens.delete(token_id) {
         Ok(()) => json_response(
             StatusCode::OK,
-            &json!({"rescode": "0000", "resmsg": "Success.", "token_id": token_id}),
+            &Acted {
+                token_id: Some(token_id),
+                ..Acted::success()
+            },
         ),
         Err(refusal) => refused(refusal),
     }
@@ -109,12 +125,19 @@ pub(crate) fn lookup(sandbox: &mut Sandbox, token_id: &str) -> Response<Vec<u8>>
         (_, None) => gateway_error("EC00", "Invalid token_id"),
         (TokenLookupAnswer::StatusField, Some(card)) => json_response(
             StatusCode::OK,
-            &json!({"rescode": "0000", "resmsg": "Success.", "token_id": token_id,
-                    "status": if card.deleted { "DELETED" } else { "ACTIVE" }}),
+            &TokenStatus {
+                rescode: "0000",
+                resmsg: "Success.",
+                token_id,
+                status: if card.deleted { "DELETED" } else { "ACTIVE" },
+            },
         ),
         (TokenLookupAnswer::RescodeOnly, Some(card)) if !card.deleted => json_response(
             StatusCode::OK,
-            &json!({"rescode": "0000", "resmsg": "Success."}),
+            &BareResult {
+                rescode: "0000",
+                resmsg: "Success.",
+            },
         ),
         (TokenLookupAnswer::RescodeOnly, Some(_)) => gateway_error("EC00", "Invalid token_id"),
     }
