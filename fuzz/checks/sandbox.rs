@@ -7,8 +7,8 @@
 //! stored card and an authentication made beforehand, so deep handlers are reached) and
 //! `flags` the Authorization and Content-Type headers.
 
-use eximbay_sim::authentications::Authentication;
-use eximbay_sim::control::NewPayment;
+use eximbay_sim::Authentication;
+use eximbay_sim::NewPayment;
 use eximbay_sim::{Sandbox, SandboxConfig};
 
 const METHODS: [&str; 4] = ["POST", "GET", "PUT", "DELETE"];

@@ -8,7 +8,7 @@
 //! * `serve floor DIR` — the HTTP floor: a bare hyper handler on the same runtime as the
 //!   sandbox, answering with the status, headers and body the sandbox gave for each
 //!   operation (`DIR/{capture,cancel,retrieve}.{status,headers,body}`), chosen by path;
-//! * `serve sandbox IDS N` — the sandbox's own server (`eximbay_sim::server::serve`) with
+//! * `serve sandbox IDS N` — the sandbox's own server (`eximbay_sim::serve`) with
 //!   N authorized and N captured payments made beforehand; their transaction ids are
 //!   written to the file IDS (`authorized TID` / `captured TID` lines).
 //!
@@ -114,10 +114,10 @@ fn serve_main(args: &[String]) -> ! {
                 let (sandbox, ids_text) = preloaded_sandbox(n)?;
                 std::fs::write(ids, ids_text)?;
                 announce(&address);
-                eximbay_sim::server::serve(
+                eximbay_sim::serve(
                     listener,
                     Arc::new(Mutex::new(sandbox)),
-                    eximbay_sim::server::ServerOptions::default(),
+                    eximbay_sim::ServerOptions::default(),
                 )
                 .await
             }

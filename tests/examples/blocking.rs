@@ -11,7 +11,7 @@ use std::error::Error;
 use eximbay_core::{
     Amount, ApiKey, Config, Currency, Environment, Lang, Mid, OrderId, Payment, TransactionId,
 };
-use eximbay_sim::sandbox::DEFAULT_API_KEY;
+use eximbay_sim::DEFAULT_API_KEY;
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 
 fn main() -> Result<(), Box<dyn Error>> {

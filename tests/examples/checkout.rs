@@ -12,7 +12,7 @@ use eximbay_core::{
     Amount, ApiKey, Config, Currency, Environment, Lang, Mid, OrderId, SecretKey, Timestamp,
     TransactionType,
 };
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_SECRET_KEY};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_SECRET_KEY};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 
 fn main() -> Result<(), Box<dyn Error>> {

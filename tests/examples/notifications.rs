@@ -11,7 +11,7 @@ use eximbay_core::notification::{ACK_BODY, Deduplicator};
 use eximbay_core::{
     Lang, Notification, NotificationError, Payment, PaymentNotice, PaymentOutcome, SecretKey,
 };
-use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
+use eximbay_sim::DEFAULT_SECRET_KEY;
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 
 /// The merchant's store: payments by transaction id, and the notifications applied.

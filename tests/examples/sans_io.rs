@@ -10,7 +10,7 @@ use eximbay_core::{
     Amount, ApiKey, Config, Currency, Environment, Lang, Mid, Operation, OrderId, Payment,
     PaymentOutcome, TransactionId,
 };
-use eximbay_sim::sandbox::DEFAULT_API_KEY;
+use eximbay_sim::DEFAULT_API_KEY;
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 
 /// Any HTTP client: it sends the request and returns the response whatever its status.

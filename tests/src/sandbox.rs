@@ -9,7 +9,7 @@ use eximbay_core::{
     Amount, ApiKey, AsyncHttpClient, BlockingClient, Config, Currency, Environment, Lang, Mid,
     OrderId, Payment, SyncHttpClient, TransactionId, TransportError,
 };
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 use serde_json::{Value, json};
 
@@ -80,7 +80,7 @@ pub fn config(sandbox: &RunningSandbox) -> Config {
 /// [`config`] with the sandbox's secret key (to sign windows and verify notifications).
 pub fn signed_config(sandbox: &RunningSandbox) -> Config {
     config(sandbox).with_secret_key(
-        eximbay_core::SecretKey::new(eximbay_sim::sandbox::DEFAULT_SECRET_KEY).unwrap(),
+        eximbay_core::SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap(),
     )
 }
 

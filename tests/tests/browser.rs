@@ -26,7 +26,7 @@ use eximbay_core::{
     Amount, Currency, Lang, Notification, OrderId, SecretKey, Timestamp, TransactionType,
 };
 use eximbay_sim::RunningSandbox;
-use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
+use eximbay_sim::DEFAULT_SECRET_KEY;
 use eximbay_tests::browser::Browser;
 use eximbay_tests::loopback::{Action, LoopbackServer};
 

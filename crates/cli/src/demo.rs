@@ -17,7 +17,7 @@ use eximbay_core::{
     Amount, ApiKey, Applied, Config, Currency, Date, Environment, Lang, Mid, Notification, Payment,
     Recurring, SecretKey, Timestamp,
 };
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 use serde_json::{Value, json};
 

@@ -15,7 +15,7 @@ use crate::behaviour::{
     Behaviour, CancelBeforeCapture, FullRefundAfterPartial, RefundBalance, RepeatedRefundId,
     RetrieveByOrder, RetrieveLag,
 };
-pub use crate::commands::{CancelAmounts, CancelCommand, NewPayment, NewRecurring};
+use crate::commands::{CancelCommand, NewPayment};
 
 /// Why the gateway refuses a command: its result code and message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use eximbay_core::{ApiKey, Config, ConfigError, Environment, Mid};
 
-use crate::{RunningSandbox, SandboxConfig, ServerOptions};
+use crate::{NewPayment, RunningSandbox, SandboxConfig, ServerOptions};
 
 impl RunningSandbox {
     /// A sandbox on a free port of 127.0.0.1, with the defaults ([`SandboxConfig::default`]:
@@ -23,13 +23,7 @@ impl RunningSandbox {
         currency: &str,
         amount: &str,
     ) -> Result<String, String> {
-        let new = serde_json::json!({
-            "order_id": order_id,
-            "currency": currency,
-            "amount": amount,
-            "transaction_type": "AUTHORIZE",
-        });
-        let new = serde_json::from_value(new).map_err(|e| e.to_string())?;
+        let new = NewPayment::new(order_id, currency, amount).with_transaction_type("AUTHORIZE");
         let (payment, _, _) = self.sandbox().create_payment(new)?;
         Ok(payment.transaction_id)
     }

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use eximbay_core::Date;
 use serde::Serialize;
 
-use crate::ledger::{NewRecurring, Refusal, refuse, valid_amount};
+use crate::commands::NewRecurring;
+use crate::ledger::{Refusal, refuse, valid_amount};
 
 /// Where a recurring registration stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -16,13 +16,12 @@ use rust_decimal::Decimal;
 use crate::behaviour::{Behaviour, CallbackNames, CashSaleTransactionId, Surface};
 use crate::callbacks::{Callback, DeliveryLog, Inbox, Signer};
 use crate::faults::{Fault, Faults};
-use crate::ledger::{Ledger, LedgerPayment, NewPayment, valid_amount};
+use crate::commands::NewPayment;
+use crate::ledger::{Ledger, LedgerPayment, valid_amount};
 use crate::recurring::{Registration, Registrations};
 use crate::results::{self, ResultStamp};
 use crate::windows::Windows;
 
-pub use crate::callbacks::CALLBACK_ATTEMPTS;
-pub use crate::recurring::RegistrationStatus;
 
 /// The public test MID, API key and secret the sandbox uses unless configured otherwise.
 pub const DEFAULT_MID: &str = "1849705C64";

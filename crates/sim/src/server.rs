@@ -16,8 +16,8 @@
 //!   clock advance runs in steps of at most
 //!   [`ADVANCE_STEP_CHARGES`] charges.
 
-pub mod connections;
-pub mod delivery;
+mod connections;
+mod delivery;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -35,6 +35,7 @@ use crate::routes::{Disposition, Handled, Locked};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use connections::{Connection, Connections};
 use delivery::DeliveryQueue;
+pub use connections::CLOSE_GRACE;
 pub use delivery::deliver;
 
 /// Largest request body the sandbox reads: larger ones are refused (413) before anything

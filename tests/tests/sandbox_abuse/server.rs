@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use eximbay_sim::callbacks::{INBOX_MAX_BYTES, INBOX_MAX_ENTRIES};
+use eximbay_sim::{INBOX_MAX_BYTES, INBOX_MAX_ENTRIES};
 use eximbay_sim::{RunningSandbox, SandboxConfig, ServerOptions};
 use serde_json::{Value, json};
 
@@ -317,7 +317,7 @@ fn callback_flood(registrations: usize) -> Duration {
     );
     assert_eq!(queued + refused, charges as u64, "every callback counted");
     assert!(refused > 0, "the queue (1,024) overflowed and said so");
-    assert!(sandbox.sandbox().deliveries.len() <= eximbay_sim::callbacks::DELIVERY_HISTORY_MAX);
+    assert!(sandbox.sandbox().deliveries.len() <= eximbay_sim::DELIVERY_HISTORY_MAX);
     assert_eq!(get(&sandbox, "/_sim/clock").0, 200);
     worst
 }

@@ -2,10 +2,10 @@
 //! off, the inbox keeps at most so many entries and bytes and pages by number, faults are
 //! found in the order they were scripted whatever fragment they match.
 
-use eximbay_sim::callbacks::{
+use eximbay_sim::{
     DELIVERY_HISTORY_MAX, Delivery, DeliveryLog, INBOX_MAX_ENTRIES, INBOX_PAGE_MAX, Inbox,
 };
-use eximbay_sim::faults::{Fault, FaultKind, Faults, MAX_FAULTS};
+use eximbay_sim::{Fault, FaultKind, Faults, MAX_FAULTS};
 
 #[test]
 fn the_delivery_history_is_a_ring_that_counts_what_fell_off() {
@@ -106,7 +106,7 @@ fn faults_are_capped_and_met_in_the_order_scripted() {
 
 #[test]
 fn ready_bodies_are_remembered_up_to_a_bound() {
-    use eximbay_sim::windows::{WINDOWS_MAX, Windows};
+    use eximbay_sim::{WINDOWS_MAX, Windows};
     let mut windows = Windows::default();
     for n in 0..=WINDOWS_MAX {
         windows.remember_ready(format!("K{n}"), serde_json::json!({"n": n}));

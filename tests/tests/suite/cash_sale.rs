@@ -157,8 +157,8 @@ fn a_new_id_that_does_not_match_the_registration_changes_nothing() {
 /// the id the core chose, and the sandbox's ledger agrees.
 #[test]
 fn the_sale_is_applied_once_and_refunded_under_each_sandbox_choice() {
-    use eximbay_sim::behaviour::CashSaleTransactionId;
-    use eximbay_sim::commands::NewPayment;
+    use eximbay_sim::CashSaleTransactionId;
+    use eximbay_sim::NewPayment;
     use eximbay_sim::{Sandbox, SandboxConfig};
     for choice in [CashSaleTransactionId::Same, CashSaleTransactionId::New] {
         let mut config = SandboxConfig::default();
@@ -171,7 +171,7 @@ fn the_sale_is_applied_once_and_refunded_under_each_sandbox_choice() {
         .unwrap();
         let (registration, _, callbacks) = sandbox.create_payment(new).unwrap();
         let secret =
-            eximbay_core::SecretKey::new(eximbay_sim::sandbox::DEFAULT_SECRET_KEY).unwrap();
+            eximbay_core::SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap();
         let read = |body: &str| {
             let notification = Notification::parse(body.as_bytes()).unwrap();
             notification.verify(&secret).unwrap();

@@ -5,7 +5,7 @@
 //! HTTP, and end agreeing with the sandbox.
 
 use eximbay_core::{Amount, Lang, Notification, Payment, PaymentStatus};
-use eximbay_sim::behaviour::{
+use eximbay_sim::{
     CallbackNames, CancelBeforeCapture, EchoedAmounts, RefundBalance, RetrieveByOrder, RetrieveLag,
     RetrieveShape,
 };
@@ -167,7 +167,7 @@ fn a_callback_under_either_name_set_makes_the_same_payment() {
         let (_, _, callbacks) = state.create_payment_named(new, names).unwrap();
         drop(state);
         let n = Notification::parse(callbacks[0].body.as_bytes()).unwrap();
-        n.verify(&eximbay_core::SecretKey::new(eximbay_sim::sandbox::DEFAULT_SECRET_KEY).unwrap())
+        n.verify(&eximbay_core::SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap())
             .unwrap();
         let mut p = Payment::from_status_notification(&n, Lang::En).unwrap();
         assert_eq!(p.amount().as_str(), "3.00", "{names:?}");

@@ -12,8 +12,8 @@ use eximbay_core::{
     Amount, Currency, Lang, Notification, Operation, OrderId, Payment, PaymentStatus, SecretKey,
     TransactionId, fgkey,
 };
-use eximbay_sim::behaviour::{FgkeyFailure, FieldPolicy, RetrieveByOrder, UndeclaredFields};
-use eximbay_sim::sandbox::{DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{FgkeyFailure, FieldPolicy, RetrieveByOrder, UndeclaredFields};
+use eximbay_sim::{DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{Behaviour, Sandbox, SandboxConfig};
 use eximbay_tests::test_config;
 use serde_json::json;

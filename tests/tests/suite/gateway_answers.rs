@@ -31,11 +31,11 @@ use eximbay_core::{
     TransactionId, TransactionType, fgkey,
 };
 use eximbay_sim::SandboxConfig;
-use eximbay_sim::behaviour::{
+use eximbay_sim::{
     Behaviour, EchoedAmounts, FullRefundAfterPartial, LegacySignature, RepeatedRefundId,
     UnknownTransaction,
 };
-use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
+use eximbay_sim::DEFAULT_SECRET_KEY;
 use eximbay_tests::{SECRET_KEY, TID, json_response, render_request, response, test_config};
 use http::Request;
 use rust_decimal::Decimal;

@@ -16,7 +16,7 @@ use eximbay_core::{
     PaymentStatus, SecretKey, Timestamp, TransactionType,
 };
 use eximbay_sim::RunningSandbox;
-use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
+use eximbay_sim::DEFAULT_SECRET_KEY;
 use eximbay_tests::{render_request, test_config};
 
 /// The caller's clock when the calls are sent.

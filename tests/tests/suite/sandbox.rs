@@ -13,7 +13,7 @@ use eximbay_core::{
     Recurring, RecurringStatus, SecretKey, Timestamp,
 };
 use eximbay_sim::RunningSandbox;
-use eximbay_sim::sandbox::DEFAULT_SECRET_KEY;
+use eximbay_sim::DEFAULT_SECRET_KEY;
 use serde_json::json;
 
 use eximbay_tests::sandbox::*;
@@ -756,7 +756,7 @@ fn merchant_termination_and_the_charge_day_rule_in_the_sandbox() {
 /// under `guide`, delivered at once under `any_2xx`; under `once` nothing is ever resent.
 #[test]
 fn callbacks_are_resent_as_the_redelivery_choice_says() {
-    use eximbay_sim::behaviour::Redelivery;
+    use eximbay_sim::Redelivery;
     use eximbay_tests::loopback::{Action, LoopbackServer};
 
     // A merchant endpoint that answers 200 "OK": no acknowledgement in the body.

@@ -4,12 +4,12 @@
 //! exercised under each of its values, and a refusal names the field, never a reader's path.
 
 use eximbay_core::{SecretKey, fgkey};
-use eximbay_sim::behaviour::{
+use eximbay_sim::{
     BuyerCancelCode, CancelBeforeCapture, CashSaleTransactionId, FieldPolicy, IdLengths,
     MissingRequired, RebillLines, RetrieveByOrder, RetrieveLag, RetrieveShape, SecondConfirm,
     TokenDeleteBody,
 };
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{Behaviour, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
@@ -218,7 +218,7 @@ fn refusals_name_the_field_and_undeclared_fields_follow_the_choice() {
     }
     // undeclared_fields.v1: ignore accepts the undeclared field.
     sandbox.set_behaviour(Behaviour {
-        undeclared_fields: eximbay_sim::behaviour::UndeclaredFields {
+        undeclared_fields: eximbay_sim::UndeclaredFields {
             v1: FieldPolicy::Ignore,
             ..Default::default()
         },
@@ -299,7 +299,7 @@ fn the_window_reads_lines_numbered_from_0_or_1_and_names_both_totals() {
         ),
         (
             Behaviour {
-                undeclared_fields: eximbay_sim::behaviour::UndeclaredFields {
+                undeclared_fields: eximbay_sim::UndeclaredFields {
                     legacy_window: FieldPolicy::Refuse,
                     ..Default::default()
                 },
@@ -504,7 +504,7 @@ fn cancels_confirms_and_token_deletes_follow_their_choices() {
         "when_present"
     );
     let mut sandbox = sandbox_with(Behaviour {
-        v1_refund_balance: eximbay_sim::behaviour::RefundBalance::Required,
+        v1_refund_balance: eximbay_sim::RefundBalance::Required,
         cancel_before_capture: CancelBeforeCapture::Refuse,
         id_lengths: IdLengths::Guide,
         ..Behaviour::default()

@@ -28,9 +28,9 @@ use eximbay_core::{
     Notification, OrderId, Payment, PaymentNotice, PaymentOutcome, PaymentStatus, Recurring,
     RecurringId, RecurringStatus, SecretKey, TransactionId, TransportFailure,
 };
-use eximbay_sim::behaviour::{Behaviour, EchoedAmounts, FullRefundAfterPartial, RepeatedRefundId};
-use eximbay_sim::control::NewPayment;
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY, RegistrationStatus};
+use eximbay_sim::{Behaviour, EchoedAmounts, FullRefundAfterPartial, RepeatedRefundId};
+use eximbay_sim::NewPayment;
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY, RegistrationStatus};
 use eximbay_sim::{Disposition, Fault, FaultKind, Sandbox, SandboxConfig};
 use http::{Request, Response};
 use proptest::prelude::*;
@@ -604,7 +604,7 @@ proptest! {
                 TokenStep::Confirm(pay, f) => {
                     let order = format!("AUTH-{n}");
                     let id = format!("PA{n:018}");
-                    sandbox.lock().unwrap().authentications.record(id.clone(), eximbay_sim::authentications::Authentication {
+                    sandbox.lock().unwrap().authentications.record(id.clone(), eximbay_sim::Authentication {
                         order_id: order.clone(), currency: "USD".into(), amount: "7.00".into(), confirmed: None,
                     });
                     let mut auth = PayerAuthentication::new(PayerAuthId::new(id), OrderId::new(order), Currency::Usd, cents(700), Lang::En).unwrap();

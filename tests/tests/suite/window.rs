@@ -387,7 +387,7 @@ fn v1_window(sandbox: &mut Sandbox, order: &str) -> String {
 
 #[test]
 fn v1_window_results_under_either_naming_make_the_same_payment() {
-    use eximbay_sim::behaviour::{Behaviour, CallbackNames};
+    use eximbay_sim::{Behaviour, CallbackNames};
     for names in [CallbackNames::Legacy, CallbackNames::V1] {
         let mut sandbox = Sandbox::new(SandboxConfig {
             behaviour: Behaviour {
@@ -425,7 +425,7 @@ fn v1_window_results_under_either_naming_make_the_same_payment() {
 
 #[test]
 fn a_tampered_request_pay_is_refused_and_failures_reach_status_url_only_when_chosen() {
-    use eximbay_sim::behaviour::Behaviour;
+    use eximbay_sim::Behaviour;
     let mut sandbox = Sandbox::new(SandboxConfig::default());
     // A payload whose amount was changed after ready: no ready call signed that body.
     let ready = Ready::new(
@@ -510,7 +510,7 @@ fn a_payer_auth_window_authenticates_and_moves_no_money() {
 fn the_sandbox_window_takes_every_documented_field_strictly() {
     use eximbay_core::PaymentMethod;
     use eximbay_core::window::{Address, WindowOptions};
-    use eximbay_sim::behaviour::{FieldPolicy, MissingRequired};
+    use eximbay_sim::{FieldPolicy, MissingRequired};
     // Strict: an undeclared field or a missing required one would be refused.
     let mut config = SandboxConfig::default();
     config.behaviour.undeclared_fields.legacy_window = FieldPolicy::Refuse;

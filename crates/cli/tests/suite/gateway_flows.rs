@@ -9,7 +9,7 @@ fn confirm_after_payer_authentication() {
     let base = sandbox.base_url();
     sandbox.sandbox().authentications.record(
         "PA000000000000000042".to_owned(),
-        eximbay_sim::authentications::Authentication {
+        eximbay_sim::Authentication {
             order_id: "CLI-3DS".to_owned(),
             currency: "USD".to_owned(),
             amount: "25.00".to_owned(),
@@ -56,7 +56,7 @@ fn confirm_after_payer_authentication() {
 fn token_rebill_show_delete() {
     let sandbox = sandbox();
     let base = sandbox.base_url();
-    let new: eximbay_sim::control::NewPayment = serde_json::from_value(serde_json::json!({
+    let new: eximbay_sim::NewPayment = serde_json::from_value(serde_json::json!({
         "order_id": "CLI-TOKEN", "currency": "USD", "amount": "12.00",
         "transaction_type": "PAYMENT", "status_url": "http://127.0.0.1:1/status",
         "token_creation": true

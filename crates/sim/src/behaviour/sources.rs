@@ -175,7 +175,7 @@ pub const CHOICES: &[ChoiceSource] = &[
 ];
 
 /// Readings the sandbox makes that are not switchable (yet), with their sources.
-pub const FIXED: &[ChoiceSource] = &[
+pub const FIXED_READINGS: &[ChoiceSource] = &[
     choice(
         "payer_auth_id",
         "24 characters",

@@ -1,5 +1,5 @@
 //! The sandbox's HTTP surfaces, one module each: [`v1`] (the REST API), [`legacy`]
-//! (`DirectProcessor.krp`), [`window`] (the buyer's payment window), [`control`] (the
+//! (`DirectProcessor.krp`), [`window`] (the buyer's payment window), [`test_controls`] (the
 //! `/_sim/` test controls). Each reads a request
 //! with the sandbox's own wire types (`wire`), turns it into a command on the state
 //! modules, and turns the result into the gateway's answer. Routes depend on the state;
@@ -16,7 +16,7 @@ use crate::sandbox::{FrontDoor, Sandbox};
 mod answers;
 pub mod checkout;
 mod confirm;
-pub mod control;
+pub mod test_controls;
 mod direct;
 pub mod legacy;
 pub mod pages;
@@ -91,7 +91,7 @@ pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) ->
 
 /// The gateway's refusal: `{"rescode", "resmsg"}` with HTTP 200.
 pub(crate) fn gateway_error(rescode: &str, resmsg: &str) -> Response<Vec<u8>> {
-    json_response(StatusCode::OK, &answers::Refusal { rescode, resmsg })
+    json_response(StatusCode::OK, &answers::BareResult { rescode, resmsg })
 }
 
 /// A text answer.
@@ -128,14 +128,14 @@ impl Prepared {
     /// Whether it reads a page of a growing state (`/_sim/ledger`, `/_sim/inbox`, …).
     #[cfg(feature = "server")]
     pub(crate) fn is_page_read(&self) -> bool {
-        matches!(&self.0, Route::Control(read) if read.is_page())
+        matches!(&self.0, Route::TestControl(read) if read.is_page())
     }
 }
 
 #[derive(Debug)]
 enum Route {
     TooLarge,
-    Control(control::ControlRequest),
+    TestControl(test_controls::ControlRequest),
     Legacy(legacy::LegacyForm),
     Window(window::WindowRequest),
     V1(Result<v1::V1Request, Box<Response<Vec<u8>>>>),
@@ -150,7 +150,7 @@ pub(crate) fn prepare(front_door: &FrontDoor, request: &Request<Vec<u8>>) -> Pre
     Prepared(if request.body().len() > MAX_BODY_BYTES {
         Route::TooLarge
     } else if path.starts_with("/_sim/") {
-        Route::Control(control::prepare(front_door, request))
+        Route::TestControl(test_controls::prepare(front_door, request))
     } else if path == eximbay_core::config::DIRECT_PROCESSOR_PATH {
         Route::Legacy(legacy::parse(&front_door.signer, request))
     } else if window::serves(path) {
@@ -213,7 +213,7 @@ impl Sandbox {
         prepared: Prepared,
     ) -> Locked {
         match prepared.0 {
-            Route::Control(read) => control::handle(self, request, read),
+            Route::TestControl(read) => test_controls::handle(self, request, read),
             route => Locked::Done(self.handle_prepared(request, Prepared(route))),
         }
     }
@@ -241,8 +241,8 @@ impl Sandbox {
                     format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
                 ));
             }
-            Route::Control(read) => {
-                return control::handle(self, request, read).finish(self);
+            Route::TestControl(read) => {
+                return test_controls::handle(self, request, read).finish(self);
             }
             route => route,
         };
@@ -277,7 +277,7 @@ impl Sandbox {
             Route::Window(window_request) => window::handle(self, window_request),
             Route::V1(Ok(command)) => v1::apply(self, command),
             Route::V1(Err(refused)) => Handled::respond(*refused),
-            Route::TooLarge | Route::Control(_) | Route::NotFound => Handled::respond(not_found()),
+            Route::TooLarge | Route::TestControl(_) | Route::NotFound => Handled::respond(not_found()),
         };
         handled.disposition = match fault {
             Some(FaultKind::Delay { ms }) => Disposition::Delay(Duration::from_millis(ms)),

@@ -27,7 +27,7 @@ use super::pages::{AuthenticationsPage, ClockRun, Page, TokensPage, clock_json};
 use super::{Handled, Locked, json_response, text_response};
 use crate::callbacks::Callback;
 use crate::faults::Fault;
-use crate::ledger::NewPayment;
+use crate::commands::NewPayment;
 use crate::sandbox::{FrontDoor, Sandbox};
 
 #[derive(Deserialize)]
@@ -297,7 +297,7 @@ pub(crate) fn handle(
         ControlRequest::BehaviourRead => ok(&json!(sandbox.behaviour())),
         ControlRequest::BehaviourSources => ok(&json!({
             "choices": crate::behaviour::sources::CHOICES,
-            "fixed": crate::behaviour::sources::FIXED,
+            "fixed": crate::behaviour::sources::FIXED_READINGS,
         })),
         ControlRequest::BehaviourSet(behaviour) => {
             sandbox.set_behaviour(behaviour);

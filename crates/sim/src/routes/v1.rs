@@ -3,14 +3,14 @@
 //! capture, cancel, retrieve, verify, ready, and recurring delete / adjust.
 
 use http::{Method, Request, Response, StatusCode};
-use serde_json::json;
 
-use super::answers::{CapturedPayment, Foreign, Refund, RefundedPayment, V1Answer};
+use super::answers::{Acted, CapturedPayment, Foreign, Refund, RefundedPayment, V1Answer};
 use super::shared::{refused, wrong_mid};
 use super::{Handled, gateway_error, json_response, not_found, wire};
 use crate::behaviour::Surface;
 use crate::inventory::Route;
-use crate::ledger::{CancelAmounts, CancelCommand, LedgerPayment, LedgerRefund, valid_amount};
+use crate::commands::{CancelAmounts, CancelCommand};
+use crate::ledger::{LedgerPayment, LedgerRefund, valid_amount};
 use crate::sandbox::Sandbox;
 use rust_decimal::Decimal;
 
@@ -223,7 +223,10 @@ pub(crate) fn apply(sandbox: &mut Sandbox, request: V1Request) -> Handled {
         V1Command::Terminate(id) => match sandbox.recurring.terminate(&id) {
             Ok(()) => json_response(
                 StatusCode::OK,
-                &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
+                &Acted {
+                    recurring_id: Some(&id),
+                    ..Acted::success()
+                },
             ),
             Err(refusal) => refused(refusal),
         },
@@ -232,7 +235,10 @@ pub(crate) fn apply(sandbox: &mut Sandbox, request: V1Request) -> Handled {
             match sandbox.recurring.adjust(&id, &request.adjust_amount, today) {
                 Ok(()) => json_response(
                     StatusCode::OK,
-                    &json!({"rescode": "0000", "resmsg": "Success.", "recurring_id": id}),
+                    &Acted {
+                        recurring_id: Some(&id),
+                        ..Acted::success()
+                    },
                 ),
                 Err(refusal) => refused(refusal),
             }
@@ -492,6 +498,9 @@ fn ready(
     }
     json_response(
         StatusCode::OK,
-        &json!({"rescode": "0000", "resmsg": "Success.", "fgkey": fgkey}),
+        &Acted {
+            fgkey: Some(&fgkey),
+            ..Acted::success()
+        },
     )
 }

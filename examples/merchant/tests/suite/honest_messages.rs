@@ -13,7 +13,7 @@ use eximbay_merchant::commands::{self, Action};
 use eximbay_merchant::order::{Order, OrderKind, Stage};
 use eximbay_merchant::store::{Decision, Store};
 use eximbay_merchant::{Gateway, Settings, Shop};
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sqlx::Connection;

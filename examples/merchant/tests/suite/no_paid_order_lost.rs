@@ -61,7 +61,7 @@ async fn wait_until_delivery_given_up(sandbox: &RunningSandbox, tid: &str) {
             .filter(|d| d.transaction_id == tid)
             .map(|d| d.acknowledged)
             .collect();
-        if attempts.len() == eximbay_sim::callbacks::CALLBACK_ATTEMPTS as usize {
+        if attempts.len() == eximbay_sim::CALLBACK_ATTEMPTS as usize {
             assert!(attempts.iter().all(|ack| !ack), "{attempts:?}");
             return;
         }
