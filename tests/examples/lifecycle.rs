@@ -1,5 +1,5 @@
 //! Walks one payment through authorized → captured → partially refunded → refunded with
-//! the sans-IO core, against the in-memory scripted gateway, including an ambiguous refund
+//! the sans-IO core, against the sandbox in-process (a scripted gateway), including an ambiguous refund
 //! that is reconciled instead of replayed. Prints each request and transition.
 
 #![allow(
@@ -93,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "captured {} refunded {} — the gateway applied {} refund(s)",
         payment.captured_amount(),
         payment.refunded_amount(),
-        gateway.applied_refund_ids.len()
+        gateway.applied_refund_ids().len()
     );
     Ok(())
 }

@@ -641,8 +641,8 @@ fn ureq_client_captures_and_partially_refunds() {
     let t = client.refund_full(&mut payment, "r2", None).unwrap();
     assert_eq!(t.to, PaymentStatus::Refunded);
     let g = gateway.lock().unwrap();
-    assert_eq!(g.ledger[TID].captures_applied, 1);
-    assert_eq!(g.applied_refund_ids.len(), 2);
+    assert_eq!(g.payment(TID).captures_applied, 1);
+    assert_eq!(g.applied_refund_ids().len(), 2);
     // Refused before sending: nothing more reached the server.
     drop(g);
     let before = server.requests().len();
@@ -678,7 +678,7 @@ fn async_client_captures_and_partially_refunds() {
             "0.6".parse::<rust_decimal::Decimal>().unwrap()
         );
     });
-    assert_eq!(gateway.lock().unwrap().applied_refund_ids.len(), 1);
+    assert_eq!(gateway.lock().unwrap().applied_refund_ids().len(), 1);
 }
 
 #[test]
@@ -716,7 +716,7 @@ fn an_ambiguous_refund_leads_to_reconcile_not_a_second_refund() {
     assert_eq!(t.event, PaymentEvent::Reconciled);
     assert_eq!(payment.status(), PaymentStatus::PartiallyRefunded);
     assert_eq!(payment.refunded_amount().to_string(), "0.40");
-    assert_eq!(gateway.lock().unwrap().applied_refund_ids.len(), 1);
+    assert_eq!(gateway.lock().unwrap().applied_refund_ids().len(), 1);
 
     // reqwest: an ambiguous capture is reconciled, never re-sent.
     let gateway = ledger();
@@ -739,7 +739,7 @@ fn an_ambiguous_refund_leads_to_reconcile_not_a_second_refund() {
         );
     });
     assert_eq!(server.requests().len(), 2, "capture once, retrieve once");
-    assert_eq!(gateway.lock().unwrap().ledger[TID].captures_applied, 1);
+    assert_eq!(gateway.lock().unwrap().payment(TID).captures_applied, 1);
 }
 
 #[test]
@@ -769,7 +769,7 @@ fn safe_failures_are_retried_by_both_clients() {
     let mut payment = authorized_payment();
     client.capture(&mut payment).unwrap();
     assert_eq!(server.requests().len(), 2);
-    assert_eq!(gateway.lock().unwrap().ledger[TID].captures_applied, 1);
+    assert_eq!(gateway.lock().unwrap().payment(TID).captures_applied, 1);
 }
 
 #[test]
@@ -825,5 +825,5 @@ fn any_async_client_plugs_in_with_a_closure() {
         .block_on(client.refund_partial(&mut payment, Amount::parse("0.25").unwrap(), "r1", None))
         .unwrap();
     assert_eq!(t.to, PaymentStatus::PartiallyRefunded);
-    assert_eq!(gateway.lock().unwrap().applied_refund_ids.len(), 1);
+    assert_eq!(gateway.lock().unwrap().applied_refund_ids().len(), 1);
 }

@@ -574,7 +574,7 @@ impl StateMachineTest for Harness {
                 "refundable"
             );
         }
-        let entry = &h.gateway.ledger[TID];
+        let entry = h.gateway.payment(TID);
         assert!(entry.captures_applied <= 1, "captured twice");
         assert_eq!(entry.captured, model.captured, "gateway captured");
         assert_eq!(
@@ -668,5 +668,5 @@ fn an_ambiguous_capture_is_reconciled_never_replayed() {
     );
     h.payment.apply(truth).unwrap();
     assert_eq!(h.payment.status(), PaymentStatus::Captured);
-    assert_eq!(h.gateway.ledger[TID].captures_applied, 1);
+    assert_eq!(h.gateway.payment(TID).captures_applied, 1);
 }
