@@ -164,7 +164,10 @@ impl ScriptedGateway {
 
     /// Registers a cash payment (`PAYMENT`) the buyer has not paid yet under `tid`.
     pub fn register_cash(&mut self, tid: &str, order_id: &str, currency: &str, amount: &str) {
-        self.register(tid, &NewPayment::new(order_id, currency, amount).with_method("cash"));
+        self.register(
+            tid,
+            &NewPayment::new(order_id, currency, amount).with_method("cash"),
+        );
     }
 
     /// Opens `new` in the sandbox's ledger under the transaction id `tid`.

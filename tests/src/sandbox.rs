@@ -79,9 +79,8 @@ pub fn config(sandbox: &RunningSandbox) -> Config {
 
 /// [`config`] with the sandbox's secret key (to sign windows and verify notifications).
 pub fn signed_config(sandbox: &RunningSandbox) -> Config {
-    config(sandbox).with_secret_key(
-        eximbay_core::SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap(),
-    )
+    config(sandbox)
+        .with_secret_key(eximbay_core::SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap())
 }
 
 /// A backoff that retries within milliseconds (three attempts).

@@ -25,8 +25,8 @@ use eximbay_core::window::{Line, PaymentForm};
 use eximbay_core::{
     Amount, Currency, Lang, Notification, OrderId, SecretKey, Timestamp, TransactionType,
 };
-use eximbay_sim::RunningSandbox;
 use eximbay_sim::DEFAULT_SECRET_KEY;
+use eximbay_sim::RunningSandbox;
 use eximbay_tests::browser::Browser;
 use eximbay_tests::loopback::{Action, LoopbackServer};
 
@@ -242,7 +242,8 @@ async fn browser_v1_request_pay_approve() {
     }));
     let sim = sandbox.sandbox();
     let payment = sim
-        .ledger.payments()
+        .ledger
+        .payments()
         .find(|p| p.order_id == "V1-1")
         .unwrap();
     assert!(

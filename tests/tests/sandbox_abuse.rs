@@ -49,11 +49,7 @@ fn payments_have_unique_ids(count: usize) {
             .create_payment(new_payment(&format!("O-{n}")))
             .unwrap();
     }
-    assert_eq!(
-        sandbox.ledger.len(),
-        count,
-        "no payment replaced another"
-    );
+    assert_eq!(sandbox.ledger.len(), count, "no payment replaced another");
     for tid in sandbox.ledger.payments().map(|p| &p.transaction_id) {
         assert_eq!(tid.len(), 24, "{tid}");
         assert!(tid.starts_with("1849705C64W"), "{tid}");
@@ -69,7 +65,14 @@ fn transaction_ids_never_repeat_and_the_ledger_never_overwrites() {
     let mut clash = first.clone();
     clash.order_id = "B".into();
     assert!(sandbox.ledger.insert(clash).is_err());
-    assert_eq!(sandbox.ledger.payment(&first.transaction_id).unwrap().order_id, "A");
+    assert_eq!(
+        sandbox
+            .ledger
+            .payment(&first.transaction_id)
+            .unwrap()
+            .order_id,
+        "A"
+    );
 }
 
 /// A million and one payments on one test-clock day (the load that once wrapped the old
@@ -672,7 +675,8 @@ fn requests_parsed_before_the_lock_answer_as_in_process() {
     let (a, b) = (running.sandbox(), &in_process);
     assert_eq!(a.ledger.len(), b.ledger.len());
     let status = |s: &Sandbox| {
-        s.ledger.payments()
+        s.ledger
+            .payments()
             .map(|p| p.remote_status())
             .collect::<Vec<_>>()
     };

@@ -108,13 +108,12 @@ pub use results::PAY_TO;
 pub use routes::window::{TEST_CARD, WINDOW_CANCEL_RESCODE, WINDOW_DECLINE_RESCODE};
 
 // The HTTP server and its bounds.
+pub use routes::pages::ADVANCE_STEP_CHARGES;
 #[cfg(feature = "server")]
 pub use server::{
     ACCEPT_BACKOFF, ADVANCE_STEP_HOLD, ADVANCE_STEP_PAUSE, CLOSE_GRACE, LISTEN_BACKLOG,
-    MAX_REQUEST_BYTES, PAGE_WRITERS, RunningSandbox, ServerOptions, SharedSandbox, deliver, lock,
-    locked, serve,
+    PAGE_WRITERS, RunningSandbox, ServerOptions, SharedSandbox, deliver, lock, locked, serve,
 };
-pub use routes::pages::ADVANCE_STEP_CHARGES;
 
 /// The legacy server-to-server path.
 pub const DIRECT_PROCESSOR_PATH: &str = eximbay_core::config::DIRECT_PROCESSOR_PATH;

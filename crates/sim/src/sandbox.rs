@@ -10,18 +10,17 @@ use crate::tokens::Tokens;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use eximbay_core::{Amount, Date, Timestamp};
+use eximbay_core::{Date, Timestamp};
 use rust_decimal::Decimal;
 
 use crate::behaviour::{Behaviour, CallbackNames, CashSaleTransactionId, Surface};
 use crate::callbacks::{Callback, DeliveryLog, Inbox, Signer};
-use crate::faults::{Fault, Faults};
 use crate::commands::NewPayment;
+use crate::faults::{Fault, Faults};
 use crate::ledger::{Ledger, LedgerPayment, valid_amount};
 use crate::recurring::{Registration, Registrations};
 use crate::results::{self, ResultStamp};
 use crate::windows::Windows;
-
 
 /// The public test MID, API key and secret the sandbox uses unless configured otherwise.
 pub const DEFAULT_MID: &str = "1849705C64";
@@ -275,8 +274,13 @@ impl Sandbox {
         });
         let mut callbacks = Vec::new();
         if let Some(url) = &new.status_url {
-            let mut fields =
-                results::payment_fields(&self.result_stamp(), &payment, new.param1.as_deref(), &new.echo, names);
+            let mut fields = results::payment_fields(
+                &self.result_stamp(),
+                &payment,
+                new.param1.as_deref(),
+                &new.echo,
+                names,
+            );
             if payment.cash {
                 let tid = &payment.transaction_id;
                 fields.push(("status", "Registered".to_owned()));
@@ -378,7 +382,13 @@ impl Sandbox {
         let Some(url) = payment.status_url.clone() else {
             return Ok(Vec::new());
         };
-        let mut fields = results::payment_fields(&self.result_stamp(), &payment, None, &[], CallbackNames::Legacy);
+        let mut fields = results::payment_fields(
+            &self.result_stamp(),
+            &payment,
+            None,
+            &[],
+            CallbackNames::Legacy,
+        );
         fields.push(("status", if paid { "Sale" } else { "Void" }.to_owned()));
         Ok(vec![Callback {
             url,
@@ -462,8 +472,7 @@ impl Sandbox {
                     registration.order_id.clone(),
                     registration.currency.clone(),
                     registration.amount.clone(),
-                    valid_amount(&registration.amount, &registration.currency)
-                        .unwrap_or_default(),
+                    valid_amount(&registration.amount, &registration.currency).unwrap_or_default(),
                     "PAYMENT".to_owned(),
                 )
             });

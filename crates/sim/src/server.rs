@@ -33,14 +33,14 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use crate::routes::pages::ADVANCE_STEP_CHARGES;
 use crate::routes::{Disposition, Handled, Locked};
 use crate::sandbox::{Sandbox, SandboxConfig};
+pub use connections::CLOSE_GRACE;
 use connections::{Connection, Connections};
 use delivery::DeliveryQueue;
-pub use connections::CLOSE_GRACE;
 pub use delivery::deliver;
 
 /// Largest request body the sandbox reads: larger ones are refused (413) before anything
 /// is parsed or locked.
-pub const MAX_REQUEST_BYTES: usize = crate::routes::MAX_BODY_BYTES;
+const MAX_REQUEST_BYTES: usize = crate::routes::MAX_BODY_BYTES;
 
 /// How long the accept loop waits after a failed `accept()` before trying again.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);

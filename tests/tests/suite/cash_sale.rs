@@ -170,8 +170,7 @@ fn the_sale_is_applied_once_and_refunded_under_each_sandbox_choice() {
         }))
         .unwrap();
         let (registration, _, callbacks) = sandbox.create_payment(new).unwrap();
-        let secret =
-            eximbay_core::SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap();
+        let secret = eximbay_core::SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap();
         let read = |body: &str| {
             let notification = Notification::parse(body.as_bytes()).unwrap();
             notification.verify(&secret).unwrap();
@@ -212,7 +211,12 @@ fn the_sale_is_applied_once_and_refunded_under_each_sandbox_choice() {
             .unwrap_or_else(|e| panic!("{choice:?}: {e}"));
         assert_eq!(payment.status(), PaymentStatus::Refunded, "{choice:?}");
         assert_eq!(
-            sandbox.ledger.payment(&sale_tid).unwrap().refunded.to_string(),
+            sandbox
+                .ledger
+                .payment(&sale_tid)
+                .unwrap()
+                .refunded
+                .to_string(),
             "5000",
             "{choice:?}"
         );

@@ -5,11 +5,11 @@
 //! HTTP, and end agreeing with the sandbox.
 
 use eximbay_core::{Amount, Lang, Notification, Payment, PaymentStatus};
+use eximbay_sim::{Behaviour, SandboxConfig};
 use eximbay_sim::{
     CallbackNames, CancelBeforeCapture, EchoedAmounts, RefundBalance, RetrieveByOrder, RetrieveLag,
     RetrieveShape,
 };
-use eximbay_sim::{Behaviour, SandboxConfig};
 use serde_json::json;
 
 use eximbay_tests::sandbox::*;

@@ -14,9 +14,9 @@ use eximbay_core::ops::retrieve::{KeyField, Retrieve};
 use eximbay_core::{
     Amount, Currency, Lang, Notification, Operation, OrderId, SecretKey, TransactionId, fgkey,
 };
-use eximbay_sim::{FieldPolicy, MissingRequired, UndeclaredFields};
-use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{Behaviour, Sandbox, SandboxConfig};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{FieldPolicy, MissingRequired, UndeclaredFields};
 use serde_json::Value;
 
 fn secret() -> SecretKey {

@@ -12,9 +12,9 @@ use eximbay_core::{
     Amount, Currency, Lang, Notification, Operation, OrderId, Payment, PaymentStatus, SecretKey,
     TransactionId, fgkey,
 };
-use eximbay_sim::{FgkeyFailure, FieldPolicy, RetrieveByOrder, UndeclaredFields};
-use eximbay_sim::{DEFAULT_MID, DEFAULT_SECRET_KEY};
 use eximbay_sim::{Behaviour, Sandbox, SandboxConfig};
+use eximbay_sim::{DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{FgkeyFailure, FieldPolicy, RetrieveByOrder, UndeclaredFields};
 use eximbay_tests::test_config;
 use serde_json::json;
 
@@ -311,7 +311,10 @@ fn payment_pa_and_rebill_make_payments() {
     assert_eq!(value(&answer, "tokenID"), token);
     assert_eq!(value(&answer, "product"), "Box");
     let rebilled = value(&answer, "transid");
-    assert_eq!(sandbox.ledger.payment(rebilled).unwrap().transaction_type, "REBILL");
+    assert_eq!(
+        sandbox.ledger.payment(rebilled).unwrap().transaction_type,
+        "REBILL"
+    );
     let unknown = [
         ("mid", DEFAULT_MID),
         ("txntype", "REBILL"),

@@ -30,12 +30,12 @@ use eximbay_core::{
     PaymentStatus, Recurring, RecurringId, Refusal, ResponseError, SecretKey, Timestamp,
     TransactionId, TransactionType, fgkey,
 };
+use eximbay_sim::DEFAULT_SECRET_KEY;
 use eximbay_sim::SandboxConfig;
 use eximbay_sim::{
     Behaviour, EchoedAmounts, FullRefundAfterPartial, LegacySignature, RepeatedRefundId,
     UnknownTransaction,
 };
-use eximbay_sim::DEFAULT_SECRET_KEY;
 use eximbay_tests::{SECRET_KEY, TID, json_response, render_request, response, test_config};
 use http::Request;
 use rust_decimal::Decimal;

@@ -14,9 +14,9 @@
 use eximbay_core::{
     Amount, Currency, Lang, NotFoundGrace, Notification, OrderId, SecretKey, Timestamp, Token,
 };
-use eximbay_sim::RetrieveLag;
-use eximbay_sim::NewPayment;
 use eximbay_sim::DEFAULT_SECRET_KEY;
+use eximbay_sim::NewPayment;
+use eximbay_sim::RetrieveLag;
 use eximbay_sim::{Behaviour, RunningSandbox, SandboxConfig};
 
 use eximbay_tests::sandbox::{config, control, start_with};

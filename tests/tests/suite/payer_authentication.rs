@@ -15,8 +15,8 @@ use eximbay_core::{
     Amount, Currency, Lang, Notification, Operation, OrderId, PayerAuthId, PayerAuthentication,
     PaymentStatus, SecretKey, Timestamp, TransactionType,
 };
-use eximbay_sim::RunningSandbox;
 use eximbay_sim::DEFAULT_SECRET_KEY;
+use eximbay_sim::RunningSandbox;
 use eximbay_tests::{render_request, test_config};
 
 /// The caller's clock when the calls are sent.
@@ -256,7 +256,9 @@ fn an_ambiguous_confirm_is_reconciled_by_order_id() {
     assert!(
         sandbox
             .sandbox()
-            .ledger.payment(payment.transaction_id().as_str()).is_some()
+            .ledger
+            .payment(payment.transaction_id().as_str())
+            .is_some()
     );
 
     // A 500 before anything was made: the retrieve finds nothing. One NONE right after the

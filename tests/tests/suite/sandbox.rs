@@ -12,8 +12,8 @@ use eximbay_core::{
     Amount, ClientError, Currency, Date, Lang, Notification, OrderId, PaymentEvent, PaymentStatus,
     Recurring, RecurringStatus, SecretKey, Timestamp,
 };
-use eximbay_sim::RunningSandbox;
 use eximbay_sim::DEFAULT_SECRET_KEY;
+use eximbay_sim::RunningSandbox;
 use serde_json::json;
 
 use eximbay_tests::sandbox::*;

@@ -175,9 +175,15 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
         );
     }
     let ledger = &sandbox.ledger;
-    assert_eq!(ledger.payment(&tids[0]).unwrap().refunded, "1".parse().unwrap());
+    assert_eq!(
+        ledger.payment(&tids[0]).unwrap().refunded,
+        "1".parse().unwrap()
+    );
     assert_eq!(ledger.payment(&tids[0]).unwrap().refunds.len(), 1);
-    assert_eq!(ledger.payment(&tids[1]).unwrap().refunded, "100".parse().unwrap());
+    assert_eq!(
+        ledger.payment(&tids[1]).unwrap().refunded,
+        "100".parse().unwrap()
+    );
     assert_eq!(ledger.payment(&tids[1]).unwrap().refunds.len(), 1);
 
     let capture = |amount: &str| {

@@ -4,13 +4,13 @@
 //! exercised under each of its values, and a refusal names the field, never a reader's path.
 
 use eximbay_core::{SecretKey, fgkey};
+use eximbay_sim::{Behaviour, Sandbox, SandboxConfig};
 use eximbay_sim::{
     BuyerCancelCode, CancelBeforeCapture, CashSaleTransactionId, FieldPolicy, IdLengths,
     MissingRequired, RebillLines, RetrieveByOrder, RetrieveLag, RetrieveShape, SecondConfirm,
     TokenDeleteBody,
 };
 use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
-use eximbay_sim::{Behaviour, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
 fn sandbox_with(behaviour: Behaviour) -> Sandbox {
@@ -476,7 +476,10 @@ fn a_cash_sale_keeps_or_changes_its_transaction_id() {
             choice == CashSaleTransactionId::Same,
             "{choice:?}"
         );
-        assert_eq!(sandbox.ledger.payment(sale_tid).unwrap().remote_status(), "SALE");
+        assert_eq!(
+            sandbox.ledger.payment(sale_tid).unwrap().remote_status(),
+            "SALE"
+        );
     }
 }
 

@@ -28,8 +28,8 @@ use eximbay_core::{
     Notification, OrderId, Payment, PaymentNotice, PaymentOutcome, PaymentStatus, Recurring,
     RecurringId, RecurringStatus, SecretKey, TransactionId, TransportFailure,
 };
-use eximbay_sim::{Behaviour, EchoedAmounts, FullRefundAfterPartial, RepeatedRefundId};
 use eximbay_sim::NewPayment;
+use eximbay_sim::{Behaviour, EchoedAmounts, FullRefundAfterPartial, RepeatedRefundId};
 use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY, RegistrationStatus};
 use eximbay_sim::{Disposition, Fault, FaultKind, Sandbox, SandboxConfig};
 use http::{Request, Response};

@@ -15,9 +15,9 @@ use eximbay_core::{
     Amount, ClientError, Currency, Lang, Notification, Operation, OrderId, PaymentStatus, Refusal,
     SecretKey, Timestamp, Token, TokenId, TokenStatus, TransactionType,
 };
-use eximbay_sim::TokenLookupAnswer;
-use eximbay_sim::NewPayment;
 use eximbay_sim::DEFAULT_SECRET_KEY;
+use eximbay_sim::NewPayment;
+use eximbay_sim::TokenLookupAnswer;
 use eximbay_sim::{Behaviour, RunningSandbox, SandboxConfig, ServerOptions};
 use eximbay_tests::{render_request, test_config};
 

@@ -70,7 +70,11 @@ fn refunds_take_the_librarys_path() {
         derived.as_str()
     );
     assert!(
-        sandbox.sandbox().ledger.payment(&tid).unwrap()
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
             .refunds
             .contains_key(derived.as_str())
     );
@@ -86,7 +90,16 @@ fn refunds_take_the_librarys_path() {
     // One of --refund-key / --refund-id is required: nothing is sent without it.
     let out = refund(&["--balance", "0.01", "--partial", "0.01"]);
     assert_eq!(code(&out), 2);
-    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(), 2);
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .refunds
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -115,7 +128,15 @@ fn input_is_forgiving_where_it_is_safe_and_strict_where_it_is_not() {
         None,
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().captures_applied, 1);
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .captures_applied,
+        1
+    );
 
     // Refused before sending, with a message that says why (exit 2).
     let tid_usd = new_payment(&sandbox, "FH-U", "10.00");
@@ -160,7 +181,12 @@ fn input_is_forgiving_where_it_is_safe_and_strict_where_it_is_not() {
         stderr(&out)
     );
     assert_eq!(
-        sandbox.sandbox().ledger.payment(&tid_usd).unwrap().captures_applied,
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid_usd)
+            .unwrap()
+            .captures_applied,
         0
     );
 }

@@ -79,14 +79,35 @@ fn capture_refund_retrieve_with_exit_codes() {
     let out = eximbay(Some(&base), &reused, None);
     assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stdout));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\"refund_amount\":\"3.00\""));
-    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(), 1);
     assert_eq!(
-        sandbox.sandbox().ledger.payment(&tid).unwrap().refunded.to_string(),
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .refunds
+            .len(),
+        1
+    );
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .refunded
+            .to_string(),
         "2.50"
     );
 
     // Invalid input: exit 2, nothing sent.
-    let before = sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len();
+    let before = sandbox
+        .sandbox()
+        .ledger
+        .payment(&tid)
+        .unwrap()
+        .refunds
+        .len();
     let bad = [
         &["refund"],
         &payment[..],
@@ -118,7 +139,13 @@ fn capture_refund_retrieve_with_exit_codes() {
     .concat();
     assert_eq!(code(&eximbay(Some(&base), &over, None)), 2);
     assert_eq!(
-        sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(),
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .refunds
+            .len(),
         before
     );
 
@@ -411,7 +438,15 @@ fn every_scripted_fault_through_the_cli() {
     let out = eximbay(Some(&base), &capture, None);
     assert_eq!(code(&out), 3, "EM00 retried, then the decline is final");
     assert_eq!(json(&out)["rescode"], "HE07");
-    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().captures_applied, 0);
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .captures_applied,
+        0
+    );
     // HTTP 500 on a capture: the outcome is unknown (exit 4); retrieve says it did not happen.
     fault("/capture", FaultKind::Http500);
     assert_eq!(code(&eximbay(Some(&base), &capture, None)), 4);
@@ -423,7 +458,15 @@ fn every_scripted_fault_through_the_cli() {
     // A slow answer within the timeout is just slow.
     fault("/capture", FaultKind::Delay { ms: 200 });
     assert_eq!(code(&eximbay(Some(&base), &capture, None)), 0);
-    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().captures_applied, 1);
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .captures_applied,
+        1
+    );
 }
 
 /// A gateway on a free port that answers every request with `answer` (HTTP 200, JSON).

@@ -16,12 +16,12 @@ use crate::sandbox::{FrontDoor, Sandbox};
 mod answers;
 pub mod checkout;
 mod confirm;
-pub mod test_controls;
 mod direct;
 pub mod legacy;
 pub mod pages;
 mod retrieve;
 mod shared;
+pub mod test_controls;
 mod tokenbilling;
 pub mod v1;
 pub mod window;
@@ -277,7 +277,9 @@ impl Sandbox {
             Route::Window(window_request) => window::handle(self, window_request),
             Route::V1(Ok(command)) => v1::apply(self, command),
             Route::V1(Err(refused)) => Handled::respond(*refused),
-            Route::TooLarge | Route::TestControl(_) | Route::NotFound => Handled::respond(not_found()),
+            Route::TooLarge | Route::TestControl(_) | Route::NotFound => {
+                Handled::respond(not_found())
+            }
         };
         handled.disposition = match fault {
             Some(FaultKind::Delay { ms }) => Disposition::Delay(Duration::from_millis(ms)),

@@ -26,8 +26,8 @@ use serde_json::{Value, json};
 use super::pages::{AuthenticationsPage, ClockRun, Page, TokensPage, clock_json};
 use super::{Handled, Locked, json_response, text_response};
 use crate::callbacks::Callback;
-use crate::faults::Fault;
 use crate::commands::NewPayment;
+use crate::faults::Fault;
 use crate::sandbox::{FrontDoor, Sandbox};
 
 #[derive(Deserialize)]

@@ -4,9 +4,7 @@
 
 use http::{Response, StatusCode};
 
-use super::answers::{
-    Acted, BareResult, CardInfo, Rebilled, RebilledPayment, TokenStatus,
-};
+use super::answers::{Acted, BareResult, CardInfo, Rebilled, RebilledPayment, TokenStatus};
 use super::shared::{made_by_call, refused, wrong_mid};
 use super::{gateway_error, json_response, wire};
 use crate::behaviour::{RebillLines, Surface, TokenDeleteBody, TokenLookupAnswer};

@@ -8,8 +8,8 @@ use super::answers::{Acted, CapturedPayment, Foreign, Refund, RefundedPayment, V
 use super::shared::{refused, wrong_mid};
 use super::{Handled, gateway_error, json_response, not_found, wire};
 use crate::behaviour::Surface;
-use crate::inventory::Route;
 use crate::commands::{CancelAmounts, CancelCommand};
+use crate::inventory::Route;
 use crate::ledger::{LedgerPayment, LedgerRefund, valid_amount};
 use crate::sandbox::Sandbox;
 use rust_decimal::Decimal;

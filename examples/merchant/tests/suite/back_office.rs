@@ -393,7 +393,11 @@ async fn full_refunds_releases_large_refunds_and_endings_ask_to_confirm_first() 
         "{release}"
     );
     assert!(
-        sandbox.sandbox().ledger.payment(&auth_tid).unwrap()
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&auth_tid)
+            .unwrap()
             .refunds
             .is_empty()
     );

@@ -311,13 +311,31 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
     let order = store.order(&order_id).await.unwrap().unwrap();
     assert_eq!(order.payment.unwrap().refunded_amount(), dec("7.00"));
     // Never replayed: the ledger still has one refund.
-    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(), 1);
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .refunds
+            .len(),
+        1
+    );
     // Resubmitting the interrupted form shows its result and sends nothing.
     let again = operator
         .submit(&order_id, &form, &[("amount", "7.00")])
         .await;
     assert_eq!(again.status(), 303);
-    assert_eq!(sandbox.sandbox().ledger.payment(&tid).unwrap().refunds.len(), 1);
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .ledger
+            .payment(&tid)
+            .unwrap()
+            .refunds
+            .len(),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
