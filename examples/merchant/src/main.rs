@@ -253,7 +253,7 @@ mod embedded {
         /// shop started with nothing configured agree.
         #[test]
         fn the_default_keys_are_the_sandboxs() {
-            use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+            use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
             assert_eq!(super::super::PUBLIC_TEST_MID, DEFAULT_MID);
             assert_eq!(super::super::PUBLIC_TEST_API_KEY, DEFAULT_API_KEY);
             assert_eq!(super::super::PUBLIC_TEST_SECRET_KEY, DEFAULT_SECRET_KEY);
