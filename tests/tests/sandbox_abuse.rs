@@ -16,8 +16,8 @@ mod server;
 #[path = "sandbox_abuse/state.rs"]
 mod state;
 
-use eximbay_sim::commands::NewPayment;
-use eximbay_sim::sandbox::{LEDGER_PAGE_MAX, MAX_ADVANCE_DAYS};
+use eximbay_sim::NewPayment;
+use eximbay_sim::{LEDGER_PAGE_MAX, MAX_ADVANCE_DAYS};
 use eximbay_sim::{Sandbox, SandboxConfig};
 use http::Request;
 use serde_json::{Value, json};
@@ -222,7 +222,7 @@ use eximbay_core::{Notification, NotificationError, SecretKey, fgkey};
 
 #[test]
 fn a_signed_free_text_value_cannot_smuggle_a_field_past_strict_mode() {
-    let secret = SecretKey::new(eximbay_sim::sandbox::DEFAULT_SECRET_KEY).unwrap();
+    let secret = SecretKey::new(eximbay_sim::DEFAULT_SECRET_KEY).unwrap();
     let fields = [
         ("mid", "1849705C64"),
         ("ref", "O-1"),
@@ -374,7 +374,7 @@ type Case<'a> = (
     Option<&'a str>,
     &'a str,
     String,
-    Option<eximbay_sim::faults::FaultKind>,
+    Option<eximbay_sim::FaultKind>,
 );
 
 /// The server reads, authenticates and parses a v1 request (and checks a DirectProcessor
@@ -384,7 +384,7 @@ type Case<'a> = (
 #[test]
 fn requests_parsed_before_the_lock_answer_as_in_process() {
     use eximbay_sim::ServerOptions;
-    use eximbay_sim::faults::{Fault, FaultKind};
+    use eximbay_sim::{Fault, FaultKind};
 
     let running =
         eximbay_tests::sandbox::start_sandbox(SandboxConfig::default(), ServerOptions::default());

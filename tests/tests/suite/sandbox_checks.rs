@@ -2,7 +2,7 @@
 //! refuses (authentication, content type, id length, method, undeclared fields, partial
 //! capture, the balance guard) and that a refused request changes nothing.
 
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
@@ -127,7 +127,7 @@ fn resmsg(sandbox: &mut Sandbox, request: &http::Request<Vec<u8>>) -> (String, S
 fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
     let mut sandbox = Sandbox::new(SandboxConfig {
         behaviour: eximbay_sim::Behaviour {
-            v1_refund_balance: eximbay_sim::behaviour::RefundBalance::Required,
+            v1_refund_balance: eximbay_sim::RefundBalance::Required,
             ..Default::default()
         },
         ..SandboxConfig::default()

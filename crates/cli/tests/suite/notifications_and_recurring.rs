@@ -167,7 +167,7 @@ fn recurring_calls_are_signed_on_request() {
     let sandbox = eximbay_tests::sandbox::start_sandbox(
         SandboxConfig {
             behaviour: eximbay_sim::Behaviour {
-                legacy_signing: eximbay_sim::behaviour::LegacySignature::Required,
+                legacy_signing: eximbay_sim::LegacySignature::Required,
                 ..Default::default()
             },
             ..SandboxConfig::default()

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID};
 use eximbay_sim::{Fault, FaultKind};
 
 use crate::support::*;

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use eximbay_sim::RunningSandbox;
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 /// A sandbox on a free port, delivering callbacks quickly (`eximbay_tests::sandbox::start`).
 pub use eximbay_tests::sandbox::start as sandbox;
 use serde_json::Value;

@@ -263,8 +263,8 @@ async fn settings_debug_shows_no_keys() {
     let debug = format!("{:?} {:?}", app.shop.settings, app.shop);
     assert!(debug.contains("api_key: \"<redacted>\""), "{debug}");
     for secret in [
-        eximbay_sim::sandbox::DEFAULT_API_KEY,
-        eximbay_sim::sandbox::DEFAULT_SECRET_KEY,
+        eximbay_sim::DEFAULT_API_KEY,
+        eximbay_sim::DEFAULT_SECRET_KEY,
     ] {
         assert!(!debug.contains(secret), "{debug}");
     }

@@ -13,7 +13,7 @@ use eximbay_merchant::sandbox_control::EmbeddedSandbox;
 use eximbay_merchant::store::Store;
 use eximbay_merchant::{Gateway, Limits, Settings, Shop};
 use eximbay_sim::RunningSandbox;
-use eximbay_sim::sandbox::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
+use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID, DEFAULT_SECRET_KEY};
 /// A sandbox on a free port, delivering callbacks quickly (`eximbay_tests::sandbox::start`).
 pub use eximbay_tests::sandbox::start as sandbox;
 use serde_json::{Value, json};
