@@ -175,12 +175,3 @@ impl ClientError {
         }
     }
 }
-
-/// How a call's result finished, for a machine to absorb (the answer cloned: the caller
-/// keeps the result); `None` when nothing was sent.
-pub fn finished<T: Clone>(result: &Result<T, ClientError>) -> Option<Finished<T>> {
-    match result {
-        Ok(answer) => Some(Finished::Done(answer.clone())),
-        Err(error) => error.finished(),
-    }
-}

@@ -129,14 +129,6 @@ fn a_client_error_reads_as_the_finish_a_machine_absorbs() {
         assert_eq!(error.nothing_sent(), finished.is_none(), "{error}");
     }
     assert_eq!(ClientError::Refused(String::new()).finished::<()>(), None);
-    assert_eq!(
-        crate::client_error::finished(&Ok::<_, ClientError>(7)),
-        Some(Finished::Done(7))
-    );
-    assert_eq!(
-        crate::client_error::finished(&Err::<u8, _>(ClientError::Declined(gateway("HE01")))),
-        Some(Finished::Declined(gateway("HE01")))
-    );
 }
 
 #[test]
@@ -450,4 +442,43 @@ fn unreachable_outcome() -> PaymentOutcome {
     PaymentOutcome::Ambiguous {
         command: PaymentCommand::Reconcile,
     }
+}
+
+#[test]
+fn the_predicates_name_one_kind_each() {
+    let ambiguous = ClientError::Ambiguous {
+        operation: "capture",
+        attempts: 1,
+        detail: String::new(),
+    };
+    let declined = ClientError::Declined(gateway("HE01"));
+    let rejected = ClientError::Rejected(gateway("EC00"));
+    let refused = ClientError::not_sent(PaymentRefusal::NeedsReconcile);
+    assert!(ambiguous.is_ambiguous() && !declined.is_ambiguous() && !refused.is_ambiguous());
+    assert!(rejected.is_rejected_request() && !declined.is_rejected_request());
+    assert!(!ambiguous.is_rejected_request());
+    assert_eq!(declined.gateway_error(), Some(&gateway("HE01")));
+    assert_eq!(rejected.gateway_error(), Some(&gateway("EC00")));
+    assert_eq!(ambiguous.gateway_error(), None);
+    assert_eq!(refused.gateway_error(), None);
+}
+
+#[test]
+fn each_call_gets_its_own_jitter_from_the_seed() {
+    let cfg = Config::new(
+        crate::config::Environment::Test,
+        crate::config::Mid::new("1849705C64").unwrap(),
+        crate::config::ApiKey::new("test_1849705C642C217E0B2D").unwrap(),
+    )
+    .unwrap();
+    let mut settings = Settings::new(cfg);
+    settings.seed = 0x0F0F;
+    let first = settings.policy();
+    let second = settings.policy();
+    assert_eq!(
+        first.jitter_seed, 0x0F0F,
+        "the first call uses the seed as it is"
+    );
+    assert_eq!(second.jitter_seed, 0x0F0F ^ 0x9E37_79B9_7F4A_7C15);
+    assert_eq!(first.backoff, Backoff::default());
 }
