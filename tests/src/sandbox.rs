@@ -99,7 +99,7 @@ pub type Transport =
 
 /// One adapter's HTTP client under the core's blocking facade, whose methods the tests call
 /// directly (`adapter.capture(&mut payment)`). The async facade's methods are twins of the
-/// blocking ones; `tests/tests/suite/sandbox.rs` runs them on their own (`the_async_facade_…`).
+/// blocking ones; `tests/tests/suite/sandbox/` runs them on their own (`the_async_facade_…`).
 pub struct Adapter {
     name: &'static str,
     client: BlockingClient<Transport>,
