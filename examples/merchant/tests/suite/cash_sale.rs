@@ -7,24 +7,11 @@ use crate::support::*;
 use eximbay_core::PaymentStatus;
 use eximbay_core::notification::ACK_BODY;
 use eximbay_merchant::order::Stage;
-use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sale_under_a_new_transaction_id_pays_the_registered_order_once() {
     let (sandbox, (_dir, _), app) = one_shop().await;
-    let order_id = place_order(&app, "sampler", "now").await;
-    let created = sim_post(
-        &sandbox,
-        "/_sim/payments",
-        json!({"order_id": order_id, "currency": "USD", "amount": "25.00", "method": "cash",
-               "status_url": app.shop.status_url()}),
-    )
-    .await;
-    let registered = created["transaction_id"].as_str().unwrap().to_owned();
-    wait_for_order(&app, &order_id, "registered", |o| {
-        o.stage() == Stage::AwaitingTransfer
-    })
-    .await;
+    let (order_id, registered) = registered_cash_order(&app, &sandbox).await;
     // The sale, signed as the gateway signs it, under an id of its own.
     let sale_tid = format!("{}99", &registered[..22]);
     assert_ne!(sale_tid, registered);

@@ -341,19 +341,7 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
 #[tokio::test(flavor = "multi_thread")]
 async fn cash_payments_and_fraud_holds_are_not_shipped() {
     let (sandbox, (_dir, _), app) = one_shop().await;
-    let order_id = place_order(&app, "sampler", "now").await;
-    let created = sim_post(
-        &sandbox,
-        "/_sim/payments",
-        json!({"order_id": order_id, "currency": "USD", "amount": "25.00", "method": "cash",
-               "status_url": app.shop.status_url()}),
-    )
-    .await;
-    let tid = created["transaction_id"].as_str().unwrap().to_owned();
-    wait_for_order(&app, &order_id, "registered", |o| {
-        o.stage() == Stage::AwaitingTransfer
-    })
-    .await;
+    let (order_id, tid) = registered_cash_order(&app, &sandbox).await;
     sim_post(&sandbox, &format!("/_sim/payments/{tid}/settle"), json!({})).await;
     let paid = wait_for_order(&app, &order_id, "paid", |o| o.stage() == Stage::Paid).await;
     assert_eq!(paid.payment.unwrap().status(), PaymentStatus::Captured);

@@ -172,6 +172,26 @@ pub async fn bought(app: &App, sandbox: &RunningSandbox, capture: &str) -> (Stri
     (order_id, tid, order)
 }
 
+/// A cash (bank-transfer) payment for a new sampler order, as the window registers it: the
+/// sandbox POSTs `status=Registered` and the shop records the order as awaiting the
+/// transfer. The order id and the registered transaction id.
+pub async fn registered_cash_order(app: &App, sandbox: &RunningSandbox) -> (String, String) {
+    let order_id = place_order(app, "sampler", "now").await;
+    let created = sim_post(
+        sandbox,
+        "/_sim/payments",
+        json!({"order_id": order_id, "currency": "USD", "amount": "25.00", "method": "cash",
+               "status_url": app.shop.status_url()}),
+    )
+    .await;
+    let tid = created["transaction_id"].as_str().unwrap().to_owned();
+    wait_for_order(app, &order_id, "registered", |o| {
+        o.stage() == eximbay_merchant::order::Stage::AwaitingTransfer
+    })
+    .await;
+    (order_id, tid)
+}
+
 /// A sandbox control call.
 pub async fn sim_post(sandbox: &RunningSandbox, path: &str, body: Value) -> Value {
     let response = client()
