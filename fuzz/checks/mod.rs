@@ -107,18 +107,16 @@ pub fn v1_responses(status: u16, body: &[u8]) {
         amount: amount.clone(),
         lang: Lang::En,
     };
-    let cancel = Cancel {
-        transaction_id: tid.clone(),
-        order_id: order.clone(),
-        currency: Currency::Usd,
-        amount: amount.clone(),
-        balance: amount.clone(),
-        kind: RefundKind::Full,
-        refund_id: RefundId::new("R1"),
-        reason: None,
-        lang: Lang::En,
-        refund_account: None,
-    };
+    let cancel = Cancel::new(
+        tid.clone(),
+        order.clone(),
+        Currency::Usd,
+        amount.clone(),
+        amount.clone(),
+        RefundKind::Full,
+        RefundId::new("R1"),
+        Lang::En,
+    );
     let retrieve = Retrieve {
         key_field: KeyField::TransactionId,
         order_id: order.clone(),

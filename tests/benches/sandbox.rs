@@ -80,18 +80,17 @@ fn capture(i: usize, tid: &str) -> http::Request<Vec<u8>> {
 
 fn refund(i: usize, tid: &str) -> http::Request<Vec<u8>> {
     let transaction_id = TransactionId::new(tid);
-    let op = Cancel {
-        refund_id: RefundId::derive(&transaction_id, "bench"),
+    let refund_id = RefundId::derive(&transaction_id, "bench");
+    let op = Cancel::new(
         transaction_id,
-        order_id: OrderId::new(format!("C-{i}")),
-        currency: Currency::Usd,
-        amount: hundred(),
-        balance: hundred(),
-        kind: RefundKind::Full,
-        reason: None,
-        lang: Lang::En,
-        refund_account: None,
-    };
+        OrderId::new(format!("C-{i}")),
+        Currency::Usd,
+        hundred(),
+        hundred(),
+        RefundKind::Full,
+        refund_id,
+        Lang::En,
+    );
     op.to_http(&test_config()).unwrap()
 }
 

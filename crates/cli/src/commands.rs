@@ -183,16 +183,17 @@ pub fn refund(
         _ => return Err(Failure::usage("give --refund-key KEY or --refund-id ID")),
     };
     let op = Cancel {
-        transaction_id: payment.transaction_id,
-        order_id: payment.order_id,
-        currency: payment.currency,
-        amount: payment.amount,
-        balance,
-        kind,
-        refund_id,
         reason: request.reason,
-        lang: payment.lang,
-        refund_account: None,
+        ..Cancel::new(
+            payment.transaction_id,
+            payment.order_id,
+            payment.currency,
+            payment.amount,
+            balance,
+            kind,
+            refund_id,
+            payment.lang,
+        )
     };
     let refunded = client(global)?.send(&op)?;
     same_payment(

@@ -157,17 +157,17 @@ fn refusals() -> Vec<Row> {
                 .unwrap_err(),
         ));
     }
-    let cancel = |refund_id: &str| Cancel {
-        transaction_id: TransactionId::new(TID),
-        order_id: OrderId::new("O"),
-        currency: Currency::Usd,
-        amount: Amount::parse("1").unwrap(),
-        balance: Amount::parse("1").unwrap(),
-        kind: RefundKind::Full,
-        refund_id: RefundId::new(refund_id),
-        reason: None,
-        lang: Lang::En,
-        refund_account: None,
+    let cancel = |refund_id: &str| {
+        Cancel::new(
+            TransactionId::new(TID),
+            OrderId::new("O"),
+            Currency::Usd,
+            Amount::parse("1").unwrap(),
+            Amount::parse("1").unwrap(),
+            RefundKind::Full,
+            RefundId::new(refund_id),
+            Lang::En,
+        )
     };
     rows.push(row(
         "refund id",

@@ -68,18 +68,16 @@ fn capture() -> Capture {
 }
 
 fn cancel() -> Cancel {
-    Cancel {
-        transaction_id: TransactionId::new("1849705C6420220922000013"),
-        order_id: OrderId::new("20220922113330"),
-        currency: Currency::Usd,
-        amount: Amount::parse("1").unwrap(),
-        balance: Amount::parse("1").unwrap(),
-        kind: RefundKind::Full,
-        refund_id: RefundId::new("1849705C64"),
-        reason: None,
-        lang: Lang::En,
-        refund_account: None,
-    }
+    Cancel::new(
+        TransactionId::new("1849705C6420220922000013"),
+        OrderId::new("20220922113330"),
+        Currency::Usd,
+        Amount::parse("1").unwrap(),
+        Amount::parse("1").unwrap(),
+        RefundKind::Full,
+        RefundId::new("1849705C64"),
+        Lang::En,
+    )
 }
 
 #[test]

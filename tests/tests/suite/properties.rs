@@ -257,18 +257,16 @@ fn parse_with_every_operation(status: u16, body: &[u8]) {
         lang: Lang::En,
     }
     .parse(resp());
-    let _ = Cancel {
-        transaction_id: tid.clone(),
-        order_id: order.clone(),
-        currency: Currency::Usd,
-        amount: amount.clone(),
-        balance: amount.clone(),
-        kind: RefundKind::Full,
-        refund_id: RefundId::new("R1"),
-        reason: None,
-        lang: Lang::En,
-        refund_account: None,
-    }
+    let _ = Cancel::new(
+        tid.clone(),
+        order.clone(),
+        Currency::Usd,
+        amount.clone(),
+        amount.clone(),
+        RefundKind::Full,
+        RefundId::new("R1"),
+        Lang::En,
+    )
     .parse(resp());
     let _ = Retrieve {
         key_field: KeyField::OrderId,

@@ -79,18 +79,17 @@ fn seed_capture() -> Capture {
 }
 
 fn seed_cancel(kind: RefundKind) -> Cancel {
-    Cancel {
-        transaction_id: TransactionId::new(TID),
-        order_id: OrderId::new("20220829170258"),
-        currency: Currency::Usd,
-        amount: amount("1"),
-        balance: amount("1"),
+    Cancel::new(
+        TransactionId::new(TID),
+        OrderId::new("20220829170258"),
+        Currency::Usd,
+        amount("1"),
+        amount("1"),
         kind,
-        refund_id: RefundId::new("1849705C64"),
-        reason: Some("단순변심".to_owned()),
-        lang: Lang::En,
-        refund_account: None,
-    }
+        RefundId::new("1849705C64"),
+        Lang::En,
+    )
+    .with_reason("단순변심")
 }
 
 /// Same fields, same order, same values (JSON whitespace aside).
@@ -141,13 +140,13 @@ fn cancels_match_the_seed_samples() {
 
 #[test]
 fn cancel_with_refund_account_and_without_reason() {
-    let mut cancel = seed_cancel(RefundKind::Partial(amount("0.25")));
+    let mut cancel =
+        seed_cancel(RefundKind::Partial(amount("0.25"))).with_refund_account(RefundAccount {
+            user_name: "Hong Gildong".to_owned(),
+            bank_code: "004".to_owned(),
+            account_number: "12345678901234".to_owned(),
+        });
     cancel.reason = None;
-    cancel.refund_account = Some(RefundAccount {
-        user_name: "Hong Gildong".to_owned(),
-        bank_code: "004".to_owned(),
-        account_number: "12345678901234".to_owned(),
-    });
     let req = cancel.to_http(&test_config()).unwrap();
     insta::assert_snapshot!(render_request(&req));
     assert!(!format!("{cancel:?}").contains("12345678901234"));

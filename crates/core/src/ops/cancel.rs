@@ -101,6 +101,47 @@ pub struct Cancel {
 }
 
 impl Cancel {
+    /// A refund with only the required parts: no reason given (the request then carries
+    /// [`DEFAULT_REFUND_REASON`]) and no refund account; set those with
+    /// [`Cancel::with_reason`] and [`Cancel::with_refund_account`], so a field added later
+    /// breaks no caller.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        transaction_id: TransactionId,
+        order_id: OrderId,
+        currency: Currency,
+        amount: Amount,
+        balance: Amount,
+        kind: RefundKind,
+        refund_id: RefundId,
+        lang: Lang,
+    ) -> Self {
+        Cancel {
+            transaction_id,
+            order_id,
+            currency,
+            amount,
+            balance,
+            kind,
+            refund_id,
+            reason: None,
+            lang,
+            refund_account: None,
+        }
+    }
+
+    /// Why (shown to people).
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Where a bank-transfer payment's refund goes.
+    pub fn with_refund_account(mut self, refund_account: RefundAccount) -> Self {
+        self.refund_account = Some(refund_account);
+        self
+    }
+
     /// `F` or `P`.
     pub fn refund_type(&self) -> &'static str {
         match self.kind {

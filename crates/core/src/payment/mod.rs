@@ -490,23 +490,18 @@ impl Payment {
         command_key: &str,
         reason: Option<&str>,
     ) -> Result<Cancel, PaymentRefusal> {
-        let cancel = Cancel {
-            transaction_id: self.transaction_id.clone(),
-            order_id: self.order_id.clone(),
-            currency: self.currency.clone(),
-            amount: self.amount.clone(),
+        let cancel = Cancel::new(
+            self.transaction_id.clone(),
+            self.order_id.clone(),
+            self.currency.clone(),
+            self.amount.clone(),
             balance,
             kind,
-            refund_id: RefundId::derive(&self.transaction_id, command_key),
-            // The guide requires a reason: the default one, in the operation the caller sees.
-            reason: Some(
-                reason
-                    .unwrap_or(crate::ops::cancel::DEFAULT_REFUND_REASON)
-                    .to_owned(),
-            ),
-            lang: self.lang.clone(),
-            refund_account: None,
-        };
+            RefundId::derive(&self.transaction_id, command_key),
+            self.lang.clone(),
+        )
+        // The guide requires a reason: the default one, in the operation the caller sees.
+        .with_reason(reason.unwrap_or(crate::ops::cancel::DEFAULT_REFUND_REASON));
         let requested = cancel.refund_amount().value();
         if let Some(applied) = self.applied_refund(&cancel.refund_id) {
             return Err(match applied.amount {
