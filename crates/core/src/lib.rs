@@ -31,6 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod ask;
 pub mod authentication;
 pub mod client;
 pub mod client_error;
@@ -72,7 +73,7 @@ pub use drive::{
 };
 pub use error::{BodyExcerpt, BuildError, GatewayError, ResponseError};
 pub use ids::{OrderId, PayerAuthId, RecurringId, RefundId, TokenId, TransactionId};
-pub use machine::{Applied, Finished, StateMachine, Transition};
+pub use machine::{Applied, Ask, Finished, StateMachine, Transition, TransitionOf};
 pub use money::{Amount, AmountError, Currency, GatewayAmount};
 pub use not_found::{AwaitsNotFound, NotFoundDoubt, NotFoundGrace, NotFoundVerdict, NotFoundWatch};
 pub use notification::{Notification, NotificationError};

@@ -4,9 +4,12 @@
 //!
 //! Every machine has the same two halves:
 //!
-//! 1. **produce**: a command method (`payment.capture()`, `recurring.terminate(…)`,
-//!    `token.rebill(…)`, `authentication.confirm(…)`, …) reads the state and hands back the
-//!    [`Operation`](crate::Operation) to send, or the machine's refusal (nothing is sent);
+//! 1. **produce**: [`StateMachine::produce`] reads the state and hands back the
+//!    [`Operation`] an [`Ask`] calls for ([`crate::ask`]: `Capture`, `RefundPartial`,
+//!    `Rebill`, `Confirm`, `TerminateRecurring`, …) with the command to absorb its finish
+//!    with, or the machine's refusal (nothing is sent). Each machine also has the command
+//!    methods these use (`payment.capture()`, `token.rebill(…)`, …), for callers who build
+//!    and send the operation themselves;
 //! 2. **absorb**: [`StateMachine::absorb`] takes how the call [`Finished`] — done with its
 //!    answer, declined, rejected, failed safely, or outcome unknown — and returns one
 //!    [`Transition`] (`from`, `to`, and the machine's event), or the machine's refusal with
@@ -25,6 +28,7 @@
 //! answer that does not fit; nothing changed).
 
 use crate::error::GatewayError;
+use crate::ops::Operation;
 
 /// How a sent call finished: the one vocabulary every machine absorbs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,8 +73,9 @@ pub struct Transition<S, E> {
     pub event: E,
 }
 
-/// The absorbing half every machine shares (the producing half is each machine's command
-/// methods, typed by the operation they produce).
+/// The two halves every machine shares: produce the operation a command calls for
+/// ([`StateMachine::produce`], with an [`Ask`]), and absorb how its call finished
+/// ([`StateMachine::absorb`]).
 pub trait StateMachine {
     /// Where the machine stands.
     type Status;
@@ -88,12 +93,39 @@ pub trait StateMachine {
     /// Where the machine stands now.
     fn status(&self) -> Self::Status;
 
+    /// Produces the operation `ask` calls for and the command to absorb its finish with,
+    /// or the machine's refusal (nothing is sent).
+    fn produce<A: Ask<Self>>(&self, ask: &A) -> Result<(A::Operation, Self::Command), Self::Refusal>
+    where
+        Self: Sized,
+    {
+        ask.produce(self)
+    }
+
     /// Absorbs how the call of `command` finished. On error the state is unchanged.
     fn absorb(
         &mut self,
         command: Self::Command,
         finished: Finished<Self::Answer>,
     ) -> Result<Transition<Self::Status, Self::Event>, Self::Refusal>;
+}
+
+/// A command to machine `M` ([`crate::ask`]): the machine turns it into the operation to
+/// send, and it reads that operation's answer as the machine's [`StateMachine::Answer`].
+pub trait Ask<M: StateMachine> {
+    /// The operation it calls for.
+    type Operation: Operation;
+
+    /// The operation and the command to absorb its finish with, or `M`'s refusal (the state
+    /// does not allow it; nothing is sent).
+    fn produce(&self, machine: &M) -> Result<(Self::Operation, M::Command), M::Refusal>;
+
+    /// The operation's answer, as `M` absorbs it.
+    fn read(
+        &self,
+        operation: &Self::Operation,
+        answer: <Self::Operation as Operation>::Output,
+    ) -> M::Answer;
 }
 
 /// The transition type of machine `M`.

@@ -1,18 +1,18 @@
-//! The blocking facade: every method is the machine's command, a blocking send, and
-//! [`absorb`] (its async twin is [`AsyncClient`](super::AsyncClient)).
+//! The blocking facade: [`BlockingClient::call`] is a machine's two halves with a blocking
+//! send between them, and every named method is one `call` (its async twin is
+//! [`AsyncClient`](super::AsyncClient)).
 
 use std::time::Duration;
 
-use super::{Settings, absorb, rebill_command, rebilled};
-use crate::authentication::{
-    AuthenticationCommand, AuthenticationOutcome, AuthenticationTransition, PayerAuthentication,
-};
-use crate::client_error::ClientError;
+use super::{Output, Settings, absorb};
+use crate::ask;
+use crate::authentication::{AuthenticationTransition, PayerAuthentication};
+use crate::client_error::{ClientError, Refusal};
 use crate::codes::TransactionType;
 use crate::config::Config;
 use crate::drive::{SyncHttpClient, send_blocking};
 use crate::ids::OrderId;
-use crate::machine::Applied;
+use crate::machine::{Applied, Ask, StateMachine, TransitionOf};
 use crate::money::{Amount, Currency};
 use crate::ops::cancel::Refunded;
 use crate::ops::capture::Captured;
@@ -24,8 +24,8 @@ use crate::ops::token_delete::TokenDeleted;
 use crate::ops::token_lookup::TokenShown;
 use crate::ops::token_rebill::Rebilled;
 use crate::ops::{Line, MerchantParams, Operation};
-use crate::payment::{Payment, PaymentCommand, PaymentOutcome, PaymentTransition};
-use crate::recurring::{Recurring, RecurringOutcome, RecurringTransition};
+use crate::payment::{Payment, PaymentTransition};
+use crate::recurring::{Recurring, RecurringTransition};
 use crate::retry::Backoff;
 use crate::time::Timestamp;
 use crate::token::{Token, TokenCommand, TokenOutcome, TokenReconcile, TokenTransition};
@@ -77,19 +77,31 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         send_blocking(&self.http, &self.settings.cfg, op, &policy, self.sleep)
     }
 
+    /// Asks `machine` for what `ask` calls for: produces the operation (a refusal is
+    /// [`ClientError::Machine`] with `sent: false`, and nothing is sent), sends it, and
+    /// absorbs how the call finished ([`absorb`]).
+    pub fn call<M, A>(
+        &self,
+        machine: &mut M,
+        ask: A,
+    ) -> Result<Applied<Output<A, M>, TransitionOf<M>>, ClientError>
+    where
+        M: StateMachine,
+        M::Refusal: Into<Refusal>,
+        A: Ask<M>,
+        Output<A, M>: Clone,
+    {
+        let (op, command) = machine.produce(&ask).map_err(ClientError::not_sent)?;
+        let result = self.send(&op);
+        absorb(machine, command, result, |answer| ask.read(&op, answer))
+    }
+
     /// Captures an authorized payment.
     pub fn capture(
         &self,
         payment: &mut Payment,
     ) -> Result<Applied<Captured, PaymentTransition>, ClientError> {
-        let op = payment.capture().map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        absorb(
-            payment,
-            PaymentCommand::Capture,
-            result,
-            PaymentOutcome::Captured,
-        )
+        self.call(payment, ask::Capture)
     }
 
     /// Refunds everything still refundable (voids an uncaptured authorization).
@@ -101,15 +113,12 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         command_key: &str,
         reason: Option<&str>,
     ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
-        let op = payment
-            .refund_full(command_key, reason)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        absorb(
+        self.call(
             payment,
-            PaymentCommand::of_cancel(&op),
-            result,
-            PaymentOutcome::Refunded,
+            ask::RefundFull {
+                command_key,
+                reason,
+            },
         )
     }
 
@@ -122,16 +131,12 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         command_key: &str,
         reason: Option<&str>,
     ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
-        let op = payment
-            .refund_partial(amount, command_key, reason)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        absorb(
-            payment,
-            PaymentCommand::of_cancel(&op),
-            result,
-            PaymentOutcome::Refunded,
-        )
+        let ask = ask::RefundPartial {
+            amount,
+            command_key,
+            reason,
+        };
+        self.call(payment, ask)
     }
 
     /// Retrieves the payment from the gateway and applies its true state.
@@ -139,13 +144,7 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         &self,
         payment: &mut Payment,
     ) -> Result<Applied<Retrieved, PaymentTransition>, ClientError> {
-        let result = self.send(&payment.reconcile());
-        absorb(
-            payment,
-            PaymentCommand::Reconcile,
-            result,
-            PaymentOutcome::Retrieved,
-        )
+        self.call(payment, ask::Reconcile)
     }
 
     /// Looks the payment up with the legacy `QUERY` (DirectProcessor; needs the secret
@@ -155,13 +154,7 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         &self,
         payment: &mut Payment,
     ) -> Result<Applied<Retrieved, PaymentTransition>, ClientError> {
-        let result = self.send(&payment.reconcile_by_query());
-        absorb(
-            payment,
-            PaymentCommand::Reconcile,
-            result,
-            PaymentOutcome::Retrieved,
-        )
+        self.call(payment, ask::ReconcileByQuery)
     }
 
     /// Confirms a payer authentication (`PAYMENT_PA` or `AUTHORIZE_PA`, for its amount
@@ -175,21 +168,11 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         transaction_type: TransactionType,
         now: Timestamp,
     ) -> Result<Applied<Confirmed, AuthenticationTransition>, ClientError> {
-        let op = authentication
-            .confirm(
-                transaction_type,
-                authentication.currency(),
-                authentication.amount(),
-            )
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        let command = (AuthenticationCommand::Confirm, now);
-        absorb(
-            authentication,
-            command,
-            result,
-            AuthenticationOutcome::Confirmed,
-        )
+        let ask = ask::Confirm {
+            transaction_type,
+            now,
+        };
+        self.call(authentication, ask)
     }
 
     /// After an ambiguous confirm: retrieves by order id (`now`: the caller's clock) and
@@ -203,11 +186,7 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         authentication: &mut PayerAuthentication,
         now: Timestamp,
     ) -> Result<Applied<Retrieved, AuthenticationTransition>, ClientError> {
-        let result = self.send(&authentication.reconcile());
-        let command = (AuthenticationCommand::Reconcile, now);
-        absorb(authentication, command, result, |answer| {
-            AuthenticationOutcome::Retrieved { answer, at: now }
-        })
+        self.call(authentication, ask::ReconcileAuthentication { now })
     }
 
     /// Charges a stored card: a new, captured payment under `order_id`, in the
@@ -224,11 +203,14 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         products: Vec<Line>,
         now: Timestamp,
     ) -> Result<Applied<Rebilled, TokenTransition>, ClientError> {
-        let op = token
-            .rebill(order_id, currency, amount, products)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        absorb(token, (rebill_command(&op), now), result, rebilled(&op))
+        let ask = ask::Rebill {
+            order_id,
+            amount,
+            currency,
+            products,
+            now,
+        };
+        self.call(token, ask)
     }
 
     /// Deletes a stored card (irreversible); `now` is the caller's clock when sending.
@@ -238,14 +220,7 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         token: &mut Token,
         now: Timestamp,
     ) -> Result<Applied<TokenDeleted, TokenTransition>, ClientError> {
-        let op = token.delete().map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        absorb(
-            token,
-            (TokenCommand::Delete, now),
-            result,
-            TokenOutcome::Deleted,
-        )
+        self.call(token, ask::DeleteToken { now })
     }
 
     /// Looks a stored card up, and applies what the gateway says of it; `now` is the
@@ -255,20 +230,15 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         token: &mut Token,
         now: Timestamp,
     ) -> Result<Applied<TokenShown, TokenTransition>, ClientError> {
-        let result = self.send(&token.lookup());
-        absorb(
-            token,
-            (TokenCommand::Lookup, now),
-            result,
-            TokenOutcome::Shown,
-        )
+        self.call(token, ask::LookupToken { now })
     }
 
     /// Settles the stored card's command in doubt (`now`: the caller's clock): the
     /// payment a rebill made (event `Found`), or nothing yet. After a rebill, `NONE` takes
     /// it out of doubt (event `NeverMade`: the card may be charged again) only once the
     /// token's grace policy for `NONE` is met; until then `in_doubt()` still holds it
-    /// (event `StillInDoubt`): retrieve again later.
+    /// (event `StillInDoubt`): retrieve again later. Its call depends on what is in doubt
+    /// (a retrieve or a look-up), so it returns the transition without an answer.
     pub fn reconcile_token(
         &self,
         token: &mut Token,
@@ -298,9 +268,7 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         recurring: &mut Recurring,
         params: MerchantParams,
     ) -> Result<Applied<RecurringTerminated, RecurringTransition>, ClientError> {
-        let op = recurring.terminate(params).map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        absorb(recurring, (), result, RecurringOutcome::from)
+        self.call(recurring, ask::TerminateRecurring { params })
     }
 
     /// Changes a recurring payment's amount (`RC_ADJUST`); refused on the charge day
@@ -312,10 +280,11 @@ impl<H: SyncHttpClient> BlockingClient<H> {
         now: Timestamp,
         params: MerchantParams,
     ) -> Result<Applied<RecurringAdjusted, RecurringTransition>, ClientError> {
-        let op = recurring
-            .adjust(amount, now, params)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op);
-        absorb(recurring, (), result, RecurringOutcome::from)
+        let ask = ask::AdjustRecurring {
+            amount,
+            now,
+            params,
+        };
+        self.call(recurring, ask)
     }
 }

@@ -482,3 +482,90 @@ fn each_call_gets_its_own_jitter_from_the_seed() {
     assert_eq!(second.jitter_seed, 0x0F0F ^ 0x9E37_79B9_7F4A_7C15);
     assert_eq!(first.backoff, Backoff::default());
 }
+
+#[test]
+fn every_machine_produces_the_operation_an_ask_calls_for_and_the_command_to_absorb_with() {
+    use crate::ask;
+    let p = payment();
+    let (capture, command) = p.produce(&ask::Capture).unwrap();
+    assert_eq!(command, PaymentCommand::Capture);
+    assert_eq!(capture.transaction_id, *p.transaction_id());
+    let refund = ask::RefundFull {
+        command_key: "k",
+        reason: None,
+    };
+    let (cancel, command) = p.produce(&refund).unwrap();
+    assert_eq!(command, PaymentCommand::of_cancel(&cancel));
+    let partial = ask::RefundPartial {
+        amount: Amount::parse("0.40").unwrap(),
+        command_key: "k",
+        reason: None,
+    };
+    assert!(
+        matches!(p.produce(&partial), Err(PaymentRefusal::NotAllowed { .. })),
+        "nothing is captured yet"
+    );
+    assert_eq!(
+        p.produce(&ask::Reconcile).unwrap().1,
+        PaymentCommand::Reconcile
+    );
+    assert_eq!(
+        p.produce(&ask::ReconcileByQuery).unwrap().1,
+        PaymentCommand::Reconcile
+    );
+
+    let k = token();
+    let rebill_ask = ask::Rebill {
+        order_id: OrderId::new("R-1"),
+        amount: Amount::parse("5.00").unwrap(),
+        currency: Currency::Usd,
+        products: Vec::new(),
+        now: AT,
+    };
+    let (op, command) = k.produce(&rebill_ask).unwrap();
+    assert_eq!(command, (rebill(), AT));
+    assert_eq!(op.token_id, *k.token_id());
+    assert_eq!(
+        k.produce(&ask::DeleteToken { now: AT }).unwrap().1,
+        (TokenCommand::Delete, AT)
+    );
+    assert_eq!(
+        k.produce(&ask::LookupToken { now: AT }).unwrap().1,
+        (TokenCommand::Lookup, AT)
+    );
+
+    let a = authentication();
+    let confirm = ask::Confirm {
+        transaction_type: crate::codes::TransactionType::PaymentPa,
+        now: AT,
+    };
+    let (op, command) = a.produce(&confirm).unwrap();
+    assert_eq!(command, (AuthenticationCommand::Confirm, AT));
+    assert_eq!(op.amount.as_str(), "25.00");
+    let refused = ask::Confirm {
+        transaction_type: crate::codes::TransactionType::Payment,
+        now: AT,
+    };
+    assert!(matches!(
+        a.produce(&refused),
+        Err(AuthenticationRefusal::TransactionType(_))
+    ));
+    let reconcile = ask::ReconcileAuthentication { now: AT };
+    assert_eq!(
+        a.produce(&reconcile).unwrap().1,
+        (AuthenticationCommand::Reconcile, AT)
+    );
+
+    let r = recurring();
+    let adjust = ask::AdjustRecurring {
+        amount: Amount::parse("12.00").unwrap(),
+        now: AT,
+        params: Default::default(),
+    };
+    assert_eq!(r.produce(&adjust).unwrap().0.amount.as_str(), "12.00");
+    let terminate = ask::TerminateRecurring::default();
+    assert_eq!(
+        r.produce(&terminate).unwrap().0.recurring_id,
+        *r.recurring_id()
+    );
+}

@@ -7,15 +7,15 @@
 //! client.reconcile(&mut payment)?                     (after ClientError::Ambiguous)
 //! ```
 //!
-//! Every method is the machine's two halves ([`crate::machine`]) with a send between them:
-//! the command method produces the operation (a refusal is [`ClientError::Machine`] with
-//! `sent: false`, and nothing is sent), the drive loop sends it, and [`absorb`] hands how the
-//! call finished to the machine. Each returns the transition *and* the gateway's answer
+//! Every method is the machine's two halves ([`crate::machine`]) with a send between them —
+//! `call(machine, ask)`: the machine produces the operation the [`crate::ask`] value calls
+//! for (a refusal is [`ClientError::Machine`] with `sent: false`, and nothing is sent), the
+//! drive loop sends it, and [`absorb`] hands how the call finished to the machine. Each returns the transition *and* the gateway's answer
 //! ([`Applied`]). After an `Err` the machine is already in its new state — a decline changed
 //! nothing, an unknown outcome put the command in doubt — so persist it either way.
 //!
 //! [`BlockingClient`] and [`AsyncClient`] are the same methods written twice (the async ones
-//! `.await` the send), one-liners over the machines and [`absorb`]. The adapters
+//! `.await` the send), each named method one `call`. The adapters
 //! (`eximbay-ureq`, `eximbay-async`) wrap them with their HTTP client, sleep and jitter seed;
 //! any other client plugs in the same way. Sleep and the jitter seed are injected: the core
 //! reads no clock and draws no random number.
@@ -25,10 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::client_error::{ClientError, Refusal};
 use crate::config::Config;
 use crate::drive::RetryPolicy;
-use crate::machine::{Applied, Finished, StateMachine, TransitionOf};
-use crate::ops::token_rebill::{Rebilled, TokenRebill};
+use crate::machine::{Applied, Ask, Finished, StateMachine, TransitionOf};
+use crate::ops::Operation;
 use crate::retry::Backoff;
-use crate::token::{TokenCommand, TokenOutcome};
 
 mod blocking;
 #[cfg(test)]
@@ -108,20 +107,5 @@ where
     })
 }
 
-/// The command a rebill carries out, kept in doubt if its outcome is unknown.
-fn rebill_command(op: &TokenRebill) -> TokenCommand {
-    TokenCommand::Rebill {
-        order_id: op.order_id.clone(),
-        currency: op.currency.clone(),
-        amount: op.amount.clone(),
-    }
-}
-
-/// How a rebill's answer is read: with the request it answers.
-fn rebilled(op: &TokenRebill) -> impl FnOnce(Rebilled) -> TokenOutcome + use<> {
-    let request = Box::new(op.clone());
-    move |answer| TokenOutcome::Rebilled {
-        request,
-        answer: Box::new(answer),
-    }
-}
+/// What the operation `A` calls for on machine `M` answers with.
+pub type Output<A, M> = <<A as Ask<M>>::Operation as Operation>::Output;

@@ -1,19 +1,19 @@
-//! The async facade: every method is the machine's command, an awaited send, and
-//! [`absorb`] (its blocking twin is [`BlockingClient`](super::BlockingClient)).
+//! The async facade: [`AsyncClient::call`] is a machine's two halves with an awaited send
+//! between them, and every named method is one `call` (its blocking twin is
+//! [`BlockingClient`](super::BlockingClient)).
 
 use std::future::Future;
 use std::time::Duration;
 
-use super::{Settings, absorb, rebill_command, rebilled};
-use crate::authentication::{
-    AuthenticationCommand, AuthenticationOutcome, AuthenticationTransition, PayerAuthentication,
-};
-use crate::client_error::ClientError;
+use super::{Output, Settings, absorb};
+use crate::ask;
+use crate::authentication::{AuthenticationTransition, PayerAuthentication};
+use crate::client_error::{ClientError, Refusal};
 use crate::codes::TransactionType;
 use crate::config::Config;
 use crate::drive::{AsyncHttpClient, send};
 use crate::ids::OrderId;
-use crate::machine::Applied;
+use crate::machine::{Applied, Ask, StateMachine, TransitionOf};
 use crate::money::{Amount, Currency};
 use crate::ops::cancel::Refunded;
 use crate::ops::capture::Captured;
@@ -25,8 +25,8 @@ use crate::ops::token_delete::TokenDeleted;
 use crate::ops::token_lookup::TokenShown;
 use crate::ops::token_rebill::Rebilled;
 use crate::ops::{Line, MerchantParams, Operation};
-use crate::payment::{Payment, PaymentCommand, PaymentOutcome, PaymentTransition};
-use crate::recurring::{Recurring, RecurringOutcome, RecurringTransition};
+use crate::payment::{Payment, PaymentTransition};
+use crate::recurring::{Recurring, RecurringTransition};
 use crate::retry::Backoff;
 use crate::time::Timestamp;
 use crate::token::{Token, TokenCommand, TokenOutcome, TokenReconcile, TokenTransition};
@@ -83,19 +83,31 @@ where
         send(&self.http, &self.settings.cfg, op, &policy, &self.sleep).await
     }
 
+    /// Asks `machine` for what `ask` calls for: produces the operation (a refusal is
+    /// [`ClientError::Machine`] with `sent: false`, and nothing is sent), sends it, and
+    /// absorbs how the call finished ([`absorb`]).
+    pub async fn call<M, A>(
+        &self,
+        machine: &mut M,
+        ask: A,
+    ) -> Result<Applied<Output<A, M>, TransitionOf<M>>, ClientError>
+    where
+        M: StateMachine,
+        M::Refusal: Into<Refusal>,
+        A: Ask<M>,
+        Output<A, M>: Clone,
+    {
+        let (op, command) = machine.produce(&ask).map_err(ClientError::not_sent)?;
+        let result = self.send(&op).await;
+        absorb(machine, command, result, |answer| ask.read(&op, answer))
+    }
+
     /// Captures an authorized payment.
     pub async fn capture(
         &self,
         payment: &mut Payment,
     ) -> Result<Applied<Captured, PaymentTransition>, ClientError> {
-        let op = payment.capture().map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        absorb(
-            payment,
-            PaymentCommand::Capture,
-            result,
-            PaymentOutcome::Captured,
-        )
+        self.call(payment, ask::Capture).await
     }
 
     /// Refunds everything still refundable (voids an uncaptured authorization).
@@ -107,16 +119,14 @@ where
         command_key: &str,
         reason: Option<&str>,
     ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
-        let op = payment
-            .refund_full(command_key, reason)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        absorb(
+        self.call(
             payment,
-            PaymentCommand::of_cancel(&op),
-            result,
-            PaymentOutcome::Refunded,
+            ask::RefundFull {
+                command_key,
+                reason,
+            },
         )
+        .await
     }
 
     /// Refunds part of a captured payment; more than the balance is refused before
@@ -128,16 +138,12 @@ where
         command_key: &str,
         reason: Option<&str>,
     ) -> Result<Applied<Refunded, PaymentTransition>, ClientError> {
-        let op = payment
-            .refund_partial(amount, command_key, reason)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        absorb(
-            payment,
-            PaymentCommand::of_cancel(&op),
-            result,
-            PaymentOutcome::Refunded,
-        )
+        let ask = ask::RefundPartial {
+            amount,
+            command_key,
+            reason,
+        };
+        self.call(payment, ask).await
     }
 
     /// Retrieves the payment from the gateway and applies its true state.
@@ -145,13 +151,7 @@ where
         &self,
         payment: &mut Payment,
     ) -> Result<Applied<Retrieved, PaymentTransition>, ClientError> {
-        let result = self.send(&payment.reconcile()).await;
-        absorb(
-            payment,
-            PaymentCommand::Reconcile,
-            result,
-            PaymentOutcome::Retrieved,
-        )
+        self.call(payment, ask::Reconcile).await
     }
 
     /// Looks the payment up with the legacy `QUERY` (DirectProcessor; needs the secret
@@ -161,13 +161,7 @@ where
         &self,
         payment: &mut Payment,
     ) -> Result<Applied<Retrieved, PaymentTransition>, ClientError> {
-        let result = self.send(&payment.reconcile_by_query()).await;
-        absorb(
-            payment,
-            PaymentCommand::Reconcile,
-            result,
-            PaymentOutcome::Retrieved,
-        )
+        self.call(payment, ask::ReconcileByQuery).await
     }
 
     /// Confirms a payer authentication (`PAYMENT_PA` or `AUTHORIZE_PA`, for its amount
@@ -181,21 +175,11 @@ where
         transaction_type: TransactionType,
         now: Timestamp,
     ) -> Result<Applied<Confirmed, AuthenticationTransition>, ClientError> {
-        let op = authentication
-            .confirm(
-                transaction_type,
-                authentication.currency(),
-                authentication.amount(),
-            )
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        let command = (AuthenticationCommand::Confirm, now);
-        absorb(
-            authentication,
-            command,
-            result,
-            AuthenticationOutcome::Confirmed,
-        )
+        let ask = ask::Confirm {
+            transaction_type,
+            now,
+        };
+        self.call(authentication, ask).await
     }
 
     /// After an ambiguous confirm: retrieves by order id (`now`: the caller's clock) and
@@ -209,11 +193,8 @@ where
         authentication: &mut PayerAuthentication,
         now: Timestamp,
     ) -> Result<Applied<Retrieved, AuthenticationTransition>, ClientError> {
-        let result = self.send(&authentication.reconcile()).await;
-        let command = (AuthenticationCommand::Reconcile, now);
-        absorb(authentication, command, result, |answer| {
-            AuthenticationOutcome::Retrieved { answer, at: now }
-        })
+        self.call(authentication, ask::ReconcileAuthentication { now })
+            .await
     }
 
     /// Charges a stored card: a new, captured payment under `order_id`, in the
@@ -230,11 +211,14 @@ where
         products: Vec<Line>,
         now: Timestamp,
     ) -> Result<Applied<Rebilled, TokenTransition>, ClientError> {
-        let op = token
-            .rebill(order_id, currency, amount, products)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        absorb(token, (rebill_command(&op), now), result, rebilled(&op))
+        let ask = ask::Rebill {
+            order_id,
+            amount,
+            currency,
+            products,
+            now,
+        };
+        self.call(token, ask).await
     }
 
     /// Deletes a stored card (irreversible); `now` is the caller's clock when sending.
@@ -244,14 +228,7 @@ where
         token: &mut Token,
         now: Timestamp,
     ) -> Result<Applied<TokenDeleted, TokenTransition>, ClientError> {
-        let op = token.delete().map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        absorb(
-            token,
-            (TokenCommand::Delete, now),
-            result,
-            TokenOutcome::Deleted,
-        )
+        self.call(token, ask::DeleteToken { now }).await
     }
 
     /// Looks a stored card up, and applies what the gateway says of it; `now` is the
@@ -261,20 +238,15 @@ where
         token: &mut Token,
         now: Timestamp,
     ) -> Result<Applied<TokenShown, TokenTransition>, ClientError> {
-        let result = self.send(&token.lookup()).await;
-        absorb(
-            token,
-            (TokenCommand::Lookup, now),
-            result,
-            TokenOutcome::Shown,
-        )
+        self.call(token, ask::LookupToken { now }).await
     }
 
     /// Settles the stored card's command in doubt (`now`: the caller's clock): the
     /// payment a rebill made (event `Found`), or nothing yet. After a rebill, `NONE` takes
     /// it out of doubt (event `NeverMade`: the card may be charged again) only once the
     /// token's grace policy for `NONE` is met; until then `in_doubt()` still holds it
-    /// (event `StillInDoubt`): retrieve again later.
+    /// (event `StillInDoubt`): retrieve again later. Its call depends on what is in doubt
+    /// (a retrieve or a look-up), so it returns the transition without an answer.
     pub async fn reconcile_token(
         &self,
         token: &mut Token,
@@ -304,9 +276,8 @@ where
         recurring: &mut Recurring,
         params: MerchantParams,
     ) -> Result<Applied<RecurringTerminated, RecurringTransition>, ClientError> {
-        let op = recurring.terminate(params).map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        absorb(recurring, (), result, RecurringOutcome::from)
+        self.call(recurring, ask::TerminateRecurring { params })
+            .await
     }
 
     /// Changes a recurring payment's amount (`RC_ADJUST`); refused on the charge day
@@ -318,10 +289,11 @@ where
         now: Timestamp,
         params: MerchantParams,
     ) -> Result<Applied<RecurringAdjusted, RecurringTransition>, ClientError> {
-        let op = recurring
-            .adjust(amount, now, params)
-            .map_err(ClientError::not_sent)?;
-        let result = self.send(&op).await;
-        absorb(recurring, (), result, RecurringOutcome::from)
+        let ask = ask::AdjustRecurring {
+            amount,
+            now,
+            params,
+        };
+        self.call(recurring, ask).await
     }
 }
