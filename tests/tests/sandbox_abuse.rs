@@ -171,6 +171,7 @@ fn the_ledger_is_paginated_and_filtered() {
     assert_eq!(of_order, expected);
     assert_eq!(sandbox.ledger.payments_of("O-none").count(), 0);
     assert_eq!(sandbox.ledger.len(), LEDGER_PAGE_MAX + 500);
+    assert!(!sandbox.ledger.is_empty());
     let (mut listed, mut after, mut pages) = (Vec::new(), String::new(), 0);
     loop {
         let (_, page) = control(
