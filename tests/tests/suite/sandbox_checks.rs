@@ -3,7 +3,7 @@
 //! capture, the balance guard) and that a refused request changes nothing.
 
 use eximbay_sim::{DEFAULT_API_KEY, DEFAULT_MID};
-use eximbay_sim::{Sandbox, SandboxConfig};
+use eximbay_sim::{NewPayment, NewRecurring, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
 fn v1_request(path: &str, body: &str, key: &str, content_type: &str) -> http::Request<Vec<u8>> {
@@ -205,4 +205,32 @@ fn unreadable_amounts_are_refused_with_their_own_message_and_change_nothing() {
     let request = json_post(&path, &capture("10.5"));
     assert_eq!(resmsg(&mut sandbox, &request).0, "0000");
     assert!(sandbox.ledger.payment(&tids[2]).unwrap().captured);
+}
+
+/// The payments the sandbox makes itself are recorded whole: a window's `PAYMENT` is
+/// captured with the time it was made, a recurring charge is a captured sale dated and
+/// timed at the charge (a retrieve lag counts from that time).
+#[test]
+fn payments_the_sandbox_makes_carry_their_capture_and_time() {
+    let mut sandbox = Sandbox::new(SandboxConfig::default());
+    let new = NewPayment::new("SUB-1", "USD", "10.00")
+        .with_transaction_type("PAYMENT")
+        .with_recurring(NewRecurring::new("10.00", "http://127.0.0.1:1/recurring"));
+    let (sale, registration, _) = sandbox.create_payment(new).unwrap();
+    assert!(sale.captured);
+    assert_eq!(sale.captured_date, Some(sandbox.kst_datetime()));
+    assert_eq!(sale.created_at, sandbox.now().0);
+    let first_charge = registration.unwrap().first_charge.to_yyyymmdd();
+
+    sandbox.advance(40 * 86_400);
+    let charges: Vec<_> = (sandbox.ledger.payments_of("SUB-1"))
+        .filter(|p| p.transaction_id != sale.transaction_id)
+        .collect();
+    assert_eq!(charges.len(), 1, "one monthly charge in 40 days");
+    let charge = charges[0];
+    assert!(charge.captured);
+    assert_eq!(charge.remote_status(), "SALE");
+    let charged_on = charge.captured_date.as_deref().unwrap();
+    assert!(charged_on.starts_with(&first_charge), "{charged_on}");
+    assert!(charge.created_at > sale.created_at, "made at the charge");
 }
