@@ -296,9 +296,19 @@ async fn a_command_interrupted_between_the_call_and_its_result_is_reconciled_not
         dec("7.00")
     );
 
-    // Swept here, or by the instance's own sweeper (every 200 ms) if it came first.
+    // Swept here, or by the instance's own sweeper (every 200 ms) if it came first. When
+    // that one holds the order's lease at this moment, this sweep skips the command and it
+    // stays `sending` until the other sweep has read the gateway's record: wait for it.
     let swept = reconcile::sweep(&app.shop).await.unwrap();
-    let command = store.command(key).await.unwrap().unwrap();
+    let mut command = store.command(key).await.unwrap().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while swept.interrupted == 0
+        && command.state == "sending"
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        command = store.command(key).await.unwrap().unwrap();
+    }
     assert!(
         swept.interrupted == 1 || command.state != "sending",
         "one of the sweeps closed it"
