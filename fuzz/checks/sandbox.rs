@@ -42,7 +42,7 @@ fn seeded() -> Option<(Sandbox, Vec<String>)> {
             confirmed: None,
         },
     );
-    let token = sandbox.tokens.by_id.keys().next()?.clone();
+    let token = sandbox.tokens.cards().next()?.0.to_owned();
     let recurring = registration?.recurring_id;
     let ids = vec![
         authorized.transaction_id,
@@ -129,7 +129,7 @@ fn assert_ledger_holds(sandbox: &Sandbox) {
         assert!(payment.captures_applied <= 1, "captured twice: {payment:?}");
         assert!(!(payment.captured && payment.awaiting_payment));
     }
-    for auth in sandbox.authentications.by_id.values() {
+    for (_, auth) in sandbox.authentications.all() {
         if let Some(tid) = &auth.confirmed {
             assert!(
                 sandbox.ledger.payment(tid).is_some(),
@@ -137,7 +137,7 @@ fn assert_ledger_holds(sandbox: &Sandbox) {
             );
         }
     }
-    for card in sandbox.tokens.by_id.values() {
+    for (_, card) in sandbox.tokens.cards() {
         for tid in &card.rebills {
             assert!(
                 sandbox.ledger.payment(tid).unwrap().captured,

@@ -23,11 +23,23 @@ pub struct Authentication {
 /// The authentications by `payer_auth_id`.
 #[derive(Clone, Debug, Default)]
 pub struct Authentications {
-    /// By id.
-    pub by_id: BTreeMap<String, Authentication>,
+    /// By id; private so that only the window records one and only a confirm marks it.
+    by_id: BTreeMap<String, Authentication>,
 }
 
 impl Authentications {
+    /// The authentication recorded under `payer_auth_id`.
+    pub fn authentication(&self, payer_auth_id: &str) -> Option<&Authentication> {
+        self.by_id.get(payer_auth_id)
+    }
+
+    /// Every authentication with its `payer_auth_id`, in id order.
+    pub fn all(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&str, &Authentication)> + ExactSizeIterator {
+        self.by_id.iter().map(|(id, auth)| (id.as_str(), auth))
+    }
+
     /// Records an approved `PAYER_AUTH` window.
     pub fn record(&mut self, payer_auth_id: String, authentication: Authentication) {
         self.by_id.insert(payer_auth_id, authentication);

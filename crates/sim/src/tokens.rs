@@ -21,13 +21,25 @@ pub struct StoredCard {
 /// The stored cards by `token_id`.
 #[derive(Clone, Debug, Default)]
 pub struct Tokens {
-    /// By id.
-    pub by_id: BTreeMap<String, StoredCard>,
+    /// By id; private so that it and `by_payment` always agree.
+    by_id: BTreeMap<String, StoredCard>,
     /// The card each storing payment made, by its transaction id.
     by_payment: BTreeMap<String, String>,
 }
 
 impl Tokens {
+    /// The card stored under `token_id`, deleted or not.
+    pub fn card(&self, token_id: &str) -> Option<&StoredCard> {
+        self.by_id.get(token_id)
+    }
+
+    /// Every stored card with its `token_id`, in id order.
+    pub fn cards(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&str, &StoredCard)> + ExactSizeIterator {
+        self.by_id.iter().map(|(id, card)| (id.as_str(), card))
+    }
+
     /// Stores a card.
     pub fn create(&mut self, token_id: String, transaction_id: &str) {
         self.by_payment

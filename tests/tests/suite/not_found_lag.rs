@@ -85,7 +85,11 @@ fn charges(lag: RetrieveLag, poll: i64) -> usize {
         }
     }
     let sim = sandbox.sandbox();
-    sim.tokens.by_id[token.token_id().as_str()].rebills.len()
+    sim.tokens
+        .card(token.token_id().as_str())
+        .unwrap()
+        .rebills
+        .len()
 }
 
 #[test]

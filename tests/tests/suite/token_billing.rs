@@ -165,7 +165,7 @@ fn rebill_look_up_and_delete_with_the_blocking_client() {
         assert!(ledger.captured);
         assert_eq!(ledger.transaction_type, "REBILL");
         assert_eq!(
-            sim.tokens.by_id[token.token_id().as_str()].rebills,
+            sim.tokens.card(token.token_id().as_str()).unwrap().rebills,
             vec![tid.clone()]
         );
     }
@@ -336,7 +336,11 @@ fn an_ambiguous_rebill_is_reconciled_by_its_order_id_never_replayed() {
             later(1501),
         )
         .unwrap();
-    let rebills = sandbox.sandbox().tokens.by_id[token.token_id().as_str()]
+    let rebills = sandbox
+        .sandbox()
+        .tokens
+        .card(token.token_id().as_str())
+        .unwrap()
         .rebills
         .len();
     assert_eq!(rebills, 2, "REBILL-3 once, REBILL-5 once");
@@ -379,7 +383,7 @@ fn an_ambiguous_delete_is_settled_by_the_look_up_under_each_guess_of_its_answer(
         }
         // Either way the gateway deleted it once, and nothing was rebilled.
         let sim = sandbox.sandbox();
-        let card = &sim.tokens.by_id[token.token_id().as_str()];
+        let card = sim.tokens.card(token.token_id().as_str()).unwrap();
         assert!(card.deleted && card.rebills.is_empty());
     }
 }

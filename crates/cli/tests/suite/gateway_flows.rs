@@ -66,11 +66,11 @@ fn token_rebill_show_delete() {
     let token_id = sandbox
         .sandbox()
         .tokens
-        .by_id
-        .keys()
+        .cards()
         .next()
         .unwrap()
-        .clone();
+        .0
+        .to_owned();
     let token = |args: &[&str]| eximbay(Some(&base), &[&["token"], args].concat(), None);
 
     let rebill = [
@@ -120,7 +120,16 @@ fn token_rebill_show_delete() {
         ])),
         2
     );
-    assert_eq!(sandbox.sandbox().tokens.by_id[&token_id].rebills.len(), 1);
+    assert_eq!(
+        sandbox
+            .sandbox()
+            .tokens
+            .card(&token_id)
+            .unwrap()
+            .rebills
+            .len(),
+        1
+    );
 
     let out = token(&["show", "--token-id", &token_id]);
     assert_eq!(code(&out), 0);

@@ -26,8 +26,7 @@ pub(crate) fn confirm_payment(
     }
     let first = sandbox
         .authentications
-        .by_id
-        .get(payer_auth_id)
+        .authentication(payer_auth_id)
         .and_then(|auth| auth.confirmed.clone());
     if let (Some(first), SecondConfirm::AnswerFirst) = (first, sandbox.behaviour().second_confirm) {
         return Ok(first);

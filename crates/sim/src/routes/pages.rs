@@ -236,17 +236,17 @@ struct TokenRow {
 impl TokensPage {
     /// Copies at most [`LIST_MAX`] cards (under the lock).
     pub(crate) fn copy(tokens: &crate::tokens::Tokens) -> Self {
-        let rows = tokens.by_id.iter().rev().take(LIST_MAX);
+        let rows = tokens.cards().rev().take(LIST_MAX);
         TokensPage {
             tokens: rows
                 .map(|(token_id, card)| TokenRow {
-                    token_id: token_id.clone(),
+                    token_id: token_id.to_owned(),
                     transaction_id: card.transaction_id.clone(),
                     state: if card.deleted { "Deleted" } else { "Active" },
                     rebills: card.rebills.clone(),
                 })
                 .collect(),
-            total: tokens.by_id.len(),
+            total: tokens.cards().len(),
         }
     }
 }
@@ -271,18 +271,18 @@ struct AuthenticationRow {
 impl AuthenticationsPage {
     /// Copies at most [`LIST_MAX`] authentications (under the lock).
     pub(crate) fn copy(authentications: &crate::authentications::Authentications) -> Self {
-        let rows = authentications.by_id.iter().rev().take(LIST_MAX);
+        let rows = authentications.all().rev().take(LIST_MAX);
         AuthenticationsPage {
             authentications: rows
                 .map(|(payer_auth_id, auth)| AuthenticationRow {
-                    payer_auth_id: payer_auth_id.clone(),
+                    payer_auth_id: payer_auth_id.to_owned(),
                     order_id: auth.order_id.clone(),
                     currency: auth.currency.clone(),
                     amount: auth.amount.clone(),
                     confirmed_as: auth.confirmed.clone(),
                 })
                 .collect(),
-            total: authentications.by_id.len(),
+            total: authentications.all().len(),
         }
     }
 }

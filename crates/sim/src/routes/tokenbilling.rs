@@ -118,7 +118,7 @@ pub(crate) fn delete(
 
 /// The look-up, answered as [`TokenLookupAnswer`] says.
 pub(crate) fn lookup(sandbox: &mut Sandbox, token_id: &str) -> Response<Vec<u8>> {
-    let card = sandbox.tokens.by_id.get(token_id);
+    let card = sandbox.tokens.card(token_id);
     match (sandbox.behaviour().token_lookup, card) {
         (_, None) => gateway_error("EC00", "Invalid token_id"),
         (TokenLookupAnswer::StatusField, Some(card)) => json_response(

@@ -107,7 +107,7 @@ proptest! {
                 prop_assert_eq!(ledger.captured, payment.status() == PaymentStatus::Captured);
                 prop_assert_eq!(ledger.total(), payment.amount().value());
             }
-            let card = &sim.tokens.by_id[&token_id];
+            let card = sim.tokens.card(&token_id).unwrap();
             if card.deleted {
                 prop_assert!(token.status() == TokenStatus::Deleted || token.in_doubt() == Some(&TokenCommand::Delete));
             } else {
@@ -122,8 +122,8 @@ proptest! {
             known.extend(client.reconcile_token(&mut token, now).unwrap().event.into_payment());
         }
         let sim = sandbox.lock().unwrap();
-        let mut made: Vec<&String> = sim.tokens.by_id[&token_id].rebills.iter().collect();
-        made.extend(sim.authentications.by_id.values().filter_map(|a| a.confirmed.as_ref()));
+        let mut made: Vec<&String> = sim.tokens.card(&token_id).unwrap().rebills.iter().collect();
+        made.extend(sim.authentications.all().filter_map(|(_, a)| a.confirmed.as_ref()));
         made.sort();
         let mut held: Vec<&str> = known.iter().map(|p| p.transaction_id().as_str()).collect();
         held.sort_unstable();
