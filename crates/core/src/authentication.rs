@@ -173,19 +173,6 @@ pub enum AuthenticationRefusal {
     Payment(#[from] PaymentRefusal),
 }
 
-impl AuthenticationRefusal {
-    /// Whether this refusal came before anything was sent (rather than from an answer).
-    pub fn before_sending(&self) -> bool {
-        matches!(
-            self,
-            AuthenticationRefusal::TransactionType(_)
-                | AuthenticationRefusal::Currency { .. }
-                | AuthenticationRefusal::Amount { .. }
-                | AuthenticationRefusal::NotAllowed(_)
-        )
-    }
-}
-
 /// One payer authentication and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

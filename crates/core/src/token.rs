@@ -206,19 +206,6 @@ pub enum TokenRefusal {
     Payment(#[from] PaymentRefusal),
 }
 
-impl TokenRefusal {
-    /// Whether this refusal came before anything was sent (rather than from an answer).
-    pub fn before_sending(&self) -> bool {
-        matches!(
-            self,
-            TokenRefusal::Deleted
-                | TokenRefusal::InDoubt
-                | TokenRefusal::NothingInDoubt
-                | TokenRefusal::Amount(_)
-        )
-    }
-}
-
 /// One stored card.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

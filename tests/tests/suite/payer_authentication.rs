@@ -86,13 +86,6 @@ fn a_confirm_for_another_amount_currency_or_type_is_refused_before_anything_is_b
         "25.00",
         "the authentication's own amount is sent"
     );
-    assert!(
-        AuthenticationRefusal::Amount {
-            expected: String::new(),
-            got: String::new()
-        }
-        .before_sending()
-    );
 }
 
 #[test]
@@ -116,6 +109,80 @@ fn an_unknown_outcome_needs_a_retrieve_by_order_id_and_nothing_else() {
         retrieve.transaction_id, None,
         "there is no transaction id yet"
     );
+}
+
+/// A confirm's answer, as the gateway would send it, for `order_id` and `amount`.
+fn confirmed_answer(order_id: &str, amount: &str) -> AuthenticationOutcome {
+    use eximbay_core::ops::confirm::Confirmed;
+    use eximbay_core::{GatewayAmount, TransactionId};
+    AuthenticationOutcome::Confirmed(Confirmed {
+        resmsg: String::new(),
+        transaction_id: TransactionId::new("1849705C64W0000000000001"),
+        transaction_type: TransactionType::PaymentPa,
+        order_id: Some(OrderId::new(order_id)),
+        currency: Some(Currency::Usd),
+        amount: Some(GatewayAmount::new(amount)),
+    })
+}
+
+#[test]
+fn a_confirm_answer_about_another_order_or_amount_is_refused_and_changes_nothing() {
+    for (order_id, amount, what) in [
+        ("3DS-0002", "25.00", "another order"),
+        ("3DS-0001", "26.00", "amount 26.00"),
+    ] {
+        let mut auth = authentication();
+        let before = auth.clone();
+        match auth.apply(confirmed_answer(order_id, amount)) {
+            Err(AuthenticationRefusal::Mismatch(said)) => assert_eq!(said, what),
+            other => panic!("{order_id} {amount}: expected a mismatch, got {other:?}"),
+        }
+        assert_eq!(auth, before, "a refused answer changes nothing");
+    }
+    // The same answer about this authentication is a payment.
+    let mut auth = authentication();
+    let event = auth
+        .apply(confirmed_answer("3DS-0001", "25.00"))
+        .unwrap()
+        .event;
+    assert!(event.into_payment().is_some());
+}
+
+#[test]
+fn a_grace_policy_of_its_own_settles_an_unknown_confirm_after_its_own_nones() {
+    use eximbay_core::NotFoundGrace;
+    use eximbay_core::codes::RemoteStatus;
+    use eximbay_core::ops::retrieve::Retrieved;
+    let mut grace = NotFoundGrace::CONSERVATIVE;
+    grace.min_wait_seconds = 60;
+    grace.none_answers = 1;
+    let mut auth = authentication().with_not_found_grace(grace);
+    assert_eq!(auth.not_found_grace(), grace);
+    auth.apply(AuthenticationOutcome::Ambiguous { at: NOW })
+        .unwrap();
+    let none = |at: Timestamp| AuthenticationOutcome::Retrieved {
+        answer: Retrieved {
+            resmsg: String::new(),
+            order_id: Some(OrderId::new("3DS-0001")),
+            currency: Some(Currency::Usd),
+            amount: None,
+            transaction_id: None,
+            transaction_type: None,
+            status: RemoteStatus::None,
+            balance: None,
+            captured_date: None,
+            payment_method: None,
+        },
+        at,
+    };
+    // Sooner than the policy's minute: not counted, still in doubt.
+    let early = auth.apply(none(Timestamp(NOW.0 + 30))).unwrap();
+    assert_eq!(early.event, AuthenticationEvent::StillInDoubt);
+    // One NONE after the minute is all this policy wants (the default wants 15 minutes
+    // and three).
+    let settled = auth.apply(none(Timestamp(NOW.0 + 61))).unwrap();
+    assert_eq!(settled.event, AuthenticationEvent::NeverMade);
+    assert_eq!(*auth.status(), AuthenticationStatus::Authenticated);
 }
 
 /// A `PAYER_AUTH` window approved in the sandbox (in-process, on the running sandbox's
