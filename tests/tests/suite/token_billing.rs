@@ -451,6 +451,38 @@ mod model {
         }
     }
 
+    #[test]
+    fn a_grace_policy_of_its_own_releases_a_rebill_in_doubt_after_its_own_nones() {
+        use eximbay_core::{AwaitsNotFound, NotFoundGrace};
+        let mut grace = NotFoundGrace::CONSERVATIVE;
+        grace.min_wait_seconds = 60;
+        grace.none_answers = 1;
+        let mut token = Token::new(TokenId::new("TK1"), Lang::En).with_not_found_grace(grace);
+        assert_eq!(token.not_found_grace(), grace);
+        token
+            .apply(TokenOutcome::Ambiguous {
+                command: TokenCommand::Rebill {
+                    order_id: OrderId::new("R-1"),
+                    currency: Currency::Usd,
+                    amount: Amount::parse("5.00").unwrap(),
+                },
+                at: NOW,
+            })
+            .unwrap();
+        let none = |at: Timestamp| TokenOutcome::Retrieved {
+            answer: none_found(),
+            at,
+        };
+        // Sooner than the policy's minute: not counted, the rebill stays in doubt.
+        let early = token.apply(none(Timestamp(NOW.0 + 30))).unwrap();
+        assert_eq!(early.event, TokenEvent::StillInDoubt);
+        assert!(token.in_doubt().is_some());
+        // One NONE after the minute is all this policy wants (the default: 15 min, three).
+        let settled = token.apply(none(Timestamp(NOW.0 + 61))).unwrap();
+        assert_eq!(settled.event, TokenEvent::NeverMade);
+        assert!(token.in_doubt().is_none());
+    }
+
     /// A time within an hour of the model's start, in steps of 5 minutes.
     fn at() -> impl Strategy<Value = Timestamp> {
         (0i64..12).prop_map(|step| Timestamp(NOW.0 + step * 300))
