@@ -3,7 +3,10 @@
 //! [`Signer`], delivery log and merchant [`Inbox`]. The operations here span several of them
 //! (a completed payment window makes a payment, maybe a registration, and a callback; a clock
 //! advance runs charges into the ledger). The HTTP surfaces that drive it are in
-//! [`crate::routes`]; nothing here knows about them.
+//! [`crate::routes`]; nothing here knows about them but `Sandbox::handle`, the entry
+//! point, which is beside the struct in its own file (`sandbox/entry.rs`).
+
+mod entry;
 
 use crate::authentications::Authentications;
 use crate::tokens::Tokens;
