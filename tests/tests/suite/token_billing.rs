@@ -452,6 +452,55 @@ mod model {
     }
 
     #[test]
+    fn a_rebill_answer_about_another_order_or_currency_is_refused_and_changes_nothing() {
+        use eximbay_core::ops::token_rebill::Rebilled;
+        use eximbay_core::{GatewayAmount, TransactionId};
+        let request = TokenRebill {
+            token_id: TokenId::new("TK1"),
+            order_id: OrderId::new("R-1"),
+            currency: Currency::Usd,
+            amount: Amount::parse("5.00").unwrap(),
+            products: Vec::new(),
+        };
+        let answer = |order_id: &str, currency: Currency| Rebilled {
+            resmsg: String::new(),
+            transaction_id: TransactionId::new("1849705C64W0000000000009"),
+            order_id: Some(OrderId::new(order_id)),
+            currency: Some(currency),
+            amount: GatewayAmount::new("5.00"),
+            auth_code: None,
+            transaction_date: None,
+            access_country: None,
+            payment_method: None,
+            payment_method_name: None,
+            card_info: None,
+            pay_to: None,
+        };
+        // The same amount, but another order, or another currency: not this rebill.
+        for wrong in [answer("R-2", Currency::Usd), answer("R-1", Currency::Krw)] {
+            let mut token = Token::new(TokenId::new("TK1"), Lang::En);
+            let before = token.clone();
+            let refused = token.apply(TokenOutcome::Rebilled {
+                request: Box::new(request.clone()),
+                answer: Box::new(wrong),
+            });
+            assert!(
+                matches!(refused, Err(TokenRefusal::Mismatch(_))),
+                "{refused:?}"
+            );
+            assert_eq!(token, before, "a refused answer changes nothing");
+        }
+        let mut token = Token::new(TokenId::new("TK1"), Lang::En);
+        let made = token
+            .apply(TokenOutcome::Rebilled {
+                request: Box::new(request),
+                answer: Box::new(answer("R-1", Currency::Usd)),
+            })
+            .unwrap();
+        assert!(matches!(made.event, TokenEvent::Rebilled { .. }));
+    }
+
+    #[test]
     fn a_grace_policy_of_its_own_releases_a_rebill_in_doubt_after_its_own_nones() {
         use eximbay_core::{AwaitsNotFound, NotFoundGrace};
         let mut grace = NotFoundGrace::CONSERVATIVE;
